@@ -1,0 +1,59 @@
+// Package cmd is appserver's command line: serve, configtest, routes.
+package cmd
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+)
+
+// Exit codes.
+const (
+	ExitOK     = 0
+	ExitFailed = 1 // config errors, failed start
+	ExitUsage  = 2
+)
+
+// exitError carries an exit code up to Main, the one place that exits.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string {
+	if e.err == nil {
+		return fmt.Sprintf("exit %d", e.code)
+	}
+	return e.err.Error()
+}
+
+// Main runs the command line and returns the process exit code.
+func Main(args []string) int {
+	root := newRoot()
+	root.SetArgs(args)
+	err := root.Execute()
+	if err == nil {
+		return ExitOK
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		if ee.err != nil {
+			fmt.Fprintln(os.Stderr, "appserver:", ee.err)
+		}
+		return ee.code
+	}
+	fmt.Fprintln(os.Stderr, "appserver:", err)
+	return ExitUsage
+}
+
+func newRoot() *cobra.Command {
+	root := &cobra.Command{
+		Use:           "appserver",
+		Short:         "Serve Python WSGI apps in mod_wsgi-style daemon process groups from Apache configs",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	return root
+}

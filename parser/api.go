@@ -1,0 +1,21 @@
+package parser
+
+// DefaultModules are the module identifiers and source names <IfModule>
+// treats as loaded: the modules whose directives appserver implements.
+// docs/configuration.md lists them (the -M view).
+var DefaultModules = []string{
+	"core_module", "core.c", "http_module", "http_core.c",
+	"so_module", "mod_so.c",
+	"mpm_event_module", "event.c",
+	"wsgi_module", "mod_wsgi.c",
+	"env_module", "mod_env.c",
+	"alias_module", "mod_alias.c",
+	"authz_core_module", "mod_authz_core.c",
+	"mime_module", "mod_mime.c",
+	"log_config_module", "mod_log_config.c",
+	"ssl_module", "mod_ssl.c",
+	"version_module", "mod_version.c",
+	"macro_module", "mod_macro.c",
+	"status_module", "mod_status.c",
+	"appserver_module", "mod_appserver.c",
+}

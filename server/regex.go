@@ -1,0 +1,100 @@
+package server
+
+import (
+	"regexp"
+	"strconv"
+
+	"github.com/dlclark/regexp2"
+)
+
+// Regexp is a compiled httpd regex (PCRE with DOTALL and DOLLAR_ENDONLY).
+// Go's RE2 engine is used whenever it accepts the pattern, because it is
+// linear-time and fast; patterns RE2 cannot compile (lookarounds,
+// backreferences, possessive quantifiers, which real configs use) fall back
+// to regexp2, a PCRE-compatible backtracking engine.
+type Regexp struct {
+	src string
+	re  *regexp.Regexp
+	re2 *regexp2.Regexp
+}
+
+// CompileRegexp compiles an httpd regex.
+func CompileRegexp(src string) (*Regexp, error) {
+	// (?s) is PCRE's DOTALL. Without (?m), RE2's $ matches only at the end of
+	// the text, which is DOLLAR_ENDONLY.
+	if re, err := regexp.Compile("(?s)" + src); err == nil {
+		return &Regexp{src: src, re: re}, nil
+	}
+	re2, err := regexp2.Compile(src, regexp2.Singleline)
+	if err != nil {
+		return nil, err
+	}
+	return &Regexp{src: src, re2: re2}, nil
+}
+
+// String returns the source pattern.
+func (r *Regexp) String() string { return r.src }
+
+// FindSubmatchIndex returns the byte offsets of the leftmost match and its
+// groups (as regexp.FindStringSubmatchIndex), or nil.
+func (r *Regexp) FindSubmatchIndex(s string) []int {
+	if r.re != nil {
+		return r.re.FindStringSubmatchIndex(s)
+	}
+	m, err := r.re2.FindStringMatch(s)
+	if err != nil || m == nil {
+		return nil
+	}
+	groups := m.Groups()
+	idx := make([]int, 2*len(groups))
+	// regexp2 reports rune offsets; convert to byte offsets.
+	runeToByte := runeOffsets(s)
+	for i, g := range groups {
+		if len(g.Captures) == 0 {
+			idx[2*i], idx[2*i+1] = -1, -1
+			continue
+		}
+		idx[2*i] = runeToByte[g.Index]
+		idx[2*i+1] = runeToByte[g.Index+g.Length]
+	}
+	return idx
+}
+
+// MatchString reports whether s contains a match.
+func (r *Regexp) MatchString(s string) bool {
+	if r.re != nil {
+		return r.re.MatchString(s)
+	}
+	ok, err := r.re2.MatchString(s)
+	return err == nil && ok
+}
+
+// SubexpNames returns the names of the groups; index 0 is the whole match.
+func (r *Regexp) SubexpNames() []string {
+	if r.re != nil {
+		return r.re.SubexpNames()
+	}
+	nums := r.re2.GetGroupNumbers()
+	max := 0
+	for _, n := range nums {
+		if n > max {
+			max = n
+		}
+	}
+	names := make([]string, max+1)
+	for _, n := range nums {
+		name := r.re2.GroupNameFromNumber(n)
+		if name != "" && name != strconv.Itoa(n) {
+			names[n] = name
+		}
+	}
+	return names
+}
+
+func runeOffsets(s string) []int {
+	offs := make([]int, 0, len(s)+1)
+	for i := range s {
+		offs = append(offs, i)
+	}
+	return append(offs, len(s))
+}
