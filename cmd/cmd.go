@@ -55,5 +55,6 @@ func newRoot() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	root.AddCommand(newServeCmd(), newConfigtestCmd(), newRoutesCmd())
 	return root
 }

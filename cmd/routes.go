@@ -1,0 +1,387 @@
+package cmd
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/appserver/appserver/daemon"
+	"github.com/appserver/appserver/server"
+	"github.com/spf13/cobra"
+)
+
+func newRoutesCmd() *cobra.Command {
+	var lf loadFlags
+	var host, listen string
+	var asJSON, https bool
+	c := &cobra.Command{
+		Use:   "routes -f FILE [--host HOST] [URL...]",
+		Short: "Print the route table, or explain where each URL goes as Apache + mod_wsgi would",
+		Long: `Without URLs, prints the route table: listeners, virtual hosts, daemon process
+groups with their options, script aliases, and sections in merge order.
+
+With URLs, explains each one: the status Apache would answer, the vhost, the
+handler, the daemon process group and application group, the script with its
+SCRIPT_NAME/PATH_INFO split, and the variables SetEnv, PassEnv and regex
+captures add. URLs are request targets exactly as a client sends them
+("/a/../b?q=1", "//x", "/%61dmin") or absolute URLs ("http://host/x").
+With --json, prints one JSON object per URL and line.`,
+		RunE: func(c *cobra.Command, args []string) error {
+			cfg, err := lf.load()
+			if err != nil {
+				w := c.ErrOrStderr()
+				writeConfigtestText(w, asErrorList(err), nil, false, false)
+				return &exitError{code: ExitFailed}
+			}
+			out := c.OutOrStdout()
+			if len(args) == 0 {
+				if asJSON {
+					return writeRouteTableJSON(out, cfg)
+				}
+				writeRouteTable(out, cfg)
+				return nil
+			}
+			ip, port, err := localAddr(cfg, listen)
+			if err != nil {
+				return &exitError{code: ExitUsage, err: err}
+			}
+			for _, u := range args {
+				req := server.Request{Method: "GET", Target: u, Host: host, LocalIP: ip, LocalPort: port, HTTPS: https}
+				if pu, err := url.Parse(u); err == nil && pu.IsAbs() && host == "" {
+					req.Host = pu.Host
+				}
+				r := cfg.Route(req)
+				if asJSON {
+					if err := json.NewEncoder(out).Encode(routeJSON(u, r)); err != nil {
+						return err
+					}
+				} else {
+					writeRouteText(out, u, r)
+				}
+			}
+			return nil
+		},
+	}
+	lf.register(c, true)
+	c.Flags().StringVar(&host, "host", "", "the Host header to send (default: none, or the host of an absolute URL)")
+	c.Flags().StringVar(&listen, "listen", "", "the listener IP:PORT the request arrives on (default: the first Listen)")
+	c.Flags().BoolVar(&https, "https", false, "the request arrives over TLS")
+	c.Flags().BoolVar(&asJSON, "json", false, "print JSON (one object per URL and line)")
+	return c
+}
+
+// localAddr picks the listener address a request is taken to arrive on.
+func localAddr(cfg *server.Config, listen string) (string, int, error) {
+	if listen != "" {
+		h, p, err := net.SplitHostPort(listen)
+		if err != nil {
+			return "", 0, fmt.Errorf("--listen %q: want IP:PORT", listen)
+		}
+		port, err := strconv.Atoi(p)
+		if err != nil {
+			return "", 0, fmt.Errorf("--listen %q: bad port", listen)
+		}
+		return h, port, nil
+	}
+	if len(cfg.Listen) == 0 {
+		return "127.0.0.1", 80, nil
+	}
+	l := cfg.Listen[0]
+	ip := l.Addr
+	if ip == "" {
+		ip = "127.0.0.1"
+	}
+	return ip, l.Port, nil
+}
+
+type routeOut struct {
+	URL              string            `json:"url"`
+	Status           int               `json:"status"`
+	Reason           string            `json:"reason,omitempty"`
+	VHost            string            `json:"vhost"`
+	Handler          string            `json:"handler"`
+	ProcessGroup     string            `json:"process_group"`
+	ApplicationGroup string            `json:"application_group"`
+	Script           string            `json:"script"`
+	ScriptName       string            `json:"script_name"`
+	PathInfo         string            `json:"path_info"`
+	File             string            `json:"file,omitempty"`
+	Env              map[string]string `json:"env"`
+}
+
+func routeJSON(u string, r *server.Route) routeOut {
+	o := routeOut{
+		URL: u, Status: r.Status, Reason: r.Reason, VHost: vhostLabel(r.VHost), Handler: r.Handler,
+		ProcessGroup: r.ProcessGroup, ApplicationGroup: r.ApplicationGroup, Script: r.Script,
+		ScriptName: r.ScriptName, PathInfo: r.PathInfo, File: r.File, Env: r.Env,
+	}
+	if o.Env == nil {
+		o.Env = map[string]string{}
+	}
+	if o.Handler == "" {
+		o.Handler = "none"
+	}
+	return o
+}
+
+func vhostLabel(v *server.VHost) string {
+	switch {
+	case v == nil:
+		return ""
+	case v.IsMain:
+		return "main server"
+	case v.Name != "":
+		return v.Name
+	}
+	var addrs []string
+	for _, a := range v.Addrs {
+		addrs = append(addrs, a.Text)
+	}
+	return fmt.Sprintf("<VirtualHost %s> at %s:%d", strings.Join(addrs, " "), v.Pos.Filename, v.Pos.Line)
+}
+
+func writeRouteText(w io.Writer, u string, r *server.Route) {
+	o := routeJSON(u, r)
+	fmt.Fprintf(w, "%s\n", u)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	line := func(k, v string) { fmt.Fprintf(tw, "  %s\t%s\n", k, v) }
+	status := strconv.Itoa(o.Status)
+	if o.Reason != "" {
+		status += " (" + o.Reason + ")"
+	}
+	line("status", status)
+	line("vhost", o.VHost)
+	line("handler", o.Handler)
+	if o.Handler == "wsgi" {
+		line("process group", quoteEmpty(o.ProcessGroup, "(embedded: %{GLOBAL})"))
+		line("application group", quoteEmpty(o.ApplicationGroup, "(main interpreter: %{GLOBAL})"))
+		line("script", o.Script)
+		line("SCRIPT_NAME", strconv.Quote(o.ScriptName))
+		line("PATH_INFO", strconv.Quote(o.PathInfo))
+	}
+	if o.File != "" {
+		line("file", o.File)
+	}
+	keys := make([]string, 0, len(o.Env))
+	for k := range o.Env {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		line("env "+k, strconv.Quote(o.Env[k]))
+	}
+	tw.Flush()
+}
+
+func quoteEmpty(s, empty string) string {
+	if s == "" {
+		return empty
+	}
+	return s
+}
+
+func writeRouteTable(w io.Writer, cfg *server.Config) {
+	fmt.Fprintf(w, "Config: %s\n", cfg.File)
+	if len(cfg.Listen) > 0 {
+		fmt.Fprintf(w, "\nListen:\n")
+		for _, l := range cfg.Listen {
+			addr := l.Addr
+			if addr == "" {
+				addr = "*"
+			}
+			fmt.Fprintf(w, "  %s:%d %s\n", addr, l.Port, l.Proto)
+		}
+	}
+	fmt.Fprintf(w, "\nDaemon process groups:\n")
+	if len(cfg.Groups) == 0 {
+		fmt.Fprintf(w, "  (none: every WSGI request runs in the embedded group)\n")
+	}
+	for _, g := range cfg.Groups {
+		fmt.Fprintf(w, "  %s  %s\n      %s\n", g.Name, g.Source, strings.Join(groupOptions(g), " "))
+	}
+	for _, v := range append([]*server.VHost{cfg.Main}, cfg.VHosts...) {
+		if v == nil {
+			continue
+		}
+		fmt.Fprintf(w, "\n%s", vhostLabel(v))
+		if !v.IsMain {
+			var addrs []string
+			for _, a := range v.Addrs {
+				addrs = append(addrs, a.Text)
+			}
+			fmt.Fprintf(w, "  <VirtualHost %s> %s:%d", strings.Join(addrs, " "), v.Pos.Filename, v.Pos.Line)
+			if len(v.Aliases) > 0 {
+				fmt.Fprintf(w, "  aliases: %s", strings.Join(v.Aliases, " "))
+			}
+		}
+		fmt.Fprintln(w)
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		for _, sa := range v.ScriptAliases {
+			kind := "WSGIScriptAlias"
+			if sa.Regex != nil {
+				kind = "WSGIScriptAliasMatch"
+			}
+			fmt.Fprintf(tw, "  %s\t%s\t-> %s\t%s\n", kind, sa.URL, sa.Target, scriptAliasOptions(sa))
+		}
+		for _, a := range v.FileAliases {
+			fmt.Fprintf(tw, "  %s\t%s\t-> %s\t\n", a.Kind, a.URL, a.Target)
+		}
+		if s := dirConfSummary(v.Defaults); s != "" {
+			fmt.Fprintf(tw, "  defaults\t\t%s\t\n", s)
+		}
+		tw.Flush()
+		sections := v.Sections
+		if !v.IsMain && cfg.Main != nil {
+			sections = append(append([]*server.Section{}, cfg.Main.Sections...), v.Sections...)
+		}
+		if len(sections) > 0 {
+			fmt.Fprintf(w, "  sections, in merge order (later wins):\n")
+			tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+			for i, s := range sections {
+				fmt.Fprintf(tw, "  %3d  %s\t%s\t%s:%d\n", i+1, sectionLabel(s), dirConfSummary(s.Conf), s.Pos.Filename, s.Pos.Line)
+			}
+			tw.Flush()
+		}
+	}
+}
+
+func sectionLabel(s *server.Section) string {
+	switch s.Kind {
+	case server.SectionLocation:
+		return "<Location " + s.Path + ">"
+	case server.SectionLocationMatch:
+		return "<LocationMatch " + strconv.Quote(s.Path) + ">"
+	case server.SectionDirectory:
+		return "<Directory " + s.Path + ">"
+	case server.SectionDirectoryMatch:
+		return "<DirectoryMatch " + strconv.Quote(s.Path) + ">"
+	case server.SectionFiles:
+		return "<Files " + s.Path + ">"
+	default:
+		return "<FilesMatch " + strconv.Quote(s.Path) + ">"
+	}
+}
+
+func dirConfSummary(d *server.DirConf) string {
+	if d == nil {
+		return ""
+	}
+	var parts []string
+	add := func(k string, s *server.Setting) {
+		if s != nil {
+			parts = append(parts, k+"="+s.Value)
+		}
+	}
+	add("WSGIProcessGroup", d.ProcessGroup)
+	add("WSGIApplicationGroup", d.ApplicationGroup)
+	add("WSGICallableObject", d.CallableObject)
+	add("SetHandler", d.Handler)
+	if d.Require != "" {
+		parts = append(parts, "Require=all "+d.Require)
+	}
+	for _, e := range d.Env {
+		switch e.Op {
+		case "set":
+			parts = append(parts, "SetEnv "+e.Name+"="+strconv.Quote(e.Value))
+		case "unset":
+			parts = append(parts, "UnsetEnv "+e.Name)
+		case "pass":
+			parts = append(parts, "PassEnv "+e.Name)
+		}
+	}
+	return strings.Join(parts, " ")
+}
+
+func scriptAliasOptions(sa *server.ScriptAlias) string {
+	var parts []string
+	if sa.ProcessGroup != nil {
+		parts = append(parts, "process-group="+*sa.ProcessGroup)
+	}
+	if sa.ApplicationGroup != nil {
+		parts = append(parts, "application-group="+*sa.ApplicationGroup)
+	}
+	if sa.CallableObject != nil {
+		parts = append(parts, "callable-object="+*sa.CallableObject)
+	}
+	if sa.PassAuthorization != nil {
+		parts = append(parts, "pass-authorization="+strconv.FormatBool(*sa.PassAuthorization))
+	}
+	return strings.Join(parts, " ")
+}
+
+func groupOptions(g *daemon.Spec) []string {
+	opts := []string{
+		"processes=" + strconv.Itoa(g.Processes),
+		"threads=" + strconv.Itoa(g.Threads),
+	}
+	if g.DisplayName != "" {
+		opts = append(opts, "display-name="+g.DisplayName)
+	}
+	if g.MaximumRequests > 0 {
+		opts = append(opts, "maximum-requests="+strconv.Itoa(g.MaximumRequests))
+	}
+	dur := func(k string, d interface{ Seconds() float64 }) {
+		if s := d.Seconds(); s > 0 {
+			opts = append(opts, k+"="+strconv.FormatFloat(s, 'f', -1, 64))
+		}
+	}
+	dur("inactivity-timeout", g.InactivityTimeout)
+	dur("request-timeout", g.RequestTimeout)
+	dur("queue-timeout", g.QueueTimeout)
+	dur("restart-interval", g.RestartInterval)
+	for k, v := range map[string]string{"user": g.User, "group": g.Group, "home": g.Home, "python-home": g.PythonHome} {
+		if v != "" {
+			opts = append(opts, k+"="+v)
+		}
+	}
+	sort.Strings(opts[2:])
+	return opts
+}
+
+func writeRouteTableJSON(w io.Writer, cfg *server.Config) error {
+	type group struct {
+		Name    string   `json:"name"`
+		Source  string   `json:"source"`
+		Options []string `json:"options"`
+	}
+	type section struct {
+		Section string `json:"section"`
+		Source  string `json:"source"`
+		Sets    string `json:"sets"`
+	}
+	type vhost struct {
+		Name     string    `json:"name"`
+		Aliases  []string  `json:"aliases,omitempty"`
+		Sections []section `json:"sections"`
+	}
+	out := struct {
+		Groups []group `json:"groups"`
+		VHosts []vhost `json:"vhosts"`
+	}{Groups: []group{}, VHosts: []vhost{}}
+	for _, g := range cfg.Groups {
+		out.Groups = append(out.Groups, group{g.Name, g.Source, groupOptions(g)})
+	}
+	for _, v := range append([]*server.VHost{cfg.Main}, cfg.VHosts...) {
+		if v == nil {
+			continue
+		}
+		sections := v.Sections
+		if !v.IsMain && cfg.Main != nil {
+			sections = append(append([]*server.Section{}, cfg.Main.Sections...), v.Sections...)
+		}
+		vh := vhost{Name: vhostLabel(v), Aliases: v.Aliases, Sections: []section{}}
+		for _, s := range sections {
+			vh.Sections = append(vh.Sections, section{sectionLabel(s), fmt.Sprintf("%s:%d", s.Pos.Filename, s.Pos.Line), dirConfSummary(s.Conf)})
+		}
+		out.VHosts = append(out.VHosts, vh)
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(out)
+}

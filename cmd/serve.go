@@ -1,0 +1,184 @@
+package cmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/appserver/appserver/server"
+	"github.com/spf13/cobra"
+)
+
+type serveFlags struct {
+	loadFlags
+	processes, threads, port int
+	python                   string
+	allowRoot                bool
+}
+
+func newServeCmd() *cobra.Command {
+	var sf serveFlags
+	c := &cobra.Command{
+		Use:   "serve [-f FILE | SCRIPT.py]",
+		Short: "Serve the WSGI apps of an Apache + mod_wsgi config (or one script) in daemon process groups",
+		Long: `serve -f FILE runs the site an Apache + mod_wsgi config describes: its
+listeners, virtual hosts, Locations and WSGIDaemonProcess groups.
+
+serve SCRIPT.py is a quick start in the spirit of mod_wsgi-express: one group
+(--processes, --threads) serving the script's "application" at / on --port.
+
+Runs in the foreground, logs to stderr, and stops cleanly on SIGTERM or SIGINT:
+listeners close, in-flight requests finish (within each group's
+shutdown-timeout), then the worker processes stop.`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			if sf.file == "" && len(args) == 0 {
+				return &exitError{code: ExitUsage, err: errors.New("serve needs -f FILE or a WSGI script (see appserver serve --help)")}
+			}
+			if sf.file != "" && len(args) > 0 {
+				return &exitError{code: ExitUsage, err: errors.New("give either -f FILE or a script, not both")}
+			}
+			if len(args) == 1 {
+				file, err := quickStartConfig(args[0], sf)
+				if err != nil {
+					return &exitError{code: ExitFailed, err: err}
+				}
+				defer os.Remove(file)
+				sf.file = file
+			}
+			cfg, err := sf.load()
+			if err != nil {
+				writeConfigtestText(c.ErrOrStderr(), asErrorList(err), nil, false, false)
+				return &exitError{code: ExitFailed}
+			}
+			return serve(cfg, sf)
+		},
+	}
+	sf.register(c, false)
+	c.Flags().IntVar(&sf.processes, "processes", 1, "quick start: worker processes")
+	c.Flags().IntVar(&sf.threads, "threads", 5, "quick start: threads per process")
+	c.Flags().IntVar(&sf.port, "port", 8000, "quick start: the port to listen on")
+	c.Flags().StringVar(&sf.python, "python", "", "the Python interpreter for every group (default: python-home, WSGIPythonHome, else python3 on PATH)")
+	c.Flags().BoolVar(&sf.allowRoot, "allow-root", false, "let workers run as root when no User or user= is configured (default: nobody)")
+	return c
+}
+
+// quickStartConfig writes the config a quick start serves: the same path
+// through Load as a real config, so it behaves the same.
+func quickStartConfig(script string, sf serveFlags) (string, error) {
+	abs, err := filepath.Abs(script)
+	if err != nil {
+		return "", err
+	}
+	if _, err := os.Stat(abs); err != nil {
+		return "", fmt.Errorf("WSGI script: %w", err)
+	}
+	text := fmt.Sprintf(`# appserver serve %s (quick start)
+Listen %d
+WSGIDaemonProcess app processes=%d threads=%d display-name=%%{GROUP} home=%q
+WSGIProcessGroup app
+WSGIApplicationGroup %%{GLOBAL}
+WSGIScriptAlias / %q
+`, script, sf.port, sf.processes, sf.threads, filepath.Dir(abs), abs)
+	f, err := os.CreateTemp("", "appserver-quickstart-*.conf")
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	if _, err := f.WriteString(text); err != nil {
+		return "", err
+	}
+	return f.Name(), nil
+}
+
+func serve(cfg *server.Config, sf serveFlags) error {
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	for _, w := range cfg.Warnings {
+		log.Warn(w.Msg, "at", fmt.Sprintf("%s:%d:%d", w.Pos.Filename, w.Pos.Line, w.Pos.Column), "kind", w.Kind)
+	}
+	listeners, err := cfg.Listeners()
+	if err != nil {
+		return &exitError{code: ExitFailed, err: err}
+	}
+	if len(listeners) == 0 {
+		return &exitError{code: ExitFailed, err: fmt.Errorf("%s: no Listen directive: nothing to serve", cfg.File)}
+	}
+	// Bind first: a port in use should fail before any worker starts.
+	var lns []net.Listener
+	for _, l := range listeners {
+		ln, err := net.Listen("tcp", l.Addr)
+		if err != nil {
+			for _, o := range lns {
+				o.Close()
+			}
+			return &exitError{code: ExitFailed, err: err}
+		}
+		lns = append(lns, ln)
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	front := server.NewFrontend(cfg, server.FrontendOptions{Logger: log, Python: sf.python, AllowRoot: sf.allowRoot})
+	if err := front.Start(ctx); err != nil {
+		_ = front.Stop(context.Background())
+		for _, ln := range lns {
+			ln.Close()
+		}
+		return &exitError{code: ExitFailed, err: err}
+	}
+
+	var servers []*http.Server
+	var wg sync.WaitGroup
+	errc := make(chan error, len(lns))
+	for i, ln := range lns {
+		srv := &http.Server{Handler: front, TLSConfig: listeners[i].TLS, ReadHeaderTimeout: 60 * time.Second,
+			ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+		servers = append(servers, srv)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var err error
+			if srv.TLSConfig != nil {
+				err = srv.ServeTLS(ln, "", "")
+			} else {
+				err = srv.Serve(ln)
+			}
+			if !errors.Is(err, http.ErrServerClosed) {
+				errc <- err
+			}
+		}()
+		log.Info("listening", "addr", ln.Addr().String(), "tls", srv.TLSConfig != nil)
+	}
+	log.Info("serving", "config", cfg.File, "groups", len(cfg.Groups), "pid", strconv.Itoa(os.Getpid()))
+
+	var serveErr error
+	select {
+	case <-ctx.Done():
+		log.Info("shutting down")
+	case serveErr = <-errc:
+		log.Error("listener failed", "err", serveErr)
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for _, srv := range servers {
+		_ = srv.Shutdown(shutdownCtx)
+	}
+	wg.Wait()
+	if err := front.Stop(shutdownCtx); err != nil {
+		log.Error("stopping groups", "err", err)
+	}
+	if serveErr != nil {
+		return &exitError{code: ExitFailed, err: serveErr}
+	}
+	return nil
+}

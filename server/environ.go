@@ -1,0 +1,162 @@
+package server
+
+import (
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// serverSoftware is SERVER_SOFTWARE. Apps that sniff for mod_wsgi look at
+// mod_wsgi.version, which the worker sets, not at this string.
+const serverSoftware = "appserver/0.1 (mod_wsgi-compatible)"
+
+// envInput is what a request's WSGI environ is built from.
+type envInput struct {
+	r          *http.Request
+	route      *Route
+	requestID  string
+	start      time.Time // when the request was read (mod_wsgi.request_start)
+	queueStart time.Time // when it was handed to the group (mod_wsgi.queue_start)
+	https      bool
+	docRoot    string
+	reloading  bool
+}
+
+// buildEnv returns the CGI and mod_wsgi.* variables as key, value pairs, as
+// Apache's ap_add_common_vars/ap_add_cgi_vars and mod_wsgi's daemon request
+// setup build them. The worker adds wsgi.* and the per-thread mod_wsgi keys.
+func buildEnv(in envInput) []string {
+	r, rt := in.r, in.route
+	env := make([]string, 0, 96)
+	add := func(k, v string) { env = append(env, k, v) }
+
+	for name, values := range r.Header {
+		if !validCGIHeaderName(name) {
+			continue // Apache drops names with anything but alphanumerics and '-'
+		}
+		switch name {
+		case "Content-Type", "Content-Length":
+			continue // CONTENT_TYPE/CONTENT_LENGTH below
+		case "Authorization":
+			if !rt.PassAuthorization {
+				continue
+			}
+		case "Proxy":
+			continue // httpoxy: Apache never passes HTTP_PROXY
+		}
+		add(cgiHeaderKey(name), strings.Join(values, ", "))
+	}
+	add("HTTP_HOST", r.Host)
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		add("CONTENT_TYPE", ct)
+	}
+	if r.ContentLength >= 0 && !(r.ContentLength == 0 && r.Body == http.NoBody && r.Header.Get("Content-Length") == "") {
+		add("CONTENT_LENGTH", strconv.FormatInt(r.ContentLength, 10))
+	}
+
+	localHost, localPort := splitAddr(localAddrOf(r))
+	remoteHost, remotePort := splitAddr(r.RemoteAddr)
+	scheme := "http"
+	if in.https {
+		scheme = "https"
+		add("HTTPS", "on")
+	}
+	add("SERVER_SIGNATURE", "")
+	add("SERVER_SOFTWARE", serverSoftware)
+	add("SERVER_NAME", rt.ServerName)
+	add("SERVER_ADDR", localHost)
+	add("SERVER_PORT", strconv.Itoa(rt.ServerPort))
+	add("REMOTE_ADDR", remoteHost)
+	add("DOCUMENT_ROOT", in.docRoot)
+	add("REQUEST_SCHEME", scheme)
+	add("CONTEXT_PREFIX", "")
+	add("CONTEXT_DOCUMENT_ROOT", in.docRoot)
+	add("SERVER_ADMIN", "[no address given]")
+	add("SCRIPT_FILENAME", rt.Script)
+	add("REMOTE_PORT", remotePort)
+	add("GATEWAY_INTERFACE", "CGI/1.1")
+	add("SERVER_PROTOCOL", r.Proto)
+	add("REQUEST_METHOD", r.Method)
+	add("QUERY_STRING", rt.Query)
+	add("REQUEST_URI", r.RequestURI)
+	add("SCRIPT_NAME", rt.ScriptName)
+	if rt.PathInfo != "" {
+		add("PATH_INFO", rt.PathInfo)
+		add("PATH_TRANSLATED", in.docRoot+rt.PathInfo)
+	}
+	for k, v := range rt.Env {
+		add(k, v)
+	}
+
+	flag := func(b bool) string {
+		if b {
+			return "1"
+		}
+		return "0"
+	}
+	conf := rt.Conf
+	add("mod_wsgi.process_group", rt.ProcessGroup)
+	add("mod_wsgi.application_group", rt.ApplicationGroup)
+	add("mod_wsgi.callable_object", rt.CallableObject)
+	add("mod_wsgi.request_handler", "wsgi-script")
+	add("mod_wsgi.handler_script", "")
+	add("mod_wsgi.script_reloading", flag(in.reloading))
+	add("mod_wsgi.enable_sendfile", flag(conf != nil && conf.EnableSendfile != nil && *conf.EnableSendfile))
+	add("mod_wsgi.ignore_activity", flag(conf != nil && conf.IgnoreActivity != nil && *conf.IgnoreActivity))
+	add("mod_wsgi.listener_host", localHost)
+	add("mod_wsgi.listener_port", localPort)
+	add("mod_wsgi.request_start", micros(in.start))
+	add("mod_wsgi.queue_start", micros(in.queueStart))
+	add("mod_wsgi.request_id", in.requestID)
+	add("mod_wsgi.daemon_connects", "1")
+	add("mod_wsgi.daemon_restarts", "0")
+	add("mod_wsgi.script_name", rt.ScriptName)
+	add("mod_wsgi.path_info", rt.PathInfo)
+	return env
+}
+
+func micros(t time.Time) string { return strconv.FormatInt(t.UnixMicro(), 10) }
+
+func localAddrOf(r *http.Request) string {
+	if a, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
+		return a.String()
+	}
+	return ""
+}
+
+func splitAddr(hostport string) (host, port string) {
+	h, p, err := net.SplitHostPort(hostport)
+	if err != nil {
+		return hostport, ""
+	}
+	return h, p
+}
+
+func validCGIHeaderName(name string) bool {
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if !(c == '-' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
+			return false
+		}
+	}
+	return name != ""
+}
+
+// cgiHeaderKey turns a header name into its HTTP_* variable name.
+func cgiHeaderKey(name string) string {
+	b := make([]byte, 5+len(name))
+	copy(b, "HTTP_")
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		switch {
+		case c == '-':
+			c = '_'
+		case c >= 'a' && c <= 'z':
+			c -= 'a' - 'A'
+		}
+		b[5+i] = c
+	}
+	return string(b)
+}

@@ -1,0 +1,325 @@
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"html"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/appserver/appserver/daemon"
+)
+
+// FrontendOptions are the settings of a Frontend that do not come from the
+// config file.
+type FrontendOptions struct {
+	// Logger receives the error log. nil = slog.Default().
+	Logger *slog.Logger
+	// Python overrides the interpreter of every group ("" = per group:
+	// python-home, WSGIPythonHome, else python3 on PATH).
+	Python string
+	// AllowRoot lets workers run as root when no user is configured.
+	AllowRoot bool
+	// OnEvent receives the process lifecycle events of every group.
+	OnEvent func(daemon.Event)
+}
+
+// Frontend is the HTTP handler for a Config: it routes each request as
+// Apache + mod_wsgi would and hands it to a daemon group, a static file or an
+// error answer.
+type Frontend struct {
+	cfg  *Config
+	opts FrontendOptions
+	log  *slog.Logger
+
+	mu     sync.Mutex
+	groups map[string]*daemon.Group
+	ctx    context.Context // for groups started lazily (the embedded one)
+}
+
+// NewFrontend prepares the groups of cfg; Start starts them.
+func NewFrontend(cfg *Config, opts FrontendOptions) *Frontend {
+	log := opts.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	f := &Frontend{cfg: cfg, opts: opts, log: log, groups: map[string]*daemon.Group{}}
+	for _, spec := range cfg.Groups {
+		f.groups[spec.Name] = daemon.NewGroup(f.withServerUser(spec), f.groupOptions())
+	}
+	cfg.Compile()
+	return f
+}
+
+// withServerUser fills in the server's User/Group for a group that names
+// none, and nobody when the server runs as root with no User at all, so that
+// workers never run as root by accident.
+func (f *Frontend) withServerUser(spec *daemon.Spec) *daemon.Spec {
+	s := *spec
+	if s.User == "" {
+		s.User = f.cfg.User
+	}
+	if s.Group == "" {
+		s.Group = f.cfg.Group
+	}
+	if s.User == "" && os.Geteuid() == 0 && !f.opts.AllowRoot {
+		s.User = "nobody"
+		if s.Group == "" {
+			s.Group = "nogroup"
+		}
+	}
+	if s.PythonHome == "" {
+		s.PythonHome = f.cfg.PythonHome
+	}
+	return &s
+}
+
+func (f *Frontend) groupOptions() daemon.Options {
+	return daemon.Options{Python: f.opts.Python, Logger: f.log, AllowRoot: f.opts.AllowRoot, OnEvent: f.opts.OnEvent,
+		ErrorResponse: func(w http.ResponseWriter, r *http.Request, status int) { writeError(w, status, "") }}
+}
+
+// Start starts every configured group's processes.
+func (f *Frontend) Start(ctx context.Context) error {
+	f.mu.Lock()
+	f.ctx = ctx
+	groups := f.sortedGroups()
+	f.mu.Unlock()
+	for _, g := range groups {
+		if err := g.Start(ctx); err != nil {
+			return fmt.Errorf("group %s: %w", g.Name(), err)
+		}
+	}
+	return nil
+}
+
+// Stop stops every group, letting in-flight requests finish within each
+// group's shutdown-timeout.
+func (f *Frontend) Stop(ctx context.Context) error {
+	f.mu.Lock()
+	groups := f.sortedGroups()
+	f.mu.Unlock()
+	var wg sync.WaitGroup
+	errs := make([]error, len(groups))
+	for i, g := range groups {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = g.Stop(ctx)
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// Groups returns the running groups by name.
+func (f *Frontend) Groups() map[string]*daemon.Group {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := make(map[string]*daemon.Group, len(f.groups))
+	for k, v := range f.groups {
+		out[k] = v
+	}
+	return out
+}
+
+func (f *Frontend) sortedGroups() []*daemon.Group {
+	out := make([]*daemon.Group, 0, len(f.groups))
+	for _, spec := range f.cfg.Groups {
+		out = append(out, f.groups[spec.Name])
+	}
+	if g, ok := f.groups[""]; ok {
+		out = append(out, g)
+	}
+	return out
+}
+
+// group returns the named group; "" is the embedded group, which appserver
+// runs as a daemon group of its own (one process, 15 threads, like a
+// default WSGIDaemonProcess), started on first use.
+func (f *Frontend) group(name string) (*daemon.Group, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if g, ok := f.groups[name]; ok {
+		return g, nil
+	}
+	if name != "" {
+		return nil, fmt.Errorf("No WSGI daemon process called '%s' has been configured", name)
+	}
+	spec := &daemon.Spec{Name: "", Processes: 1, Threads: 15, Umask: -1,
+		ShutdownTimeout: 5 * time.Second, GracefulTimeout: 15 * time.Second, DeadlockTimeout: 300 * time.Second,
+		ConnectTimeout: 15 * time.Second, ListenBacklog: 100}
+	g := daemon.NewGroup(f.withServerUser(spec), f.groupOptions())
+	ctx := f.ctx
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if err := g.Start(ctx); err != nil {
+		return nil, fmt.Errorf("embedded group: %w", err)
+	}
+	f.groups[""] = g
+	return g, nil
+}
+
+// ServeHTTP routes and serves one request.
+func (f *Frontend) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	localIP, localPort := splitAddr(localAddrOf(r))
+	port, _ := strconv.Atoi(localPort)
+	rt := f.cfg.Route(Request{Method: r.Method, Target: r.RequestURI, Host: r.Host,
+		LocalIP: localIP, LocalPort: port, HTTPS: r.TLS != nil})
+	if rt.Status != http.StatusOK {
+		if rt.Reason != "" {
+			f.log.Info(rt.Reason, "status", rt.Status, "uri", r.RequestURI)
+		}
+		writeError(w, rt.Status, "")
+		return
+	}
+	if rt.Conf != nil && rt.Conf.LimitRequestBody != nil && *rt.Conf.LimitRequestBody > 0 {
+		limit := *rt.Conf.LimitRequestBody
+		if r.ContentLength > limit {
+			writeError(w, http.StatusRequestEntityTooLarge, "")
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
+	}
+	switch rt.Handler {
+	case "wsgi":
+		f.serveWSGI(w, r, rt, start)
+	case "static":
+		f.serveStatic(w, r, rt)
+	default:
+		writeError(w, http.StatusNotFound, "")
+	}
+}
+
+func (f *Frontend) serveWSGI(w http.ResponseWriter, r *http.Request, rt *Route, start time.Time) {
+	conf := rt.Conf
+	if len(r.TransferEncoding) > 0 && (conf == nil || conf.ChunkedRequest == nil || !*conf.ChunkedRequest) {
+		// mod_wsgi: "optional support for chunked transfer encoding has not been enabled".
+		writeError(w, http.StatusLengthRequired, "")
+		return
+	}
+	g, err := f.group(rt.ProcessGroup)
+	if err != nil {
+		f.log.Error(err.Error(), "uri", r.RequestURI)
+		writeError(w, http.StatusInternalServerError, "")
+		return
+	}
+	reloading := conf == nil || conf.ScriptReloading == nil || *conf.ScriptReloading
+	in := envInput{r: r, route: rt, requestID: newRequestID(), start: start, queueStart: time.Now(),
+		https: r.TLS != nil, docRoot: documentRoot(rt.VHost, f.cfg), reloading: reloading}
+	env := buildEnv(in)
+	if r.Method == http.MethodHead && conf != nil && conf.MapHEADToGET == "On" {
+		env = setEnv(env, "REQUEST_METHOD", http.MethodGet)
+	}
+	g.Serve(w, r, &daemon.Request{Env: env, Script: rt.Script, ApplicationGroup: rt.ApplicationGroup,
+		CallableObject: rt.CallableObject, ScriptReloading: reloading})
+}
+
+func setEnv(env []string, k, v string) []string {
+	for i := 0; i+1 < len(env); i += 2 {
+		if env[i] == k {
+			env[i+1] = v
+			return env
+		}
+	}
+	return append(env, k, v)
+}
+
+func documentRoot(v *VHost, cfg *Config) string {
+	if v != nil && v.DocumentRoot != "" {
+		return v.DocumentRoot
+	}
+	if cfg.Main != nil && cfg.Main.DocumentRoot != "" {
+		return cfg.Main.DocumentRoot
+	}
+	return "/var/www/html"
+}
+
+// serveStatic serves Alias targets and DocumentRoot files with Range,
+// conditional requests and an Apache-style ETag.
+func (f *Frontend) serveStatic(w http.ResponseWriter, r *http.Request, rt *Route) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD, OPTIONS")
+		writeError(w, http.StatusMethodNotAllowed, "")
+		return
+	}
+	name := rt.File
+	fi, err := os.Stat(name)
+	if err == nil && fi.IsDir() {
+		index := filepath.Join(name, "index.html")
+		if ifi, ierr := os.Stat(index); ierr == nil && !ifi.IsDir() {
+			name, fi = index, ifi
+		} else {
+			writeError(w, http.StatusForbidden, "")
+			return
+		}
+	}
+	if err != nil {
+		status := http.StatusNotFound
+		if errors.Is(err, os.ErrPermission) {
+			status = http.StatusForbidden
+		}
+		writeError(w, status, "")
+		return
+	}
+	file, err := os.Open(name)
+	if err != nil {
+		writeError(w, http.StatusForbidden, "")
+		return
+	}
+	defer file.Close()
+	w.Header().Set("ETag", fmt.Sprintf(`"%x-%x"`, fi.Size(), fi.ModTime().UnixMicro()))
+	http.ServeContent(w, r, name, fi.ModTime(), file)
+}
+
+// writeError answers with an Apache-style error page.
+func writeError(w http.ResponseWriter, status int, detail string) {
+	text := http.StatusText(status)
+	if detail == "" {
+		detail = defaultDetail(status)
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=iso-8859-1")
+	h.Del("Content-Length")
+	w.WriteHeader(status)
+	fmt.Fprintf(w, "<!DOCTYPE HTML PUBLIC \"-//IETF//DTD HTML 2.0//EN\">\n<html><head>\n<title>%d %s</title>\n</head><body>\n<h1>%s</h1>\n<p>%s</p>\n</body></html>\n",
+		status, text, text, html.EscapeString(detail))
+}
+
+func defaultDetail(status int) string {
+	switch status {
+	case http.StatusNotFound:
+		return "The requested URL was not found on this server."
+	case http.StatusForbidden:
+		return "You don't have permission to access this resource."
+	case http.StatusBadRequest:
+		return "Your browser sent a request that this server could not understand."
+	case http.StatusServiceUnavailable:
+		return "The server is temporarily unable to service your request."
+	case http.StatusGatewayTimeout:
+		return "The gateway did not receive a timely response from the upstream server or application."
+	case http.StatusLengthRequired:
+		return "A request with chunked transfer encoding needs WSGIChunkedRequest On."
+	default:
+		return "The server encountered an internal error or misconfiguration and was unable to complete your request."
+	}
+}
+
+func newRequestID() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+var _ http.Handler = (*Frontend)(nil)
+
