@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	appserver "github.com/appserver/appserver"
 	"github.com/appserver/appserver/server"
 	"github.com/spf13/cobra"
 )
@@ -31,7 +32,10 @@ func newServeCmd() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "serve [-f FILE | SCRIPT.py]",
 		Short: "Serve the WSGI apps of an Apache + mod_wsgi config (or one script) in daemon process groups",
-		Long: `serve -f FILE runs the site an Apache + mod_wsgi config describes: its
+		Long: `With no arguments, serves the demo site (testdata/demo: the partitioned
+config of the "not all URLs are equal" post) on 127.0.0.1:8000.
+
+serve -f FILE runs the site an Apache + mod_wsgi config describes: its
 listeners, virtual hosts, Locations and WSGIDaemonProcess groups.
 
 serve SCRIPT.py is a quick start in the spirit of mod_wsgi-express: one group
@@ -43,7 +47,12 @@ shutdown-timeout), then the worker processes stop.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			if sf.file == "" && len(args) == 0 {
-				return &exitError{code: ExitUsage, err: errors.New("serve needs -f FILE or a WSGI script (see appserver serve --help)")}
+				dir, err := unpackDemo()
+				if err != nil {
+					return &exitError{code: ExitFailed, err: err}
+				}
+				defer os.RemoveAll(dir)
+				sf.file = filepath.Join(dir, "site.conf")
 			}
 			if sf.file != "" && len(args) > 0 {
 				return &exitError{code: ExitUsage, err: errors.New("give either -f FILE or a script, not both")}
@@ -71,6 +80,28 @@ shutdown-timeout), then the worker processes stop.`,
 	c.Flags().StringVar(&sf.python, "python", "", "the Python interpreter for every group (default: python-home, WSGIPythonHome, else python3 on PATH)")
 	c.Flags().BoolVar(&sf.allowRoot, "allow-root", false, "let workers run as root when no User or user= is configured (default: nobody)")
 	return c
+}
+
+// unpackDemo writes the embedded demo site to a fresh folder that the
+// workers' user can read, and points ${DEMO_ROOT} in its config at it.
+func unpackDemo() (string, error) {
+	dir, err := os.MkdirTemp("", "appserver-demo-")
+	if err != nil {
+		return "", err
+	}
+	if err := os.Chmod(dir, 0o755); err != nil {
+		return "", err
+	}
+	for _, name := range []string{"wsgi.py", "site.conf"} {
+		data, err := appserver.Demo.ReadFile("testdata/demo/" + name)
+		if err != nil {
+			return "", err
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			return "", err
+		}
+	}
+	return dir, os.Setenv("DEMO_ROOT", dir)
 }
 
 // quickStartConfig writes the config a quick start serves: the same path

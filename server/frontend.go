@@ -322,4 +322,3 @@ func newRequestID() string {
 }
 
 var _ http.Handler = (*Frontend)(nil)
-
