@@ -37,6 +37,14 @@ type Config struct {
 	// Warnings found while loading (ignored directives, lint, host problems
 	// under NoHostChecks). Errors are returned by Load instead.
 	Warnings []Warning
+
+	// Stat looks files up for routing (the WSGIScriptAlias file walk,
+	// static files). Nil means os.Stat.
+	Stat StatFunc
+
+	// compiled holds the routing tables (route.go), built by Compile or on
+	// the first Route call.
+	compiled routeCache
 }
 
 // Warning is a non-fatal finding, with the position it is about.
@@ -153,6 +161,10 @@ type DirConf struct {
 	Require          string   // "", "granted", "denied" (Require all ...)
 	LimitRequestBody *int64
 	Options          []string // kept for ExecCGI checks; otherwise ignored
+
+	// AddHandlers maps file extensions (lower-case, without the dot) to
+	// handler names (AddHandler); merged per extension, child wins.
+	AddHandlers map[string]string
 }
 
 // Setting is a string value with the position it was set at.
@@ -189,7 +201,7 @@ type Alias struct {
 	URL    string
 	Regex  *Regexp
 	Target string
-	Kind   string // "alias", "aliasmatch"
+	Kind   string // "alias", "aliasmatch", "scriptalias", "scriptaliasmatch"
 }
 
 // ImportScript is a WSGIImportScript directive.
