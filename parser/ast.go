@@ -5,21 +5,39 @@
 // Reading happens in two steps, as in httpd itself:
 //
 //  1. Each file is lexed into logical lines (backslash-newline continuation,
-//     line-leading '#' comments, CRLF) and parsed by a participle grammar into a
-//     raw tree of lines and sections (Raw*). Sections must close in the file
-//     that opened them.
+//     line-leading '#' comments, CRLF) by a hand-written lexer and parsed by a
+//     participle grammar into a raw tree of lines and sections (raw* types in
+//     grammar.go). Sections must close in the file that opened them.
 //  2. The raw trees are read in order, executing what httpd executes at read
 //     time: Include/IncludeOptional, Define/UnDefine and ${VAR} expansion,
 //     <IfDefine>, <IfModule>, <IfVersion>, <IfFile>, <IfDirective>, <IfSection>,
-//     <Macro>/Use/UndefMacro, ServerRoot and LoadModule. What remains is the
-//     Directive tree that server/ walks.
+//     <Macro>/Use/UndefMacro, ServerRoot and LoadModule. None of these appear
+//     in the result (LoadModule only adds to Config.Modules); true conditional
+//     bodies, included files and macro expansions are spliced in where they
+//     stand. What remains is the Directive tree that server/ walks.
 //
 // Arguments are tokenised exactly as httpd's ap_getword_conf does (see
 // GetWord), never with Go's unquoting rules.
+//
+// Errors use httpd's message texts where httpd has one (pass-1 errors of
+// apache2 -t), positioned file:line:col. Where httpd reports a different
+// line the reader prefers the more precise one: a false-branch closer
+// mismatch is reported at the closer (httpd: at the conditional), each
+// unclosed section at its own opener. Problems httpd only warns about or
+// accepts silently (an undefined ${VAR}, a true conditional left open at the
+// end of a file, a BOM) are Config.Warnings.
+//
+// Known differences from httpd: a section opener or closer produced by a
+// ${VAR} expansion is an error rather than a section; a macro body must
+// balance its sections (httpd lets a section opened by one Use be closed by
+// the file around it); LoadModule loads nothing, so a missing shared object
+// is not reported; the sections inside a macro body are not counted when
+// that body is skipped by a false conditional.
 package parser
 
 import (
 	"fmt"
+	"io/fs"
 	"strings"
 
 	"github.com/alecthomas/participle/v2/lexer"
@@ -53,7 +71,8 @@ type Directive struct {
 	MissingGT bool
 	// Body holds the children of a section.
 	Body []*Directive
-	// End is the position of a section's closing </Name>.
+	// End is the position of a section's closing </Name>; zero when the
+	// file ended before it.
 	End Position
 	// IncludedFrom lists the Include (or Use) directives that brought this
 	// node in, outermost first; empty for the main file.
@@ -112,12 +131,25 @@ type Options struct {
 	// names (e.g. "mod_wsgi.c") that <IfModule> treats as loaded before any
 	// LoadModule. Nil means DefaultModules.
 	Modules []string
-	// HostChecks false turns host problems (a missing Include file) into
-	// warnings, for checking a config away from its host.
+	// NoHostChecks turns host problems (a missing Include file or
+	// directory, a wildcard Include matching nothing, a ServerRoot that is
+	// not a directory) into warnings, for checking a config away from its
+	// host.
 	NoHostChecks bool
 	// ReadFile reads a config file. Nil means os.ReadFile. Used by tests and
 	// the fuzzer to read from memory.
 	ReadFile func(string) ([]byte, error)
+	// Stat and ReadDir look at the file system for Include (directories,
+	// wildcards), <IfFile> and ServerRoot. Nil means os.Stat and os.ReadDir.
+	// ReadDir entries report symbolic links as such (not as directories),
+	// as httpd's directory reading does.
+	Stat    func(string) (fs.FileInfo, error)
+	ReadDir func(string) ([]fs.DirEntry, error)
+	// IsDirective answers <IfDirective name> (with name as written) and
+	// <IfSection name> (asked as "<"+name). The read-time directives this
+	// package executes (Include, Define, <IfModule>, ...) always exist. Nil
+	// means no other directive exists.
+	IsDirective func(name string) bool
 }
 
 // Warning is a problem that does not stop reading.
@@ -131,12 +163,37 @@ func (w Warning) String() string { return fmt.Sprintf("%s: %s", formatPos(w.Pos)
 // Error is a config error at a position.
 type Error struct {
 	Pos Position
+	// Msg is httpd's message text where httpd has one for the problem, so
+	// it can be compared with apache2 -t output.
 	Msg string
-	// IncludedFrom is the include chain, outermost first.
+	// Hint says what to do about it; may be empty.
+	Hint string
+	// IncludedFrom is the include chain, outermost first: the Include (or
+	// Use) directives that led to the file holding Pos.
 	IncludedFrom []Position
 }
 
-func (e *Error) Error() string { return fmt.Sprintf("%s: %s", formatPos(e.Pos), e.Msg) }
+// Error is "file:line:col: message", followed by " (hint)" when there is one.
+func (e *Error) Error() string {
+	if e.Hint != "" {
+		return fmt.Sprintf("%s: %s (%s)", formatPos(e.Pos), e.Msg, e.Hint)
+	}
+	return fmt.Sprintf("%s: %s", formatPos(e.Pos), e.Msg)
+}
+
+// Chain renders the include chain as "included from f:l:c" lines, innermost
+// first, one per line; "" for the main file.
+func (e *Error) Chain() string {
+	var b strings.Builder
+	for i := len(e.IncludedFrom) - 1; i >= 0; i-- {
+		if b.Len() > 0 {
+			b.WriteByte('\n')
+		}
+		b.WriteString("\tincluded from ")
+		b.WriteString(formatPos(e.IncludedFrom[i]))
+	}
+	return b.String()
+}
 
 // ErrorList is every error found while reading; reading goes on after an
 // error where it can, so that configtest can report them all.
