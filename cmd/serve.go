@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -132,8 +134,30 @@ WSGIScriptAlias / %q
 	return f.Name(), nil
 }
 
+// errorLogOutput is the main server's ErrorLog file, else stderr (also for
+// piped and syslog targets, which appserver does not support).
+func errorLogOutput(cfg *server.Config) (io.Writer, func(), error) {
+	t := ""
+	if cfg.Main != nil {
+		t = cfg.Main.ErrorLog
+	}
+	if t == "" || strings.HasPrefix(t, "|") || strings.HasPrefix(t, "syslog") {
+		return os.Stderr, func() {}, nil
+	}
+	f, err := os.OpenFile(t, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, nil, fmt.Errorf("ErrorLog: %w", err)
+	}
+	return f, func() { f.Close() }, nil
+}
+
 func serve(cfg *server.Config, sf serveFlags) error {
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	out, closeLog, err := errorLogOutput(cfg)
+	if err != nil {
+		return &exitError{code: ExitFailed, err: err}
+	}
+	defer closeLog()
+	log := slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	for _, w := range cfg.Warnings {
 		log.Warn(w.Msg, "at", fmt.Sprintf("%s:%d:%d", w.Pos.Filename, w.Pos.Line, w.Pos.Column), "kind", w.Kind)
 	}

@@ -43,6 +43,7 @@ type Frontend struct {
 	mu     sync.Mutex
 	groups map[string]*daemon.Group
 	ctx    context.Context // for groups started lazily (the embedded one)
+	logs   *accessLogs
 }
 
 // NewFrontend prepares the groups of cfg; Start starts them.
@@ -87,10 +88,19 @@ func (f *Frontend) groupOptions() daemon.Options {
 		ErrorResponse: func(w http.ResponseWriter, r *http.Request, status int) { writeError(w, status, "") }}
 }
 
-// Start starts every configured group's processes.
+// Start opens the access logs and starts every configured group's
+// processes.
 func (f *Frontend) Start(ctx context.Context) error {
+	logs, warnings, err := openAccessLogs(f.cfg)
+	for _, w := range warnings {
+		f.log.Warn(w)
+	}
+	if err != nil {
+		return err
+	}
 	f.mu.Lock()
 	f.ctx = ctx
+	f.logs = logs
 	groups := f.sortedGroups()
 	f.mu.Unlock()
 	for _, g := range groups {
@@ -117,6 +127,7 @@ func (f *Frontend) Stop(ctx context.Context) error {
 		}()
 	}
 	wg.Wait()
+	f.logs.close()
 	return errors.Join(errs...)
 }
 
@@ -176,6 +187,23 @@ func (f *Frontend) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	port, _ := strconv.Atoi(localPort)
 	rt := f.cfg.Route(Request{Method: r.Method, Target: r.RequestURI, Host: r.Host,
 		LocalIP: localIP, LocalPort: port, HTTPS: r.TLS != nil})
+	requestID := newRequestID()
+	if f.logs.has(rt.VHost) {
+		lw := &loggingWriter{ResponseWriter: w}
+		defer func() {
+			rec := logRecord{r: r, route: rt, status: lw.status, bodyBytes: lw.bodyBytes, headBytes: lw.headBytes,
+				start: start, dur: time.Since(start), header: lw.Header(), requestID: requestID}
+			if rec.status == 0 {
+				rec.status = http.StatusOK
+			}
+			f.logs.log(&rec)
+		}()
+		w = lw
+	}
+	f.serveRouted(w, r, rt, start, requestID)
+}
+
+func (f *Frontend) serveRouted(w http.ResponseWriter, r *http.Request, rt *Route, start time.Time, requestID string) {
 	if rt.Status != http.StatusOK {
 		if rt.Reason != "" {
 			f.log.Info(rt.Reason, "status", rt.Status, "uri", r.RequestURI)
@@ -193,7 +221,7 @@ func (f *Frontend) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	switch rt.Handler {
 	case "wsgi":
-		f.serveWSGI(w, r, rt, start)
+		f.serveWSGI(w, r, rt, start, requestID)
 	case "static":
 		f.serveStatic(w, r, rt)
 	default:
@@ -201,7 +229,7 @@ func (f *Frontend) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func (f *Frontend) serveWSGI(w http.ResponseWriter, r *http.Request, rt *Route, start time.Time) {
+func (f *Frontend) serveWSGI(w http.ResponseWriter, r *http.Request, rt *Route, start time.Time, requestID string) {
 	conf := rt.Conf
 	if len(r.TransferEncoding) > 0 && (conf == nil || conf.ChunkedRequest == nil || !*conf.ChunkedRequest) {
 		// mod_wsgi: "optional support for chunked transfer encoding has not been enabled".
@@ -215,7 +243,7 @@ func (f *Frontend) serveWSGI(w http.ResponseWriter, r *http.Request, rt *Route, 
 		return
 	}
 	reloading := conf == nil || conf.ScriptReloading == nil || *conf.ScriptReloading
-	in := envInput{r: r, route: rt, requestID: newRequestID(), start: start, queueStart: time.Now(),
+	in := envInput{r: r, route: rt, requestID: requestID, start: start, queueStart: time.Now(),
 		https: r.TLS != nil, docRoot: documentRoot(rt.VHost, f.cfg), reloading: reloading}
 	env := buildEnv(in)
 	if r.Method == http.MethodHead && conf != nil && conf.MapHEADToGET == "On" {

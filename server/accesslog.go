@@ -1,0 +1,478 @@
+package server
+
+import (
+	"bufio"
+	"fmt"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Formats every Apache config in the wild assumes (Debian's apache2.conf
+// defines them); a LogFormat with the same nickname replaces them.
+var builtinLogFormats = map[string]string{
+	"common":         `%h %l %u %t "%r" %>s %b`,
+	"combined":       `%h %l %u %t "%r" %>s %O "%{Referer}i" "%{User-Agent}i"`,
+	"vhost_combined": `%v:%p %h %l %u %t "%r" %>s %O "%{Referer}i" "%{User-Agent}i"`,
+	"referer":        `%{Referer}i -> %U`,
+	"agent":          `%{User-agent}i`,
+}
+
+// logFormat is a compiled mod_log_config format.
+type logFormat []logItem
+
+type logItem struct {
+	lit  string // literal text when op == 0
+	op   byte   // the conversion letter
+	arg  string // the {...} argument
+	orig bool   // '<': the original request's value (same as final here)
+}
+
+// compileLogFormat parses a LogFormat string; unknown conversions are an
+// error, as in mod_log_config.
+func compileLogFormat(s string) (logFormat, error) {
+	var f logFormat
+	var lit strings.Builder
+	flush := func() {
+		if lit.Len() > 0 {
+			f = append(f, logItem{lit: lit.String()})
+			lit.Reset()
+		}
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c == '\\' && i+1 < len(s) {
+			i++
+			switch s[i] {
+			case 'n':
+				lit.WriteByte('\n')
+			case 't':
+				lit.WriteByte('\t')
+			default:
+				lit.WriteByte(s[i])
+			}
+			continue
+		}
+		if c != '%' {
+			lit.WriteByte(c)
+			continue
+		}
+		i++
+		if i >= len(s) {
+			return nil, fmt.Errorf("LogFormat %q ends with a lone %%", s)
+		}
+		if s[i] == '%' {
+			lit.WriteByte('%')
+			continue
+		}
+		item := logItem{}
+		// Modifiers: status conditions ("!400,501") and < / >.
+		for i < len(s) && strings.IndexByte("!0123456789,<>", s[i]) >= 0 {
+			if s[i] == '<' {
+				item.orig = true
+			}
+			i++
+		}
+		if i < len(s) && s[i] == '{' {
+			end := strings.IndexByte(s[i:], '}')
+			if end < 0 {
+				return nil, fmt.Errorf("LogFormat %q: missing '}'", s)
+			}
+			item.arg = s[i+1 : i+end]
+			i += end + 1
+		}
+		if i >= len(s) {
+			return nil, fmt.Errorf("LogFormat %q ends inside a %% conversion", s)
+		}
+		item.op = s[i]
+		if strings.IndexByte("aABbDefhHiklLmnopPqrRsStTuUvVXIO", item.op) < 0 {
+			return nil, fmt.Errorf("Unrecognized LogFormat directive %%%c", item.op)
+		}
+		flush()
+		f = append(f, item)
+	}
+	flush()
+	return f, nil
+}
+
+// logRecord is what one access log line is made from.
+type logRecord struct {
+	r         *http.Request
+	route     *Route
+	status    int
+	bodyBytes int64
+	headBytes int64
+	start     time.Time
+	dur       time.Duration
+	header    http.Header // response headers
+	requestID string
+}
+
+func (f logFormat) appendTo(b []byte, rec *logRecord) []byte {
+	for _, it := range f {
+		if it.op == 0 {
+			b = append(b, it.lit...)
+			continue
+		}
+		b = it.appendTo(b, rec)
+	}
+	return b
+}
+
+func (it logItem) appendTo(b []byte, rec *logRecord) []byte {
+	r := rec.r
+	dash := func(s string) []byte {
+		if s == "" {
+			return append(b, '-')
+		}
+		return appendEscaped(b, s)
+	}
+	switch it.op {
+	case 'h', 'a':
+		if it.arg == "c" || it.op == 'h' || it.arg == "" {
+			h, _ := splitAddr(r.RemoteAddr)
+			return append(b, h...)
+		}
+	case 'A':
+		h, _ := splitAddr(localAddrOf(r))
+		return append(b, h...)
+	case 'l', 'u':
+		return append(b, '-')
+	case 't':
+		return appendApacheTime(b, rec.start, it.arg)
+	case 'r':
+		b = appendEscaped(b, r.Method+" "+r.RequestURI+" "+r.Proto)
+		return b
+	case 's':
+		return strconv.AppendInt(b, int64(rec.status), 10)
+	case 'b':
+		if rec.bodyBytes == 0 {
+			return append(b, '-')
+		}
+		return strconv.AppendInt(b, rec.bodyBytes, 10)
+	case 'B':
+		return strconv.AppendInt(b, rec.bodyBytes, 10)
+	case 'O':
+		return strconv.AppendInt(b, rec.bodyBytes+rec.headBytes, 10)
+	case 'I':
+		n := r.ContentLength
+		if n < 0 {
+			n = 0
+		}
+		return strconv.AppendInt(b, n, 10)
+	case 'D':
+		return strconv.AppendInt(b, rec.dur.Microseconds(), 10)
+	case 'T':
+		switch it.arg {
+		case "ms":
+			return strconv.AppendInt(b, rec.dur.Milliseconds(), 10)
+		case "us":
+			return strconv.AppendInt(b, rec.dur.Microseconds(), 10)
+		}
+		return strconv.AppendInt(b, int64(rec.dur/time.Second), 10)
+	case 'i':
+		return dash(r.Header.Get(it.arg))
+	case 'o':
+		return dash(rec.header.Get(it.arg))
+	case 'e':
+		if rec.route != nil {
+			if v, ok := rec.route.Env[it.arg]; ok {
+				return dash(v)
+			}
+		}
+		return dash(os.Getenv(it.arg))
+	case 'P':
+		return strconv.AppendInt(b, int64(os.Getpid()), 10)
+	case 'p':
+		if it.arg == "remote" {
+			_, p := splitAddr(r.RemoteAddr)
+			return append(b, p...)
+		}
+		if it.arg == "local" {
+			_, p := splitAddr(localAddrOf(r))
+			return append(b, p...)
+		}
+		if rec.route != nil && rec.route.ServerPort != 0 {
+			return strconv.AppendInt(b, int64(rec.route.ServerPort), 10)
+		}
+		_, p := splitAddr(localAddrOf(r))
+		return append(b, p...)
+	case 'v':
+		if rec.route != nil && rec.route.VHost != nil && rec.route.VHost.Name != "" {
+			return append(b, rec.route.VHost.Name...)
+		}
+		return dash("")
+	case 'V':
+		if rec.route != nil {
+			return dash(rec.route.ServerName)
+		}
+		return dash("")
+	case 'U':
+		if rec.route != nil && rec.route.URI != "" {
+			return appendEscaped(b, rec.route.URI)
+		}
+		return appendEscaped(b, r.URL.Path)
+	case 'q':
+		if r.URL.RawQuery != "" {
+			b = append(b, '?')
+			return appendEscaped(b, r.URL.RawQuery)
+		}
+		return b
+	case 'm':
+		return append(b, r.Method...)
+	case 'H':
+		return append(b, r.Proto...)
+	case 'f':
+		if rec.route != nil {
+			if rec.route.Script != "" {
+				return append(b, rec.route.Script...)
+			}
+			return dash(rec.route.File)
+		}
+		return dash("")
+	case 'R':
+		if rec.route != nil && rec.route.Handler == "wsgi" {
+			return append(b, "wsgi-script"...)
+		}
+		return append(b, '-')
+	case 'L':
+		return dash(rec.requestID)
+	case 'k':
+		return append(b, '0')
+	case 'X':
+		return append(b, '+')
+	case 'S':
+		return strconv.AppendInt(b, r.ContentLength+rec.bodyBytes+rec.headBytes, 10)
+	}
+	return append(b, '-')
+}
+
+// appendApacheTime writes %t: "[26/Nov/2026:19:18:25 +0000]", or a
+// strftime-style %{...}t for the common conversions.
+func appendApacheTime(b []byte, t time.Time, format string) []byte {
+	if format == "" {
+		return t.AppendFormat(append(b, '['), "02/Jan/2006:15:04:05 -0700]")
+	}
+	switch format {
+	case "sec":
+		return strconv.AppendInt(b, t.Unix(), 10)
+	case "msec":
+		return strconv.AppendInt(b, t.UnixMilli(), 10)
+	case "usec":
+		return strconv.AppendInt(b, t.UnixMicro(), 10)
+	}
+	format = strings.TrimPrefix(strings.TrimPrefix(format, "begin:"), "end:")
+	repl := strings.NewReplacer("%Y", "2006", "%m", "01", "%d", "02", "%H", "15", "%M", "04", "%S", "05",
+		"%b", "Jan", "%z", "-0700", "%Z", "MST", "%y", "06", "%a", "Mon", "%e", "_2")
+	return t.AppendFormat(b, repl.Replace(format))
+}
+
+// appendEscaped writes s as mod_log_config does: quotes, backslashes and
+// control bytes escaped, so a client cannot forge log lines.
+func appendEscaped(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '"' || c == '\\':
+			b = append(b, '\\', c)
+		case c == '\n':
+			b = append(b, '\\', 'n')
+		case c == '\t':
+			b = append(b, '\\', 't')
+		case c < 0x20 || c == 0x7f:
+			b = append(b, '\\', 'x', "0123456789abcdef"[c>>4], "0123456789abcdef"[c&15])
+		default:
+			b = append(b, c)
+		}
+	}
+	return b
+}
+
+// logFile is one access log file, shared by every CustomLog naming it.
+// Lines are buffered and flushed within a fraction of a second, so that
+// logging stays off the request path's syscalls.
+type logFile struct {
+	mu    sync.Mutex
+	f     *os.File
+	w     *bufio.Writer
+	timer *time.Timer
+}
+
+const logFlushDelay = 200 * time.Millisecond
+
+func openLogFile(path string) (*logFile, error) {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	lf := &logFile{f: f, w: bufio.NewWriterSize(f, 64<<10)}
+	lf.timer = time.AfterFunc(time.Hour, lf.flush)
+	lf.timer.Stop()
+	return lf, nil
+}
+
+func (l *logFile) write(line []byte) {
+	l.mu.Lock()
+	wasEmpty := l.w.Buffered() == 0
+	_, _ = l.w.Write(line)
+	if wasEmpty {
+		l.timer.Reset(logFlushDelay)
+	}
+	l.mu.Unlock()
+}
+
+func (l *logFile) flush() {
+	l.mu.Lock()
+	_ = l.w.Flush()
+	l.mu.Unlock()
+}
+
+func (l *logFile) close() error {
+	l.timer.Stop()
+	l.flush()
+	return l.f.Close()
+}
+
+// accessLog is one CustomLog of a vhost.
+type accessLog struct {
+	format  logFormat
+	out     *logFile
+	envCond string // "VAR" or "!VAR" from env=, "" = always
+}
+
+// accessLogs holds the compiled CustomLogs of every vhost.
+type accessLogs struct {
+	byVHost map[*VHost][]*accessLog
+	files   map[string]*logFile
+}
+
+// openAccessLogs compiles every CustomLog and opens its file. Piped logs
+// ("|program") and expr= conditions are not supported: they are reported
+// in the returned warnings and skipped.
+func openAccessLogs(cfg *Config) (*accessLogs, []string, error) {
+	al := &accessLogs{byVHost: map[*VHost][]*accessLog{}, files: map[string]*logFile{}}
+	var warnings []string
+	for _, v := range append([]*VHost{cfg.Main}, cfg.VHosts...) {
+		if v == nil {
+			continue
+		}
+		for _, cl := range v.CustomLogs {
+			at := fmt.Sprintf("%s:%d:%d", cl.Pos.Filename, cl.Pos.Line, cl.Pos.Column)
+			if strings.HasPrefix(cl.Target, "|") {
+				warnings = append(warnings, at+": piped logs are not supported; CustomLog "+cl.Target+" is not written")
+				continue
+			}
+			src, ok := v.LogFormats[cl.Format]
+			if !ok {
+				if b, isBuiltin := builtinLogFormats[cl.Format]; isBuiltin {
+					src = b
+				} else if cl.Format == "" {
+					src = builtinLogFormats["common"]
+				} else {
+					src = cl.Format // httpd: a string that is no nickname is the format itself
+				}
+			}
+			format, err := compileLogFormat(src)
+			if err != nil {
+				al.close()
+				return nil, warnings, fmt.Errorf("%s: %w", at, err)
+			}
+			var cond string
+			if strings.HasPrefix(strings.ToLower(cl.Cond), "env=") {
+				cond = cl.Cond[4:]
+			} else if cl.Cond != "" {
+				warnings = append(warnings, at+": CustomLog conditions other than env= are not supported; logging every request")
+			}
+			out, ok := al.files[cl.Target]
+			if !ok {
+				out, err = openLogFile(cl.Target)
+				if err != nil {
+					al.close()
+					return nil, warnings, fmt.Errorf("%s: %w", at, err)
+				}
+				al.files[cl.Target] = out
+			}
+			al.byVHost[v] = append(al.byVHost[v], &accessLog{format: format, out: out, envCond: cond})
+		}
+	}
+	return al, warnings, nil
+}
+
+var logBufPool = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
+
+func (al *accessLogs) log(rec *logRecord) {
+	if rec.route == nil || rec.route.VHost == nil {
+		return
+	}
+	for _, l := range al.byVHost[rec.route.VHost] {
+		if l.envCond != "" {
+			name, want := l.envCond, true
+			if strings.HasPrefix(name, "!") {
+				name, want = name[1:], false
+			}
+			if _, set := rec.route.Env[name]; set != want {
+				continue
+			}
+		}
+		bp := logBufPool.Get().(*[]byte)
+		b := l.format.appendTo((*bp)[:0], rec)
+		b = append(b, '\n')
+		l.out.write(b)
+		*bp = b
+		logBufPool.Put(bp)
+	}
+}
+
+func (al *accessLogs) has(v *VHost) bool { return al != nil && len(al.byVHost[v]) > 0 }
+
+func (al *accessLogs) close() {
+	if al == nil {
+		return
+	}
+	for _, f := range al.files {
+		_ = f.close()
+	}
+}
+
+// loggingWriter records what the access log needs about a response.
+type loggingWriter struct {
+	http.ResponseWriter
+	status    int
+	bodyBytes int64
+	headBytes int64
+}
+
+func (w *loggingWriter) WriteHeader(code int) {
+	if w.status == 0 && code >= 200 {
+		w.status = code
+		n := len("HTTP/1.1 200 OK\r\n") + 2
+		for k, vs := range w.Header() {
+			for _, v := range vs {
+				n += len(k) + len(v) + 4
+			}
+		}
+		w.headBytes = int64(n)
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *loggingWriter) Write(p []byte) (int, error) {
+	if w.status == 0 {
+		w.WriteHeader(http.StatusOK)
+	}
+	n, err := w.ResponseWriter.Write(p)
+	w.bodyBytes += int64(n)
+	return n, err
+}
+
+func (w *loggingWriter) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+// Unwrap lets http.ResponseController reach the connection.
+func (w *loggingWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
