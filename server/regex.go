@@ -25,7 +25,9 @@ func CompileRegexp(src string) (*Regexp, error) {
 	if re, err := regexp.Compile("(?s)" + src); err == nil {
 		return &Regexp{src: src, re: re}, nil
 	}
-	re2, err := regexp2.Compile(src, regexp2.Singleline)
+	// regexp2's $ also matches before a final newline; dollarEndOnly
+	// (match.go) makes it PCRE's DOLLAR_ENDONLY.
+	re2, err := regexp2.Compile(dollarEndOnly(src), regexp2.Singleline)
 	if err != nil {
 		return nil, err
 	}

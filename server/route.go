@@ -1,6 +1,14 @@
 package server
 
-import "github.com/appserver/appserver/daemon"
+import (
+	"net/netip"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/appserver/appserver/daemon"
+)
 
 // Request is what routing needs to know about one HTTP request.
 type Request struct {
@@ -50,9 +58,678 @@ type Route struct {
 	File string
 
 	// Env holds every variable SetEnv, PassEnv and regex captures
-	// (MATCH_NAME) add, after mod_env merging.
+	// (MATCH_NAME) add, after mod_env merging; nil when there are none.
+	// The map may be shared with other requests: do not modify it.
 	Env map[string]string
 
-	// Conf is the merged per-directory config.
+	// Conf is the merged per-directory config (shared: do not modify). Its
+	// Env lists every operation that applied; Env above is the result.
 	Conf *DirConf
+
+	// ServerName and ServerPort are SERVER_NAME and SERVER_PORT as httpd
+	// computes them with UseCanonicalName Off: the request's host (else the
+	// server's ServerName) and the Host header's port (else the ServerName
+	// port, else 80 or 443).
+	ServerName string
+	ServerPort int
+}
+
+// routeCache holds the compiled routing tables of a Config.
+type routeCache struct{ p atomic.Pointer[routeTables] }
+
+// routeTables is everything Route needs, built once per Config.
+type routeTables struct {
+	main    *serverTable
+	servers []*serverTable // the vhosts, in file order
+	vhosts  *vhostIndex
+	groups  map[string]*daemon.Spec
+
+	restrictEmbedded bool
+	// cwd resolves relative file names, as apr_filepath_merge does with
+	// the server's working directory.
+	cwd string
+
+	// merged caches merge results by the chain of DirConfs merged, so that
+	// the common requests of a site merge nothing at all.
+	mergedMu sync.RWMutex
+	merged   map[mergeKey]*mergedConf
+}
+
+// Merge cache bounds: chains longer than maxChain are merged every time,
+// and the cache stops growing at maxMergeCache entries.
+const (
+	maxChain      = 16
+	maxMergeCache = 4096
+)
+
+// mergeKey identifies a merge: the DirConfs merged, in order, and how
+// many of them came from each walk.
+type mergeKey struct {
+	n, dirs, files int
+	confs          [maxChain]*DirConf
+}
+
+// mergedConf is a merged per-directory config and its mod_env table.
+type mergedConf struct {
+	conf   *DirConf
+	modEnv map[string]string // nil when empty
+}
+
+// mergeChain merges chain[0] (the server defaults) with the sections that
+// follow, in order: dirs sections from the directory walk, files from the
+// file walk, then those of the location walk.
+func (t *routeTables) mergeChain(chain []*DirConf, dirs, files int) *mergedConf {
+	if len(chain) > maxChain {
+		return computeMerge(chain, dirs, files)
+	}
+	k := mergeKey{dirs: dirs, files: files}
+	k.n = copy(k.confs[:], chain)
+	t.mergedMu.RLock()
+	mc, ok := t.merged[k]
+	t.mergedMu.RUnlock()
+	if ok {
+		return mc
+	}
+	mc = computeMerge(chain, dirs, files)
+	t.mergedMu.Lock()
+	if len(t.merged) < maxMergeCache {
+		t.merged[k] = mc
+	}
+	t.mergedMu.Unlock()
+	return mc
+}
+
+func computeMerge(chain []*DirConf, dirs, files int) *mergedConf {
+	conf := chain[0]
+	for _, c := range chain[1:] {
+		conf = MergeDirConf(conf, c)
+	}
+	if conf == nil {
+		conf = &DirConf{}
+	}
+	mc := &mergedConf{conf: conf}
+	table := map[string]string{}
+	if chain[0] != nil {
+		applyEnv(table, chain[0].Env)
+	}
+	groups := [3][]*DirConf{chain[1 : 1+dirs], chain[1+dirs : 1+dirs+files], chain[1+dirs+files:]}
+	for _, g := range groups {
+		mergeEnvGroup(table, g)
+	}
+	if len(table) > 0 {
+		mc.modEnv = table
+	}
+	return mc
+}
+
+// mergeEnvGroup merges the mod_env settings of one walk's sections into
+// table the way httpd does. Each walk first merges its matching sections
+// with each other (the first one as is), then the result onto the
+// per-directory config; mod_env's merge keeps no UnsetEnv list, and httpd
+// skips sections without mod_env directives. So an UnsetEnv removes a
+// variable set before the walk only when its section is the walk's only
+// one with SetEnv/UnsetEnv/PassEnv (verified on Apache 2.4.71: two
+// matching <Location>s, one with "UnsetEnv KEEP", keep a server-level KEEP).
+func mergeEnvGroup(table map[string]string, group []*DirConf) {
+	var only *DirConf
+	n := 0
+	for _, c := range group {
+		if c != nil && len(c.Env) > 0 {
+			only = c
+			n++
+		}
+	}
+	switch {
+	case n == 1:
+		applyEnv(table, only.Env)
+	case n > 1:
+		folded := map[string]string{}
+		for _, c := range group {
+			if c != nil {
+				applyEnv(folded, c.Env)
+			}
+		}
+		for k, v := range folded {
+			table[k] = v
+		}
+	}
+}
+
+// applyEnv applies SetEnv/PassEnv/UnsetEnv operations in order.
+func applyEnv(table map[string]string, ops []EnvOp) {
+	for _, op := range ops {
+		switch op.Op {
+		case "set", "pass":
+			table[op.Name] = op.Value
+		case "unset":
+			delete(table, op.Name)
+		}
+	}
+}
+
+// serverTable is one server (main or vhost) with its settings resolved and
+// the main server's sections, aliases and defaults folded in as httpd does
+// when it fixes up virtual hosts.
+type serverTable struct {
+	v            *VHost
+	name         string // server_hostname: ServerName, or inherited
+	port         int    // the server's port: ServerName's, else the address's
+	exactAliases []string
+	wildAliases  []string
+
+	mergeSlashes bool
+	slashes      int // encodedSlashes*
+	docRoot      string
+	defaults     *DirConf
+
+	locs          locationIndex
+	dirs          []dirMatcher
+	files         []*Section     // server-level <Files>: main's, then the vhost's
+	scriptAliases []*ScriptAlias // the vhost's, then the main server's
+	fileAliases   []*Alias       // likewise
+}
+
+// Compile builds the routing tables. Route calls it on first use; Load (or
+// anyone who changes a Config after routing with it) calls it to rebuild.
+func (c *Config) Compile() {
+	c.compiled.p.Store(buildTables(c))
+}
+
+func (c *Config) tables() *routeTables {
+	if t := c.compiled.p.Load(); t != nil {
+		return t
+	}
+	t := buildTables(c)
+	if c.compiled.p.CompareAndSwap(nil, t) {
+		return t
+	}
+	return c.compiled.p.Load()
+}
+
+func buildTables(c *Config) *routeTables {
+	main := c.Main
+	if main == nil {
+		main = &VHost{IsMain: true}
+	}
+	t := &routeTables{groups: map[string]*daemon.Spec{}, restrictEmbedded: c.RestrictEmbedded, merged: map[mergeKey]*mergedConf{}}
+	t.cwd, _ = os.Getwd()
+	for _, g := range c.Groups {
+		if _, dup := t.groups[g.Name]; !dup {
+			t.groups[g.Name] = g
+		}
+	}
+	mainName := main.Name
+	if mainName == "" {
+		mainName = localHostname()
+	}
+	t.main = newServerTable(main, nil, mainName, main.Port)
+	for _, vh := range c.VHosts {
+		name, port := vh.Name, vh.Port
+		if name == "" {
+			// httpd names a vhost without ServerName after the main server
+			// (for an IP-based one it would ask reverse DNS) and gives it
+			// the port of its first address.
+			name = mainName
+			if len(vh.Addrs) > 0 {
+				port = vh.Addrs[0].Port
+			}
+		}
+		t.servers = append(t.servers, newServerTable(vh, main, name, port))
+	}
+	t.vhosts = buildVhostIndex(t.servers)
+	return t
+}
+
+func newServerTable(v, main *VHost, name string, port int) *serverTable {
+	st := &serverTable{v: v, name: name, port: port, defaults: v.Defaults}
+	for _, a := range v.Aliases {
+		if strings.ContainsAny(a, "*?") {
+			st.wildAliases = append(st.wildAliases, a)
+		} else {
+			st.exactAliases = append(st.exactAliases, a)
+		}
+	}
+	var sections []*Section
+	mergeSlashes, slashes, docRoot := v.MergeSlashes, v.AllowEncodedSlashes, v.DocumentRoot
+	st.scriptAliases = append(st.scriptAliases, v.ScriptAliases...)
+	st.fileAliases = append(st.fileAliases, v.FileAliases...)
+	if main != nil {
+		sections = append(sections, main.Sections...)
+		st.scriptAliases = append(st.scriptAliases, main.ScriptAliases...)
+		st.fileAliases = append(st.fileAliases, main.FileAliases...)
+		if mergeSlashes == nil {
+			mergeSlashes = main.MergeSlashes
+		}
+		if slashes == "" {
+			slashes = main.AllowEncodedSlashes
+		}
+		if docRoot == "" {
+			docRoot = main.DocumentRoot
+		}
+		if st.defaults == nil {
+			st.defaults = main.Defaults
+		}
+	}
+	sections = append(sections, v.Sections...)
+	st.mergeSlashes = mergeSlashes == nil || *mergeSlashes
+	st.slashes = encodedSlashMode(slashes)
+	st.docRoot = docRoot
+
+	var locs, dirs []*Section
+	for _, s := range sections {
+		switch s.Kind {
+		case SectionLocation, SectionLocationMatch:
+			locs = append(locs, s)
+		case SectionDirectory, SectionDirectoryMatch:
+			dirs = append(dirs, s)
+		case SectionFiles, SectionFilesMatch:
+			st.files = append(st.files, s)
+		}
+	}
+	st.locs = newLocationIndex(locs)
+	st.dirs = newDirSections(dirs)
+	return st
+}
+
+// Route decides what Apache + mod_wsgi would do with req: which server
+// answers, what r->uri is, which sections apply, and which handler runs
+// with which settings. It is safe for concurrent use.
+func (c *Config) Route(req Request) *Route {
+	t := c.tables()
+	stat := c.Stat
+	if stat == nil {
+		stat = os.Stat
+	}
+	return t.route(req, stat)
+}
+
+func (t *routeTables) route(req Request, stat StatFunc) *Route {
+	r := &Route{Status: 200, Handler: "none"}
+	ip := localAddr(req.LocalIP)
+	st := t.selectServer(ip, req.LocalPort, "")
+	r.VHost = st.v
+
+	tg, bad := parseTarget(req.Target, req.HTTPS)
+	if bad != "" {
+		return r.fail(400, bad)
+	}
+	var rh requestHost
+	if tg.hasHost {
+		var ok bool
+		if rh, ok = canonHost(tg.host, false); !ok {
+			return r.fail(400, "Client sent malformed Host header: "+tg.host)
+		}
+		rh.port, rh.hasPort = tg.port, tg.hasPort
+	} else if req.Host != "" {
+		var ok bool
+		if rh, ok = canonHost(req.Host, true); !ok {
+			return r.fail(400, "Client sent malformed Host header: "+req.Host)
+		}
+	}
+	if rh.name != "" {
+		st = t.selectServer(ip, req.LocalPort, rh.name)
+		r.VHost = st.v
+	}
+	r.Query = tg.query
+	r.ServerName = rh.name
+	if r.ServerName == "" {
+		r.ServerName = st.name
+	}
+	switch {
+	case rh.hasPort:
+		r.ServerPort = rh.port
+	case st.port != 0:
+		r.ServerPort = st.port
+	case req.HTTPS:
+		r.ServerPort = 443
+	default:
+		r.ServerPort = 80
+	}
+
+	if tg.star {
+		if req.Method == "OPTIONS" {
+			// "OPTIONS *" is answered by the core with the server's Allow.
+			r.URI = "*"
+			return r
+		}
+		return r.fail(400, "invalid URI path (*)")
+	}
+	uri, status, reason := normalizePath(tg.path, st.mergeSlashes, st.slashes)
+	if status != 0 {
+		return r.fail(status, reason)
+	}
+	r.URI = uri
+
+	d := decider{t: t, st: st, r: r, stat: stat, uri: uri}
+	d.run()
+	if r.Status == 200 && r.Handler == "wsgi" {
+		d.wsgi(rh.name)
+	}
+	return r
+}
+
+func (r *Route) fail(status int, reason string) *Route {
+	r.Status, r.Reason = status, reason
+	return r
+}
+
+// localAddr parses Request.LocalIP ("" = 127.0.0.1).
+func localAddr(s string) netip.Addr {
+	if s == "" {
+		return netip.AddrFrom4([4]byte{127, 0, 0, 1})
+	}
+	s = strings.TrimSuffix(strings.TrimPrefix(s, "["), "]")
+	ip, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Addr{}
+	}
+	return ip.Unmap()
+}
+
+// decider carries one request through httpd's phases after the URI is
+// known: translate, map to storage (directory and file walk), location
+// walk, access check, type check, fixups.
+type decider struct {
+	t    *routeTables
+	st   *serverTable
+	r    *Route
+	stat StatFunc
+	uri  string
+
+	m        mapping
+	walk     walkResult
+	captures map[string]string
+}
+
+func (d *decider) run() {
+	r, st := d.r, d.st
+	d.m = st.translate(d.uri)
+	// chain is what to merge, in order, starting with the defaults.
+	var buf [maxChain]*DirConf
+	chain := append(buf[:0], st.defaults)
+	hasFile := d.m.kind != mapNone
+	dirs, files := 0, 0
+	if hasFile {
+		fn := d.m.filename
+		if !strings.HasPrefix(fn, "/") && d.t.cwd != "" {
+			fn = d.t.cwd + "/" + fn
+			d.m.target = d.t.cwd + "/" + d.m.target
+		}
+		full := canonFilename(fn)
+		wk := newWalker(d.stat, &d.m, full)
+		d.walk = walkFile(full, &wk)
+		chain, dirs, files = d.directories(chain)
+	}
+	chain = d.locations(chain)
+	mc := d.t.mergeChain(chain, dirs, files)
+	conf := mc.conf
+	r.Conf = conf
+
+	if conf.Require == "denied" {
+		what := d.walk.filename
+		if what == "" {
+			what = d.uri
+		}
+		r.fail(403, "client denied by server configuration: "+what)
+	}
+
+	handler := ""
+	switch {
+	case d.m.kind == mapWSGI:
+		handler = "wsgi-script"
+	case d.m.kind == mapAlias && strings.HasPrefix(strings.ToLower(d.m.alias.Kind), "scriptalias"):
+		handler = "cgi-script"
+	}
+	if hasFile && d.walk.ftype != ftDir {
+		// mod_mime: each extension of the file name that has an AddHandler
+		// sets the handler, the last one winning.
+		if h := addHandlerFor(conf.AddHandlers, d.walk.filename); h != "" {
+			handler = h
+		}
+	}
+	if conf.Handler != nil && !strings.EqualFold(conf.Handler.Value, "none") {
+		// SetHandler overrides everything; "SetHandler None" overrides
+		// nothing, so a WSGIScriptAlias still runs.
+		handler = strings.ToLower(conf.Handler.Value)
+	}
+	switch handler {
+	case "wsgi-script", "application/x-httpd-wsgi":
+		r.Handler = "wsgi"
+	case "server-status", "server-metrics":
+		r.Handler = handler
+	default:
+		if !hasFile {
+			r.Handler = "none"
+			if r.Status == 200 {
+				r.fail(404, "no DocumentRoot or alias maps "+d.uri)
+			}
+		} else {
+			// httpd's default handler serves any handler no module claims
+			// as a plain file.
+			r.Handler = "static"
+			r.File = d.walk.full
+		}
+	}
+	r.Env = d.environment(mc)
+	if r.Status != 200 || !hasFile {
+		return
+	}
+	if d.walk.ftype == ftDir && !strings.HasSuffix(d.uri, "/") {
+		// mod_dir (loaded in every stock Apache) redirects a directory
+		// request without its trailing slash, whatever the handler.
+		r.fail(301, "mod_dir DirectorySlash: redirect to "+d.uri+"/")
+		return
+	}
+	if r.Handler == "static" {
+		d.static()
+	}
+}
+
+// static is what httpd's default handler (after mod_dir's DirectoryIndex
+// index.html) does with the mapped file.
+func (d *decider) static() {
+	r, w := d.r, &d.walk
+	switch {
+	case w.ftype == ftNone || (w.ftype == ftFile && w.pathInfo != ""):
+		r.fail(404, "File does not exist: "+w.full)
+	case w.ftype == ftDir:
+		index := w.filename + "index.html"
+		if fi, err := d.stat(index); err == nil && !fi.IsDir() {
+			r.File = index
+			return
+		}
+		r.fail(404, "Attempt to serve directory: "+w.filename)
+	}
+}
+
+// directories adds the <Directory>, <DirectoryMatch> and <Files> sections
+// that apply to the walked file to chain, in httpd's order, and says how
+// many of each walk it added.
+func (d *decider) directories(chain []*DirConf) (_ []*DirConf, dirs, files int) {
+	w := &d.walk
+	var nested []*Section
+	for i := range d.st.dirs {
+		ds := &d.st.dirs[i]
+		if ds.re != nil {
+			if !ds.re.MatchString(w.filename) {
+				continue
+			}
+			d.captures = addCaptures(d.captures, ds.re, ds.names, w.filename)
+		} else if !ds.dirMatches(w.full, w.levels) {
+			continue
+		}
+		chain = append(chain, ds.sec.Conf)
+		dirs++
+		nested = append(nested, ds.sec.Nested...)
+	}
+	base := w.filename[strings.LastIndexByte(w.filename, '/')+1:]
+	for _, list := range [2][]*Section{d.st.files, nested} {
+		for _, s := range list {
+			if s.Kind != SectionFiles && s.Kind != SectionFilesMatch {
+				continue
+			}
+			if !fileSectionMatches(s, base) {
+				continue
+			}
+			if s.Kind == SectionFilesMatch && s.Regex != nil {
+				d.captures = addCaptures(d.captures, s.Regex, matchNames(s.Regex), base)
+			}
+			chain = append(chain, s.Conf)
+			files++
+		}
+	}
+	return chain, dirs, files
+}
+
+// locations adds the matching Location sections to chain in file order.
+func (d *decider) locations(chain []*DirConf) []*DirConf {
+	var buf [32]int32
+	ids := d.st.locs.match(buf[:0], d.uri, noSlashRuns(d.uri))
+	for _, i := range ids {
+		ls := &d.st.locs.secs[i]
+		if ls.kind == locRegex && ls.names != nil {
+			d.captures = addCaptures(d.captures, ls.re, ls.names, d.uri)
+		}
+		chain = append(chain, ls.sec.Conf)
+	}
+	return chain
+}
+
+// environment is r->subprocess_env as far as routing sets it: regex
+// captures, then mod_env's table (applied at fixups, so it wins).
+func (d *decider) environment(mc *mergedConf) map[string]string {
+	if d.captures == nil {
+		return mc.modEnv
+	}
+	for k, v := range mc.modEnv {
+		d.captures[k] = v
+	}
+	return d.captures
+}
+
+// addHandlerFor is mod_mime's handler lookup over the extensions of a file
+// name ("a.wsgi.bak" has extensions wsgi and bak).
+func addHandlerFor(handlers map[string]string, filename string) string {
+	if len(handlers) == 0 {
+		return ""
+	}
+	base := filename[strings.LastIndexByte(filename, '/')+1:]
+	dot := strings.IndexByte(base, '.')
+	if dot < 0 {
+		return ""
+	}
+	h := ""
+	for _, ext := range strings.Split(base[dot+1:], ".") {
+		if ext == "" {
+			continue
+		}
+		if v, ok := handlers[strings.ToLower(ext)]; ok {
+			h = v
+		}
+	}
+	return strings.ToLower(h)
+}
+
+// wsgi applies mod_wsgi's handler checks and resolves the groups.
+func (d *decider) wsgi(hostname string) {
+	r, conf, w := d.r, d.r.Conf, &d.walk
+	aliased := d.m.kind == mapWSGI
+	file := w.filename
+	if !aliased && !optionSet(conf.Options, "ExecCGI") {
+		r.fail(403, "Options ExecCGI is off in this directory: "+file)
+		return
+	}
+	switch {
+	case d.m.kind == mapNone || w.ftype == ftNone:
+		r.fail(404, "Target WSGI script not found or unable to stat: "+file)
+		return
+	case w.ftype == ftDir:
+		r.fail(403, "Attempt to invoke directory as WSGI application: "+file)
+		return
+	}
+	r.Script = file
+	r.ScriptName, r.PathInfo = d.uri, ""
+	if w.pathInfo != "" {
+		r.ScriptName = d.uri[:findPathInfo(d.uri, w.pathInfo)]
+		r.PathInfo = collapseCGIPath(w.pathInfo)
+	}
+	r.ScriptName = collapseCGIPath(r.ScriptName)
+
+	g := groupContext{
+		serverName: d.st.name,
+		port:       r.ServerPort,
+		hostname:   hostname,
+		uri:        d.uri,
+		pathInfo:   w.pathInfo,
+		env:        r.Env,
+	}
+	var sa *ScriptAlias
+	if aliased {
+		sa = d.m.script
+	}
+	switch {
+	case sa != nil && sa.ProcessGroup != nil:
+		r.ProcessGroup = g.expandGroup(*sa.ProcessGroup)
+	case conf.ProcessGroup != nil:
+		r.ProcessGroup = g.expandGroup(conf.ProcessGroup.Value)
+	}
+	switch {
+	case sa != nil && sa.ApplicationGroup != nil:
+		r.ApplicationGroup = g.expandGroup(*sa.ApplicationGroup)
+	case conf.ApplicationGroup != nil:
+		r.ApplicationGroup = g.expandGroup(conf.ApplicationGroup.Value)
+	default:
+		r.ApplicationGroup = g.resource()
+	}
+	switch {
+	case sa != nil && sa.CallableObject != nil:
+		// mod_wsgi takes the callable-object= option literally.
+		r.CallableObject = *sa.CallableObject
+	case conf.CallableObject != nil:
+		r.CallableObject = g.callableObject(conf.CallableObject.Value)
+	default:
+		r.CallableObject = "application"
+	}
+	switch {
+	case sa != nil && sa.PassAuthorization != nil:
+		r.PassAuthorization = *sa.PassAuthorization
+	case conf.PassAuthorization != nil:
+		r.PassAuthorization = *conf.PassAuthorization
+	}
+
+	if conf.RestrictProcess != nil && !allowedGroup(conf.RestrictProcess, r.ProcessGroup) {
+		r.fail(500, "Daemon process called '"+r.ProcessGroup+"' cannot be accessed by this WSGI application as not a member of allowed groups: "+file)
+		return
+	}
+	if r.ProcessGroup == "" {
+		if d.t.restrictEmbedded {
+			r.fail(500, "Embedded mode of mod_wsgi disabled by runtime configuration: "+file)
+		}
+		return
+	}
+	spec := d.t.groups[r.ProcessGroup]
+	if spec == nil {
+		r.fail(500, "No WSGI daemon process called '"+r.ProcessGroup+"' has been configured: "+file)
+		return
+	}
+	// A group defined in a vhost serves only vhosts with the same
+	// ServerName; one defined in the main server serves everyone.
+	if spec.VHost != "" && spec.VHost != d.st.name {
+		r.fail(500, "Daemon process called '"+r.ProcessGroup+"' cannot be accessed by this WSGI application: "+file)
+		return
+	}
+	r.Group = spec
+}
+
+// allowedGroup checks WSGIRestrictProcess (where %{GLOBAL} is embedded).
+func allowedGroup(list []string, group string) bool {
+	for _, g := range list {
+		if g == "%{GLOBAL}" {
+			g = ""
+		}
+		if g == group {
+			return true
+		}
+	}
+	return false
 }

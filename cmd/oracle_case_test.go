@@ -1,0 +1,189 @@
+package cmd_test
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// An oracleCase is one differential case: testdata/oracle/NAME.conf (an
+// httpd.conf snippet, Included by the generated server config) and
+// NAME.urls (the requests to send).
+type oracleCase struct {
+	Name string
+	// Conf is the snippet as written, before @PROBE@/@DIR@/@PORT@ are
+	// replaced.
+	Conf string
+	// Files are paths, relative to the case directory, that must exist as
+	// copies of the probe app ("# oracle-file: tree/a.wsgi" lines), so that
+	// directory targets and WSGIScriptAliasMatch have scripts to find.
+	Files []string
+	URLs  []oracleURL
+}
+
+// An oracleURL is one line of a .urls file.
+type oracleURL struct {
+	Line int
+	// Host is the Host header to send and pass as routes --host.
+	// oracleHostDefault means "127.0.0.1:PORT" (what curl sends); oracleHostNone sends
+	// an HTTP/1.0 request without a Host header and omits --host.
+	Host   string
+	Target string
+}
+
+const (
+	oracleHostDefault = ""
+	oracleHostNone    = "-"
+)
+
+// Label is how the URL appears in reports: the target, prefixed by the
+// Host when the line chose one.
+func (u oracleURL) Label() string {
+	if u.Host == oracleHostDefault {
+		return u.Target
+	}
+	return "Host:" + u.Host + " " + u.Target
+}
+
+var (
+	oracleFileRe     = regexp.MustCompile(`(?m)^[ \t]*#[ \t]*oracle-file:[ \t]*(\S+)[ \t]*$`)
+	oraclePlaceRe    = regexp.MustCompile(`@[A-Z_]+@`)
+	oraclePlaceOK    = map[string]bool{"@PROBE@": true, "@DIR@": true, "@PORT@": true}
+	oracleCaseNameRe = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
+)
+
+// oracleLoadCases reads every NAME.conf + NAME.urls pair in dir, sorted by
+// name. A .conf without .urls (or the reverse) is an error, so a case cannot
+// silently drop out.
+func oracleLoadCases(dir string) ([]oracleCase, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	names := map[string]int{}
+	for _, e := range entries {
+		ext := filepath.Ext(e.Name())
+		if e.IsDir() || (ext != ".conf" && ext != ".urls") {
+			continue
+		}
+		names[strings.TrimSuffix(e.Name(), ext)]++
+	}
+	sorted := make([]string, 0, len(names))
+	for name, n := range names {
+		if n != 2 {
+			return nil, fmt.Errorf("%s: case %q needs both %s.conf and %s.urls", dir, name, name, name)
+		}
+		sorted = append(sorted, name)
+	}
+	sort.Strings(sorted)
+	cases := make([]oracleCase, 0, len(sorted))
+	for _, name := range sorted {
+		c, err := oracleLoadCase(dir, name)
+		if err != nil {
+			return nil, err
+		}
+		cases = append(cases, c)
+	}
+	return cases, nil
+}
+
+func oracleLoadCase(dir, name string) (oracleCase, error) {
+	c := oracleCase{Name: name}
+	if !oracleCaseNameRe.MatchString(name) {
+		return c, fmt.Errorf("%s: case name %q: use lower-case letters, digits and '-'", dir, name)
+	}
+	confPath := filepath.Join(dir, name+".conf")
+	conf, err := os.ReadFile(confPath)
+	if err != nil {
+		return c, err
+	}
+	c.Conf = string(conf)
+	if err := oracleCheckConf(confPath, c.Conf); err != nil {
+		return c, err
+	}
+	for _, m := range oracleFileRe.FindAllStringSubmatch(c.Conf, -1) {
+		rel := filepath.Clean(m[1])
+		if filepath.IsAbs(rel) || rel == "." || strings.HasPrefix(rel, "..") {
+			return c, fmt.Errorf("%s: oracle-file %q must be a path inside the case directory", confPath, m[1])
+		}
+		c.Files = append(c.Files, rel)
+	}
+	urlsPath := filepath.Join(dir, name+".urls")
+	f, err := os.Open(urlsPath)
+	if err != nil {
+		return c, err
+	}
+	defer f.Close()
+	c.URLs, err = oracleParseURLs(urlsPath, f)
+	return c, err
+}
+
+// oracleCheckConf rejects placeholders the harness would not replace (a typo
+// like @PROBLE@ would otherwise reach Apache as a literal path).
+func oracleCheckConf(path, conf string) error {
+	for i, line := range strings.Split(conf, "\n") {
+		for _, loc := range oraclePlaceRe.FindAllStringIndex(line, -1) {
+			if p := line[loc[0]:loc[1]]; !oraclePlaceOK[p] {
+				return fmt.Errorf("%s:%d:%d: unknown placeholder %s (use @PROBE@, @DIR@ or @PORT@)", path, i+1, loc[0]+1, p)
+			}
+		}
+	}
+	return nil
+}
+
+// oracleParseURLs reads the .urls format: one request per line, either
+// "TARGET" or "Host:NAME TARGET" ("Host:-" = no Host header, HTTP/1.0);
+// blank lines and lines starting with # are skipped.
+func oracleParseURLs(path string, f *os.File) ([]oracleURL, error) {
+	var urls []oracleURL
+	sc := bufio.NewScanner(f)
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		u, err := oracleParseURL(line)
+		if err != nil {
+			return nil, fmt.Errorf("%s:%d: %v", path, n, err)
+		}
+		u.Line = n
+		urls = append(urls, u)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %v", path, err)
+	}
+	if len(urls) == 0 {
+		return nil, fmt.Errorf("%s: no URLs", path)
+	}
+	return urls, nil
+}
+
+func oracleParseURL(line string) (oracleURL, error) {
+	var u oracleURL
+	fields := strings.Fields(line)
+	switch {
+	case len(fields) == 1 && strings.HasPrefix(fields[0], "Host:"):
+		return u, fmt.Errorf("no target after %q", fields[0])
+	case len(fields) == 1:
+		u.Target = fields[0]
+	case len(fields) == 2 && strings.HasPrefix(fields[0], "Host:"):
+		u.Host = strings.TrimPrefix(fields[0], "Host:")
+		u.Target = fields[1]
+		if u.Host == "" {
+			return u, fmt.Errorf("empty Host: in %q (write Host:NAME, or Host:- for no Host header)", line)
+		}
+	default:
+		return u, fmt.Errorf("cannot read %q: want TARGET or Host:NAME TARGET", line)
+	}
+	for _, r := range u.Target + u.Host {
+		if r < 0x21 || r == 0x7f {
+			return u, fmt.Errorf("control or space character %s in %q: percent-encode it", strconv.QuoteRune(r), line)
+		}
+	}
+	return u, nil
+}

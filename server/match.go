@@ -1,0 +1,526 @@
+package server
+
+import (
+	"path"
+	"sort"
+	"strings"
+)
+
+// This file matches per-directory sections (apache-config-reference.md §5):
+// <Location>/<LocationMatch> against the URI, <Directory>/<DirectoryMatch>
+// against the directories the file walk reached, <Files>/<FilesMatch>
+// against the file name. Each matcher returns sections in merge order.
+
+// Location section kinds.
+const (
+	locPlain = iota // prefix on a segment boundary
+	locWild         // fnmatch with FNM_PATHNAME over the whole URI
+	locRegex        // unanchored regex search
+)
+
+// locSection is a compiled <Location>-type section.
+type locSection struct {
+	sec   *Section
+	kind  int
+	re    *Regexp
+	names []string // "MATCH_NAME" per regex group, "" for unnamed groups
+	// lit is a literal every match must start with (from a "^lit..."
+	// pattern), tested before running the regex.
+	lit string
+}
+
+// locationIndex finds the matching Location sections of one server in
+// file order (main server's first) without testing every plain section:
+// plain paths are looked up by the URI prefixes that could match them.
+type locationIndex struct {
+	secs   []locSection
+	plain  map[string][]int32 // path -> indexes into secs, ascending
+	always []int32            // plain sections with an empty path
+	wild   []int32
+	regex  []int32
+}
+
+func newLocationIndex(secs []*Section) locationIndex {
+	x := locationIndex{plain: map[string][]int32{}}
+	for _, s := range secs {
+		ls := locSection{sec: s}
+		switch {
+		case s.Kind == SectionLocationMatch:
+			ls.kind = locRegex
+			ls.re = s.Regex
+			if ls.re == nil {
+				re, err := CompileRegexp(s.Path)
+				if err != nil {
+					// Load reports bad regexes; a section that cannot
+					// compile never matches.
+					continue
+				}
+				ls.re = re
+			}
+			ls.names = matchNames(ls.re)
+			ls.lit = anchoredLiteral(s.Path)
+		case fnmatchTest(s.Path):
+			ls.kind = locWild
+		default:
+			ls.kind = locPlain
+		}
+		i := int32(len(x.secs))
+		x.secs = append(x.secs, ls)
+		switch ls.kind {
+		case locRegex:
+			x.regex = append(x.regex, i)
+		case locWild:
+			x.wild = append(x.wild, i)
+		default:
+			if s.Path == "" {
+				x.always = append(x.always, i)
+			} else {
+				x.plain[s.Path] = append(x.plain[s.Path], i)
+			}
+		}
+	}
+	return x
+}
+
+// matchNames maps regex groups to the environment names httpd exports for
+// named groups: MATCH_ plus the upper-cased name.
+func matchNames(re *Regexp) []string {
+	names := re.SubexpNames()
+	var out []string
+	for i, n := range names {
+		if n == "" || i == 0 {
+			continue
+		}
+		if out == nil {
+			out = make([]string, len(names))
+		}
+		out[i] = "MATCH_" + strings.ToUpper(n)
+	}
+	return out
+}
+
+// match appends to dst the indexes of the sections matching uri, in file
+// order. merged is uri with slash runs collapsed: plain and wildcard paths
+// compare against it, regexes against uri itself.
+func (x *locationIndex) match(dst []int32, uri, merged string) []int32 {
+	start := len(dst)
+	dst = append(dst, x.always...)
+	// A plain path p matches when p is a prefix of the URI ending at a '/'
+	// in the URI, just before one, or at the URI's end: those are the only
+	// prefixes worth looking up.
+	if len(x.plain) > 0 {
+		for k := 1; k <= len(merged); k++ {
+			if merged[k-1] != '/' && k != len(merged) && merged[k] != '/' {
+				continue
+			}
+			if ids, ok := x.plain[merged[:k]]; ok {
+				dst = append(dst, ids...)
+			}
+		}
+	}
+	for _, i := range x.wild {
+		if fnmatch(x.secs[i].sec.Path, merged) {
+			dst = append(dst, i)
+		}
+	}
+	for _, i := range x.regex {
+		ls := &x.secs[i]
+		if strings.HasPrefix(uri, ls.lit) && ls.re.MatchString(uri) {
+			dst = append(dst, i)
+		}
+	}
+	sortInt32(dst[start:])
+	return dst
+}
+
+// anchoredLiteral returns the literal text a regex match must start the
+// subject with: the plain characters after a leading '^', minus a last one
+// that a quantifier applies to. It is conservative: patterns with
+// alternation, escapes or inline flags before the literal yield "".
+func anchoredLiteral(src string) string {
+	if !strings.HasPrefix(src, "^") || strings.IndexByte(src, '|') >= 0 {
+		return ""
+	}
+	i := 1
+	for i < len(src) && !strings.ContainsRune(`\.+*?()[]{}^$|`, rune(src[i])) {
+		i++
+	}
+	lit := src[1:i]
+	if i < len(src) && strings.IndexByte("*+?{", src[i]) >= 0 && lit != "" {
+		lit = lit[:len(lit)-1]
+	}
+	return lit
+}
+
+// dollarEndOnly rewrites each '$' anchor of a PCRE pattern (not escaped,
+// not in a character class) as \z, so that a backtracking engine whose '$'
+// also matches before a final newline behaves like httpd's PCRE with
+// DOLLAR_ENDONLY. Patterns with inline flags are left alone: (?m) must keep
+// its multi-line '$'.
+func dollarEndOnly(src string) string {
+	if strings.IndexByte(src, '$') < 0 || hasInlineM(src) {
+		return src
+	}
+	var sb strings.Builder
+	inClass := false
+	for i := 0; i < len(src); i++ {
+		c := src[i]
+		switch {
+		case c == '\\' && i+1 < len(src):
+			sb.WriteByte(c)
+			i++
+			sb.WriteByte(src[i])
+			continue
+		case inClass:
+			if c == ']' {
+				inClass = false
+			}
+		case c == '[':
+			inClass = true
+			sb.WriteByte(c)
+			// A ']' first in the class (after an optional '^') is literal.
+			if i+1 < len(src) && src[i+1] == '^' {
+				i++
+				sb.WriteByte(src[i])
+			}
+			if i+1 < len(src) && src[i+1] == ']' {
+				i++
+				sb.WriteByte(src[i])
+			}
+			continue
+		case c == '$':
+			sb.WriteString(`\z`)
+			continue
+		}
+		sb.WriteByte(c)
+	}
+	return sb.String()
+}
+
+// hasInlineM reports whether a pattern sets PCRE's multi-line flag inline,
+// as in "(?m)" or "(?im:...)".
+func hasInlineM(src string) bool {
+	for i := 0; i+2 < len(src); i++ {
+		if src[i] != '(' || src[i+1] != '?' {
+			continue
+		}
+		for j := i + 2; j < len(src); j++ {
+			c := src[j]
+			if c == 'm' {
+				return true
+			}
+			if !isAlpha(c) && c != '-' {
+				break
+			}
+		}
+	}
+	return false
+}
+
+// sortInt32 sorts a short slice in place (insertion sort: the lists are
+// tiny and this avoids sort.Slice's allocation).
+func sortInt32(a []int32) {
+	for i := 1; i < len(a); i++ {
+		v := a[i]
+		j := i - 1
+		for j >= 0 && a[j] > v {
+			a[j+1] = a[j]
+			j--
+		}
+		a[j+1] = v
+	}
+}
+
+// addCaptures records the named groups of re matching s as MATCH_*
+// variables (httpd sets them in r->subprocess_env; groups that did not
+// take part are left out).
+func addCaptures(env map[string]string, re *Regexp, names []string, s string) map[string]string {
+	if names == nil {
+		return env
+	}
+	m := re.FindSubmatchIndex(s)
+	if m == nil {
+		return env
+	}
+	for i, n := range names {
+		if n == "" || 2*i+1 >= len(m) || m[2*i] < 0 {
+			continue
+		}
+		if env == nil {
+			env = map[string]string{}
+		}
+		env[n] = s[m[2*i]:m[2*i+1]]
+	}
+	return env
+}
+
+// dirMatcher is a compiled <Directory>-type section.
+type dirMatcher struct {
+	sec   *Section
+	path  string // canonical, ending in '/' (non-regex)
+	comps int    // '/' count; 0 for "/" so that it always merges first
+	wild  bool
+	re    *Regexp
+	names []string
+}
+
+// newDirSections sorts Directory sections as core_reorder_directories
+// does: non-regex before regex, then by component count, then file order.
+func newDirSections(secs []*Section) []dirMatcher {
+	var out []dirMatcher
+	for _, s := range secs {
+		d := dirMatcher{sec: s}
+		if s.Kind == SectionDirectoryMatch {
+			d.re = s.Regex
+			if d.re == nil {
+				re, err := CompileRegexp(s.Path)
+				if err != nil {
+					continue
+				}
+				d.re = re
+			}
+			d.names = matchNames(d.re)
+			d.comps = strings.Count(s.Path, "/")
+		} else {
+			d.path = canonDirPath(s.Path)
+			if d.path != "/" {
+				d.comps = strings.Count(d.path, "/")
+			}
+			d.wild = fnmatchTest(d.path)
+		}
+		out = append(out, d)
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		ri, rj := out[i].re != nil, out[j].re != nil
+		if ri != rj {
+			return !ri
+		}
+		return out[i].comps < out[j].comps
+	})
+	return out
+}
+
+// canonDirPath cleans a <Directory> path and gives it the trailing slash
+// httpd stores.
+func canonDirPath(p string) string {
+	if p == "/" || p == "" {
+		return "/"
+	}
+	c := path.Clean(p)
+	if c == "/" {
+		return c
+	}
+	return c + "/"
+}
+
+// dirMatches reports whether a non-regex Directory section applies, given
+// the walk reached directory levels 1..levels of full (level k is the
+// prefix of full ending at its k-th '/').
+func (d *dirMatcher) dirMatches(full string, levels int) bool {
+	if d.comps == 0 {
+		return true
+	}
+	if d.comps > levels {
+		return false
+	}
+	prefix, ok := dirPrefix(full, d.comps)
+	if !ok {
+		// The deepest level is the whole path, a directory without its
+		// trailing slash.
+		if d.wild {
+			return fnmatch(d.path, full+"/")
+		}
+		return len(d.path) == len(full)+1 && strings.HasPrefix(d.path, full)
+	}
+	if d.wild {
+		return fnmatch(d.path, prefix)
+	}
+	return d.path == prefix
+}
+
+// dirPrefix returns full up to and including its k-th '/'.
+func dirPrefix(full string, k int) (string, bool) {
+	n := 0
+	for i := 0; i < len(full); i++ {
+		if full[i] == '/' {
+			n++
+			if n == k {
+				return full[:i+1], true
+			}
+		}
+	}
+	return "", false
+}
+
+// fileSectionMatches tests a <Files>/<FilesMatch> section against the base
+// name of the mapped file.
+func fileSectionMatches(s *Section, base string) bool {
+	if s.Kind == SectionFilesMatch {
+		re := s.Regex
+		if re == nil {
+			var err error
+			if re, err = CompileRegexp(s.Path); err != nil {
+				return false
+			}
+		}
+		return re.MatchString(base)
+	}
+	if fnmatchTest(s.Path) {
+		return fnmatch(s.Path, base)
+	}
+	return s.Path == base
+}
+
+// fnmatchTest is apr_fnmatch_test: does the pattern contain a wildcard
+// ('*', '?', or a '[' closed by a later ']')?
+func fnmatchTest(p string) bool {
+	nesting := 0
+	for i := 0; i < len(p); i++ {
+		switch p[i] {
+		case '?', '*':
+			return true
+		case '\\':
+			i++
+			if i >= len(p) {
+				return false
+			}
+		case '[':
+			nesting++
+		case ']':
+			if nesting > 0 {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// fnmatch is apr_fnmatch(pattern, s, APR_FNM_PATHNAME): a full match in
+// which '*', '?' and bracket classes never match '/', so pattern and string
+// must have the same '/'-separated segments.
+func fnmatch(pattern, s string) bool {
+	for {
+		pi := indexSlash(pattern)
+		si := strings.IndexByte(s, '/')
+		if (pi < 0) != (si < 0) {
+			return false
+		}
+		if pi < 0 {
+			return globSegment(pattern, s)
+		}
+		if !globSegment(pattern[:pi], s[:si]) {
+			return false
+		}
+		pattern, s = pattern[pi+1:], s[si+1:]
+	}
+}
+
+// indexSlash finds the first '/' of a pattern that is not escaped.
+func indexSlash(p string) int {
+	for i := 0; i < len(p); i++ {
+		switch p[i] {
+		case '\\':
+			i++
+		case '/':
+			return i
+		}
+	}
+	return -1
+}
+
+// globSegment matches one path segment against one pattern segment.
+func globSegment(p, s string) bool {
+	pi, si := 0, 0
+	starP, starS := -1, 0
+	for si < len(s) {
+		if pi < len(p) {
+			switch p[pi] {
+			case '*':
+				starP, starS = pi, si
+				pi++
+				continue
+			case '?':
+				pi++
+				si++
+				continue
+			case '[':
+				if ok, n := matchClass(p[pi:], s[si]); n > 0 {
+					if ok {
+						pi += n
+						si++
+						continue
+					}
+					goto backtrack
+				}
+				// An unclosed '[' is an ordinary character.
+				if s[si] == '[' {
+					pi++
+					si++
+					continue
+				}
+				goto backtrack
+			case '\\':
+				if pi+1 < len(p) {
+					if p[pi+1] == s[si] {
+						pi += 2
+						si++
+						continue
+					}
+					goto backtrack
+				}
+			}
+			if p[pi] == s[si] {
+				pi++
+				si++
+				continue
+			}
+		}
+	backtrack:
+		if starP < 0 {
+			return false
+		}
+		starS++
+		pi, si = starP+1, starS
+	}
+	for pi < len(p) && p[pi] == '*' {
+		pi++
+	}
+	return pi == len(p)
+}
+
+// matchClass matches c against the bracket expression at the start of p.
+// n is the length of the expression, 0 if it is not closed.
+func matchClass(p string, c byte) (ok bool, n int) {
+	i := 1
+	negate := false
+	if i < len(p) && (p[i] == '!' || p[i] == '^') {
+		negate = true
+		i++
+	}
+	first := true
+	for i < len(p) {
+		if p[i] == ']' && !first {
+			return ok != negate, i + 1
+		}
+		first = false
+		lo := p[i]
+		if lo == '\\' && i+1 < len(p) {
+			i++
+			lo = p[i]
+		}
+		i++
+		hi := lo
+		if i+1 < len(p) && p[i] == '-' && p[i+1] != ']' {
+			hi = p[i+1]
+			if hi == '\\' && i+2 < len(p) {
+				hi = p[i+2]
+				i++
+			}
+			i += 2
+		}
+		if lo <= c && c <= hi {
+			ok = true
+		}
+	}
+	return false, 0
+}

@@ -1,0 +1,111 @@
+"""Probe WSGI application for appserver's differential tests.
+
+It reports what the server decided for a request: the mod_wsgi daemon group
+and interpreter, the SCRIPT_NAME/PATH_INFO split, and every environ key that a
+config directive (SetEnv, PassEnv, SetEnvIf, regex captures) added. It uses
+the standard library only and reads nothing server-specific beyond environ, so
+real Apache + mod_wsgi and appserver can serve the very same file.
+
+Answers: a JSON object for every path. `?full=1` also returns the whole
+environ. A path ending in "hello" answers a plain "Hello world!" so the probe
+doubles as a trivial benchmark app.
+"""
+
+import json
+import os
+import threading
+
+# Keys any CGI/WSGI gateway sets by itself (RFC 3875 meta-variables plus the
+# ones Apache's ap_add_common_vars/ap_add_cgi_vars always add). They say
+# nothing about the config, so they are left out of "env".
+SERVER_KEYS = frozenset("""
+    AUTH_TYPE CONTENT_LENGTH CONTENT_TYPE GATEWAY_INTERFACE PATH_INFO
+    PATH_TRANSLATED QUERY_STRING REMOTE_ADDR REMOTE_HOST REMOTE_IDENT
+    REMOTE_USER REQUEST_METHOD SCRIPT_NAME SERVER_NAME SERVER_PORT
+    SERVER_PROTOCOL SERVER_SOFTWARE
+    REQUEST_URI REQUEST_SCHEME REMOTE_PORT SERVER_ADDR SERVER_ADMIN
+    SERVER_SIGNATURE DOCUMENT_ROOT CONTEXT_PREFIX CONTEXT_DOCUMENT_ROOT
+    SCRIPT_FILENAME SCRIPT_URI SCRIPT_URL PATH HTTPS UNIQUE_ID
+""".split())
+
+# Namespaces owned by the gateway: request headers, PEP 3333, mod_wsgi and
+# Apache internals (REDIRECT_* after an internal redirect, SSL_* from
+# mod_ssl), appserver's own extras.
+SERVER_PREFIXES = ("HTTP_", "wsgi.", "mod_wsgi.", "apache.", "appserver.", "REDIRECT_", "SSL_")
+
+_lock = threading.Lock()
+_served = 0
+
+
+def _text(value):
+    """JSON-safe form of an environ value (they are str, a few are ints or tuples)."""
+    if value is None or isinstance(value, (str, bool, int, float)):
+        return value
+    if isinstance(value, tuple) and all(isinstance(v, (str, int)) for v in value):
+        return list(value)
+    return repr(value)
+
+
+def _proc(name):
+    """Contents of /proc/self/NAME with NULs as spaces ('' where there is no /proc)."""
+    try:
+        with open("/proc/self/" + name, "rb") as f:
+            raw = f.read()
+    except OSError:
+        return ""
+    # display-name= rewrites argv in place and pads it with NULs or spaces.
+    return raw.replace(b"\0", b" ").decode("utf-8", "replace").strip()
+
+
+def _query(environ):
+    pairs = {}
+    for item in environ.get("QUERY_STRING", "").split("&"):
+        key, sep, value = item.partition("=")
+        if sep:
+            pairs[key] = value
+    return pairs
+
+
+def report(environ):
+    global _served
+    with _lock:
+        _served += 1
+        served = _served
+    added = {
+        key: _text(value)
+        for key, value in environ.items()
+        if key not in SERVER_KEYS and not key.startswith(SERVER_PREFIXES)
+    }
+    out = {
+        "mod_wsgi.process_group": environ.get("mod_wsgi.process_group"),
+        "mod_wsgi.application_group": environ.get("mod_wsgi.application_group"),
+        "SCRIPT_NAME": environ.get("SCRIPT_NAME"),
+        "PATH_INFO": environ.get("PATH_INFO"),
+        "REQUEST_URI": environ.get("REQUEST_URI"),
+        "QUERY_STRING": environ.get("QUERY_STRING"),
+        "REQUEST_METHOD": environ.get("REQUEST_METHOD"),
+        "SCRIPT_FILENAME": environ.get("SCRIPT_FILENAME"),
+        "wsgi.multithread": environ.get("wsgi.multithread"),
+        "wsgi.multiprocess": environ.get("wsgi.multiprocess"),
+        "wsgi.run_once": environ.get("wsgi.run_once"),
+        "env": dict(sorted(added.items())),
+        "pid": os.getpid(),
+        "cmdline": _proc("cmdline"),
+        "comm": _proc("comm"),
+        "served": served,
+    }
+    if _query(environ).get("full") == "1":
+        out["environ"] = {key: _text(value) for key, value in sorted(environ.items())}
+    return out
+
+
+def application(environ, start_response):
+    if (environ.get("PATH_INFO") or "").endswith("hello"):
+        body = b"Hello world!"
+        content_type = "text/plain"
+    else:
+        body = (json.dumps(report(environ), indent=1) + "\n").encode("utf-8")
+        content_type = "application/json"
+    start_response("200 OK", [("Content-Type", content_type),
+                              ("Content-Length", str(len(body)))])
+    return [body]
