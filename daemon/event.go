@@ -1,0 +1,91 @@
+package daemon
+
+import (
+	"fmt"
+	"time"
+)
+
+// EventKind says what happened to a worker process.
+type EventKind int
+
+const (
+	// EventSpawned: a process was started (not yet ready).
+	EventSpawned EventKind = iota + 1
+	// EventReady: the process connected and takes requests.
+	EventReady
+	// EventRecycling: the process will be replaced; Reason says why. It keeps
+	// serving until its replacement is ready, then drains.
+	EventRecycling
+	// EventSpawnFailed: a process could not be started or did not become
+	// ready; Err says why and Backoff how long the slot waits to retry.
+	EventSpawnFailed
+	// EventExited: the process is gone. Reason is ReasonCrash for an exit
+	// nobody asked for (Err has the status), else the recycle reason or
+	// ReasonStop.
+	EventExited
+)
+
+func (k EventKind) String() string {
+	switch k {
+	case EventSpawned:
+		return "spawned"
+	case EventReady:
+		return "ready"
+	case EventRecycling:
+		return "recycling"
+	case EventSpawnFailed:
+		return "spawn-failed"
+	case EventExited:
+		return "exited"
+	}
+	return fmt.Sprintf("EventKind(%d)", int(k))
+}
+
+// Reasons for recycling or exiting.
+const (
+	ReasonMaximumRequests = "maximum-requests"
+	ReasonInactivity      = "inactivity-timeout"
+	ReasonRestartInterval = "restart-interval"
+	ReasonRequestTimeout  = "request-timeout"
+	ReasonScriptReload    = "script-reloading"
+	ReasonMaximumRSS      = "maximum-rss"
+	ReasonGracefulSignal  = "graceful-signal" // SIGUSR1 sent to the worker
+	ReasonCPUTimeLimit    = "cpu-time-limit"  // SIGXCPU from RLIMIT_CPU
+	ReasonBrokenConn      = "broken-connection"
+	ReasonCrash           = "crash"
+	ReasonStop            = "stop"
+	ReasonServiceExit     = "service-exit" // threads=0: the import scripts finished
+)
+
+// Event is one lifecycle event of a group's process, delivered to
+// Options.OnEvent.
+type Event struct {
+	Time  time.Time
+	Kind  EventKind
+	Group string
+	// Slot is the process's index in the group, 0..Processes-1; a
+	// replacement takes its predecessor's slot.
+	Slot int
+	PID  int
+	// Reason is one of the Reason* constants, or "".
+	Reason string
+	// Err is the exit status or start failure, when there is one.
+	Err error
+	// Backoff is the delay before the slot is started again (spawn
+	// failures and crashes).
+	Backoff time.Duration
+}
+
+func (e Event) String() string {
+	s := fmt.Sprintf("group %q slot %d pid %d %s", e.Group, e.Slot, e.PID, e.Kind)
+	if e.Reason != "" {
+		s += " (" + e.Reason + ")"
+	}
+	if e.Err != nil {
+		s += ": " + e.Err.Error()
+	}
+	if e.Backoff > 0 {
+		s += fmt.Sprintf(", retry in %s", e.Backoff)
+	}
+	return s
+}

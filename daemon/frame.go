@@ -1,0 +1,251 @@
+package daemon
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/textproto"
+	"strconv"
+)
+
+// Wire format between Go and one worker thread. Each request thread of a
+// worker owns one persistent unix stream connection; requests on it are
+// strictly sequential. Every frame is a 12-byte header followed by `length`
+// payload bytes; integers are little-endian:
+//
+//	offset 0   u8   type
+//	offset 1   u8   flags
+//	offset 2   u16  reserved (0)
+//	offset 4   u32  count   (number of strings in H/S; bytes wanted in R)
+//	offset 8   u32  length  (payload bytes that follow)
+//
+// H and S payloads are a table of `count` u32 string lengths followed by one
+// string block (latin-1 on the Python side, raw bytes here), so Python
+// decodes a head with one struct.unpack_from and one decode.
+//
+// Go → worker:
+//
+//	H  request head: script, application group, callable object, then
+//	   environ key/value pairs. Flags: headReloading, headNoBody.
+//	B  request body chunk, only as the answer to an R (≤ maxChunk bytes).
+//	E  end of request body; flags endAborted if the client's body failed.
+//	C  cancel: the client is gone. Nothing else is sent for that request,
+//	   not even an answer to an R that crossed it.
+//
+// Worker → Go:
+//
+//	R  send me up to `count` body bytes; answered by exactly one B or E.
+//	S  response head: status line ("200 OK"), then header name/value pairs.
+//	D  response body chunk.
+//	F  response complete.
+//	X  error; payload is a message. Before S: Go answers 500. After S: Go
+//	   aborts the client connection (the body is incomplete).
+//	Z  the script changed on disk; the request was not run. Go restarts the
+//	   process and retries the request on another one.
+//
+// A request ends with exactly one of F, X or Z from the worker. Body bytes
+// flow only when Python asks for them, so an application that never reads
+// its input costs nothing and needs no draining, and both directions are
+// bounded by the chunk size (back-pressure without buffering whole bodies).
+const (
+	frameHeaderLen  = 12
+	protocolVersion = 1
+	// maxChunk bounds one B frame; D frames are streamed through and may be
+	// any size.
+	maxChunk = 64 << 10
+	// maxHeadLen bounds a response head from the worker (the whole S frame).
+	maxHeadLen = 1 << 20
+)
+
+const (
+	frameHead   byte = 'H'
+	frameBody   byte = 'B'
+	frameEnd    byte = 'E'
+	frameCancel byte = 'C'
+
+	frameRead   byte = 'R'
+	frameStart  byte = 'S'
+	frameData   byte = 'D'
+	frameFinish byte = 'F'
+	frameError  byte = 'X'
+	frameReload byte = 'Z'
+)
+
+// Flags.
+const (
+	headReloading = 1 // H: WSGIScriptReloading is on for this request
+	headNoBody    = 2 // H: the request has no body
+	endAborted    = 1 // E: reading the client's body failed
+)
+
+type frameHeader struct {
+	typ    byte
+	flags  byte
+	count  uint32
+	length uint32
+}
+
+func putHeader(b []byte, typ, flags byte, count, length uint32) {
+	b[0] = typ
+	b[1] = flags
+	b[2], b[3] = 0, 0
+	binary.LittleEndian.PutUint32(b[4:], count)
+	binary.LittleEndian.PutUint32(b[8:], length)
+}
+
+func parseHeader(b []byte) frameHeader {
+	return frameHeader{
+		typ:    b[0],
+		flags:  b[1],
+		count:  binary.LittleEndian.Uint32(b[4:]),
+		length: binary.LittleEndian.Uint32(b[8:]),
+	}
+}
+
+// errOddEnv reports a Request.Env that is not key, value pairs.
+var errOddEnv = errors.New("daemon: Request.Env must hold key, value pairs")
+
+// appendHead appends a complete H frame for req to b.
+func appendHead(b []byte, req *Request, flags byte) ([]byte, error) {
+	if len(req.Env)%2 != 0 {
+		return b, errOddEnv
+	}
+	count := 3 + len(req.Env)
+	size := 4*count + len(req.Script) + len(req.ApplicationGroup) + len(req.CallableObject)
+	for _, s := range req.Env {
+		size += len(s)
+	}
+	if uint64(size) > 1<<32-1 {
+		return b, fmt.Errorf("daemon: request head of %d bytes is too large", size)
+	}
+	start := len(b)
+	need := frameHeaderLen + size
+	if cap(b)-start < need {
+		nb := make([]byte, start, start+need)
+		copy(nb, b)
+		b = nb
+	}
+	b = b[:start+frameHeaderLen+4*count]
+	putHeader(b[start:], frameHead, flags, uint32(count), uint32(size))
+	lens := b[start+frameHeaderLen:]
+	binary.LittleEndian.PutUint32(lens[0:], uint32(len(req.Script)))
+	binary.LittleEndian.PutUint32(lens[4:], uint32(len(req.ApplicationGroup)))
+	binary.LittleEndian.PutUint32(lens[8:], uint32(len(req.CallableObject)))
+	for i, s := range req.Env {
+		binary.LittleEndian.PutUint32(lens[12+4*i:], uint32(len(s)))
+	}
+	b = append(b, req.Script...)
+	b = append(b, req.ApplicationGroup...)
+	b = append(b, req.CallableObject...)
+	for _, s := range req.Env {
+		b = append(b, s...)
+	}
+	return b, nil
+}
+
+// decodeStrings splits an H or S payload into its strings. One string
+// conversion backs all of them.
+func decodeStrings(payload []byte, count uint32) ([]string, error) {
+	if uint64(count)*4 > uint64(len(payload)) {
+		return nil, fmt.Errorf("daemon: head frame with %d strings has only %d bytes", count, len(payload))
+	}
+	block := string(payload[4*count:])
+	out := make([]string, count)
+	off := 0
+	for i := range out {
+		n := int(binary.LittleEndian.Uint32(payload[4*i:]))
+		if n > len(block)-off {
+			return nil, errors.New("daemon: head frame string lengths exceed the payload")
+		}
+		out[i] = block[off : off+n]
+		off += n
+	}
+	if off != len(block) {
+		return nil, errors.New("daemon: head frame has trailing bytes")
+	}
+	return out, nil
+}
+
+// responseHead is a decoded S frame.
+type responseHead struct {
+	code   int
+	header http.Header
+}
+
+// decodeResponseHead parses an S payload into a status code and headers.
+// Header names that are not HTTP tokens and values with control characters
+// are dropped and reported in bad (Python already refuses CR and LF).
+func decodeResponseHead(payload []byte, count uint32) (rh responseHead, bad []string, err error) {
+	if count == 0 || count%2 != 1 {
+		return rh, nil, fmt.Errorf("daemon: response head with %d strings", count)
+	}
+	ss, err := decodeStrings(payload, count)
+	if err != nil {
+		return rh, nil, err
+	}
+	status := ss[0]
+	if len(status) < 3 {
+		return rh, nil, fmt.Errorf("daemon: invalid status %q", status)
+	}
+	code, err := strconv.Atoi(status[:3])
+	if err != nil || code < 100 || (len(status) > 3 && status[3] != ' ') {
+		return rh, nil, fmt.Errorf("daemon: invalid status %q", status)
+	}
+	rh.code = code
+	rh.header = make(http.Header, len(ss)/2)
+	for i := 1; i+1 < len(ss); i += 2 {
+		name, value := ss[i], ss[i+1]
+		if !validHeaderName(name) || !validHeaderValue(value) {
+			bad = append(bad, name)
+			continue
+		}
+		key := textproto.CanonicalMIMEHeaderKey(name)
+		rh.header[key] = append(rh.header[key], value)
+	}
+	return rh, bad, nil
+}
+
+func validHeaderName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if !isTokenChar(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func isTokenChar(c byte) bool {
+	switch {
+	case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+		return true
+	}
+	switch c {
+	case '!', '#', '$', '%', '&', '\'', '*', '+', '-', '.', '^', '_', '`', '|', '~':
+		return true
+	}
+	return false
+}
+
+func validHeaderValue(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < ' ' && c != '\t' || c == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// readFrameHeader reads one header into scratch.
+func readFrameHeader(br *bufio.Reader, scratch *[frameHeaderLen]byte) (frameHeader, error) {
+	if _, err := io.ReadFull(br, scratch[:]); err != nil {
+		return frameHeader{}, err
+	}
+	return parseHeader(scratch[:]), nil
+}

@@ -1,0 +1,234 @@
+package daemon
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"net/http"
+	"os"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+func TestAppendHeadRoundTrip(t *testing.T) {
+	tests := []struct {
+		name  string
+		req   Request
+		flags byte
+	}{
+		{"empty", Request{}, headNoBody},
+		{"typical", Request{
+			Script: "/srv/app/app.wsgi", ApplicationGroup: "localhost|/app", CallableObject: "application",
+			Env: []string{"REQUEST_METHOD", "GET", "PATH_INFO", "/x", "QUERY_STRING", "", "HTTP_HOST", "localhost"},
+		}, headReloading},
+		{"bytes that are not utf-8", Request{Env: []string{"HTTP_X", "caf\xe9\x00\xff", "", ""}}, 0},
+		{"large value", Request{Env: []string{"HTTP_COOKIE", strings.Repeat("c", 100000)}}, 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			prefix := []byte("prefix")
+			b, err := appendHead(prefix, &tc.req, tc.flags)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.HasPrefix(b, prefix) {
+				t.Fatal("appendHead lost what was in the buffer")
+			}
+			b = b[len(prefix):]
+			h := parseHeader(b)
+			want := append([]string{tc.req.Script, tc.req.ApplicationGroup, tc.req.CallableObject}, tc.req.Env...)
+			if h.typ != frameHead || h.flags != tc.flags || int(h.count) != len(want) || int(h.length) != len(b)-frameHeaderLen {
+				t.Fatalf("header %+v for %d strings in %d bytes", h, len(want), len(b))
+			}
+			got, err := decodeStrings(b[frameHeaderLen:], h.count)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("decoded %q, want %q", got, want)
+			}
+		})
+	}
+	if _, err := appendHead(nil, &Request{Env: []string{"ODD"}}, 0); !errors.Is(err, errOddEnv) {
+		t.Errorf("odd Env: err %v, want errOddEnv", err)
+	}
+}
+
+// TestFrameLayoutGolden freezes the wire format: a change here must be a
+// deliberate protocol change (bump protocolVersion and the worker).
+// Regenerate with -update.
+func TestFrameLayoutGolden(t *testing.T) {
+	req := Request{Script: "/a.wsgi", ApplicationGroup: "", CallableObject: "app",
+		Env: []string{"REQUEST_METHOD", "POST", "HTTPS", "on"}}
+	head, err := appendHead(nil, &req, headReloading)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	out.WriteString("# H frame: header(type flags reserved count length) lengths strings\n")
+	out.WriteString(hex.Dump(head))
+	for _, f := range []struct {
+		name        string
+		typ, flags  byte
+		count, size uint32
+	}{
+		{"B, 5 bytes follow", frameBody, 0, 0, 5},
+		{"E, aborted", frameEnd, endAborted, 0, 0},
+		{"C", frameCancel, 0, 0, 0},
+		{"R, 65536 wanted", frameRead, 0, 65536, 0},
+	} {
+		var b [frameHeaderLen]byte
+		putHeader(b[:], f.typ, f.flags, f.count, f.size)
+		out.WriteString("# " + f.name + "\n" + hex.Dump(b[:]))
+	}
+	const golden = "testdata/frames.golden"
+	if *update {
+		if err := os.WriteFile(golden, []byte(out.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create it)", err)
+	}
+	if out.String() != string(want) {
+		t.Errorf("frame layout changed:\n%s\nwant:\n%s", out.String(), want)
+	}
+}
+
+// sFrame builds an S payload the way the worker does.
+func sFrame(strs ...string) ([]byte, uint32) {
+	var b []byte
+	for _, s := range strs {
+		b = binary.LittleEndian.AppendUint32(b, uint32(len(s)))
+	}
+	for _, s := range strs {
+		b = append(b, s...)
+	}
+	return b, uint32(len(strs))
+}
+
+func TestDecodeResponseHead(t *testing.T) {
+	tests := []struct {
+		name    string
+		strs    []string
+		code    int
+		header  http.Header
+		bad     []string
+		wantErr string
+	}{
+		{"ok", []string{"200 OK", "Content-Type", "text/plain"}, 200,
+			http.Header{"Content-Type": {"text/plain"}}, nil, ""},
+		{"canonical keys and repeats kept apart", []string{"404 Not Found", "set-cookie", "a=1", "Set-Cookie", "b=2"}, 404,
+			http.Header{"Set-Cookie": {"a=1", "b=2"}}, nil, ""},
+		{"no reason phrase", []string{"204"}, 204, http.Header{}, nil, ""},
+		{"custom reason", []string{"599 Whatever"}, 599, http.Header{}, nil, ""},
+		{"invalid name dropped", []string{"200 OK", "Bad Name", "x", "X-Ok", "y"}, 200,
+			http.Header{"X-Ok": {"y"}}, []string{"Bad Name"}, ""},
+		{"control character dropped", []string{"200 OK", "X-Nul", "a\x00b"}, 200,
+			http.Header{}, []string{"X-Nul"}, ""},
+		{"even count", []string{"200 OK", "X-Only-Name"}, 0, nil, nil, "response head with 2 strings"},
+		{"not a status", []string{"OK"}, 0, nil, nil, "invalid status"},
+		{"status too small", []string{"099 Low"}, 0, nil, nil, "invalid status"},
+		{"status without space", []string{"2000 OK"}, 0, nil, nil, "invalid status"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p, n := sFrame(tc.strs...)
+			rh, bad, err := decodeResponseHead(p, n)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("err %v, want %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rh.code != tc.code || !reflect.DeepEqual(rh.header, tc.header) || !reflect.DeepEqual(bad, tc.bad) {
+				t.Errorf("got %d %v bad %q, want %d %v bad %q", rh.code, rh.header, bad, tc.code, tc.header, tc.bad)
+			}
+		})
+	}
+}
+
+func TestDecodeStringsRejectsBadTables(t *testing.T) {
+	tests := []struct {
+		name    string
+		payload []byte
+		count   uint32
+	}{
+		{"count beyond payload", []byte{1, 0, 0, 0}, 2},
+		{"length beyond block", []byte{9, 0, 0, 0, 'a'}, 1},
+		{"trailing bytes", []byte{1, 0, 0, 0, 'a', 'b'}, 1},
+		{"huge count", []byte{}, 1 << 31},
+	}
+	for _, tc := range tests {
+		if _, err := decodeStrings(tc.payload, tc.count); err == nil {
+			t.Errorf("%s: no error", tc.name)
+		}
+	}
+}
+
+func FuzzDecodeStrings(f *testing.F) {
+	p, n := sFrame("200 OK", "A", "b")
+	f.Add(p, n)
+	f.Add([]byte{}, uint32(0))
+	f.Fuzz(func(t *testing.T, payload []byte, count uint32) {
+		ss, err := decodeStrings(payload, count)
+		if err != nil {
+			return
+		}
+		// A table that decodes re-encodes to the same bytes.
+		q, m := sFrame(ss...)
+		if m != count || !bytes.Equal(q, payload) {
+			t.Errorf("re-encoding %q gives %x, want %x", ss, q, payload)
+		}
+		_, _, _ = decodeResponseHead(payload, count)
+	})
+}
+
+func TestWaitQueue(t *testing.T) {
+	var q waitQueue
+	ws := make([]*waiter, 200)
+	for i := range ws {
+		ws[i] = &waiter{}
+		q.push(ws[i])
+	}
+	if !q.cancel(ws[1]) || q.cancel(ws[1]) {
+		t.Fatal("cancel must succeed once")
+	}
+	if q.n != 199 {
+		t.Fatalf("n = %d, want 199", q.n)
+	}
+	if w := q.pop(); w != ws[0] {
+		t.Fatal("not FIFO")
+	}
+	if w := q.pop(); w != ws[2] {
+		t.Fatal("cancelled waiter was not skipped")
+	}
+	for i := 3; i < 150; i++ {
+		if q.pop() != ws[i] {
+			t.Fatalf("pop %d out of order", i)
+		}
+	}
+	// Pushing after many pops compacts the slice without losing order.
+	extra := &waiter{}
+	q.push(extra)
+	for i := 150; i < 200; i++ {
+		if q.pop() != ws[i] {
+			t.Fatalf("pop %d out of order after compaction", i)
+		}
+	}
+	if q.pop() != extra || q.pop() != nil || q.n != 0 {
+		t.Fatal("queue not empty at the end")
+	}
+	if q.cancel(extra) {
+		t.Fatal("cancel after delivery must fail")
+	}
+}

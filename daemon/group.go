@@ -1,0 +1,826 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// Request is one request for a group, as server/ resolved it.
+type Request struct {
+	// Env is the CGI and mod_wsgi.* environ, key, value, key, value...
+	// Values are passed as bytes and reach Python as latin-1 str (PEP 3333
+	// native strings). The worker adds the wsgi.* keys, turns HTTPS into
+	// wsgi.url_scheme and drops PATH.
+	Env []string
+	// Script is the WSGI script file; ApplicationGroup the module
+	// namespace it is loaded into ("" = %{GLOBAL}); CallableObject the
+	// name of the application in it ("" = "application").
+	Script, ApplicationGroup, CallableObject string
+	// ScriptReloading is WSGIScriptReloading: when the script's mtime
+	// changed, the process that had loaded it is restarted and the request
+	// is served by its replacement.
+	ScriptReloading bool
+}
+
+// Options are the front end's settings for a Group; the zero value works.
+type Options struct {
+	// Python is the interpreter; "" = Spec.PythonHome + "/bin/python3" when
+	// PythonHome is set, else python3 on PATH.
+	Python string
+	// Logger receives the workers' output (tracebacks, wsgi.errors, print)
+	// at error level with "group" and "pid" attributes, and the group's own
+	// messages. nil = slog.Default().
+	Logger *slog.Logger
+	// OnEvent, when set, is called for every process lifecycle event. It
+	// is called from the group's goroutines, possibly concurrently, and
+	// must not block.
+	OnEvent func(Event)
+	// AllowRoot lets workers run as root when the front end runs as root
+	// and the Spec names no other user. Otherwise Start refuses.
+	AllowRoot bool
+	// Env is the environment workers start with; nil = os.Environ().
+	Env []string
+	// StartTimeout bounds how long a new process may take to become ready
+	// (interpreter start-up and preloaded scripts). 0 = 60s.
+	StartTimeout time.Duration
+	// ErrorResponse writes the answers the group gives itself (500 on a
+	// failed or crashed application, 503 when no process is available,
+	// 504 on queue-timeout or socket-timeout). nil = a short text/plain body.
+	ErrorResponse func(w http.ResponseWriter, r *http.Request, status int)
+	// Clock drives the supervisor's timers (backoff, inactivity-timeout,
+	// restart-interval, request-timeout). nil = real time.
+	Clock Clock
+	// Crash policy: a crash adds 1 to a counter that halves every
+	// FailureDecay; above FailureThreshold a crashed slot waits
+	// FailureBackoff (+ up to 50% jitter) before it starts again.
+	// 0 = 5 failures, 30s, 10s.
+	FailureThreshold float64
+	FailureDecay     time.Duration
+	FailureBackoff   time.Duration
+}
+
+type groupState int
+
+const (
+	gsNew groupState = iota
+	gsRunning
+	gsStopping
+	gsStopped
+)
+
+func (s groupState) String() string {
+	return [...]string{"new", "running", "stopping", "stopped"}[s]
+}
+
+var errStopped = errors.New("daemon: process group is stopped")
+
+// slotState is one of the group's Processes positions. cur serves; a
+// replacement (or the first process) starts in the background and takes
+// over when it is ready.
+type slotState struct {
+	cur      *process
+	spawning bool
+	retryAt  time.Time
+}
+
+// Group is one running WSGIDaemonProcess group: Processes workers with
+// Threads connections each, a FIFO queue in front of them, and a
+// supervisor goroutine that replaces, recycles and stops them.
+type Group struct {
+	spec  *Spec
+	opts  Options
+	log   *slog.Logger
+	clock Clock
+	tick  time.Duration // supervisor period; tests shorten it
+
+	// Fixed by Start.
+	python   string
+	cred     *syscall.Credential
+	dir      string
+	env      []string
+	settings workerSettings
+
+	mu       sync.Mutex
+	state    groupState
+	slots    []slotState
+	ready    []*process // dispatch candidates
+	retiring []*process // draining or stopping
+	all      map[*process]struct{}
+	queue    waitQueue
+	inflight int
+	failures failureCounter
+	drained  chan struct{} // closed when stopping and nothing is in flight
+	stats    groupStats
+
+	kick    chan struct{}
+	done    chan struct{} // closed by Stop
+	stopped chan struct{} // closed when Stop finished
+	wg      sync.WaitGroup
+	procWG  sync.WaitGroup
+}
+
+type groupStats struct {
+	requests        uint64
+	queueWaits      uint64
+	queueWaitTotal  time.Duration
+	queueWaitMax    time.Duration
+	queueTimeouts   uint64
+	connectTimeouts uint64
+	socketTimeouts  uint64
+	crashes         uint64
+	recycles        uint64
+}
+
+// NewGroup returns a Group for spec; nothing runs before Start. The Group
+// keeps spec; do not change it afterwards.
+func NewGroup(spec *Spec, opts Options) *Group {
+	g := &Group{
+		spec:    spec,
+		opts:    opts,
+		log:     opts.Logger,
+		clock:   opts.Clock,
+		tick:    time.Second,
+		all:     make(map[*process]struct{}),
+		kick:    make(chan struct{}, 1),
+		done:    make(chan struct{}),
+		stopped: make(chan struct{}),
+	}
+	if g.log == nil {
+		g.log = slog.Default()
+	}
+	if g.clock == nil {
+		g.clock = realClock{}
+	}
+	g.failures = failureCounter{
+		threshold: opts.FailureThreshold,
+		decay:     opts.FailureDecay,
+		backoff:   opts.FailureBackoff,
+		jitter:    rand.Float64,
+	}
+	if g.failures.threshold == 0 {
+		g.failures.threshold = 5
+	}
+	if g.failures.decay == 0 {
+		g.failures.decay = 30 * time.Second
+	}
+	if g.failures.backoff == 0 {
+		g.failures.backoff = 10 * time.Second
+	}
+	n := spec.Processes
+	if n < 1 {
+		n = 1
+	}
+	g.slots = make([]slotState, n)
+	return g
+}
+
+// Name is the group's name.
+func (g *Group) Name() string { return g.spec.Name }
+
+// errorf prefixes the group's config position, so messages point at the
+// WSGIDaemonProcess line.
+func (g *Group) errorf(format string, args ...any) error {
+	msg := fmt.Sprintf(format, args...)
+	if g.spec.Source != "" {
+		return fmt.Errorf("%s: WSGIDaemonProcess %s: %s", g.spec.Source, g.spec.Name, msg)
+	}
+	return fmt.Errorf("WSGIDaemonProcess %s: %s", g.spec.Name, msg)
+}
+
+// Start starts every process of the group and waits until they are ready.
+// If one cannot start, Start stops the others and returns why.
+func (g *Group) Start(ctx context.Context) error {
+	g.mu.Lock()
+	if g.state != gsNew {
+		g.mu.Unlock()
+		return g.errorf("Start called on a group that was already started")
+	}
+	g.state = gsRunning
+	g.mu.Unlock()
+
+	if err := g.prepare(ctx); err != nil {
+		g.Stop(ctx)
+		return err
+	}
+	results := make(chan error, len(g.slots))
+	g.mu.Lock()
+	for i := range g.slots {
+		g.slots[i].spawning = true
+		g.wg.Add(1)
+		go g.startSlot(i, results)
+	}
+	g.mu.Unlock()
+	var first error
+	for range g.slots {
+		select {
+		case err := <-results:
+			if err != nil && first == nil {
+				first = err
+			}
+		case <-ctx.Done():
+			if first == nil {
+				first = ctx.Err()
+			}
+		}
+		if first != nil {
+			break
+		}
+	}
+	if first != nil {
+		g.Stop(context.Background())
+		return g.errorf("cannot start worker process: %v", first)
+	}
+	g.wg.Add(1)
+	go g.supervise()
+	return nil
+}
+
+// prepare resolves the interpreter, credentials, directory and settings.
+func (g *Group) prepare(ctx context.Context) error {
+	s := g.spec
+	py := g.opts.Python
+	if py == "" {
+		py = "python3"
+		if s.PythonHome != "" {
+			py = filepath.Join(s.PythonHome, "bin", "python3")
+		}
+	}
+	exe, err := resolvePython(ctx, py)
+	if err != nil {
+		return g.errorf("%v (set python-home= to a virtualenv or install python3)", err)
+	}
+	g.python = exe
+	cred, home, err := credentials(s, g.opts.AllowRoot)
+	if err != nil {
+		return g.errorf("%v", err)
+	}
+	g.cred = cred
+	g.dir = s.Home
+	if g.dir == "" && cred != nil && int(cred.Uid) != os.Getuid() && home != "" {
+		if fi, err := os.Stat(home); err == nil && fi.IsDir() {
+			g.dir = home
+		}
+	}
+	base := g.opts.Env
+	if base == nil {
+		base = os.Environ()
+	}
+	g.env = workerEnv(base, s, exe)
+	st := workerSettings{
+		Protocol:           protocolVersion,
+		Group:              s.Name,
+		Processes:          len(g.slots),
+		ProcessesSet:       s.ProcessesSet,
+		Threads:            s.Threads,
+		MaximumRequests:    s.MaximumRequests,
+		Title:              title(s.DisplayName, s.Name),
+		Executable:         exe,
+		PythonPath:         s.PythonPath,
+		Umask:              s.Umask,
+		Locale:             s.Locale,
+		CPUPriority:        s.CPUPriority,
+		CPUTimeLimit:       int64(s.CPUTimeLimit / time.Second),
+		MemoryLimit:        s.MemoryLimit,
+		VirtualMemoryLimit: s.VirtualMemoryLimit,
+		StackSize:          s.StackSize,
+		ShutdownTimeout:    int64(s.ShutdownTimeout / time.Second),
+	}
+	for _, p := range s.Preload {
+		st.Preload = append(st.Preload, []string{p.Script, p.ApplicationGroup, p.CallableObject})
+	}
+	g.settings = st
+	return nil
+}
+
+func (g *Group) startTimeout() time.Duration {
+	if g.opts.StartTimeout > 0 {
+		return g.opts.StartTimeout
+	}
+	return 60 * time.Second
+}
+
+// budget is a new process's maximum-requests, with jitter.
+func (g *Group) budget() uint64 {
+	if g.spec.MaximumRequests <= 0 {
+		return 0
+	}
+	n := uint64(g.spec.MaximumRequests)
+	if j := g.spec.MaximumRequestsJitter; j > 0 {
+		n += uint64(rand.IntN(j + 1))
+	}
+	return n
+}
+
+// startSlot starts a process for slot i (the first one, or a replacement)
+// and installs it when ready. notify, when set, receives the outcome.
+func (g *Group) startSlot(i int, notify chan<- error) {
+	defer g.wg.Done()
+	p, err := g.spawn(i)
+	if err == nil {
+		g.mu.Lock()
+		if g.state != gsRunning {
+			err = errStopped
+		} else if p.state != stExited {
+			g.all[p] = struct{}{}
+		}
+		g.mu.Unlock()
+		if err == nil {
+			g.emit(Event{Kind: EventSpawned, Slot: i, PID: p.pid})
+			err = p.waitReady(g.startTimeout(), g.done)
+		}
+		if err != nil {
+			g.mu.Lock()
+			if p.state != stExited {
+				p.state = stStopping
+				p.reason = "start failed"
+			}
+			g.mu.Unlock()
+			p.kill()
+		}
+	}
+	if err != nil {
+		now := g.clock.Now()
+		var delay time.Duration
+		g.mu.Lock()
+		s := &g.slots[i]
+		s.spawning = false
+		running := g.state == gsRunning
+		if running {
+			delay = g.failures.fail(now)
+			s.retryAt = now.Add(delay)
+		}
+		g.mu.Unlock()
+		if running {
+			pid := 0
+			if p != nil {
+				pid = p.pid
+			}
+			g.log.Error("daemon: cannot start worker process", "group", g.spec.Name, "slot", i, "err", err, "retry_in", delay)
+			g.emit(Event{Kind: EventSpawnFailed, Slot: i, PID: pid, Err: err, Backoff: delay})
+			g.poke()
+		}
+		if notify != nil {
+			notify <- err
+		}
+		return
+	}
+	g.install(i, p)
+	if notify != nil {
+		notify <- nil
+	}
+}
+
+// install makes a ready process serve slot i and retires its predecessor.
+func (g *Group) install(i int, p *process) {
+	now := g.clock.Now()
+	g.mu.Lock()
+	s := &g.slots[i]
+	s.spawning = false
+	if g.state != gsRunning || p.state != stStarting {
+		g.mu.Unlock()
+		p.closeControl()
+		return
+	}
+	p.state = stReady
+	p.readyAt = now
+	p.lastActive = now
+	p.limit = g.budget()
+	old := s.cur
+	s.cur = p
+	g.ready = append(g.ready, p)
+	if old != nil {
+		grace := g.graceTimeout()
+		if old.recycle == ReasonGracefulSignal && g.spec.EvictionTimeout > 0 {
+			grace = g.spec.EvictionTimeout
+		}
+		g.retire(old, now, grace)
+	}
+	// Highest index first into the LIFO idle stack, so that thread 1 is
+	// the busiest; queued requests get connections at once.
+	for j := len(p.conns) - 1; j >= 0; j-- {
+		c := p.conns[j]
+		if w := g.queue.pop(); w != nil {
+			g.assign(c, now)
+			w.ch <- c
+		} else {
+			p.idle = append(p.idle, c)
+		}
+	}
+	g.mu.Unlock()
+	g.emit(Event{Kind: EventReady, Slot: i, PID: p.pid})
+	g.poke()
+}
+
+func (g *Group) graceTimeout() time.Duration {
+	if g.spec.GracefulTimeout > 0 {
+		return g.spec.GracefulTimeout
+	}
+	return g.spec.ShutdownTimeout
+}
+
+func (g *Group) shutdownTimeout() time.Duration {
+	if g.spec.ShutdownTimeout > 0 {
+		return g.spec.ShutdownTimeout
+	}
+	return 5 * time.Second
+}
+
+// retire takes p out of dispatch; it stops once idle or after grace
+// (0 = no deadline). Caller holds g.mu.
+func (g *Group) retire(p *process, now time.Time, grace time.Duration) {
+	g.ready = slices.DeleteFunc(g.ready, func(q *process) bool { return q == p })
+	if p.state == stReady || p.state == stStarting {
+		p.state = stDraining
+		if grace > 0 {
+			p.drainDeadline = now.Add(grace)
+		}
+		g.retiring = append(g.retiring, p)
+	}
+	if s := &g.slots[p.slot]; s.cur == p {
+		s.cur = nil
+	}
+	if p.reason == "" {
+		p.reason = p.recycle
+	}
+}
+
+// requestRecycle asks for p to be replaced gracefully (a worker-side
+// trigger).
+func (g *Group) requestRecycle(p *process, reason string) {
+	g.mu.Lock()
+	ok := p.state == stReady && p.recycle == ""
+	if ok {
+		p.recycle = reason
+		g.stats.recycles++
+	}
+	g.mu.Unlock()
+	if ok {
+		g.emit(Event{Kind: EventRecycling, Slot: p.slot, PID: p.pid, Reason: reason})
+		g.poke()
+	}
+}
+
+// poke wakes the supervisor.
+func (g *Group) poke() {
+	select {
+	case g.kick <- struct{}{}:
+	default:
+	}
+}
+
+func (g *Group) emit(e Event) {
+	if g.opts.OnEvent == nil {
+		return
+	}
+	if e.Time.IsZero() {
+		e.Time = g.clock.Now()
+	}
+	e.Group = g.spec.Name
+	g.opts.OnEvent(e)
+}
+
+// supervise is the group's one background goroutine: on every kick or
+// tick it applies the recycle rules and starts, drains and stops
+// processes (reconcile).
+func (g *Group) supervise() {
+	defer g.wg.Done()
+	t := time.NewTicker(g.tick)
+	defer t.Stop()
+	for {
+		select {
+		case <-g.done:
+			return
+		case <-g.kick:
+		case <-t.C:
+			if g.spec.MaximumRSS > 0 {
+				g.sampleRSS()
+			}
+		}
+		g.reconcile()
+	}
+}
+
+func (g *Group) sampleRSS() {
+	g.mu.Lock()
+	ps := slices.Clone(g.ready)
+	g.mu.Unlock()
+	for _, p := range ps {
+		p.sampleRSS()
+	}
+}
+
+// recycleReason says whether a serving process should be replaced now.
+// Caller holds g.mu.
+func (g *Group) recycleReason(p *process, now time.Time) string {
+	s := g.spec
+	if p.recycle != "" {
+		return p.recycle
+	}
+	if s.RequestTimeout > 0 && p.inflight > 0 {
+		// mod_wsgi: the average age of the in-flight requests over the
+		// configured threads, so one stuck request among many threads is
+		// tolerated longer.
+		var sum time.Duration
+		for _, c := range p.conns {
+			if !c.busySince.IsZero() {
+				sum += now.Sub(c.busySince)
+			}
+		}
+		if threads := max(s.Threads, 1); sum/time.Duration(threads) > s.RequestTimeout {
+			return ReasonRequestTimeout
+		}
+	}
+	if p.limit > 0 && p.served >= p.limit {
+		return ReasonMaximumRequests
+	}
+	// Idle only, and never before the first request (no restart loops).
+	if s.InactivityTimeout > 0 && p.served > 0 && p.inflight == 0 && now.Sub(p.lastActive) > s.InactivityTimeout {
+		return ReasonInactivity
+	}
+	if s.RestartInterval > 0 && now.Sub(p.readyAt) > s.RestartInterval {
+		return ReasonRestartInterval
+	}
+	if s.MaximumRSS > 0 && p.rss.Load() > s.MaximumRSS {
+		return ReasonMaximumRSS
+	}
+	return ""
+}
+
+// reconcile applies the rules once; the actions that block run after the
+// lock is released.
+func (g *Group) reconcile() {
+	now := g.clock.Now()
+	var acts []func()
+	var evs []Event
+	g.mu.Lock()
+	if g.state != gsRunning {
+		g.mu.Unlock()
+		return
+	}
+	for i := range g.slots {
+		s := &g.slots[i]
+		if p := s.cur; p != nil && p.state == stReady && p.recycle == "" {
+			if r := g.recycleReason(p, now); r != "" {
+				p.recycle = r
+				g.stats.recycles++
+				evs = append(evs, Event{Kind: EventRecycling, Slot: i, PID: p.pid, Reason: r})
+				if r == ReasonRequestTimeout {
+					// Hard: stop dispatching now, log the stuck stacks, let
+					// the others finish within shutdown-timeout, then kill.
+					// The stuck requests then get 504.
+					p.timedOut.Store(true)
+					g.retire(p, now, g.shutdownTimeout())
+					acts = append(acts, func() { go p.dumpStacks(2 * time.Second) })
+				}
+			}
+		}
+		if s.spawning || now.Before(s.retryAt) {
+			continue
+		}
+		if s.cur == nil || s.cur.recycle != "" {
+			s.spawning = true
+			g.wg.Add(1)
+			acts = append(acts, func() { go g.startSlot(i, nil) })
+		}
+	}
+	for _, p := range g.retiring {
+		switch p.state {
+		case stDraining:
+			if p.inflight == 0 || (!p.drainDeadline.IsZero() && now.After(p.drainDeadline)) {
+				p.state = stStopping
+				p.killAt = now.Add(g.shutdownTimeout())
+				if p.inflight > 0 {
+					acts = append(acts, p.kill)
+				} else {
+					acts = append(acts, p.closeControl)
+				}
+			}
+		case stStopping:
+			if now.After(p.killAt) {
+				acts = append(acts, p.kill)
+			}
+		}
+	}
+	g.mu.Unlock()
+	for _, a := range acts {
+		a()
+	}
+	for _, e := range evs {
+		g.emit(e)
+	}
+}
+
+// processExited is called once per process after it was reaped.
+func (g *Group) processExited(p *process) {
+	now := g.clock.Now()
+	g.mu.Lock()
+	prev := p.state
+	p.state = stExited
+	p.idle = nil
+	delete(g.all, p)
+	g.ready = slices.DeleteFunc(g.ready, func(q *process) bool { return q == p })
+	g.retiring = slices.DeleteFunc(g.retiring, func(q *process) bool { return q == p })
+	s := &g.slots[p.slot]
+	if s.cur == p {
+		s.cur = nil
+	}
+	ev := Event{Kind: EventExited, Slot: p.slot, PID: p.pid, Reason: p.reason}
+	if p.waitErr != nil {
+		ev.Err = p.waitErr
+	}
+	switch {
+	case prev == stReady && g.state == gsRunning:
+		// Nobody asked it to stop.
+		if g.spec.Threads == 0 && p.waitErr == nil {
+			ev.Reason = ReasonServiceExit
+			ev.Backoff = time.Second
+		} else {
+			ev.Reason = ReasonCrash
+			ev.Err = exitError(p.waitErr)
+			ev.Backoff = g.failures.fail(now)
+			g.stats.crashes++
+		}
+		s.retryAt = now.Add(ev.Backoff)
+	case prev == stStarting && ev.Reason == "":
+		ev.Reason = ReasonCrash // startSlot counts it as a failed start
+	case ev.Reason == "":
+		ev.Reason = ReasonStop
+	}
+	g.mu.Unlock()
+	if ev.Reason == ReasonCrash {
+		g.log.Error("daemon: worker process died", "group", g.spec.Name, "pid", p.pid, "err", ev.Err, "restart_in", ev.Backoff)
+	}
+	g.emit(ev)
+	g.poke()
+}
+
+// Stop stops the group: queued requests get 503, in-flight requests may
+// finish until ShutdownTimeout (or ctx) ends, then every process is told
+// to exit and killed (its whole process group) if it does not. Stop waits
+// for every child, so none is left behind.
+func (g *Group) Stop(ctx context.Context) error {
+	g.mu.Lock()
+	switch g.state {
+	case gsStopping, gsStopped:
+		g.mu.Unlock()
+		select {
+		case <-g.stopped:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	g.state = gsStopping
+	now := g.clock.Now()
+	for w := g.queue.pop(); w != nil; w = g.queue.pop() {
+		w.ch <- nil
+	}
+	for _, p := range slices.Clone(g.ready) {
+		if p.reason == "" {
+			p.reason = ReasonStop
+		}
+		g.retire(p, now, 0)
+	}
+	g.drained = make(chan struct{})
+	if g.inflight == 0 {
+		close(g.drained)
+	}
+	drained := g.drained
+	g.mu.Unlock()
+	close(g.done)
+
+	t := time.NewTimer(g.shutdownTimeout())
+	select {
+	case <-drained:
+	case <-t.C:
+	case <-ctx.Done():
+	}
+	t.Stop()
+
+	g.mu.Lock()
+	ps := make([]*process, 0, len(g.all))
+	for p := range g.all {
+		ps = append(ps, p)
+	}
+	g.mu.Unlock()
+	for _, p := range ps {
+		p.closeControl()
+	}
+	// Workers exit as soon as their control socket closes; give them a
+	// moment, then kill whatever is left (and the children it made).
+	grace := time.NewTimer(2 * time.Second)
+wait:
+	for _, p := range ps {
+		select {
+		case <-p.exited:
+		case <-grace.C:
+			break wait
+		case <-ctx.Done():
+			break wait
+		}
+	}
+	grace.Stop()
+	for _, p := range ps {
+		p.kill()
+	}
+	g.wg.Wait()     // supervisor and starting processes
+	g.procWG.Wait() // every child reaped
+	g.mu.Lock()
+	g.state = gsStopped
+	g.mu.Unlock()
+	close(g.stopped)
+	return nil
+}
+
+// Snapshot is a point-in-time view of a group for monitoring.
+type Snapshot struct {
+	Name  string
+	State string // "new", "running", "stopping", "stopped"
+	// Queued is the number of requests waiting for a thread now;
+	// InFlight the number being served.
+	Queued   int
+	InFlight int
+	// Requests counts requests handed to a process.
+	Requests uint64
+	// QueueWaits counts requests that had to wait in the queue;
+	// QueueWaitTotal and QueueWaitMax are their summed and longest wait.
+	QueueWaits     uint64
+	QueueWaitTotal time.Duration
+	QueueWaitMax   time.Duration
+	// QueueTimeouts (504), ConnectTimeouts (503) and SocketTimeouts (504
+	// or aborted) count the requests the group failed itself.
+	QueueTimeouts   uint64
+	ConnectTimeouts uint64
+	SocketTimeouts  uint64
+	// Crashes counts unplanned exits; Recycles planned replacements.
+	Crashes  uint64
+	Recycles uint64
+	// Processes lists every live process, serving or not.
+	Processes []ProcessSnapshot
+}
+
+// ProcessSnapshot describes one worker process.
+type ProcessSnapshot struct {
+	Slot      int
+	PID       int
+	State     string // "starting", "ready", "draining", "stopping"
+	Threads   int    // request threads still connected
+	InFlight  int
+	Requests  uint64 // requests handed to it
+	StartedAt time.Time
+	ReadyAt   time.Time // zero while starting
+	RSS       int64     // bytes; sampled only when MaximumRSS is set
+	Recycle   string    // why it is being replaced; "" = it is not
+}
+
+// Snapshot returns the group's counters and processes.
+func (g *Group) Snapshot() Snapshot {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	s := Snapshot{
+		Name:            g.spec.Name,
+		State:           g.state.String(),
+		Queued:          g.queue.n,
+		InFlight:        g.inflight,
+		Requests:        g.stats.requests,
+		QueueWaits:      g.stats.queueWaits,
+		QueueWaitTotal:  g.stats.queueWaitTotal,
+		QueueWaitMax:    g.stats.queueWaitMax,
+		QueueTimeouts:   g.stats.queueTimeouts,
+		ConnectTimeouts: g.stats.connectTimeouts,
+		SocketTimeouts:  g.stats.socketTimeouts,
+		Crashes:         g.stats.crashes,
+		Recycles:        g.stats.recycles,
+	}
+	for p := range g.all {
+		s.Processes = append(s.Processes, ProcessSnapshot{
+			Slot:      p.slot,
+			PID:       p.pid,
+			State:     p.state.String(),
+			Threads:   p.live,
+			InFlight:  p.inflight,
+			Requests:  p.served,
+			StartedAt: p.startedAt,
+			ReadyAt:   p.readyAt,
+			RSS:       p.rss.Load(),
+			Recycle:   p.recycle,
+		})
+	}
+	slices.SortFunc(s.Processes, func(a, b ProcessSnapshot) int {
+		if a.Slot != b.Slot {
+			return a.Slot - b.Slot
+		}
+		return a.StartedAt.Compare(b.StartedAt)
+	})
+	return s
+}

@@ -1,0 +1,633 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"sync"
+	"time"
+)
+
+// bufPool holds the per-request buffers: the request head is encoded into
+// one and body chunks are read into it behind room for a frame header.
+var bufPool = sync.Pool{New: func() any {
+	b := make([]byte, frameHeaderLen+maxChunk)
+	return &b
+}}
+
+// Serve runs req on one of the group's processes and writes the response
+// to w; the request body is r.Body. Requests wait in the group's FIFO
+// queue while every thread is busy. Serve writes 500, 503 or 504 itself
+// when the group cannot produce a response (see Options.ErrorResponse).
+// If the worker fails after the response head was sent, Serve panics with
+// http.ErrAbortHandler so that net/http aborts the client connection
+// instead of passing off a truncated body as complete; callers must let
+// that panic through.
+func (g *Group) Serve(w http.ResponseWriter, r *http.Request, req *Request) {
+	bounces := 0
+	for {
+		c, status, err := g.acquire(r.Context())
+		if c == nil {
+			if status != 0 {
+				g.fail(w, r, status, err)
+			}
+			return
+		}
+		switch g.exchange(c, w, r, req) {
+		case outDone:
+			return
+		case outAbort:
+			panic(http.ErrAbortHandler)
+		case outBounce:
+			// The script changed: that process is being replaced; run the
+			// request elsewhere, as mod_wsgi does, with the same limit.
+			bounces++
+			if bounces > 2*len(g.slots)+1 {
+				g.fail(w, r, http.StatusServiceUnavailable,
+					fmt.Errorf("Maximum number of WSGI daemon process restart connects reached for '%s'", g.spec.Name))
+				return
+			}
+		}
+	}
+}
+
+func (g *Group) fail(w http.ResponseWriter, r *http.Request, status int, err error) {
+	if err != nil {
+		g.log.Error("daemon: "+err.Error(), "group", g.spec.Name, "status", status, "uri", r.RequestURI)
+	}
+	if g.opts.ErrorResponse != nil {
+		g.opts.ErrorResponse(w, r, status)
+		return
+	}
+	http.Error(w, http.StatusText(status), status)
+}
+
+// waiter is a request queued for a thread. ch receives the connection
+// (nil when the group stops).
+type waiter struct {
+	ch   chan *wconn
+	enq  time.Time
+	done bool // delivered or cancelled; guarded by g.mu
+}
+
+// waitQueue is a FIFO; cancelled waiters are skipped lazily.
+type waitQueue struct {
+	items []*waiter
+	head  int
+	n     int // live waiters
+}
+
+func (q *waitQueue) push(w *waiter) {
+	if q.head > 64 && q.head > len(q.items)/2 {
+		n := copy(q.items, q.items[q.head:])
+		clear(q.items[n:])
+		q.items = q.items[:n]
+		q.head = 0
+	}
+	q.items = append(q.items, w)
+	q.n++
+}
+
+func (q *waitQueue) pop() *waiter {
+	for q.head < len(q.items) {
+		w := q.items[q.head]
+		q.items[q.head] = nil
+		q.head++
+		if !w.done {
+			w.done = true
+			q.n--
+			return w
+		}
+	}
+	q.items = q.items[:0]
+	q.head = 0
+	return nil
+}
+
+func (q *waitQueue) cancel(w *waiter) bool {
+	if w.done {
+		return false
+	}
+	w.done = true
+	q.n--
+	return true
+}
+
+// acquire returns an idle connection of the process with the fewest
+// requests in flight, waiting in the queue if there is none. On failure
+// it returns the status to answer (0 = the client went away).
+func (g *Group) acquire(ctx context.Context) (*wconn, int, error) {
+	now := g.clock.Now()
+	g.mu.Lock()
+	if g.state != gsRunning {
+		g.mu.Unlock()
+		return nil, http.StatusServiceUnavailable, errStopped
+	}
+	if g.spec.Threads == 0 {
+		g.mu.Unlock()
+		return nil, http.StatusServiceUnavailable,
+			fmt.Errorf("WSGI daemon process group '%s' has no request threads (threads=0)", g.spec.Name)
+	}
+	if g.queue.n == 0 {
+		if c := g.pick(); c != nil {
+			g.assign(c, now)
+			g.mu.Unlock()
+			return c, 0, nil
+		}
+	}
+	w := &waiter{ch: make(chan *wconn, 1), enq: time.Now()}
+	g.queue.push(w)
+	g.mu.Unlock()
+	return g.wait(ctx, w)
+}
+
+func (g *Group) wait(ctx context.Context, w *waiter) (*wconn, int, error) {
+	// queue-timeout answers 504 as soon as it passes (not when a thread
+	// finally takes the request, as mod_wsgi does). Without it the wait is
+	// bounded by socket-timeout, like a request stuck in mod_wsgi's
+	// listener backlog.
+	qt, what := g.spec.QueueTimeout, "Queue timeout expired"
+	if qt <= 0 {
+		qt, what = g.spec.SocketTimeout, "Timeout when waiting for a thread"
+	}
+	var qC, cC <-chan time.Time
+	if qt > 0 {
+		t := time.NewTimer(qt)
+		defer t.Stop()
+		qC = t.C
+	}
+	var ct *time.Timer
+	if g.spec.ConnectTimeout > 0 {
+		ct = time.NewTimer(g.spec.ConnectTimeout)
+		defer ct.Stop()
+		cC = ct.C
+	}
+	for {
+		select {
+		case c := <-w.ch:
+			if c == nil {
+				return nil, http.StatusServiceUnavailable, errStopped
+			}
+			return c, 0, nil
+		case <-qC:
+			g.mu.Lock()
+			ok := g.queue.cancel(w)
+			if ok {
+				g.stats.queueTimeouts++
+			}
+			g.mu.Unlock()
+			if ok {
+				return nil, http.StatusGatewayTimeout,
+					fmt.Errorf("%s for WSGI daemon process '%s'.", what, g.spec.Name)
+			}
+			qC = nil // a connection is already on its way
+		case <-cC:
+			// connect-timeout: 503 if no process has been able to take
+			// requests; while some can, keep waiting and look again later.
+			g.mu.Lock()
+			ok := len(g.ready) == 0 && g.queue.cancel(w)
+			if ok {
+				g.stats.connectTimeouts++
+			}
+			g.mu.Unlock()
+			if ok {
+				return nil, http.StatusServiceUnavailable,
+					fmt.Errorf("Unable to connect to WSGI daemon process '%s': no process became available within connect-timeout", g.spec.Name)
+			}
+			ct.Reset(g.spec.ConnectTimeout)
+		case <-ctx.Done():
+			g.mu.Lock()
+			ok := g.queue.cancel(w)
+			g.mu.Unlock()
+			if !ok {
+				if c := <-w.ch; c != nil {
+					g.release(c, false, false)
+				}
+			}
+			return nil, 0, ctx.Err()
+		}
+	}
+}
+
+// pick takes an idle connection from the ready process with the fewest
+// requests in flight. Caller holds g.mu.
+func (g *Group) pick() *wconn {
+	var best *process
+	for _, p := range g.ready {
+		if len(p.idle) > 0 && (best == nil || p.inflight < best.inflight) {
+			best = p
+		}
+	}
+	if best == nil {
+		return nil
+	}
+	c := best.idle[len(best.idle)-1]
+	best.idle = best.idle[:len(best.idle)-1]
+	return c
+}
+
+// assign accounts for c starting a request. Caller holds g.mu.
+func (g *Group) assign(c *wconn, now time.Time) {
+	p := c.p
+	p.inflight++
+	p.served++
+	p.lastActive = now
+	c.busySince = now
+	g.inflight++
+	g.stats.requests++
+	if p.limit > 0 && p.served == p.limit {
+		g.poke() // maximum-requests: start the replacement
+	}
+}
+
+// dequeued hands c to the first waiter, if any. Caller holds g.mu.
+func (g *Group) dequeued(c *wconn, now time.Time) bool {
+	w := g.queue.pop()
+	if w == nil {
+		return false
+	}
+	wait := time.Since(w.enq)
+	g.stats.queueWaits++
+	g.stats.queueWaitTotal += wait
+	g.stats.queueWaitMax = max(g.stats.queueWaitMax, wait)
+	g.assign(c, now)
+	w.ch <- c
+	return true
+}
+
+// release returns c after a request. broken: the connection is unusable
+// (closed here; the process gets replaced). reload: the worker found the
+// script changed; the process is taken out of service at once.
+func (g *Group) release(c *wconn, broken, reload bool) {
+	now := g.clock.Now()
+	var ev *Event
+	g.mu.Lock()
+	p := c.p
+	p.inflight--
+	g.inflight--
+	c.busySince = time.Time{}
+	p.lastActive = now
+	switch {
+	case broken:
+		p.live--
+		if p.state == stReady && p.recycle == "" && !p.hasExited() {
+			p.recycle = ReasonBrokenConn
+			g.stats.recycles++
+			ev = &Event{Kind: EventRecycling, Slot: p.slot, PID: p.pid, Reason: p.recycle}
+		}
+		g.poke()
+	case reload:
+		p.idle = append(p.idle, c)
+		if p.state == stReady {
+			p.recycle = ReasonScriptReload
+			g.stats.recycles++
+			g.retire(p, now, g.graceTimeout())
+			ev = &Event{Kind: EventRecycling, Slot: p.slot, PID: p.pid, Reason: p.recycle}
+		}
+		g.poke()
+	case p.state == stReady:
+		if !g.dequeued(c, now) {
+			p.idle = append(p.idle, c)
+		}
+	default:
+		p.idle = append(p.idle, c)
+		if p.inflight == 0 {
+			g.poke() // a draining process can stop now
+		}
+	}
+	if g.drained != nil && g.inflight == 0 {
+		select {
+		case <-g.drained:
+		default:
+			close(g.drained)
+		}
+	}
+	g.mu.Unlock()
+	if broken {
+		c.nc.Close()
+	}
+	if ev != nil {
+		g.emit(*ev)
+	}
+}
+
+type outcome int
+
+const (
+	outDone   outcome = iota // response complete (or an error answer written)
+	outAbort                 // the client connection must be aborted
+	outBounce                // the script changed; retry on another process
+)
+
+// call is one request's exchange on a worker connection.
+type call struct {
+	g *Group
+	c *wconn
+	w http.ResponseWriter
+	r *http.Request
+
+	rc        *http.ResponseController
+	headSent  bool
+	discard   bool // stop writing to the client (gone, or body not allowed)
+	cancelled bool // C was sent
+	bodyEOF   bool
+	bodyErr   error
+	broken    bool
+}
+
+func (g *Group) exchange(c *wconn, w http.ResponseWriter, r *http.Request, req *Request) outcome {
+	x := call{g: g, c: c, w: w, r: r}
+	out := x.run(req)
+	if out == outAbort && x.headSent && !x.discard {
+		// Let the client have the status and what body there is, as
+		// Apache does; the abort then marks the body as truncated.
+		if x.rc == nil {
+			x.rc = http.NewResponseController(w)
+		}
+		_ = x.rc.Flush()
+	}
+	if x.broken {
+		// A closed connection usually means the process died; give its
+		// exit a moment to arrive, so that a crash is handled as a crash
+		// (with backoff) and not as a planned replacement.
+		t := time.NewTimer(250 * time.Millisecond)
+		select {
+		case <-c.p.exited:
+		case <-t.C:
+		}
+		t.Stop()
+	}
+	g.release(c, x.broken, out == outBounce)
+	return out
+}
+
+// arm sets the socket-timeout deadline before a wait on the worker.
+func (x *call) arm() {
+	if t := x.g.spec.SocketTimeout; t > 0 {
+		_ = x.c.nc.SetDeadline(time.Now().Add(t))
+	}
+}
+
+func (x *call) run(req *Request) outcome {
+	bp := bufPool.Get().(*[]byte)
+	defer bufPool.Put(bp)
+	buf := *bp
+	c := x.c
+
+	var flags byte
+	if req.ScriptReloading {
+		flags |= headReloading
+	}
+	hasBody := x.r.Body != nil && x.r.Body != http.NoBody && x.r.ContentLength != 0
+	if !hasBody {
+		flags |= headNoBody
+		x.bodyEOF = true
+	}
+	frame, err := appendHead(buf[:0], req, flags)
+	if err != nil {
+		x.g.fail(x.w, x.r, http.StatusInternalServerError, err)
+		return outDone
+	}
+	x.arm()
+	if _, err := c.nc.Write(frame); err != nil {
+		return x.lost(err)
+	}
+	if hasBody {
+		// Applications may answer before reading all of the body.
+		_ = http.NewResponseController(x.w).EnableFullDuplex()
+	}
+	first := true
+	for {
+		if !first && c.br.Buffered() < frameHeaderLen {
+			x.arm()
+		}
+		first = false
+		h, err := readFrameHeader(c.br, &c.scratch)
+		if err != nil {
+			return x.lost(err)
+		}
+		switch h.typ {
+		case frameRead:
+			if x.cancelled {
+				continue // nothing is sent after C
+			}
+			if err := x.sendBody(buf, h.count); err != nil {
+				return x.lost(err)
+			}
+		case frameStart:
+			if x.headSent || h.length > maxHeadLen {
+				return x.protocol("unexpected or oversized response head")
+			}
+			p := buf[:0]
+			if int(h.length) > cap(buf) {
+				p = make([]byte, h.length)
+			}
+			p = p[:h.length]
+			if _, err := io.ReadFull(c.br, p); err != nil {
+				return x.lost(err)
+			}
+			rh, bad, err := decodeResponseHead(p, h.count)
+			if err != nil {
+				return x.protocol(err.Error())
+			}
+			if len(bad) > 0 {
+				x.g.log.Error("daemon: dropped invalid response headers", "group", x.g.spec.Name, "headers", bad, "uri", x.r.RequestURI)
+			}
+			hdr := x.w.Header()
+			for k, v := range rh.header {
+				hdr[k] = v
+			}
+			if _, ok := rh.header["Content-Type"]; !ok {
+				hdr["Content-Type"] = nil // no sniffing: send none, as Apache does
+			}
+			x.w.WriteHeader(rh.code)
+			x.headSent = true
+		case frameData:
+			if !x.headSent {
+				return x.protocol("response body before the head")
+			}
+			if err := x.copyData(h.length); err != nil {
+				return x.lost(err)
+			}
+		case frameFinish:
+			if !x.headSent {
+				return x.protocol("response finished before the head")
+			}
+			if c.br.Buffered() != 0 {
+				x.broken = true // out of step; do not reuse
+			}
+			if x.cancelled {
+				return outAbort
+			}
+			return outDone
+		case frameError:
+			msg, err := x.readMessage(h.length)
+			if err != nil {
+				return x.lost(err)
+			}
+			if x.headSent || x.cancelled {
+				if msg != "" {
+					x.g.log.Error("daemon: "+msg, "group", x.g.spec.Name, "uri", x.r.RequestURI)
+				}
+				return outAbort
+			}
+			var e error
+			if msg != "" {
+				e = errors.New(msg)
+			}
+			x.g.fail(x.w, x.r, http.StatusInternalServerError, e)
+			return outDone
+		case frameReload:
+			if x.headSent || h.length != 0 {
+				return x.protocol("unexpected reload frame")
+			}
+			return outBounce
+		default:
+			return x.protocol(fmt.Sprintf("unknown frame type %q", h.typ))
+		}
+	}
+}
+
+// lost handles a failed read or write on the worker connection: the
+// worker died, was killed, or did not answer within socket-timeout.
+func (x *call) lost(err error) outcome {
+	x.broken = true
+	g := x.g
+	status := http.StatusInternalServerError
+	msg := "Truncated or oversized response headers received from daemon process"
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		status = http.StatusGatewayTimeout
+		msg = "Timeout when reading response headers from daemon process"
+		g.mu.Lock()
+		g.stats.socketTimeouts++
+		g.mu.Unlock()
+	}
+	if x.c.p.timedOut.Load() {
+		status = http.StatusGatewayTimeout
+		msg = "Daemon process was restarted by request-timeout while serving"
+	}
+	if x.headSent || x.cancelled {
+		if !x.cancelled {
+			g.log.Error("daemon: Failed to proxy response from daemon process", "group", g.spec.Name, "err", err, "uri", x.r.RequestURI)
+		}
+		return outAbort
+	}
+	g.fail(x.w, x.r, status, fmt.Errorf("%s '%s': %v", msg, g.spec.Name, err))
+	return outDone
+}
+
+func (x *call) protocol(what string) outcome {
+	return x.lost(fmt.Errorf("protocol error: %s", what))
+}
+
+func (x *call) readMessage(n uint32) (string, error) {
+	const keep = 8 << 10
+	b := make([]byte, min(n, keep))
+	if _, err := io.ReadFull(x.c.br, b); err != nil {
+		return "", err
+	}
+	if n > keep {
+		if _, err := x.c.br.Discard(int(n - keep)); err != nil {
+			return "", err
+		}
+	}
+	return string(b), nil
+}
+
+// sendBody answers an R with one B (up to want bytes) or an E.
+func (x *call) sendBody(buf []byte, want uint32) error {
+	c := x.c
+	if !x.bodyEOF {
+		n := maxChunk
+		if want > 0 && int64(want) < int64(n) {
+			n = int(want)
+		}
+		for {
+			k, err := x.r.Body.Read(buf[frameHeaderLen : frameHeaderLen+n])
+			if err != nil {
+				x.bodyEOF = true
+				if !errors.Is(err, io.EOF) {
+					x.bodyErr = err
+					x.g.log.Error("daemon: Request data read error when proxying data to daemon process", "group", x.g.spec.Name, "err", err, "uri", x.r.RequestURI)
+				}
+			}
+			if k > 0 {
+				putHeader(buf, frameBody, 0, 0, uint32(k))
+				x.arm()
+				_, err := c.nc.Write(buf[:frameHeaderLen+k])
+				return err
+			}
+			if x.bodyEOF {
+				break
+			}
+		}
+	}
+	var flags byte
+	if x.bodyErr != nil {
+		flags = endAborted
+	}
+	putHeader(buf, frameEnd, flags, 0, 0)
+	x.arm()
+	_, err := c.nc.Write(buf[:frameHeaderLen])
+	return err
+}
+
+// copyData streams one D frame from the worker to the client without
+// holding more than the connection's read buffer.
+func (x *call) copyData(n uint32) error {
+	br := x.c.br
+	remaining := int(n)
+	for remaining > 0 {
+		if br.Buffered() == 0 {
+			x.arm()
+			if _, err := br.Peek(1); err != nil {
+				return err
+			}
+		}
+		k := min(remaining, br.Buffered())
+		b, _ := br.Peek(k)
+		if !x.discard {
+			if _, err := x.w.Write(b); err != nil {
+				if err := x.clientFailed(err); err != nil {
+					return err
+				}
+			}
+		}
+		_, _ = br.Discard(k)
+		remaining -= k
+	}
+	// Flush only when nothing more is waiting: a response that arrived
+	// whole goes out in one write when the handler returns.
+	if !x.discard && br.Buffered() == 0 {
+		if x.rc == nil {
+			x.rc = http.NewResponseController(x.w)
+		}
+		if err := x.rc.Flush(); err != nil && !errors.Is(err, http.ErrNotSupported) {
+			return x.clientFailed(err)
+		}
+	}
+	return nil
+}
+
+// clientFailed handles a failed write to the client. A body the status
+// does not allow, or bytes beyond the declared Content-Length, are dropped
+// quietly (Apache does the same); anything else means the client is gone:
+// tell the worker (C) so the application stops at its next write.
+func (x *call) clientFailed(err error) error {
+	x.discard = true
+	if errors.Is(err, http.ErrBodyNotAllowed) || errors.Is(err, http.ErrContentLength) {
+		return nil
+	}
+	if x.cancelled {
+		return nil
+	}
+	x.cancelled = true
+	var hdr [frameHeaderLen]byte
+	putHeader(hdr[:], frameCancel, 0, 0, 0)
+	x.arm()
+	_, werr := x.c.nc.Write(hdr[:])
+	return werr
+}

@@ -1,0 +1,944 @@
+"""appserver daemon worker: one process of a mod_wsgi-style daemon process group.
+
+The Go front end (daemon/process.go) starts this file as ``python3 -`` with the
+source on stdin, argv[0] set to the display name, and these descriptors:
+
+  fd 0   the source (read by the interpreter; replaced by /dev/null here)
+  fd 1,2 a pipe whose lines Go writes to its error log with group and pid
+  fd 3   the control socket: Go sends one JSON settings line, later commands;
+         the worker answers "ready {...}" once it can serve.  EOF means the
+         front end is gone or wants us to stop: the worker exits at once.
+  fd 4+  one persistent unix stream connection per request thread.
+
+Wire format of the request connections (integers little-endian):
+every frame starts with a 12-byte header "<BBHII": type, flags, reserved,
+count, length; `length` payload bytes follow.  Go -> worker: H (request head:
+`count` u32 lengths, then one latin-1 string block holding script,
+application group, callable object, then environ key, value pairs; flags
+1 = script reloading, 2 = no request body), B (body chunk, only as the answer
+to an R), E (end of body, flags 1 = the client's body was cut short),
+C (cancel: the client is gone; nothing else follows for that request).
+Worker -> Go: R (please send up to `count` body bytes; answered by exactly
+one B or E), S (response head: status then header name/value pairs, same
+layout as H), D (response body chunk), F (response complete), X (error,
+payload = message; before S Go answers 500, after S it aborts the client
+connection), Z (script changed: the request was not run; Go restarts this
+process and retries the request elsewhere).
+"""
+
+import json
+import os
+import socket
+import struct
+import sys
+import threading
+import time
+import traceback
+import types
+from itertools import accumulate as _accumulate
+
+PROTOCOL = 1
+
+HDR = struct.Struct("<BBHII")
+HDR_LEN = HDR.size
+
+T_HEAD, T_BODY, T_END, T_CANCEL = ord("H"), ord("B"), ord("E"), ord("C")
+T_READ, T_START, T_DATA, T_FINISH, T_ERROR, T_RELOAD = (
+    ord("R"), ord("S"), ord("D"), ord("F"), ord("X"), ord("Z"))
+
+F_RELOADING = 1  # on H
+F_NOBODY = 2  # on H
+F_ABORTED = 1  # on E
+
+READ_CHUNK = 65536  # bytes asked for per R when the app reads "everything"
+MAX_FRAME_DATA = 1 << 30  # split response chunks larger than this
+SMALL_BODY = 1 << 20  # list results up to this size go out in one sendmsg
+
+_pack = HDR.pack
+_unpack_from = HDR.unpack_from
+_FINISH = _pack(T_FINISH, 0, 0, 0, 0)
+_lens_structs = {}
+
+
+def _lens_struct(n):
+    s = _lens_structs.get(n)
+    if s is None:
+        s = _lens_structs[n] = struct.Struct("<%dI" % n)
+    return s
+
+
+class ClientGone(OSError):
+    """Raised in the application when the client went away (like mod_wsgi's
+    "failed to write data" IOError)."""
+
+
+class ProtocolError(Exception):
+    pass
+
+
+def log(msg):
+    sys.stderr.write(msg if msg.endswith("\n") else msg + "\n")
+
+
+def log_exception(prefix=None):
+    text = traceback.format_exc()
+    if prefix:
+        text = prefix + "\n" + text
+    log(text)
+
+
+# ---------------------------------------------------------------------------
+# Connection framing
+
+
+class Conn:
+    """One persistent connection to Go, owned by one request thread."""
+
+    __slots__ = ("sock", "buf", "mv", "r", "w", "cancelled")
+
+    def __init__(self, sock):
+        self.sock = sock
+        self.buf = bytearray(80 * 1024)
+        self.mv = memoryview(self.buf)
+        self.r = 0
+        self.w = 0
+        self.cancelled = False
+
+    def _fill(self, n):
+        """Make at least n bytes available at self.r; False on EOF."""
+        if self.w - self.r >= n:
+            return True
+        if self.r + n > len(self.buf):
+            avail = self.w - self.r
+            if n > len(self.buf):
+                nb = bytearray(max(n, 2 * len(self.buf)))
+                nb[:avail] = self.mv[self.r:self.w]
+                self.mv.release()
+                self.buf = nb
+                self.mv = memoryview(nb)
+            else:
+                self.buf[:avail] = bytes(self.mv[self.r:self.w])
+            self.r = 0
+            self.w = avail
+        recv_into = self.sock.recv_into
+        while self.w - self.r < n:
+            k = recv_into(self.mv[self.w:])
+            if not k:
+                return False
+            self.w += k
+        return True
+
+    def _shrink(self):
+        # A huge head grew the buffer; do not keep it for the process's life.
+        if len(self.buf) > 1 << 20 and self.r == self.w:
+            self.mv.release()
+            self.buf = bytearray(80 * 1024)
+            self.mv = memoryview(self.buf)
+            self.r = self.w = 0
+
+    def read_header(self):
+        if not self._fill(HDR_LEN):
+            return None
+        h = _unpack_from(self.buf, self.r)
+        self.r += HDR_LEN
+        return h
+
+    def read_payload(self, n):
+        if not self._fill(n):
+            raise ProtocolError("connection closed inside a frame")
+        data = bytes(self.mv[self.r:self.r + n])
+        self.r += n
+        return data
+
+    def read_strings(self, count, length):
+        """Decode a head payload: one unpack_from, one decode, C slicing."""
+        if not self._fill(length):
+            raise ProtocolError("connection closed inside a head frame")
+        r = self.r
+        lens = _lens_struct(count).unpack_from(self.buf, r)
+        start = r + 4 * count
+        block = str(self.mv[start:r + length], "latin-1")
+        self.r = r + length
+        ends = list(_accumulate(lens))
+        parts = list(map(block.__getitem__, map(slice, [0] + ends[:-1], ends)))
+        if self.r == self.w:
+            self.r = self.w = 0
+            self._shrink()
+        return parts
+
+    def read_head(self):
+        """Next request head as (flags, parts), or None on EOF.  Stray C
+        frames (a cancel that crossed our F) are skipped."""
+        while True:
+            h = self.read_header()
+            if h is None:
+                return None
+            t, flags, _, count, length = h
+            if t == T_HEAD:
+                self.cancelled = False
+                return flags, self.read_strings(count, length)
+            if t == T_CANCEL and length == 0:
+                continue
+            raise ProtocolError("unexpected frame %r waiting for a request" % chr(t))
+
+    def poll_cancel(self):
+        """Raise ClientGone if Go has sent C; never blocks."""
+        if self.cancelled:
+            raise ClientGone("client connection closed")
+        if self.w == self.r:
+            self.r = self.w = 0
+            try:
+                k = self.sock.recv_into(self.mv, 0, socket.MSG_DONTWAIT)
+            except (BlockingIOError, InterruptedError):
+                return
+            if not k:
+                raise ProtocolError("connection closed by the front end")
+            self.w += k
+        h = self.read_header()
+        if h is None or h[0] != T_CANCEL:
+            raise ProtocolError("unexpected frame while sending the response")
+        self.cancelled = True
+        raise ClientGone("client connection closed")
+
+    def sendv(self, bufs):
+        total = 0
+        for b in bufs:
+            total += len(b)
+        n = self.sock.sendmsg(bufs)
+        if n == total:
+            return
+        # Short write (large bodies): finish with sendall on the remainder.
+        for b in bufs:
+            lb = len(b)
+            if n >= lb:
+                n -= lb
+                continue
+            self.sock.sendall(memoryview(b)[n:] if n else b)
+            n = 0
+
+
+# ---------------------------------------------------------------------------
+# wsgi.input
+
+
+class Input:
+    """wsgi.input: pulls the body from Go in chunks it asks for, so neither
+    side ever holds more than what the application itself asked for."""
+
+    def __init__(self, conn, has_body, length):
+        self._conn = conn
+        self._done = not has_body or length == 0
+        self._left = length  # None = read until E (chunked origin)
+        self._buf = b""
+
+    def _more(self, want):
+        if self._done:
+            return b""
+        conn = self._conn
+        if conn.cancelled:
+            raise ClientGone("client connection closed")
+        if want < READ_CHUNK:
+            want = READ_CHUNK
+        if self._left is not None and want > self._left:
+            want = self._left
+        conn.sendv([_pack(T_READ, 0, 0, want, 0)])
+        h = conn.read_header()
+        if h is None:
+            raise ProtocolError("connection closed while reading the request body")
+        t, flags, _, _, length = h
+        if t == T_BODY:
+            data = conn.read_payload(length)
+            if self._left is not None:
+                self._left -= len(data)
+                if self._left <= 0:
+                    self._done = True
+            return data
+        if t == T_END:
+            self._done = True
+            if flags & F_ABORTED:
+                raise OSError("request data read error: client body cut short")
+            return b""
+        if t == T_CANCEL:
+            conn.cancelled = True
+            self._done = True
+            raise ClientGone("client connection closed")
+        raise ProtocolError("unexpected frame %r while reading the body" % chr(t))
+
+    def read(self, size=-1):
+        if size is None or size < 0:
+            parts = [self._buf]
+            self._buf = b""
+            while True:
+                d = self._more(READ_CHUNK)
+                if not d:
+                    break
+                parts.append(d)
+            return b"".join(parts)
+        buf = self._buf
+        if len(buf) >= size:
+            self._buf = buf[size:]
+            return buf[:size]
+        parts = [buf]
+        have = len(buf)
+        while have < size:
+            d = self._more(size - have)
+            if not d:
+                break
+            parts.append(d)
+            have += len(d)
+        data = b"".join(parts)
+        self._buf = data[size:]
+        return data[:size]
+
+    def readline(self, size=-1):
+        if size is None:
+            size = -1
+        buf = self._buf
+        start = 0
+        while True:
+            i = buf.find(b"\n", start)
+            if i >= 0:
+                end = i + 1
+                if 0 <= size < end:
+                    end = size
+                break
+            if 0 <= size <= len(buf):
+                end = size
+                break
+            start = len(buf)
+            d = self._more(READ_CHUNK if size < 0 else size - len(buf))
+            if not d:
+                end = len(buf)
+                break
+            buf += d
+        self._buf = buf[end:]
+        return buf[:end]
+
+    def readlines(self, hint=-1):
+        lines = []
+        total = 0
+        while True:
+            line = self.readline()
+            if not line:
+                break
+            lines.append(line)
+            total += len(line)
+            if hint is not None and 0 < hint <= total:
+                break
+        return lines
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        line = self.readline()
+        if not line:
+            raise StopIteration
+        return line
+
+
+# ---------------------------------------------------------------------------
+# wsgi.errors and wsgi.file_wrapper
+
+
+class Log:
+    """wsgi.errors: whole lines go to stderr, which Go logs with group and pid."""
+
+    def __init__(self):
+        self._partial = ""
+
+    def write(self, s):
+        if not isinstance(s, str):
+            raise TypeError("expected a str, got %s" % type(s).__name__)
+        data = self._partial + s
+        i = data.rfind("\n")
+        if i < 0:
+            self._partial = data
+            return
+        self._partial = data[i + 1:]
+        sys.stderr.write(data[:i + 1])
+
+    def writelines(self, lines):
+        for s in lines:
+            self.write(s)
+
+    def flush(self):
+        if self._partial:
+            s, self._partial = self._partial, ""
+            sys.stderr.write(s + "\n")
+        sys.stderr.flush()
+
+    def close(self):
+        self.flush()
+
+
+class FileWrapper:
+    def __init__(self, filelike, blksize=8192):
+        self.filelike = filelike
+        self.blksize = blksize
+        if hasattr(filelike, "close"):
+            self.close = filelike.close
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        data = self.filelike.read(self.blksize)
+        if data:
+            return data
+        raise StopIteration
+
+
+# Applications see these types under the names mod_wsgi gives them.
+for _cls in (Input, Log, FileWrapper):
+    _cls.__module__ = "mod_wsgi"
+
+
+# ---------------------------------------------------------------------------
+# Application loading (one module per application group and script)
+
+
+class MissingApplication(LookupError):
+    pass
+
+
+class RELOAD:
+    """Sentinel: the script changed on disk since it was loaded."""
+
+
+class Loader:
+    def __init__(self, shim):
+        self._modules = {}
+        self._lock = threading.RLock()
+        self._shim = shim
+
+    @staticmethod
+    def module_name(script, group):
+        import hashlib
+        h = hashlib.md5(os.fsencode(script)).hexdigest()
+        if group == "":
+            return "_mod_wsgi_" + h
+        # Application groups share one interpreter here, so the group is
+        # part of the name to keep their modules apart.
+        g = hashlib.md5(group.encode("utf-8", "surrogateescape")).hexdigest()[:12]
+        return "_mod_wsgi_%s_%s" % (h, g)
+
+    def load(self, script, group):
+        key = (group, script)
+        mod = self._modules.get(key)
+        if mod is not None:
+            return mod
+        with self._lock:
+            mod = self._modules.get(key)
+            if mod is not None:
+                return mod
+            path = os.fsdecode(script.encode("latin-1"))
+            name = self.module_name(path, group)
+            with open(path, "rb") as f:
+                st = os.fstat(f.fileno())
+                source = f.read()
+            code = compile(source, path, "exec", dont_inherit=True)
+            mod = types.ModuleType(name)
+            mod.__file__ = path
+            mod.__mtime__ = st.st_mtime
+            sys.modules[name] = mod
+            # The shim's application_group is that of the script being
+            # loaded (what module-level code sees at import time).
+            self._shim.application_group = group
+            try:
+                exec(code, mod.__dict__)
+            except BaseException:
+                sys.modules.pop(name, None)
+                raise
+            self._modules[key] = mod
+            return mod
+
+    def get(self, script, group, callable_name, reloading):
+        mod = self._modules.get((group, script))
+        if mod is not None and reloading:
+            try:
+                mtime = os.stat(mod.__file__).st_mtime
+            except OSError:
+                mtime = None
+            if mtime != mod.__mtime__:
+                return RELOAD
+        if mod is None:
+            mod = self.load(script, group)
+        app = getattr(mod, callable_name or "application", None)
+        if app is None:
+            raise MissingApplication("Target WSGI script '%s' does not contain WSGI application '%s'."
+                              % (mod.__file__, callable_name or "application"))
+        return app
+
+
+# ---------------------------------------------------------------------------
+# One request
+
+
+class Response:
+    __slots__ = ("conn", "status", "headers", "head_sent", "finished", "_head_pending")
+
+    def __init__(self, conn):
+        self.conn = conn
+        self.status = None
+        self.headers = None
+        self.head_sent = False
+        self.finished = False
+        self._head_pending = None
+
+    def start_response(self, status, headers, exc_info=None):
+        if exc_info is not None:
+            try:
+                if self.head_sent:
+                    raise exc_info[1].with_traceback(exc_info[2])
+            finally:
+                exc_info = None
+        elif self.status is not None:
+            raise RuntimeError("headers have already been set: start_response() "
+                               "called twice without exc_info")
+        if type(status) is not str:
+            raise TypeError("expected str object for status, value of type %s found"
+                            % type(status).__name__)
+        if len(status) < 4 or not status[:3].isdigit() or status[3] != " ":
+            raise ValueError("invalid HTTP status line %r" % status)
+        if type(headers) is not list:
+            raise TypeError("response headers must be a list, not %s" % type(headers).__name__)
+        for h in headers:
+            if type(h) is not tuple or len(h) != 2:
+                raise TypeError("response header must be a (name, value) tuple, not %r" % (h,))
+            if type(h[0]) is not str or type(h[1]) is not str:
+                raise TypeError("response header name and value must be str: %r" % (h,))
+        self.status = status
+        self.headers = headers
+        return self.write
+
+    def _head(self):
+        if self.status is None:
+            raise RuntimeError("response has not been started: start_response() was not called")
+        parts = [self.status]
+        for name, value in self.headers:
+            parts.append(name)
+            parts.append(value)
+        joined = "".join(parts)
+        if "\n" in joined or "\r" in joined:
+            raise ValueError("carriage return or line feed in response status or headers")
+        block = joined.encode("latin-1")
+        n = len(parts)
+        self.head_sent = True
+        return _pack(T_START, 0, 0, n, 4 * n + len(block)) + \
+            _lens_struct(n).pack(*map(len, parts)) + block
+
+    def _send(self, data, finish=False):
+        """Send one non-empty bytes chunk (with the head the first time)."""
+        n = len(data)
+        if n > MAX_FRAME_DATA:
+            mv = memoryview(data)
+            for i in range(0, n, MAX_FRAME_DATA):
+                self._send(mv[i:i + MAX_FRAME_DATA])
+            if finish:
+                self.conn.sendv([_FINISH])
+                self.finished = True
+            return
+        bufs = []
+        if not self.head_sent:
+            bufs.append(self._head())
+        else:
+            self.conn.poll_cancel()
+        bufs.append(_pack(T_DATA, 0, 0, 0, n))
+        bufs.append(data)
+        if finish:
+            bufs.append(_FINISH)
+        self.conn.sendv(bufs)
+        if finish:
+            self.finished = True
+
+    def write(self, data):
+        if self.status is None:
+            raise RuntimeError("write() called before start_response()")
+        if not isinstance(data, bytes):
+            raise TypeError("write() argument must be bytes, not %s" % type(data).__name__)
+        if data:
+            self._send(data)
+
+    def run(self, app, environ):
+        """Call the application and answer with F (or X on failure).  F goes
+        out only after close() returned, so Go neither reuses the thread nor
+        stops the process while an application still cleans up."""
+        result = None
+        ok = False
+        try:
+            result = app(environ, self.start_response)
+            if type(result) in (list, tuple) and not self.head_sent:
+                # Exact list/tuple: no close(), so head, body and F can go
+                # out together in one sendmsg (the common case).
+                for d in result:
+                    if not isinstance(d, bytes):
+                        raise TypeError("sequence of byte string values expected, "
+                                        "value of type %s found" % type(d).__name__)
+                body = result[0] if len(result) == 1 else b"".join(result)
+                if not body:
+                    self.conn.sendv([self._head(), _FINISH])
+                    self.finished = True
+                    return True
+                if len(body) <= SMALL_BODY:
+                    self._send(body, finish=True)
+                    return True
+                self._send(body)
+            else:
+                for d in result:
+                    if not isinstance(d, bytes):
+                        raise TypeError("sequence of byte string values expected, "
+                                        "value of type %s found" % type(d).__name__)
+                    if d:
+                        self._send(d)
+            if not self.head_sent:
+                self._head_pending = self._head()
+            ok = True
+        except ClientGone:
+            pass
+        except ProtocolError:
+            raise
+        except BaseException:
+            log_exception("Exception occurred processing WSGI script '%s'."
+                          % environ.get("SCRIPT_FILENAME", ""))
+        finally:
+            close = getattr(result, "close", None)
+            if close is not None:
+                try:
+                    close()
+                except ClientGone:
+                    pass
+                except BaseException:
+                    # Logged only: the response itself was complete.
+                    log_exception("Exception occurred closing the WSGI response.")
+        if ok:
+            if self._head_pending is not None:
+                self.conn.sendv([self._head_pending, _FINISH])
+            else:
+                self.conn.sendv([_FINISH])
+        else:
+            self.conn.sendv([_pack(T_ERROR, 0, 0, 0, 0)])
+        self.finished = True
+        return ok
+
+
+# ---------------------------------------------------------------------------
+# The worker process
+
+
+class Worker:
+    def __init__(self, settings):
+        self.s = settings
+        self.group = settings["group"]
+        self.threads = settings["threads"]
+        self.shim = self._make_shim()
+        self.loader = Loader(self.shim)
+        self.base_environ = {
+            "wsgi.version": (1, 0),
+            "wsgi.url_scheme": "http",
+            "wsgi.multithread": self.threads != 1,
+            "wsgi.multiprocess": bool(settings["processes_set"]),
+            "wsgi.run_once": self.threads == 1 and settings["maximum_requests"] == 1,
+            "wsgi.file_wrapper": FileWrapper,
+            "wsgi.input_terminated": True,
+        }
+        self.count_lock = threading.Lock()
+        self.total_requests = 0
+        self.next_thread_id = 0
+        self.active = {}  # thread ident -> (environ, start time)
+
+    def _make_shim(self):
+        m = types.ModuleType("mod_wsgi")
+        m.version = (4, 9, 4)
+        m.process_group = self.group
+        m.application_group = ""
+        m.maximum_processes = self.s["processes"]
+        m.threads_per_process = self.threads
+        m.FileWrapper = FileWrapper
+        sys.modules["mod_wsgi"] = m
+        return m
+
+    def preload(self):
+        for script, group, callable_name in self.s.get("preload") or []:
+            try:
+                mod = self.loader.load(script, group)
+                if callable_name and not hasattr(mod, callable_name):
+                    log("Target WSGI script '%s' does not contain WSGI application '%s'."
+                        % (script, callable_name))
+            except BaseException:
+                log_exception("Failed to preload WSGI script '%s' into application group '%s'."
+                              % (script, group))
+
+    def serve(self, sock):
+        conn = Conn(sock)
+        thread_id = None
+        thread_requests = 0
+        me = threading.get_ident()
+        try:
+            while True:
+                head = conn.read_head()
+                if head is None:
+                    return
+                daemon_start = time.time()
+                if thread_id is None:
+                    with self.count_lock:
+                        self.next_thread_id += 1
+                        thread_id = self.next_thread_id
+                flags, parts = head
+                environ = self.base_environ.copy()
+                it = iter(parts)
+                script = next(it)
+                app_group = next(it)
+                callable_name = next(it)
+                environ.update(zip(it, it))
+                https = environ.pop("HTTPS", None)
+                if https is not None and https.lower() in ("on", "1"):
+                    environ["wsgi.url_scheme"] = "https"
+                environ.pop("PATH", None)
+                length = None
+                cl = environ.get("CONTENT_LENGTH")
+                if cl:
+                    try:
+                        length = int(cl)
+                    except ValueError:
+                        length = None
+                environ["wsgi.input"] = Input(conn, not flags & F_NOBODY, length)
+                environ["wsgi.errors"] = Log()
+                environ["mod_wsgi.thread_id"] = thread_id
+                environ["mod_wsgi.thread_requests"] = thread_requests
+                environ["mod_wsgi.total_requests"] = self.total_requests
+                environ["mod_wsgi.daemon_start"] = str(int(daemon_start * 1000000))
+                self.active[me] = (environ, daemon_start)
+                try:
+                    self.handle(conn, environ, script, app_group, callable_name,
+                                flags & F_RELOADING)
+                finally:
+                    self.active.pop(me, None)
+                    environ["wsgi.errors"].flush()
+                thread_requests += 1
+                with self.count_lock:
+                    self.total_requests += 1
+        except ProtocolError as e:
+            log("appserver worker: protocol error, closing connection: %s" % e)
+        except OSError:
+            pass  # the front end closed this connection
+        finally:
+            try:
+                sock.close()
+            except OSError:
+                pass
+
+    def handle(self, conn, environ, script, app_group, callable_name, reloading):
+        try:
+            app = self.loader.get(script, app_group, callable_name, reloading)
+        except MissingApplication as e:
+            data = str(e).encode("utf-8", "replace")
+            conn.sendv([_pack(T_ERROR, 0, 0, 0, len(data)), data])
+            return
+        except BaseException:
+            log_exception("Failed to exec Python script file '%s'." % script)
+            msg = ("Target WSGI script '%s' cannot be loaded as Python module." % script)
+            data = msg.encode("utf-8", "replace")
+            conn.sendv([_pack(T_ERROR, 0, 0, 0, len(data)), data])
+            return
+        if app is RELOAD:
+            conn.sendv([_pack(T_RELOAD, 0, 0, 0, 0)])
+            return
+        environ["mod_wsgi.script_start"] = str(int(time.time() * 1000000))
+        Response(conn).run(app, environ)
+
+    def dump_stacks(self):
+        frames = sys._current_frames()
+        now = time.time()
+        out = []
+        for ident, (environ, start) in list(self.active.items()):
+            frame = frames.get(ident)
+            if frame is None:
+                continue
+            out.append("Thread %s (request %s %s, running %.1fs):\n%s" % (
+                environ.get("mod_wsgi.thread_id"), environ.get("REQUEST_METHOD", ""),
+                environ.get("REQUEST_URI", environ.get("PATH_INFO", "")), now - start,
+                "".join(traceback.format_stack(frame))))
+        if not out:
+            out.append("no request threads are active\n")
+        log("Dumping stack traces of active request threads (process group '%s', pid %d):\n%s"
+            % (self.group, os.getpid(), "".join(out)))
+
+
+# ---------------------------------------------------------------------------
+# Start-up
+
+
+def _apply_process_settings(s):
+    # The interpreter was started from stdin with argv[0] set to the title.
+    sys.argv[:] = ["mod_wsgi"]
+    if sys.path and sys.path[0] in ("", os.getcwd()):
+        del sys.path[0]
+    os.environ.pop("PYTHONEXECUTABLE", None)
+    exe = s.get("executable")
+    if exe:
+        sys.executable = exe
+        _fix_venv(exe)
+
+    title = s.get("title")
+    if title:
+        _set_comm(title)
+    if s.get("umask", -1) >= 0:
+        os.umask(s["umask"])
+    if s.get("cpu_priority"):
+        try:
+            os.setpriority(os.PRIO_PROCESS, 0, s["cpu_priority"])
+        except OSError as e:
+            log("appserver worker: cannot set cpu-priority: %s" % e)
+    _set_limits(s)
+    if s.get("locale"):
+        import locale
+        try:
+            locale.setlocale(locale.LC_ALL, s["locale"])
+        except locale.Error:
+            log("appserver worker: unsupported locale setting '%s'; consider 'C.UTF-8'"
+                % s["locale"])
+    if s.get("stack_size"):
+        try:
+            threading.stack_size(s["stack_size"])
+        except (ValueError, RuntimeError) as e:
+            log("appserver worker: cannot set stack-size: %s" % e)
+    if s.get("python_path"):
+        import site
+        for p in s["python_path"]:
+            site.addsitedir(p)
+
+
+def _fix_venv(exe):
+    # Python < 3.11 ignores PYTHONEXECUTABLE on Linux: with argv[0] replaced
+    # by the title it cannot find a venv's pyvenv.cfg by itself.
+    home = os.path.dirname(os.path.dirname(exe))
+    if not os.path.exists(os.path.join(home, "pyvenv.cfg")) or sys.prefix == home:
+        return
+    import site
+    sys.prefix = sys.exec_prefix = home
+    site.addsitedir(os.path.join(home, "lib", "python%d.%d" % sys.version_info[:2],
+                                 "site-packages"))
+
+
+def _set_comm(title):
+    # /proc/self/comm (what top and ps -o comm show) is 15 bytes at most.
+    try:
+        import ctypes
+        libc = ctypes.CDLL(None, use_errno=True)
+        name = title.encode("utf-8", "replace")[:15]
+        libc.prctl(15, ctypes.c_char_p(name), 0, 0, 0)  # PR_SET_NAME
+    except Exception as e:
+        log("appserver worker: cannot set the process name: %s" % e)
+
+
+def _set_limits(s):
+    limits = [("cpu_time_limit", "RLIMIT_CPU"), ("memory_limit", "RLIMIT_DATA"),
+              ("virtual_memory_limit", "RLIMIT_AS")]
+    if not any(s.get(k) for k, _ in limits):
+        return
+    import resource
+    for key, name in limits:
+        v = s.get(key)
+        if not v:
+            continue
+        soft = hard = v
+        if key == "cpu_time_limit":
+            hard = v + 1 + int(s.get("shutdown_timeout", 5))
+        try:
+            resource.setrlimit(getattr(resource, name), (soft, hard))
+        except (ValueError, OSError) as e:
+            log("appserver worker: cannot set %s: %s" % (key, e))
+
+
+def main():
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.close(devnull)
+    sys.stdout = sys.stderr  # print() in applications lands in the error log
+
+    ctl = socket.socket(fileno=3)
+    ctl.set_inheritable(False)
+    rf = ctl.makefile("rb")
+    line = rf.readline()
+    if not line:
+        os._exit(0)
+    s = json.loads(line)
+    if s.get("protocol") != PROTOCOL:
+        log("appserver worker: protocol %r, expected %d" % (s.get("protocol"), PROTOCOL))
+        os._exit(3)
+
+    _apply_process_settings(s)
+    import faulthandler
+    faulthandler.enable(file=sys.stderr, all_threads=True)
+
+    w = Worker(s)
+
+    def ready():
+        msg = json.dumps({"pid": os.getpid(), "protocol": PROTOCOL,
+                          "python": "%d.%d.%d" % sys.version_info[:3]})
+        ctl.sendall(b"ready " + msg.encode() + b"\n")
+
+    if w.threads == 0:
+        # Service mode (threads=0): run the import scripts, then exit; Go
+        # starts a new process.  Stop at once if Go goes away meanwhile.
+        def watch():
+            while rf.readline():
+                pass
+            os._exit(0)
+        threading.Thread(target=watch, name="control", daemon=True).start()
+        ready()
+        w.preload()
+        sys.stderr.flush()
+        os._exit(0)
+
+    # mod_wsgi's graceful triggers: SIGUSR1 sent to the process, and the
+    # soft RLIMIT_CPU (cpu-time-limit).  Go replaces us and drains us.
+    import signal
+
+    def recycle_on(reason):
+        def handler(signum, frame):
+            try:
+                ctl.sendall(b"recycle " + reason + b"\n")
+            except OSError:
+                pass
+        return handler
+
+    signal.signal(signal.SIGUSR1, recycle_on(b"graceful-signal"))
+    signal.signal(signal.SIGXCPU, recycle_on(b"cpu-time-limit"))
+
+    w.preload()
+    socks = []
+    for fd in s["fds"]:
+        sk = socket.socket(fileno=fd)
+        sk.set_inheritable(False)
+        socks.append(sk)
+    for i, sk in enumerate(socks):
+        threading.Thread(target=w.serve, args=(sk,), name="request-%d" % (i + 1),
+                         daemon=True).start()
+    ready()
+
+    while True:
+        try:
+            line = rf.readline()
+        except OSError:
+            line = b""
+        if not line:
+            break
+        cmd = line.strip()
+        if cmd == b"stacks":
+            w.dump_stacks()
+            sys.stderr.flush()
+            ctl.sendall(b"stacks-done\n")
+    # Go closed the control socket: it has drained us, or it is gone.  Run
+    # atexit handlers (applications clean up there) but skip interpreter
+    # finalisation, which can hang with threads still around.
+    try:
+        import atexit
+        atexit._run_exitfuncs()
+        sys.stderr.flush()
+    finally:
+        os._exit(0)
+
+
+main()
