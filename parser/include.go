@@ -26,7 +26,7 @@ func (r *reader) include(s *source, d *Directive, optional bool, out []*Directiv
 	inc := &includer{r: r, d: d, optional: optional, parent: s,
 		chain: append(s.chain[:len(s.chain):len(s.chain)], d.Pos), out: out}
 	path := r.serverRootRelative(d.Args[0].Value)
-	if !fnmatchTest(path) {
+	if !HasWildcard(path) {
 		inc.noFnmatch(path, 0)
 		return inc.out
 	}
@@ -147,7 +147,7 @@ func (inc *includer) readFile(path string, b []byte) {
 func (inc *includer) fnmatch(dir, pattern string) {
 	r := inc.r
 	comp, rest, hasRest := strings.Cut(pattern, "/")
-	if !fnmatchTest(comp) {
+	if !HasWildcard(comp) {
 		p := joinPath(dir, comp)
 		if !hasRest {
 			inc.noFnmatch(p, 0)
@@ -213,9 +213,9 @@ func joinPath(dir, name string) string {
 	return dir + "/" + name
 }
 
-// fnmatchTest is apr_fnmatch_test: does the pattern contain a wildcard ('*',
+// HasWildcard is apr_fnmatch_test: does the pattern contain a wildcard ('*',
 // '?', or '[' with a later ']'), escapes with '\' honoured?
-func fnmatchTest(p string) bool {
+func HasWildcard(p string) bool {
 	nesting := 0
 	for i := 0; i < len(p); i++ {
 		switch p[i] {

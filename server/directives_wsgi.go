@@ -76,41 +76,37 @@ func init() {
 	)
 
 	// Main-server-only settings of mod_wsgi that have no counterpart in
-	// appserver: accepted (with mod_wsgi's validation) and reported.
-	noEffect := []struct{ name, help, why string }{
-		{"WSGISocketRotation", "Enable/Disable rotation of daemon process sockets.", "appserver names its daemon sockets itself"},
-		{"WSGILazyInitialization", "Enable/Disable lazy Python initialization.", "Python is always started in the worker processes"},
-		{"WSGIVerboseDebugging", "Enable/Disable verbose debugging messages.", "appserver has no such debug output"},
-		{"WSGIDontWriteBytecode", "Enable/Disable writing of byte code.", "set PYTHONDONTWRITEBYTECODE in the environment instead"},
-		{"WSGIDestroyInterpreter", "Enable/Disable destruction of Python interpreter.", "workers always exit without tearing down the interpreter"},
-		{"WSGIRestrictStdin", "Enable/Disable restrictions on use of STDIN.", "worker processes keep their standard streams"},
-		{"WSGIRestrictStdout", "Enable/Disable restrictions on use of STDOUT.", "worker processes keep their standard streams"},
-		{"WSGIRestrictSignal", "Enable/Disable restrictions on use of signal().", "signal handlers registered by applications are not intercepted"},
-		{"WSGICaseSensitivity", "Define whether file system is case sensitive.", "file names are compared as the file system does"},
-		{"WSGIServerMetrics", "Enabled/Disable access to server metrics.", "use appserver's metrics endpoint instead"},
+	// appserver: accepted (On/Off ones with mod_wsgi's validation) and
+	// reported.
+	noEffect := []struct {
+		name, help, why string
+		onOff           bool
+	}{
+		{"WSGISocketRotation", "Enable/Disable rotation of daemon process sockets.", "appserver names its daemon sockets itself", true},
+		{"WSGILazyInitialization", "Enable/Disable lazy Python initialization.", "Python is always started in the worker processes", true},
+		{"WSGIVerboseDebugging", "Enable/Disable verbose debugging messages.", "appserver has no such debug output", true},
+		{"WSGIDontWriteBytecode", "Enable/Disable writing of byte code.", "set PYTHONDONTWRITEBYTECODE in the environment instead", true},
+		{"WSGIDestroyInterpreter", "Enable/Disable destruction of Python interpreter.", "workers always exit without tearing down the interpreter", true},
+		{"WSGIRestrictStdin", "Enable/Disable restrictions on use of STDIN.", "worker processes keep their standard streams", true},
+		{"WSGIRestrictStdout", "Enable/Disable restrictions on use of STDOUT.", "worker processes keep their standard streams", true},
+		{"WSGIRestrictSignal", "Enable/Disable restrictions on use of signal().", "signal handlers registered by applications are not intercepted", true},
+		{"WSGICaseSensitivity", "Define whether file system is case sensitive.", "file names are compared as the file system does", true},
+		{"WSGIServerMetrics", "Enabled/Disable access to server metrics.", "use appserver's metrics endpoint instead", true},
+		{"WSGIPythonWarnings", "Control Python warning messages.", "set PYTHONWARNINGS in the environment instead", false},
+		{"WSGIPythonOptimize", "Set level of Python compiler optimisations.", "set PYTHONOPTIMIZE in the environment instead", false},
+		{"WSGIPythonEggs", "Python eggs cache directory.", "use the python-eggs= option of WSGIDaemonProcess instead", false},
+		{"WSGINewRelicConfigFile", "New Relic monitoring agent configuration file.", "use the newrelic-config-file= option of WSGIDaemonProcess instead", false},
+		{"WSGINewRelicEnvironment", "New Relic monitoring agent environment.", "use the newrelic-environment= option of WSGIDaemonProcess instead", false},
 	}
 	for _, ne := range noEffect {
-		why := ne.why
+		why, onOff := ne.why, ne.onOff
 		directives.add(&directiveDef{name: ne.name, module: "mod_wsgi.c", where: rsrcConf, forbid: globalOnly, arity: take1,
 			help: ne.help, setup: func(c *cmd) *parser.Error {
-				if _, e := wsgiOnOff(c); e != nil {
-					return e
+				if onOff {
+					if _, e := wsgiOnOff(c); e != nil {
+						return e
+					}
 				}
-				c.warn("ignored", "%s has no effect in appserver: %s", c.def.name, why)
-				return nil
-			}})
-	}
-	values := []struct{ name, help, why string }{
-		{"WSGIPythonWarnings", "Control Python warning messages.", "set PYTHONWARNINGS in the environment instead"},
-		{"WSGIPythonOptimize", "Set level of Python compiler optimisations.", "set PYTHONOPTIMIZE in the environment instead"},
-		{"WSGIPythonEggs", "Python eggs cache directory.", "use the python-eggs= option of WSGIDaemonProcess instead"},
-		{"WSGINewRelicConfigFile", "New Relic monitoring agent configuration file.", "use the newrelic-config-file= option of WSGIDaemonProcess instead"},
-		{"WSGINewRelicEnvironment", "New Relic monitoring agent environment.", "use the newrelic-environment= option of WSGIDaemonProcess instead"},
-	}
-	for _, v := range values {
-		why := v.why
-		directives.add(&directiveDef{name: v.name, module: "mod_wsgi.c", where: rsrcConf, forbid: globalOnly, arity: take1,
-			help: v.help, setup: func(c *cmd) *parser.Error {
 				c.warn("ignored", "%s has no effect in appserver: %s", c.def.name, why)
 				return nil
 			}})

@@ -4,6 +4,8 @@ import (
 	"path"
 	"sort"
 	"strings"
+
+	"github.com/appserver/appserver/parser"
 )
 
 // This file matches per-directory sections (apache-config-reference.md §5):
@@ -59,7 +61,7 @@ func newLocationIndex(secs []*Section) locationIndex {
 			}
 			ls.names = matchNames(ls.re)
 			ls.lit = anchoredLiteral(s.Path)
-		case fnmatchTest(s.Path):
+		case parser.HasWildcard(s.Path):
 			ls.kind = locWild
 		default:
 			ls.kind = locPlain
@@ -286,7 +288,7 @@ func newDirSections(secs []*Section) []dirMatcher {
 			if d.path != "/" {
 				d.comps = strings.Count(d.path, "/")
 			}
-			d.wild = fnmatchTest(d.path)
+			d.wild = parser.HasWildcard(d.path)
 		}
 		out = append(out, d)
 	}
@@ -365,34 +367,10 @@ func fileSectionMatches(s *Section, base string) bool {
 		}
 		return re.MatchString(base)
 	}
-	if fnmatchTest(s.Path) {
+	if parser.HasWildcard(s.Path) {
 		return fnmatch(s.Path, base)
 	}
 	return s.Path == base
-}
-
-// fnmatchTest is apr_fnmatch_test: does the pattern contain a wildcard
-// ('*', '?', or a '[' closed by a later ']')?
-func fnmatchTest(p string) bool {
-	nesting := 0
-	for i := 0; i < len(p); i++ {
-		switch p[i] {
-		case '?', '*':
-			return true
-		case '\\':
-			i++
-			if i >= len(p) {
-				return false
-			}
-		case '[':
-			nesting++
-		case ']':
-			if nesting > 0 {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 // fnmatch is apr_fnmatch(pattern, s, APR_FNM_PATHNAME): a full match in

@@ -3,6 +3,8 @@ package server
 import (
 	"fmt"
 	"testing"
+
+	"github.com/appserver/appserver/parser"
 )
 
 // TestLocationMatrix covers every row of the verified matrix in
@@ -165,8 +167,8 @@ func TestFnmatchTest(t *testing.T) {
 		{`/a\`, false},
 	}
 	for _, tt := range tests {
-		if got := fnmatchTest(tt.p); got != tt.want {
-			t.Errorf("fnmatchTest(%q) = %v", tt.p, got)
+		if got := parser.HasWildcard(tt.p); got != tt.want {
+			t.Errorf("parser.HasWildcard(%q) = %v", tt.p, got)
 		}
 	}
 }
