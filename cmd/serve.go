@@ -196,8 +196,8 @@ func serve(cfg *server.Config, sf serveFlags) error {
 	var wg sync.WaitGroup
 	errc := make(chan error, len(lns))
 	for i, ln := range lns {
-		srv := &http.Server{Handler: front, TLSConfig: listeners[i].TLS, ReadHeaderTimeout: 60 * time.Second,
-			ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+		srv := cfg.HTTPServer(listeners[i], front)
+		srv.ErrorLog = slog.NewLogLogger(log.Handler(), slog.LevelWarn)
 		servers = append(servers, srv)
 		wg.Add(1)
 		go func() {

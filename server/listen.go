@@ -4,7 +4,9 @@ import (
 	"crypto/tls"
 	"fmt"
 	"net"
+	"net/http"
 	"strconv"
+	"time"
 )
 
 // Listener is one address to serve, with TLS when a vhost on its port has
@@ -70,4 +72,40 @@ func vhostName(v *VHost) string {
 		return "the main server"
 	}
 	return "<VirtualHost>"
+}
+
+// HTTPServer returns the http.Server for a listener, with the main server's
+// connection settings: Timeout bounds reading a request's head (httpd
+// applies it to each read and write; a whole-response write deadline would
+// cut long downloads, so none is set), KeepAlive/KeepAliveTimeout, and the
+// LimitRequestLine/FieldSize/Fields budget as the header size limit.
+func (c *Config) HTTPServer(ln Listener, h http.Handler) *http.Server {
+	m := c.Main
+	if m == nil {
+		m = &VHost{}
+	}
+	seconds := func(p *int, def int) time.Duration {
+		if p != nil && *p > 0 {
+			return time.Duration(*p) * time.Second
+		}
+		return time.Duration(def) * time.Second
+	}
+	value := func(p *int, def int) int {
+		if p != nil && *p > 0 {
+			return *p
+		}
+		return def
+	}
+	srv := &http.Server{
+		Handler:           h,
+		TLSConfig:         ln.TLS,
+		ReadHeaderTimeout: seconds(m.Timeout, 60),
+		IdleTimeout:       seconds(m.KeepAliveTimeout, 5),
+		MaxHeaderBytes: value(m.LimitRequestLine, 8190) +
+			value(m.LimitRequestFields, 100)*(value(m.LimitRequestFieldSize, 8190)+2),
+	}
+	if m.KeepAlive != nil && !*m.KeepAlive {
+		srv.SetKeepAlivesEnabled(false)
+	}
+	return srv
 }
