@@ -496,6 +496,11 @@ func setupErrorLog(c *cmd) *parser.Error {
 
 func setupCustomLog(c *cmd) *parser.Error {
 	cl := CustomLog{Pos: c.d.Pos, Format: c.args[1]}
+	if strings.Contains(cl.Format, "%") {
+		if _, err := compileLogFormat(cl.Format); err != nil {
+			return c.errArg(1, "%s", err.Error())
+		}
+	}
 	if len(c.args) == 3 {
 		cond := c.args[2]
 		if !strings.HasPrefix(strings.ToLower(cond), "env=") && !strings.HasPrefix(strings.ToLower(cond), "expr=") {
@@ -526,6 +531,9 @@ func setupLogFormat(c *cmd) *parser.Error {
 	name := ""
 	if len(c.args) == 2 {
 		name = c.args[1]
+	}
+	if _, err := compileLogFormat(c.args[0]); err != nil {
+		return c.errArg(0, "%s", err.Error())
 	}
 	c.sc.vhost.LogFormats[name] = c.args[0]
 	return nil

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/appserver/appserver/daemon"
 	"github.com/appserver/appserver/parser"
@@ -43,6 +44,7 @@ func Load(path string, opts LoadOptions) (*Config, error) {
 		LookupEnv:    opts.LookupEnv,
 		NoHostChecks: opts.NoHostChecks,
 		ReadFile:     opts.ReadFile,
+		IsDirective:  implemented,
 	}
 	tree, err := parser.ReadFile(path, popts)
 	var errs parser.ErrorList
@@ -386,6 +388,17 @@ func (ld *loader) finish() {
 	}
 	for _, g := range cfg.Groups {
 		def := ld.groups[g.Name]
+		if g.SocketTimeout == 0 {
+			// mod_wsgi: socket-timeout 0 means the Timeout of the server
+			// the group is defined in (httpd's default is 60 s).
+			timeout := 60
+			if def != nil && def.vhost != nil && def.vhost.Timeout != nil {
+				timeout = *def.vhost.Timeout
+			} else if main.Timeout != nil {
+				timeout = *main.Timeout
+			}
+			g.SocketTimeout = time.Duration(timeout) * time.Second
+		}
 		if g.VHost != "" || def == nil || def.vhost == nil || def.vhost.IsMain {
 			continue
 		}
@@ -508,4 +521,16 @@ func hostDirExists(p string) bool {
 // at another place.
 func fmtPos(p parser.Position) string {
 	return fmt.Sprintf("%s:%d:%d", p.Filename, p.Line, p.Column)
+}
+
+// implemented answers <IfDirective name> and <IfSection name> (asked as
+// "<name"): true for the directives and sections appserver gives meaning to,
+// as httpd answers for those of its loaded modules.
+func implemented(name string) bool {
+	if strings.HasPrefix(name, "<") {
+		_, ok := sectionDefs[strings.ToLower(name[1:])]
+		return ok
+	}
+	_, ok := directives[strings.ToLower(name)]
+	return ok
 }

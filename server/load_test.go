@@ -369,3 +369,42 @@ func TestLoadTreeByHand(t *testing.T) {
 		t.Errorf("hand-built tree not walked: %+v", cfg.Groups)
 	}
 }
+
+func TestLoadLogFormatsAndIfDirective(t *testing.T) {
+	tests := []struct {
+		name, conf, wantErr string
+		wantEnv             map[string]string
+	}{
+		{"bad LogFormat letter", "LogFormat \"%h %Z\" bad\n", "2:11: Unrecognized LogFormat directive %Z", nil},
+		{"bad inline CustomLog format", "CustomLog /tmp/x.log \"%h %{x\"\n", "2:22: LogFormat \"%h %{x\": missing '}'", nil},
+		{"good formats", "LogFormat \"%h %>s %{User-Agent}i %D\" mine\nCustomLog /tmp/x.log mine\n", "", map[string]string{}},
+		{"IfDirective of implemented and ignored names",
+			"<IfDirective WSGIDaemonProcess>\nSetEnv A 1\n</IfDirective>\n<IfDirective RewriteRule>\nSetEnv B 1\n</IfDirective>\n<IfSection Location>\nSetEnv C 1\n</IfSection>\n",
+			"", map[string]string{"A": "1", "C": "1"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "t.conf")
+			if err := os.WriteFile(path, []byte("Listen 8080\n"+tt.conf), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			cfg, err := Load(path, LoadOptions{NoHostChecks: true})
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("error %v, want one containing %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := map[string]string{}
+			for _, op := range cfg.Main.Defaults.Env {
+				got[op.Name] = op.Value
+			}
+			if fmt.Sprint(got) != fmt.Sprint(tt.wantEnv) {
+				t.Errorf("SetEnv kept %v, want %v", got, tt.wantEnv)
+			}
+		})
+	}
+}

@@ -497,6 +497,13 @@ func (d *decider) run() {
 		r.Handler = "wsgi"
 	case "server-status", "server-metrics":
 		r.Handler = handler
+	case "cgi-script":
+		// httpd without mod_cgi would hand the script's source to the
+		// client; appserver runs no CGI and refuses instead.
+		r.Handler = "none"
+		if r.Status == 200 {
+			r.fail(404, "CGI script not served (appserver runs no CGI): "+d.walk.full)
+		}
 	default:
 		if !hasFile {
 			r.Handler = "none"

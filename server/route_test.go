@@ -3,6 +3,7 @@ package server
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -758,5 +759,31 @@ func TestRelativeScriptPath(t *testing.T) {
 	r := get(c, "/x", "", 80)
 	if r.Status != 200 || r.Script != cwd+"/site/wsgi.py" || r.PathInfo != "/x" {
 		t.Errorf("got %d %s %q %q", r.Status, r.Reason, r.Script, r.PathInfo)
+	}
+}
+
+func TestScriptAliasNeverServesSource(t *testing.T) {
+	dir := t.TempDir()
+	script := filepath.Join(dir, "secret.cgi")
+	if err := os.WriteFile(script, []byte("#!/bin/sh\necho password=hunter2\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	conf := filepath.Join(dir, "s.conf")
+	text := "Listen 127.0.0.1:8080\nScriptAlias /cgi-bin/ " + dir + "/\nAddHandler cgi-script .cgi\n"
+	if err := os.WriteFile(conf, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := Load(conf, LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, target := range []string{"/cgi-bin/secret.cgi", "/secret.cgi"} {
+		r := cfg.Route(Request{Target: target, LocalIP: "127.0.0.1", LocalPort: 8080})
+		if r.Handler == "static" {
+			t.Errorf("%s: a CGI script is served as a static file (%s): its source would leak", target, r.File)
+		}
+	}
+	if r := cfg.Route(Request{Target: "/cgi-bin/secret.cgi", LocalIP: "127.0.0.1", LocalPort: 8080}); r.Status != 404 {
+		t.Errorf("/cgi-bin/secret.cgi: status %d, want 404", r.Status)
 	}
 }

@@ -37,6 +37,7 @@ func TestWSGIDaemonDefaults(t *testing.T) {
 		DeadlockTimeout: 300 * time.Second,
 		GracefulTimeout: 15 * time.Second,
 		ConnectTimeout:  15 * time.Second,
+		SocketTimeout:   60 * time.Second, // httpd's Timeout default
 		ListenBacklog:   100,
 	}
 	if !reflect.DeepEqual(got, want) {
@@ -188,5 +189,16 @@ func TestWSGIRawPositions(t *testing.T) {
 	_, errs := loadTestConf(t, "WSGIDaemonProcess g threads=2 \\\n   display-name=x    bogus=1\n", LoadOptions{})
 	if got := errStrings(errs); len(got) != 1 || !strings.HasPrefix(got[0], "2:22: Invalid option to WSGI daemon process definition.") {
 		t.Errorf("got %q", got)
+	}
+}
+
+func TestWSGIDaemonSocketTimeoutFollowsTimeout(t *testing.T) {
+	_, got := loadGroup(t, "WSGIDaemonProcess g\nWSGIProcessGroup g\nTimeout 300\n", "g")
+	if got.SocketTimeout != 300*time.Second {
+		t.Errorf("socket-timeout %v, want the server's Timeout (300s)", got.SocketTimeout)
+	}
+	_, got = loadGroup(t, "WSGIDaemonProcess g socket-timeout=7\nWSGIProcessGroup g\nTimeout 300\n", "g")
+	if got.SocketTimeout != 7*time.Second {
+		t.Errorf("socket-timeout %v, want the explicit 7s", got.SocketTimeout)
 	}
 }
