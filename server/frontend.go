@@ -245,7 +245,7 @@ func (f *Frontend) serveWSGI(w http.ResponseWriter, r *http.Request, rt *Route, 
 	reloading := conf == nil || conf.ScriptReloading == nil || *conf.ScriptReloading
 	in := envInput{r: r, route: rt, requestID: requestID, start: start, queueStart: time.Now(),
 		https: r.TLS != nil, docRoot: documentRoot(rt.VHost, f.cfg), reloading: reloading}
-	env := buildEnv(in)
+	env := applyTrustedProxies(buildEnv(in), r, conf)
 	if r.Method == http.MethodHead && conf != nil && conf.MapHEADToGET == "On" {
 		env = setEnv(env, "REQUEST_METHOD", http.MethodGet)
 	}
