@@ -22,7 +22,7 @@ type loadFlags struct {
 
 func (f *loadFlags) register(c *cobra.Command, fileRequired bool) {
 	c.Flags().StringVarP(&f.file, "file", "f", "", "the Apache config file to read (required)")
-	c.Flags().StringArrayVarP(&f.defines, "define", "D", nil, "define NAME for <IfDefine> and ${NAME}, like httpd -D (repeatable)")
+	c.Flags().StringArrayVarP(&f.defines, "define", "D", nil, "define NAME for <IfDefine NAME>, like httpd -D (repeatable)")
 	c.Flags().BoolVar(&f.noHostChecks, "no-host-checks", false, "report problems of this host (users, files, folders) as warnings, to check a config away from its host")
 	if fileRequired {
 		_ = c.MarkFlagRequired("file")
