@@ -32,7 +32,10 @@ type oracleURL struct {
 	// Host is the Host header to send and pass as routes --host.
 	// oracleHostDefault means "127.0.0.1:PORT" (what curl sends); oracleHostNone sends
 	// an HTTP/1.0 request without a Host header and omits --host.
-	Host   string
+	Host string
+	// Method is the request method; "" is GET. POST and PUT carry
+	// oracleBody (see oracleSendRaw).
+	Method string
 	Target string
 }
 
@@ -44,10 +47,22 @@ const (
 // Label is how the URL appears in reports: the target, prefixed by the
 // Host when the line chose one.
 func (u oracleURL) Label() string {
-	if u.Host == oracleHostDefault {
-		return u.Target
+	target := u.Target
+	if u.Method != "" {
+		target = u.Method + " " + target
 	}
-	return "Host:" + u.Host + " " + u.Target
+	if u.Host == oracleHostDefault {
+		return target
+	}
+	return "Host:" + u.Host + " " + target
+}
+
+// MethodOrGET is the method the request line carries.
+func (u oracleURL) MethodOrGET() string {
+	if u.Method == "" {
+		return "GET"
+	}
+	return u.Method
 }
 
 var (
@@ -55,6 +70,7 @@ var (
 	oraclePlaceRe    = regexp.MustCompile(`@[A-Z_]+@`)
 	oraclePlaceOK    = map[string]bool{"@PROBE@": true, "@DIR@": true, "@PORT@": true}
 	oracleCaseNameRe = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
+	oracleMethodRe   = regexp.MustCompile(`^[A-Z]+$`)
 )
 
 // oracleLoadCases reads every NAME.conf + NAME.urls pair in dir, sorted by
@@ -136,9 +152,9 @@ func oracleCheckConf(path, conf string) error {
 	return nil
 }
 
-// oracleParseURLs reads the .urls format: one request per line, either
-// "TARGET" or "Host:NAME TARGET" ("Host:-" = no Host header, HTTP/1.0);
-// blank lines and lines starting with # are skipped.
+// oracleParseURLs reads the .urls format: one request per line,
+// "[Host:NAME] [METHOD] TARGET" ("Host:-" = no Host header, HTTP/1.0; the
+// method defaults to GET); blank lines and lines starting with # are skipped.
 func oracleParseURLs(path string, f *os.File) ([]oracleURL, error) {
 	var urls []oracleURL
 	sc := bufio.NewScanner(f)
@@ -166,19 +182,27 @@ func oracleParseURLs(path string, f *os.File) ([]oracleURL, error) {
 func oracleParseURL(line string) (oracleURL, error) {
 	var u oracleURL
 	fields := strings.Fields(line)
+	if len(fields) > 1 && strings.HasPrefix(fields[0], "Host:") {
+		u.Host = strings.TrimPrefix(fields[0], "Host:")
+		if u.Host == "" {
+			return u, fmt.Errorf("empty Host: in %q (write Host:NAME, or Host:- for no Host header)", line)
+		}
+		fields = fields[1:]
+	}
+	if len(fields) == 2 && oracleMethodRe.MatchString(fields[0]) {
+		u.Method = fields[0]
+		if u.Method == "GET" {
+			u.Method = "" // one spelling per request, so labels stay unique
+		}
+		fields = fields[1:]
+	}
 	switch {
 	case len(fields) == 1 && strings.HasPrefix(fields[0], "Host:"):
 		return u, fmt.Errorf("no target after %q", fields[0])
 	case len(fields) == 1:
 		u.Target = fields[0]
-	case len(fields) == 2 && strings.HasPrefix(fields[0], "Host:"):
-		u.Host = strings.TrimPrefix(fields[0], "Host:")
-		u.Target = fields[1]
-		if u.Host == "" {
-			return u, fmt.Errorf("empty Host: in %q (write Host:NAME, or Host:- for no Host header)", line)
-		}
 	default:
-		return u, fmt.Errorf("cannot read %q: want TARGET or Host:NAME TARGET", line)
+		return u, fmt.Errorf("cannot read %q: want TARGET, METHOD TARGET or Host:NAME [METHOD] TARGET", line)
 	}
 	for _, r := range u.Target + u.Host {
 		if r < 0x21 || r == 0x7f {

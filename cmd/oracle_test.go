@@ -44,8 +44,9 @@ func TestOracle(t *testing.T) {
 	}
 }
 
-// oracleRunCase runs c through Apache, then through appserver, and reports
-// every oracleDisagreement.
+// oracleRunCase runs c through Apache, then through appserver in two
+// subtests, "routes" (routes --json) and "serve" (serve -f), and reports
+// every oracleDisagreement. `-run 'TestOracle$/CASE/routes'` skips the other.
 func oracleRunCase(t *testing.T, c oracleCase, bin string, buildErr error) {
 	cd, a := oracleStartCase(t, c)
 	apache := oracleQueryApache(t, c, a)
@@ -61,6 +62,12 @@ func oracleRunCase(t *testing.T, c oracleCase, bin string, buildErr error) {
 	if buildErr != nil {
 		t.Fatal(buildErr)
 	}
+	t.Run("routes", func(t *testing.T) { oracleCheckRoutes(t, c, cd, bin, apache) })
+	t.Run("serve", func(t *testing.T) { serveOracleCheck(t, c, cd, bin, apache) })
+}
+
+// oracleCheckRoutes compares `appserver routes --json` with Apache's answers.
+func oracleCheckRoutes(t *testing.T, c oracleCase, cd *oracleDir, bin string, apache []oracleApacheResult) {
 	routes, err := oracleQueryAppserver(bin, cd, c)
 	if errors.Is(err, errOracleRoutesMissing) {
 		t.Fatalf("%v: the Apache half ran (%d URLs); nothing to compare it with", err, len(apache))

@@ -21,12 +21,21 @@ func TestOracleCases(t *testing.T) {
 	}
 	urls := 0
 	var confs, targets, hosts strings.Builder
+	methods := map[string]int{}
 	for _, c := range cases {
 		urls += len(c.URLs)
 		confs.WriteString(c.Conf + "\n")
 		for _, u := range c.URLs {
 			targets.WriteString(u.Target + "\n")
 			hosts.WriteString(u.Host + "\n")
+			methods[u.MethodOrGET()]++
+		}
+	}
+	// The serving mode compares CONTENT_LENGTH/CONTENT_TYPE and the body
+	// the app reads: some requests must carry one, some a method without.
+	for _, m := range []string{"POST", "PUT", "DELETE"} {
+		if methods[m] == 0 {
+			t.Errorf("no case URL is a %s request", m)
 		}
 	}
 	if len(cases) < 6 || urls < 200 {
@@ -113,8 +122,16 @@ func TestOracleParseURL(t *testing.T) {
 		{"Host:- /x", oracleURL{Host: oracleHostNone, Target: "/x"}, ""},
 		{"Host: /x", oracleURL{}, "empty Host:"},
 		{"Host:b.test", oracleURL{}, "no target"},
-		{"/x /y", oracleURL{}, "want TARGET or Host:NAME TARGET"},
+		{"/x /y", oracleURL{}, "want TARGET, METHOD TARGET or Host:NAME [METHOD] TARGET"},
 		{"host:b.test /x", oracleURL{}, "want TARGET"},
+		{"POST /x", oracleURL{Method: "POST", Target: "/x"}, ""},
+		{"Host:b.test PUT /x?y", oracleURL{Host: "b.test", Method: "PUT", Target: "/x?y"}, ""},
+		{"GET /x", oracleURL{Target: "/x"}, ""}, // one spelling of GET
+		{"Host:- POST /x", oracleURL{Host: oracleHostNone, Method: "POST", Target: "/x"}, ""},
+		{"POST", oracleURL{Target: "POST"}, ""}, // a lone word is a target (Apache answers 400)
+		{"post /x", oracleURL{}, "want TARGET"},
+		{"POST Host:b.test /x", oracleURL{}, "want TARGET"},
+		{"POST /x /y", oracleURL{}, "want TARGET"},
 		{"/a\x00b", oracleURL{}, "percent-encode"},
 	}
 	for _, tt := range tests {
@@ -211,18 +228,25 @@ func TestOracleNativeString(t *testing.T) {
 func TestOracleParseProbe(t *testing.T) {
 	probe := `{"mod_wsgi.process_group": "g", "mod_wsgi.application_group": "",
 		"SCRIPT_NAME": "/app", "PATH_INFO": "/\u00c3\u00a9", "REQUEST_URI": "/app/%c3%a9",
-		"QUERY_STRING": "", "env": {"A": "1", "N": 3}}`
+		"QUERY_STRING": "", "env": {"A": "1", "N": 3}, "served": 1}`
 	r := oracleParseProbe(200, []byte(probe))
 	if !r.Probe || r.ProcessGroup != "g" || r.ScriptName != "/app" || r.PathInfo != "/\xc3\xa9" ||
-		r.Env["A"] != "1" || r.Env["N"] != "3" || len(r.Env) != 2 {
+		r.Env["A"] != "1" || r.Env["N"] != "3" || len(r.Env) != 2 || string(r.Answer) != probe {
 		t.Errorf("probe body read as %+v", r)
+	}
+	// A server that leaves PATH_INFO out: not what Apache does (Probe is
+	// false), but the probe did answer (Answer), for the serving mode.
+	noPathInfo := strings.Replace(probe, `"PATH_INFO": "/\u00c3\u00a9", `, "", 1)
+	r = oracleParseProbe(200, []byte(noPathInfo))
+	if r.Probe || string(r.Answer) != noPathInfo {
+		t.Errorf("probe body without PATH_INFO read as %+v", r)
 	}
 	r = oracleParseProbe(404, []byte("<html><head><title>404 Not Found</title></head></html>"))
 	if r.Probe || r.Body != "404 Not Found" {
 		t.Errorf("error page read as %+v", r)
 	}
-	r = oracleParseProbe(200, []byte(`{"SCRIPT_NAME": "/x"}`)) // some other JSON app
-	if r.Probe {
+	r = oracleParseProbe(200, []byte(`{"SCRIPT_NAME": "/x", "PATH_INFO": "", "env": {}}`)) // some other JSON app
+	if r.Probe || r.Answer != nil {
 		t.Errorf("JSON without the probe's keys taken for the probe: %+v", r)
 	}
 }

@@ -48,7 +48,14 @@ func buildEnv(in envInput) []string {
 		}
 		add(cgiHeaderKey(name), strings.Join(values, ", "))
 	}
-	add("HTTP_HOST", r.Host)
+	if r.Host != "" {
+		add("HTTP_HOST", r.Host)
+	}
+	if len(r.TransferEncoding) > 0 {
+		// net/http moves Transfer-Encoding out of the header map; Apache
+		// passes it on like any other header.
+		add("HTTP_TRANSFER_ENCODING", strings.Join(r.TransferEncoding, ", "))
+	}
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		add("CONTENT_TYPE", ct)
 	}
@@ -82,9 +89,9 @@ func buildEnv(in envInput) []string {
 	add("QUERY_STRING", rt.Query)
 	add("REQUEST_URI", r.RequestURI)
 	add("SCRIPT_NAME", rt.ScriptName)
-	if rt.PathInfo != "" {
-		add("PATH_INFO", rt.PathInfo)
-		add("PATH_TRANSLATED", in.docRoot+rt.PathInfo)
+	add("PATH_INFO", rt.PathInfo) // mod_wsgi sets it even when empty
+	if pt := rt.PathTranslated(); pt != "" {
+		add("PATH_TRANSLATED", pt)
 	}
 	for k, v := range rt.Env {
 		add(k, v)
@@ -108,10 +115,14 @@ func buildEnv(in envInput) []string {
 	add("mod_wsgi.listener_host", localHost)
 	add("mod_wsgi.listener_port", localPort)
 	add("mod_wsgi.request_start", micros(in.start))
-	add("mod_wsgi.queue_start", micros(in.queueStart))
 	add("mod_wsgi.request_id", in.requestID)
-	add("mod_wsgi.daemon_connects", "1")
-	add("mod_wsgi.daemon_restarts", "0")
+	if rt.ProcessGroup != "" {
+		// Only daemon mode has these; mod_wsgi's embedded mode (the ""
+		// group, which appserver runs as a group of its own) does not.
+		add("mod_wsgi.queue_start", micros(in.queueStart))
+		add("mod_wsgi.daemon_connects", "1")
+		add("mod_wsgi.daemon_restarts", "0")
+	}
 	add("mod_wsgi.script_name", rt.ScriptName)
 	add("mod_wsgi.path_info", rt.PathInfo)
 	return env

@@ -8,10 +8,13 @@ import (
 	"fmt"
 	"html"
 	"log/slog"
+	"mime"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -165,7 +168,9 @@ func (f *Frontend) group(name string) (*daemon.Group, error) {
 	if name != "" {
 		return nil, fmt.Errorf("No WSGI daemon process called '%s' has been configured", name)
 	}
-	spec := &daemon.Spec{Name: "", Processes: 1, Threads: 15, Umask: -1,
+	// Embedded mode runs in Apache's MPM children: wsgi.multiprocess and
+	// wsgi.multithread are both true there.
+	spec := &daemon.Spec{Name: "", Processes: 1, ProcessesSet: true, Threads: 15, Umask: -1,
 		ShutdownTimeout: 5 * time.Second, GracefulTimeout: 15 * time.Second, DeadlockTimeout: 300 * time.Second,
 		ConnectTimeout: 15 * time.Second, ListenBacklog: 100}
 	g := daemon.NewGroup(f.withServerUser(spec), f.groupOptions())
@@ -207,6 +212,12 @@ func (f *Frontend) serveRouted(w http.ResponseWriter, r *http.Request, rt *Route
 	if rt.Status != http.StatusOK {
 		if rt.Reason != "" {
 			f.log.Info(rt.Reason, "status", rt.Status, "uri", r.RequestURI)
+		}
+		if rt.Status == http.StatusMovedPermanently {
+			loc := redirectLocation(r, rt)
+			w.Header().Set("Location", loc)
+			writeError(w, rt.Status, "The document has moved here: "+loc)
+			return
 		}
 		writeError(w, rt.Status, "")
 		return
@@ -273,12 +284,14 @@ func documentRoot(v *VHost, cfg *Config) string {
 	return "/var/www/html"
 }
 
-// serveStatic serves Alias targets and DocumentRoot files with Range,
-// conditional requests and an Apache-style ETag.
+// serveStatic serves Alias targets and DocumentRoot files as httpd's
+// default handler does: GET, HEAD and POST, Range and conditional requests,
+// an Apache-style ETag, and the type from the MIME table with no charset
+// added and no content sniffing.
 func (f *Frontend) serveStatic(w http.ResponseWriter, r *http.Request, rt *Route) {
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		w.Header().Set("Allow", "GET, HEAD, OPTIONS")
-		writeError(w, http.StatusMethodNotAllowed, "")
+	if r.Method != http.MethodGet && r.Method != http.MethodHead && r.Method != http.MethodPost {
+		w.Header().Set("Allow", "GET,POST,OPTIONS,HEAD")
+		writeError(w, http.StatusMethodNotAllowed, "The requested method "+r.Method+" is not allowed for this URL.")
 		return
 	}
 	name := rt.File
@@ -306,8 +319,52 @@ func (f *Frontend) serveStatic(w http.ResponseWriter, r *http.Request, rt *Route
 		return
 	}
 	defer file.Close()
-	w.Header().Set("ETag", fmt.Sprintf(`"%x-%x"`, fi.Size(), fi.ModTime().UnixMicro()))
+	h := w.Header()
+	h.Set("ETag", fmt.Sprintf(`"%x-%x"`, fi.Size(), fi.ModTime().UnixMicro()))
+	// A present but nil Content-Type stops http.ServeContent from sniffing.
+	h["Content-Type"] = nil
+	if ct := staticType(name); ct != "" {
+		h.Set("Content-Type", ct)
+	}
+	if r.Method == http.MethodPost {
+		// ServeContent only honours conditions for GET and HEAD; POST gets
+		// the plain file, as from httpd.
+		r = r.Clone(r.Context())
+		r.Method = http.MethodGet
+	}
 	http.ServeContent(w, r, name, fi.ModTime(), file)
+}
+
+// staticType is the MIME type of a file by extension, as mod_mime gives it
+// from the system's mime.types: Go adds "; charset=utf-8" to text types,
+// which Apache (AddDefaultCharset Off) does not.
+func staticType(name string) string {
+	ct := mime.TypeByExtension(filepath.Ext(name))
+	if strings.HasPrefix(ct, "text/") {
+		ct = strings.TrimSuffix(ct, "; charset=utf-8")
+	}
+	return ct
+}
+
+// redirectLocation is where mod_dir's DirectorySlash sends a request for a
+// directory without its trailing slash.
+func redirectLocation(r *http.Request, rt *Route) string {
+	scheme, defPort := "http", 80
+	if r.TLS != nil {
+		scheme, defPort = "https", 443
+	}
+	host := rt.ServerName
+	if strings.Contains(host, ":") {
+		host = "[" + host + "]"
+	}
+	if rt.ServerPort != 0 && rt.ServerPort != defPort {
+		host += ":" + strconv.Itoa(rt.ServerPort)
+	}
+	loc := scheme + "://" + host + (&url.URL{Path: rt.URI + "/"}).EscapedPath()
+	if rt.Query != "" {
+		loc += "?" + rt.Query
+	}
+	return loc
 }
 
 // writeError answers with an Apache-style error page.

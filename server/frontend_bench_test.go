@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -14,6 +15,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -48,8 +50,9 @@ func benchPython(tb testing.TB) string {
 }
 
 // startBenchFrontend loads a config like bench/site-bench.conf and starts
-// its group; accessLog adds a CustomLog in the combined format.
-func startBenchFrontend(tb testing.TB, accessLog bool) (*Frontend, string) {
+// its group; accessLog adds a CustomLog in the combined format. stat, when
+// set, replaces the router's file lookups.
+func startBenchFrontend(tb testing.TB, accessLog bool, stat StatFunc) (*Frontend, string) {
 	tb.Helper()
 	py := benchPython(tb)
 	dir := tb.TempDir()
@@ -74,6 +77,9 @@ WSGIScriptAlias / %s/app.py
 	cfg, err := Load(confPath, LoadOptions{})
 	if err != nil {
 		tb.Fatalf("Load: %v", err)
+	}
+	if stat != nil {
+		cfg.Stat = stat
 	}
 	f := NewFrontend(cfg, FrontendOptions{Python: py, AllowRoot: true, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -130,7 +136,7 @@ func TestFrontendBenchPath(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts Python workers")
 	}
-	f, logPath := startBenchFrontend(t, true)
+	f, logPath := startBenchFrontend(t, true, nil)
 	for _, tc := range []struct {
 		path string
 		n    int
@@ -166,13 +172,17 @@ func BenchmarkFrontend(b *testing.B) {
 	for _, tc := range []struct {
 		name, path string
 		log        bool
+		stat       StatFunc
 	}{
-		{"hello/log=off", "/hello", false},
-		{"hello/log=on", "/hello", true},
-		{"100k/log=on", "/100k", true},
+		{"hello/log=off", "/hello", false, nil},
+		{"hello/log=on", "/hello", true, nil},
+		{"100k/log=on", "/100k", true, nil},
+		// What the router's stat calls cost (one per path segment down
+		// to the script): the same with every lookup answered from memory.
+		{"hello/log=on/stat=cached", "/hello", true, cachedStat()},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
-			f, _ := startBenchFrontend(b, tc.log)
+			f, _ := startBenchFrontend(b, tc.log, tc.stat)
 			r := benchRequest(tc.path)
 			// Load the app in every worker thread before timing.
 			for range 64 {
@@ -206,6 +216,22 @@ func BenchmarkFrontend(b *testing.B) {
 			b.ReportMetric(float64(selfCPU()-go0)/float64(time.Microsecond)/float64(b.N), "go-µs/req")
 			b.ReportMetric(float64(procsCPU(pids)-py0)/float64(time.Microsecond)/float64(b.N), "py-µs/req")
 		})
+	}
+}
+
+// cachedStat is os.Stat remembered forever: a bound on what caching the
+// router's lookups could save, not a correct cache.
+func cachedStat() StatFunc {
+	var cache sync.Map
+	return func(name string) (fs.FileInfo, error) {
+		if v, ok := cache.Load(name); ok {
+			return v.(fs.FileInfo), nil
+		}
+		fi, err := os.Stat(name)
+		if err == nil {
+			cache.Store(name, fi)
+		}
+		return fi, err
 	}
 }
 

@@ -66,6 +66,10 @@ type Route struct {
 	// Env lists every operation that applied; Env above is the result.
 	Conf *DirConf
 
+	// server and cwd map further URIs on the chosen server (PathTranslated).
+	server *serverTable
+	cwd    string
+
 	// ServerName and ServerPort are SERVER_NAME and SERVER_PORT as httpd
 	// computes them with UseCanonicalName Off: the request's host (else the
 	// server's ServerName) and the Host header's port (else the ServerName
@@ -370,6 +374,7 @@ func (t *routeTables) route(req Request, stat StatFunc) *Route {
 		st = t.selectServer(ip, req.LocalPort, rh.name)
 		r.VHost = st.v
 	}
+	r.server, r.cwd = st, t.cwd
 	r.Query = tg.query
 	r.ServerName = rh.name
 	if r.ServerName == "" {
@@ -739,4 +744,23 @@ func allowedGroup(list []string, group string) bool {
 		}
 	}
 	return false
+}
+
+// PathTranslated is PATH_TRANSLATED: httpd maps PATH_INFO as if it were a
+// URI on the same server (a sub-request through the aliases and
+// DocumentRoot) and reports the file name it reaches; "" when nothing maps
+// it.
+func (r *Route) PathTranslated() string {
+	if r.PathInfo == "" || r.server == nil {
+		return ""
+	}
+	m := r.server.translate(r.PathInfo)
+	if m.kind == mapNone {
+		return ""
+	}
+	fn := m.filename
+	if !strings.HasPrefix(fn, "/") && r.cwd != "" {
+		fn = r.cwd + "/" + fn
+	}
+	return canonFilename(fn)
 }

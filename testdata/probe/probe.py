@@ -6,9 +6,12 @@ config directive (SetEnv, PassEnv, SetEnvIf, regex captures) added. It uses
 the standard library only and reads nothing server-specific beyond environ, so
 real Apache + mod_wsgi and appserver can serve the very same file.
 
-Answers: a JSON object for every path. `?full=1` also returns the whole
-environ. A path ending in "hello" answers a plain "Hello world!" so the probe
-doubles as a trivial benchmark app.
+Answers: a JSON object for every path. `?full=1`, or a request header
+`X-Probe-Full: 1` (which leaves QUERY_STRING alone), also returns the whole
+environ. The request body is read to the end and reported as "input_length".
+A path ending in "hello" answers a plain "Hello world!" so the probe doubles as
+a trivial benchmark app. `?size=N` answers N bytes of "x" instead of JSON, so
+the probe can also serve a large download.
 """
 
 import json
@@ -66,6 +69,18 @@ def _query(environ):
     return pairs
 
 
+def _input_length(environ):
+    """Reads wsgi.input to the end: the length of the body the server passed on."""
+    stream = environ.get("wsgi.input")
+    total = 0
+    while stream is not None:
+        chunk = stream.read(65536)
+        if not chunk:
+            break
+        total += len(chunk)
+    return total
+
+
 def report(environ):
     global _served
     with _lock:
@@ -88,18 +103,32 @@ def report(environ):
         "wsgi.multithread": environ.get("wsgi.multithread"),
         "wsgi.multiprocess": environ.get("wsgi.multiprocess"),
         "wsgi.run_once": environ.get("wsgi.run_once"),
+        "input_length": _input_length(environ),
         "env": dict(sorted(added.items())),
         "pid": os.getpid(),
         "cmdline": _proc("cmdline"),
         "comm": _proc("comm"),
         "served": served,
     }
-    if _query(environ).get("full") == "1":
+    if _query(environ).get("full") == "1" or environ.get("HTTP_X_PROBE_FULL") == "1":
         out["environ"] = {key: _text(value) for key, value in sorted(environ.items())}
     return out
 
 
+def _download(start_response, size):
+    start_response("200 OK", [("Content-Type", "application/octet-stream"),
+                              ("Content-Length", str(size))])
+    block = b"x" * 65536
+    while size > 0:
+        n = min(size, len(block))
+        yield block[:n]
+        size -= n
+
+
 def application(environ, start_response):
+    size = _query(environ).get("size", "")
+    if size.isdigit():
+        return _download(start_response, int(size))
     if (environ.get("PATH_INFO") or "").endswith("hello"):
         body = b"Hello world!"
         content_type = "text/plain"
