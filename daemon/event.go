@@ -13,8 +13,10 @@ const (
 	EventSpawned EventKind = iota + 1
 	// EventReady: the process connected and takes requests.
 	EventReady
-	// EventRecycling: the process will be replaced; Reason says why. It keeps
-	// serving until its replacement is ready, then drains.
+	// EventRecycling: the process will be replaced; Reason says why. After
+	// a graceful reason it keeps serving until its replacement is ready,
+	// then drains; after a hard one (request-timeout, deadlock-timeout,
+	// startup-timeout) it takes no new requests from that moment.
 	EventRecycling
 	// EventSpawnFailed: a process could not be started or did not become
 	// ready; Err says why and Backoff how long the slot waits to retry.
@@ -52,6 +54,9 @@ const (
 	ReasonGracefulSignal  = "graceful-signal" // SIGUSR1 sent to the worker
 	ReasonCPUTimeLimit    = "cpu-time-limit"  // SIGXCPU from RLIMIT_CPU
 	ReasonBrokenConn      = "broken-connection"
+	ReasonStartupTimeout  = "startup-timeout"  // the script did not load in time (hard)
+	ReasonDeadlockTimeout = "deadlock-timeout" // no thread could take the GIL (hard)
+	ReasonIdleTimeout     = "idle-timeout"     // dynamic groups: an idle process above MinProcesses stops
 	ReasonCrash           = "crash"
 	ReasonStop            = "stop"
 	ReasonServiceExit     = "service-exit" // threads=0: the import scripts finished

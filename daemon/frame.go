@@ -173,6 +173,10 @@ func decodeStrings(payload []byte, count uint32) ([]string, error) {
 type responseHead struct {
 	code   int
 	header http.Header
+	// longest is the length of the longest line mod_wsgi's daemon would
+	// have written for this head ("Status: 200 OK" or "Name: value",
+	// without CRLF), for header-buffer-size.
+	longest int
 }
 
 // decodeResponseHead parses an S payload into a status code and headers.
@@ -195,9 +199,11 @@ func decodeResponseHead(payload []byte, count uint32) (rh responseHead, bad []st
 		return rh, nil, fmt.Errorf("daemon: invalid status %q", status)
 	}
 	rh.code = code
+	rh.longest = len("Status: ") + len(status)
 	rh.header = make(http.Header, len(ss)/2)
 	for i := 1; i+1 < len(ss); i += 2 {
 		name, value := ss[i], ss[i+1]
+		rh.longest = max(rh.longest, len(name)+2+len(value))
 		if !validHeaderName(name) || !validHeaderValue(value) {
 			bad = append(bad, name)
 			continue

@@ -82,7 +82,7 @@ func (s groupState) String() string {
 	return [...]string{"new", "running", "stopping", "stopped"}[s]
 }
 
-var errStopped = errors.New("daemon: process group is stopped")
+var errStopped = errors.New("process group is stopped")
 
 // slotState is one of the group's Processes positions. cur serves; a
 // replacement (or the first process) starts in the background and takes
@@ -91,6 +91,10 @@ type slotState struct {
 	cur      *process
 	spawning bool
 	retryAt  time.Time
+	// active: the slot is wanted. Always true in a static group; a dynamic
+	// one (IdleTimeout > 0) turns slots on when requests queue and off
+	// when their process has idled for IdleTimeout.
+	active bool
 }
 
 // Group is one running WSGIDaemonProcess group: Processes workers with
@@ -102,6 +106,14 @@ type Group struct {
 	log   *slog.Logger
 	clock Clock
 	tick  time.Duration // supervisor period; tests shorten it
+
+	// Fixed by NewGroup.
+	dynamic  bool // IdleTimeout > 0: between minProcs and len(slots) processes
+	minProcs int
+	// script-user / script-group as ids (-1 = not set); scriptErr is a
+	// lookup failure that Start reports.
+	scriptUID, scriptGID int
+	scriptErr            error
 
 	// Fixed by Start.
 	python   string
@@ -136,6 +148,7 @@ type groupStats struct {
 	queueWaitMax    time.Duration
 	queueTimeouts   uint64
 	connectTimeouts uint64
+	backlogFull     uint64
 	socketTimeouts  uint64
 	crashes         uint64
 	recycles        uint64
@@ -181,6 +194,26 @@ func NewGroup(spec *Spec, opts Options) *Group {
 		n = 1
 	}
 	g.slots = make([]slotState, n)
+	g.minProcs = n
+	if spec.IdleTimeout > 0 && spec.MinProcesses < n {
+		g.dynamic = true
+		g.minProcs = max(spec.MinProcesses, 0)
+	}
+	g.scriptUID, g.scriptGID = -1, -1
+	if spec.ScriptUser != "" {
+		id, err := lookupID(spec.ScriptUser, false)
+		if err != nil {
+			g.scriptErr = fmt.Errorf("script-user: %v", err)
+		}
+		g.scriptUID = int(id)
+	}
+	if spec.ScriptGroup != "" {
+		id, err := lookupID(spec.ScriptGroup, true)
+		if err != nil {
+			g.scriptErr = fmt.Errorf("script-group: %v", err)
+		}
+		g.scriptGID = int(id)
+	}
 	return g
 }
 
@@ -212,16 +245,19 @@ func (g *Group) Start(ctx context.Context) error {
 		g.Stop(ctx)
 		return err
 	}
-	results := make(chan error, len(g.slots))
+	// A dynamic group starts with its minimum (possibly none).
+	n := g.minProcs
+	results := make(chan error, n)
 	g.mu.Lock()
-	for i := range g.slots {
+	for i := 0; i < n; i++ {
+		g.slots[i].active = true
 		g.slots[i].spawning = true
 		g.wg.Add(1)
 		go g.startSlot(i, results)
 	}
 	g.mu.Unlock()
 	var first error
-	for range g.slots {
+	for range n {
 		select {
 		case err := <-results:
 			if err != nil && first == nil {
@@ -248,6 +284,9 @@ func (g *Group) Start(ctx context.Context) error {
 // prepare resolves the interpreter, credentials, directory and settings.
 func (g *Group) prepare(ctx context.Context) error {
 	s := g.spec
+	if g.scriptErr != nil {
+		return g.errorf("%v", g.scriptErr)
+	}
 	py := g.opts.Python
 	if py == "" {
 		py = "python3"
@@ -265,6 +304,14 @@ func (g *Group) prepare(ctx context.Context) error {
 		return g.errorf("%v", err)
 	}
 	g.cred = cred
+	if why := execBlocker(exe, cred); why != "" {
+		via := ""
+		if exe != py {
+			via = " (what " + py + " runs)"
+		}
+		return g.errorf("python interpreter %s%s cannot be run by the workers' %s: %s; %s",
+			exe, via, g.userLabel(), why, pythonFixHint)
+	}
 	g.dir = s.Home
 	if g.dir == "" && cred != nil && int(cred.Uid) != os.Getuid() && home != "" {
 		if fi, err := os.Stat(home); err == nil && fi.IsDir() {
@@ -277,23 +324,20 @@ func (g *Group) prepare(ctx context.Context) error {
 	}
 	g.env = workerEnv(base, s, exe)
 	st := workerSettings{
-		Protocol:           protocolVersion,
-		Group:              s.Name,
-		Processes:          len(g.slots),
-		ProcessesSet:       s.ProcessesSet,
-		Threads:            s.Threads,
-		MaximumRequests:    s.MaximumRequests,
-		Title:              title(s.DisplayName, s.Name),
-		Executable:         exe,
-		PythonPath:         s.PythonPath,
-		Umask:              s.Umask,
-		Locale:             s.Locale,
-		CPUPriority:        s.CPUPriority,
-		CPUTimeLimit:       int64(s.CPUTimeLimit / time.Second),
-		MemoryLimit:        s.MemoryLimit,
-		VirtualMemoryLimit: s.VirtualMemoryLimit,
-		StackSize:          s.StackSize,
-		ShutdownTimeout:    int64(s.ShutdownTimeout / time.Second),
+		Protocol:        protocolVersion,
+		Group:           s.Name,
+		Processes:       len(g.slots),
+		ProcessesSet:    s.ProcessesSet,
+		Threads:         s.Threads,
+		MaximumRequests: s.MaximumRequests,
+		Title:           title(s.DisplayName, s.Name),
+		Executable:      exe,
+		PythonPath:      s.PythonPath,
+		Umask:           s.Umask,
+		Locale:          s.Locale,
+		StackSize:       s.StackSize,
+		ShutdownTimeout: int64(s.ShutdownTimeout / time.Second),
+		ReportLoading:   s.StartupTimeout > 0,
 	}
 	for _, p := range s.Preload {
 		st.Preload = append(st.Preload, []string{p.Script, p.ApplicationGroup, p.CallableObject})
@@ -394,6 +438,7 @@ func (g *Group) install(i int, p *process) {
 	p.state = stReady
 	p.readyAt = now
 	p.lastActive = now
+	p.lastPong.Store(now.UnixNano())
 	p.limit = g.budget()
 	old := s.cur
 	s.cur = p
@@ -454,6 +499,16 @@ func (g *Group) retire(p *process, now time.Time, grace time.Duration) {
 	}
 }
 
+// loadStarted arms startup-timeout on the first attempt to load a script.
+func (g *Group) loadStarted(p *process) {
+	g.mu.Lock()
+	if p.loadState == loadNone {
+		p.loadState = loadArmed
+		p.loadDeadline = g.clock.Now().Add(g.spec.StartupTimeout)
+	}
+	g.mu.Unlock()
+}
+
 // requestRecycle asks for p to be replaced gracefully (a worker-side
 // trigger).
 func (g *Group) requestRecycle(p *process, reason string) {
@@ -505,8 +560,21 @@ func (g *Group) supervise() {
 			if g.spec.MaximumRSS > 0 {
 				g.sampleRSS()
 			}
+			if g.spec.DeadlockTimeout > 0 {
+				g.pingAll()
+			}
 		}
 		g.reconcile()
+	}
+}
+
+// pingAll pings every serving process for deadlock-timeout.
+func (g *Group) pingAll() {
+	g.mu.Lock()
+	ps := slices.Clone(g.ready)
+	g.mu.Unlock()
+	for _, p := range ps {
+		p.ping()
 	}
 }
 
@@ -525,6 +593,14 @@ func (g *Group) recycleReason(p *process, now time.Time) string {
 	s := g.spec
 	if p.recycle != "" {
 		return p.recycle
+	}
+	// deadlock-timeout: the main thread did not answer a ping (it needs the
+	// GIL to) for that long.
+	if s.DeadlockTimeout > 0 && now.Sub(time.Unix(0, p.lastPong.Load())) > s.DeadlockTimeout {
+		return ReasonDeadlockTimeout
+	}
+	if s.StartupTimeout > 0 && p.loadState == loadArmed && now.After(p.loadDeadline) {
+		return ReasonStartupTimeout
 	}
 	if s.RequestTimeout > 0 && p.inflight > 0 {
 		// mod_wsgi: the average age of the in-flight requests over the
@@ -574,17 +650,30 @@ func (g *Group) reconcile() {
 				p.recycle = r
 				g.stats.recycles++
 				evs = append(evs, Event{Kind: EventRecycling, Slot: i, PID: p.pid, Reason: r})
-				if r == ReasonRequestTimeout {
+				switch r {
+				case ReasonRequestTimeout:
 					// Hard: stop dispatching now, log the stuck stacks, let
 					// the others finish within shutdown-timeout, then kill.
 					// The stuck requests then get 504.
 					p.timedOut.Store(true)
 					g.retire(p, now, g.shutdownTimeout())
 					acts = append(acts, func() { go p.dumpStacks(2 * time.Second) })
+				case ReasonDeadlockTimeout, ReasonStartupTimeout:
+					// Hard as well: a process that cannot take the GIL, or
+					// whose application never loaded, serves nothing; new
+					// requests wait for the replacement instead.
+					g.retire(p, now, g.shutdownTimeout())
+					msg := "Daemon process deadlock timer expired, stopping process"
+					if r == ReasonStartupTimeout {
+						msg = "Application startup timer expired, stopping process"
+					}
+					acts = append(acts, func() {
+						g.log.Error("daemon: "+msg, "group", g.spec.Name, "pid", p.pid, "reason", r)
+					})
 				}
 			}
 		}
-		if s.spawning || now.Before(s.retryAt) {
+		if !s.active || s.spawning || now.Before(s.retryAt) {
 			continue
 		}
 		if s.cur == nil || s.cur.recycle != "" {
@@ -592,6 +681,9 @@ func (g *Group) reconcile() {
 			g.wg.Add(1)
 			acts = append(acts, func() { go g.startSlot(i, nil) })
 		}
+	}
+	if g.dynamic {
+		acts = append(acts, g.scale(now)...)
 	}
 	for _, p := range g.retiring {
 		switch p.state {
@@ -618,6 +710,60 @@ func (g *Group) reconcile() {
 	for _, e := range evs {
 		g.emit(e)
 	}
+}
+
+// scale applies MinProcesses and IdleTimeout: one more process for every
+// Threads requests waiting beyond the processes already on their way, and
+// the stop of idle processes above the minimum, highest slot first (the
+// dispatcher prefers the first ready process on ties, so under light load
+// the later ones are the idle ones). Caller holds g.mu.
+func (g *Group) scale(now time.Time) []func() {
+	var acts []func()
+	active, starting := 0, 0
+	for i := range g.slots {
+		if s := &g.slots[i]; s.active {
+			active++
+			if s.cur == nil && s.spawning {
+				starting++
+			}
+		}
+	}
+	if g.queue.n > 0 {
+		threads := max(g.spec.Threads, 1)
+		need := (g.queue.n+threads-1)/threads - starting
+		for i := range g.slots {
+			if need <= 0 {
+				break
+			}
+			s := &g.slots[i]
+			if s.active || s.spawning || now.Before(s.retryAt) {
+				continue
+			}
+			s.active = true
+			s.spawning = true
+			need--
+			g.wg.Add(1)
+			acts = append(acts, func() { go g.startSlot(i, nil) })
+		}
+		return acts
+	}
+	for i := len(g.slots) - 1; i >= 0 && active > g.minProcs; i-- {
+		s := &g.slots[i]
+		p := s.cur
+		if !s.active || s.spawning || p == nil || p.state != stReady || p.recycle != "" ||
+			p.inflight > 0 || now.Sub(p.lastActive) < g.spec.IdleTimeout {
+			continue
+		}
+		s.active = false
+		active--
+		p.reason = ReasonIdleTimeout
+		g.retire(p, now, 0)
+		acts = append(acts, func() {
+			g.log.Info("daemon: stopping an idle process", "group", g.spec.Name, "pid", p.pid,
+				"idle_timeout", g.spec.IdleTimeout, "min_processes", g.minProcs)
+		})
+	}
+	return acts
 }
 
 // processExited is called once per process after it was reaped.
@@ -757,10 +903,13 @@ type Snapshot struct {
 	QueueWaits     uint64
 	QueueWaitTotal time.Duration
 	QueueWaitMax   time.Duration
-	// QueueTimeouts (504), ConnectTimeouts (503) and SocketTimeouts (504
-	// or aborted) count the requests the group failed itself.
+	// QueueTimeouts (504), ConnectTimeouts (503), BacklogFull (503: more
+	// than ListenBacklog requests were waiting for connect-timeout) and
+	// SocketTimeouts (504 or aborted) count the requests the group failed
+	// itself.
 	QueueTimeouts   uint64
 	ConnectTimeouts uint64
+	BacklogFull     uint64
 	SocketTimeouts  uint64
 	// Crashes counts unplanned exits; Recycles planned replacements.
 	Crashes  uint64
@@ -798,6 +947,7 @@ func (g *Group) Snapshot() Snapshot {
 		QueueWaitMax:    g.stats.queueWaitMax,
 		QueueTimeouts:   g.stats.queueTimeouts,
 		ConnectTimeouts: g.stats.connectTimeouts,
+		BacklogFull:     g.stats.backlogFull,
 		SocketTimeouts:  g.stats.socketTimeouts,
 		Crashes:         g.stats.crashes,
 		Recycles:        g.stats.recycles,

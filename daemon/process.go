@@ -15,6 +15,7 @@ import (
 	"os/exec"
 	"os/user"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -63,6 +64,7 @@ type process struct {
 	ctlOnce   sync.Once
 	rss       atomic.Int64 // bytes, sampled by the supervisor
 	timedOut  atomic.Bool  // killed by request-timeout: in-flight answers are 504
+	lastPong  atomic.Int64 // g.clock time (UnixNano) of the last answer to a ping
 
 	// Guarded by g.mu.
 	state         procState
@@ -77,7 +79,19 @@ type process struct {
 	drainDeadline time.Time
 	killAt        time.Time
 	reason        string // reported when it exits
+	// startup-timeout: armed by the first attempt to load a script,
+	// disarmed for good by the first successful load (mod_wsgi).
+	loadState    loadState
+	loadDeadline time.Time
 }
+
+type loadState int
+
+const (
+	loadNone  loadState = iota // no load attempted yet
+	loadArmed                  // a load was attempted, none succeeded yet
+	loadDone                   // a script loaded; startup-timeout no longer applies
+)
 
 // wconn is Go's end of one worker thread's connection.
 type wconn struct {
@@ -97,25 +111,24 @@ type readyMsg struct {
 
 // workerSettings is the first line Go sends on the control socket.
 type workerSettings struct {
-	Protocol           int        `json:"protocol"`
-	Group              string     `json:"group"`
-	Processes          int        `json:"processes"`
-	ProcessesSet       bool       `json:"processes_set"`
-	Threads            int        `json:"threads"`
-	MaximumRequests    int        `json:"maximum_requests"`
-	Title              string     `json:"title,omitempty"`
-	Executable         string     `json:"executable"`
-	PythonPath         []string   `json:"python_path,omitempty"`
-	Umask              int        `json:"umask"`
-	Locale             string     `json:"locale,omitempty"`
-	CPUPriority        int        `json:"cpu_priority,omitempty"`
-	CPUTimeLimit       int64      `json:"cpu_time_limit,omitempty"`
-	MemoryLimit        int64      `json:"memory_limit,omitempty"`
-	VirtualMemoryLimit int64      `json:"virtual_memory_limit,omitempty"`
-	StackSize          int64      `json:"stack_size,omitempty"`
-	ShutdownTimeout    int64      `json:"shutdown_timeout"`
-	Preload            [][]string `json:"preload,omitempty"`
-	FDs                []int      `json:"fds"`
+	Protocol        int        `json:"protocol"`
+	Group           string     `json:"group"`
+	Processes       int        `json:"processes"`
+	ProcessesSet    bool       `json:"processes_set"`
+	Threads         int        `json:"threads"`
+	MaximumRequests int        `json:"maximum_requests"`
+	Title           string     `json:"title,omitempty"`
+	Executable      string     `json:"executable"`
+	PythonPath      []string   `json:"python_path,omitempty"`
+	Umask           int        `json:"umask"`
+	Locale          string     `json:"locale,omitempty"`
+	StackSize       int64      `json:"stack_size,omitempty"`
+	ShutdownTimeout int64      `json:"shutdown_timeout"`
+	Preload         [][]string `json:"preload,omitempty"`
+	// ReportLoading asks for "loading" and "loaded" control lines around
+	// the first script loads (startup-timeout is timed on the Go side).
+	ReportLoading bool  `json:"report_loading,omitempty"`
+	FDs           []int `json:"fds"`
 }
 
 // title returns the process title for a display-name value: only the exact
@@ -225,8 +238,8 @@ func (g *Group) spawn(slot int) (p *process, err error) {
 	if err := cmd.Start(); err != nil {
 		logR.Close()
 		if errors.Is(err, fs.ErrPermission) && g.cred != nil {
-			return nil, fmt.Errorf("start %s as uid %d: %w (the interpreter and home must be reachable by the worker's user)",
-				g.python, g.cred.Uid, err)
+			return nil, fmt.Errorf("start %s as %s: %w (the interpreter, and home= if set, must be reachable by that user; %s)",
+				g.python, g.userLabel(), err, pythonFixHint)
 		}
 		return nil, fmt.Errorf("start %s: %w", g.python, err)
 	}
@@ -235,6 +248,10 @@ func (g *Group) spawn(slot int) (p *process, err error) {
 	p.ctl = ctl
 	p.live = threads
 	p.startedAt = g.clock.Now()
+	// The worker blocks on the settings line until it gets it, so limits set
+	// now hold before it runs any application code or starts a thread
+	// (threads inherit the nice value of the thread that creates them).
+	g.applyLimits(p.pid)
 
 	go p.readLog(logR)
 	go p.readControl()
@@ -338,6 +355,14 @@ func (p *process) readControl() {
 			case p.readyC <- m:
 			default:
 			}
+		case bytes.Equal(line, []byte("pong")):
+			p.lastPong.Store(p.g.clock.Now().UnixNano())
+		case bytes.Equal(line, []byte("loading")):
+			p.g.loadStarted(p)
+		case bytes.Equal(line, []byte("loaded")):
+			p.g.mu.Lock()
+			p.loadState = loadDone
+			p.g.mu.Unlock()
 		case bytes.HasPrefix(line, []byte("recycle ")):
 			switch reason := string(line[len("recycle "):]); reason {
 			case ReasonGracefulSignal, ReasonCPUTimeLimit:
@@ -380,6 +405,12 @@ func (p *process) kill() {
 	}
 }
 
+// ping asks the worker to answer "pong" from its main thread, which needs
+// the GIL: deadlock-timeout is the time since the last answer.
+func (p *process) ping() {
+	_, _ = p.ctl.Write([]byte("ping\n"))
+}
+
 // dumpStacks asks the worker to log the Python stacks of its active
 // request threads and waits up to timeout for it to finish.
 func (p *process) dumpStacks(timeout time.Duration) {
@@ -395,19 +426,83 @@ func (p *process) dumpStacks(timeout time.Duration) {
 	}
 }
 
-// sampleRSS reads the resident set size from /proc.
+// sampleRSS reads the resident set size from /proc/PID/statm: one small
+// read, no subprocess, so it is cheap enough for every supervisor tick.
 func (p *process) sampleRSS() {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(p.pid) + "/statm")
+	if rss, ok := readRSS(p.pid); ok {
+		p.rss.Store(rss)
+	}
+}
+
+var pageSize = int64(os.Getpagesize())
+
+// readRSS returns the resident set size of pid in bytes. statm is
+// "size resident shared text lib data dt", in pages.
+func readRSS(pid int) (int64, bool) {
+	// Raw syscalls: no *os.File, no poller registration, one allocation.
+	fd, err := unix.Open("/proc/"+strconv.Itoa(pid)+"/statm", unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return
+		return 0, false
 	}
-	f := strings.Fields(string(b))
-	if len(f) < 2 {
-		return
+	var buf [128]byte
+	n, err := unix.Read(fd, buf[:])
+	unix.Close(fd)
+	if err != nil || n <= 0 {
+		return 0, false
 	}
-	pages, err := strconv.ParseInt(f[1], 10, 64)
-	if err == nil {
-		p.rss.Store(pages * int64(os.Getpagesize()))
+	b := buf[:n]
+	sp := bytes.IndexByte(b, ' ')
+	if sp < 0 {
+		return 0, false
+	}
+	b = b[sp+1:]
+	if end := bytes.IndexAny(b, " \n"); end >= 0 {
+		b = b[:end]
+	}
+	var pages int64
+	if len(b) == 0 {
+		return 0, false
+	}
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		pages = pages*10 + int64(c-'0')
+	}
+	return pages * pageSize, true
+}
+
+// applyLimits sets the cpu-priority and the rlimits (cpu-time-limit,
+// memory-limit, virtual-memory-limit) of a new worker from the front end,
+// which may still have the privilege a negative priority needs.
+func (g *Group) applyLimits(pid int) {
+	s := g.spec
+	if s.CPUPriority != 0 {
+		if err := unix.Setpriority(unix.PRIO_PROCESS, pid, s.CPUPriority); err != nil {
+			g.log.Error("daemon: cannot set cpu-priority", "group", s.Name, "pid", pid, "priority", s.CPUPriority, "err", err)
+		}
+	}
+	limits := []struct {
+		name     string
+		resource int
+		soft     int64
+		hard     int64
+	}{
+		// mod_wsgi: the hard CPU limit leaves room for a graceful exit
+		// after SIGXCPU at the soft one.
+		{"cpu-time-limit", unix.RLIMIT_CPU, int64(s.CPUTimeLimit / time.Second),
+			int64(s.CPUTimeLimit/time.Second) + 1 + int64(g.shutdownTimeout()/time.Second)},
+		{"memory-limit", unix.RLIMIT_DATA, s.MemoryLimit, s.MemoryLimit},
+		{"virtual-memory-limit", unix.RLIMIT_AS, s.VirtualMemoryLimit, s.VirtualMemoryLimit},
+	}
+	for _, l := range limits {
+		if l.soft <= 0 {
+			continue
+		}
+		rl := unix.Rlimit{Cur: uint64(l.soft), Max: uint64(l.hard)}
+		if err := unix.Prlimit(pid, l.resource, &rl, nil); err != nil {
+			g.log.Error("daemon: cannot set "+l.name, "group", s.Name, "pid", pid, "err", err)
+		}
 	}
 }
 
@@ -445,6 +540,123 @@ func resolvePython(ctx context.Context, path string) (string, error) {
 	}
 	pythonCache.Store(path, exe)
 	return exe, nil
+}
+
+// pythonFixHint is how to point a group at an interpreter its workers'
+// user can run (python3 on root's PATH is often pyenv under /root).
+const pythonFixHint = "point the group at an interpreter outside it: python-home=/usr on the WSGIDaemonProcess line, " +
+	"WSGIPythonHome /usr, or appserver serve --python /usr/bin/python3"
+
+// userLabel names the workers' user for messages: "user nobody (uid 65534)".
+func (g *Group) userLabel() string {
+	if g.cred == nil {
+		return fmt.Sprintf("uid %d", os.Geteuid())
+	}
+	name := g.spec.User
+	if name == "" || strings.HasPrefix(name, "#") {
+		if u, err := user.LookupId(strconv.Itoa(int(g.cred.Uid))); err == nil {
+			name = u.Username
+		}
+	}
+	if name == "" {
+		return fmt.Sprintf("uid %d", g.cred.Uid)
+	}
+	return fmt.Sprintf("user %s (uid %d)", name, g.cred.Uid)
+}
+
+// execBlocker returns why cred cannot run the program at path, or "" when
+// it can (or when it cannot tell: root, or ACLs on the way). It checks
+// every folder on the path as written and on its symlink-resolved form,
+// and the program's own x bit.
+func execBlocker(path string, cred *syscall.Credential) string {
+	if cred == nil || cred.Uid == 0 {
+		return ""
+	}
+	real, err := filepath.EvalSymlinks(path)
+	if err != nil {
+		return ""
+	}
+	gids := append([]uint32{cred.Gid}, cred.Groups...)
+	allowed := func(fi fs.FileInfo) (ok, known bool) {
+		st, isSys := fi.Sys().(*syscall.Stat_t)
+		if !isSys {
+			return true, false
+		}
+		mode := uint32(fi.Mode().Perm())
+		switch {
+		case st.Uid == cred.Uid:
+			return mode&0o100 != 0, true
+		case slices.Contains(gids, st.Gid):
+			return mode&0o010 != 0, true
+		default:
+			return mode&0o001 != 0, true
+		}
+	}
+	for _, p := range []string{path, real} {
+		var dirs []string
+		for d := filepath.Dir(p); ; d = filepath.Dir(d) {
+			dirs = append(dirs, d)
+			if d == "/" || d == "." {
+				break
+			}
+		}
+		slices.Reverse(dirs)
+		for _, d := range dirs {
+			fi, err := os.Stat(d)
+			if err != nil {
+				return ""
+			}
+			if ok, known := allowed(fi); known && !ok && !hasACL(d) {
+				return fmt.Sprintf("the folder %s (mode %s) is not searchable by that user", d, fi.Mode().Perm())
+			}
+		}
+	}
+	fi, err := os.Stat(real)
+	if err != nil {
+		return ""
+	}
+	if ok, known := allowed(fi); known && !ok && !hasACL(real) {
+		return fmt.Sprintf("%s (mode %s) is not executable by that user", real, fi.Mode().Perm())
+	}
+	return ""
+}
+
+// hasACL reports whether path carries a POSIX access ACL, which the mode
+// bits alone do not describe.
+func hasACL(path string) bool {
+	n, err := unix.Getxattr(path, "system.posix_acl_access", nil)
+	return err == nil && n > 0
+}
+
+// lookupID resolves a user, or with group a group, given by name or as
+// "#id", to its numeric id.
+func lookupID(name string, group bool) (uint32, error) {
+	if id, ok := strings.CutPrefix(name, "#"); ok {
+		n, err := strconv.ParseUint(id, 10, 32)
+		if err != nil {
+			return 0, fmt.Errorf("invalid id %q", name)
+		}
+		return uint32(n), nil
+	}
+	var id string
+	if group {
+		g, err := user.LookupGroup(name)
+		if err != nil {
+			return 0, fmt.Errorf("unknown group %q: %v", name, err)
+		}
+		id = g.Gid
+	} else {
+		u, err := user.Lookup(name)
+		if err != nil {
+			return 0, fmt.Errorf("unknown user %q: %v", name, err)
+		}
+		id = u.Uid
+	}
+	n, err := strconv.ParseUint(id, 10, 32)
+	if err != nil {
+		return 0, fmt.Errorf("%q has the non-numeric id %q", name, id)
+	}
+	return uint32(n), nil
 }
 
 // credentials decides the uid/gid of the workers. Only root can switch;

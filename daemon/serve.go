@@ -7,7 +7,12 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"strings"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -27,6 +32,12 @@ var bufPool = sync.Pool{New: func() any {
 // instead of passing off a truncated body as complete; callers must let
 // that panic through.
 func (g *Group) Serve(w http.ResponseWriter, r *http.Request, req *Request) {
+	if g.scriptUID >= 0 || g.scriptGID >= 0 {
+		if err := g.checkScriptOwner(req.Script); err != nil {
+			g.fail(w, r, http.StatusForbidden, err)
+			return
+		}
+	}
 	bounces := 0
 	for {
 		c, status, err := g.acquire(r.Context())
@@ -63,6 +74,60 @@ func (g *Group) fail(w http.ResponseWriter, r *http.Request, status int, err err
 		return
 	}
 	http.Error(w, http.StatusText(status), status)
+}
+
+// checkScriptOwner applies script-user or script-group as mod_wsgi does
+// before it connects to the daemon: the script and its folder must belong
+// to that user (group), and neither may be writable by others (nor, for
+// script-user, by the group). A script that cannot be stat'ed is left to
+// the worker's own error.
+func (g *Group) checkScriptOwner(script string) error {
+	check := func(path, what string) error {
+		fi, err := os.Stat(path)
+		if err != nil {
+			return nil
+		}
+		st, ok := fi.Sys().(*syscall.Stat_t)
+		if !ok {
+			return nil
+		}
+		mode := fi.Mode().Perm()
+		if g.scriptUID >= 0 {
+			if int(st.Uid) != g.scriptUID {
+				return fmt.Errorf("Owner of %s does not match required user for daemon process, user=%s: %s",
+					what, userName(st.Uid), script)
+			}
+		} else if int(st.Gid) != g.scriptGID {
+			return fmt.Errorf("Group of %s does not match required group for daemon process, group=%s: %s",
+				what, groupName(st.Gid), script)
+		}
+		what = strings.ToUpper(what[:1]) + what[1:]
+		if mode&0o002 != 0 {
+			return fmt.Errorf("%s is writable to world: %s", what, script)
+		}
+		if g.scriptUID >= 0 && mode&0o020 != 0 {
+			return fmt.Errorf("%s is writable to group: %s", what, script)
+		}
+		return nil
+	}
+	if err := check(script, "WSGI script file"); err != nil {
+		return err
+	}
+	return check(filepath.Dir(script), "parent directory of WSGI script file")
+}
+
+func userName(uid uint32) string {
+	if u, err := user.LookupId(strconv.Itoa(int(uid))); err == nil {
+		return u.Username
+	}
+	return strconv.Itoa(int(uid))
+}
+
+func groupName(gid uint32) string {
+	if g, err := user.LookupGroupId(strconv.Itoa(int(gid))); err == nil {
+		return g.Name
+	}
+	return strconv.Itoa(int(gid))
 }
 
 // waiter is a request queued for a thread. ch receives the connection
@@ -138,10 +203,48 @@ func (g *Group) acquire(ctx context.Context) (*wconn, int, error) {
 			return c, 0, nil
 		}
 	}
+	if b := g.spec.ListenBacklog; b > 0 && g.queue.n >= b && g.spec.ConnectTimeout <= 0 {
+		// The backlog is full and connect-timeout allows no retry.
+		g.stats.backlogFull++
+		g.mu.Unlock()
+		return nil, http.StatusServiceUnavailable, g.backlogError()
+	}
 	w := &waiter{ch: make(chan *wconn, 1), enq: time.Now()}
 	g.queue.push(w)
+	if g.dynamic {
+		g.poke() // every thread is busy: maybe start another process
+	}
 	g.mu.Unlock()
 	return g.wait(ctx, w)
+}
+
+func (g *Group) backlogError() error {
+	return fmt.Errorf("Unable to connect to WSGI daemon process '%s' as listener backlog limit was exceeded "+
+		"(listen-backlog=%d requests were already waiting for a thread; raise listen-backlog, processes or threads)",
+		g.spec.Name, g.spec.ListenBacklog)
+}
+
+// beyondBacklog reports whether w is not among the first ListenBacklog
+// waiters, i.e. it would still be retrying its connect under mod_wsgi.
+// Caller holds g.mu.
+func (g *Group) beyondBacklog(w *waiter) bool {
+	b := g.spec.ListenBacklog
+	if b <= 0 || g.queue.n <= b {
+		return false
+	}
+	ahead := 0
+	for _, x := range g.queue.items[g.queue.head:] {
+		if x == w {
+			return false
+		}
+		if !x.done {
+			ahead++
+			if ahead >= b {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func (g *Group) wait(ctx context.Context, w *waiter) (*wconn, int, error) {
@@ -186,14 +289,24 @@ func (g *Group) wait(ctx context.Context, w *waiter) (*wconn, int, error) {
 			qC = nil // a connection is already on its way
 		case <-cC:
 			// connect-timeout: 503 if no process has been able to take
-			// requests; while some can, keep waiting and look again later.
+			// requests, or if the request is still beyond the first
+			// listen-backlog waiters (mod_wsgi's connect retries to a full
+			// listener backlog); otherwise keep waiting and look again later.
 			g.mu.Lock()
-			ok := len(g.ready) == 0 && g.queue.cancel(w)
+			noProc, full := len(g.ready) == 0, g.beyondBacklog(w)
+			ok := (noProc || full) && g.queue.cancel(w)
 			if ok {
-				g.stats.connectTimeouts++
+				if full {
+					g.stats.backlogFull++
+				} else {
+					g.stats.connectTimeouts++
+				}
 			}
 			g.mu.Unlock()
 			if ok {
+				if full {
+					return nil, http.StatusServiceUnavailable, g.backlogError()
+				}
 				return nil, http.StatusServiceUnavailable,
 					fmt.Errorf("Unable to connect to WSGI daemon process '%s': no process became available within connect-timeout", g.spec.Name)
 			}
@@ -331,11 +444,13 @@ type call struct {
 
 	rc        *http.ResponseController
 	headSent  bool
-	discard   bool // stop writing to the client (gone, or body not allowed)
+	rejected  bool // the response was replaced by an error answer (500)
+	discard   bool // stop writing to the client (gone, rejected, or body not allowed)
 	cancelled bool // C was sent
 	bodyEOF   bool
 	bodyErr   error
 	broken    bool
+	deadline  bool // a write deadline is set on the client connection
 }
 
 func (g *Group) exchange(c *wconn, w http.ResponseWriter, r *http.Request, req *Request) outcome {
@@ -359,6 +474,10 @@ func (g *Group) exchange(c *wconn, w http.ResponseWriter, r *http.Request, req *
 		case <-t.C:
 		}
 		t.Stop()
+	}
+	if x.deadline && out == outDone {
+		// Leave no deadline behind for the connection's next request.
+		_ = x.rc.SetWriteDeadline(time.Time{})
 	}
 	g.release(c, x.broken, out == outBounce)
 	return out
@@ -433,6 +552,16 @@ func (x *call) run(req *Request) outcome {
 			if err != nil {
 				return x.protocol(err.Error())
 			}
+			if limit := x.g.headerBufferSize(); rh.longest > limit-3 {
+				// mod_wsgi reads each "Name: value" line plus CRLF into a
+				// buffer of header-buffer-size bytes that keeps one for NUL.
+				if err := x.reject(fmt.Errorf("Truncated or oversized response headers received from daemon process '%s': %s "+
+					"(a response header line of %d bytes is longer than header-buffer-size=%d allows)",
+					x.g.spec.Name, req.Script, rh.longest, limit)); err != nil {
+					return x.lost(err)
+				}
+				continue
+			}
 			if len(bad) > 0 {
 				x.g.log.Error("daemon: dropped invalid response headers", "group", x.g.spec.Name, "headers", bad, "uri", x.r.RequestURI)
 			}
@@ -446,18 +575,21 @@ func (x *call) run(req *Request) outcome {
 			x.w.WriteHeader(rh.code)
 			x.headSent = true
 		case frameData:
-			if !x.headSent {
+			if !x.headSent && !x.rejected {
 				return x.protocol("response body before the head")
 			}
 			if err := x.copyData(h.length); err != nil {
 				return x.lost(err)
 			}
 		case frameFinish:
-			if !x.headSent {
+			if !x.headSent && !x.rejected {
 				return x.protocol("response finished before the head")
 			}
 			if c.br.Buffered() != 0 {
 				x.broken = true // out of step; do not reuse
+			}
+			if x.rejected {
+				return outDone
 			}
 			if x.cancelled {
 				return outAbort
@@ -467,6 +599,9 @@ func (x *call) run(req *Request) outcome {
 			msg, err := x.readMessage(h.length)
 			if err != nil {
 				return x.lost(err)
+			}
+			if x.rejected {
+				return outDone
 			}
 			if x.headSent || x.cancelled {
 				if msg != "" {
@@ -509,6 +644,9 @@ func (x *call) lost(err error) outcome {
 		status = http.StatusGatewayTimeout
 		msg = "Daemon process was restarted by request-timeout while serving"
 	}
+	if x.rejected {
+		return outDone // the error answer is out already
+	}
 	if x.headSent || x.cancelled {
 		if !x.cancelled {
 			g.log.Error("daemon: Failed to proxy response from daemon process", "group", g.spec.Name, "err", err, "uri", x.r.RequestURI)
@@ -517,6 +655,54 @@ func (x *call) lost(err error) outcome {
 	}
 	g.fail(x.w, x.r, status, fmt.Errorf("%s '%s': %v", msg, g.spec.Name, err))
 	return outDone
+}
+
+// reject answers the client with a 500 instead of the worker's response,
+// and cancels the request so the application stops; the rest of its
+// frames are read and dropped, keeping the connection in step.
+func (x *call) reject(err error) error {
+	x.g.fail(x.w, x.r, http.StatusInternalServerError, err)
+	x.rejected = true
+	x.discard = true
+	return x.cancel()
+}
+
+// cancel sends C once.
+func (x *call) cancel() error {
+	if x.cancelled {
+		return nil
+	}
+	x.cancelled = true
+	var hdr [frameHeaderLen]byte
+	putHeader(hdr[:], frameCancel, 0, 0, 0)
+	x.arm()
+	_, err := x.c.nc.Write(hdr[:])
+	return err
+}
+
+// armWrite sets response-socket-timeout (else socket-timeout) as the
+// deadline of the next writes to the client.
+func (x *call) armWrite() {
+	t := x.g.spec.ResponseSocketTimeout
+	if t <= 0 {
+		t = x.g.spec.SocketTimeout
+	}
+	if t <= 0 {
+		return
+	}
+	if x.rc == nil {
+		x.rc = http.NewResponseController(x.w)
+	}
+	if x.rc.SetWriteDeadline(time.Now().Add(t)) == nil {
+		x.deadline = true
+	}
+}
+
+func (g *Group) headerBufferSize() int {
+	if g.spec.HeaderBufferSize > 0 {
+		return g.spec.HeaderBufferSize
+	}
+	return 32768
 }
 
 func (x *call) protocol(what string) outcome {
@@ -580,6 +766,9 @@ func (x *call) sendBody(buf []byte, want uint32) error {
 func (x *call) copyData(n uint32) error {
 	br := x.c.br
 	remaining := int(n)
+	if !x.discard {
+		x.armWrite()
+	}
 	for remaining > 0 {
 		if br.Buffered() == 0 {
 			x.arm()
@@ -621,13 +810,9 @@ func (x *call) clientFailed(err error) error {
 	if errors.Is(err, http.ErrBodyNotAllowed) || errors.Is(err, http.ErrContentLength) {
 		return nil
 	}
-	if x.cancelled {
-		return nil
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		x.g.log.Error("daemon: Failed to write response data to the client within response-socket-timeout",
+			"group", x.g.spec.Name, "uri", x.r.RequestURI)
 	}
-	x.cancelled = true
-	var hdr [frameHeaderLen]byte
-	putHeader(hdr[:], frameCancel, 0, 0, 0)
-	x.arm()
-	_, werr := x.c.nc.Write(hdr[:])
-	return werr
+	return x.cancel()
 }

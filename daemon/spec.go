@@ -40,10 +40,15 @@ type Spec struct {
 	PythonEggs          string
 	StackSize           int64 // bytes; 0 = OS default
 
-	MaximumRequests   int           // 0 = off
-	StartupTimeout    time.Duration // 0 = off
-	ShutdownTimeout   time.Duration // default 5s
-	DeadlockTimeout   time.Duration // default 300s
+	MaximumRequests int // 0 = off
+	// StartupTimeout restarts (hard) a process whose first script load has
+	// not succeeded this long after the first attempt; 0 = off.
+	StartupTimeout  time.Duration
+	ShutdownTimeout time.Duration // default 5s
+	// DeadlockTimeout restarts (hard) a process whose main thread has not
+	// answered a ping for this long because it cannot take the GIL (a C
+	// extension holding it); default 300s, 0 = off.
+	DeadlockTimeout   time.Duration
 	InactivityTimeout time.Duration // 0 = off
 	RequestTimeout    time.Duration // 0 = off
 	GracefulTimeout   time.Duration // default 15s
@@ -52,23 +57,39 @@ type Spec struct {
 	ConnectTimeout    time.Duration // default 15s
 	SocketTimeout     time.Duration // 0 = the server's Timeout
 	QueueTimeout      time.Duration // 0 = off
-	ListenBacklog     int           // default 100
+	// ListenBacklog caps the requests waiting for a thread; one beyond it
+	// waits up to ConnectTimeout for a place, then gets 503 (what
+	// mod_wsgi's connect retries to a full socket backlog give). mod_wsgi's
+	// default is 100; 0 here means no cap.
+	ListenBacklog int
 
-	SocketUser            string
-	SendBufferSize        int
-	ReceiveBufferSize     int
-	HeaderBufferSize      int           // 0 = 32768
-	ResponseBufferSize    int           // 0 = 65536
-	ResponseSocketTimeout time.Duration // 0 = SocketTimeout
-	ScriptUser            string
-	ScriptGroup           string
-	CPUTimeLimit          time.Duration // 0 = off; RLIMIT_CPU
-	CPUPriority           int
-	MemoryLimit           int64 // bytes; RLIMIT_DATA; 0 = off
-	VirtualMemoryLimit    int64 // bytes; RLIMIT_AS; 0 = off
-	ServerMetrics         bool
-	NewRelicConfigFile    string
-	NewRelicEnvironment   string
+	SocketUser        string
+	SendBufferSize    int
+	ReceiveBufferSize int
+	// HeaderBufferSize: a response header line ("Name: value") of
+	// HeaderBufferSize-2 bytes or more gets the client a 500. 0 = 32768.
+	HeaderBufferSize   int
+	ResponseBufferSize int // 0 = 65536; appserver flushes as data comes
+	// ResponseSocketTimeout bounds each write of the response to the
+	// client; when it passes the request is cancelled and the connection
+	// aborted. 0 = SocketTimeout (0 too = none).
+	ResponseSocketTimeout time.Duration
+	// ScriptUser and ScriptGroup (name or "#id"; at most one is set): the
+	// WSGI script and its folder must belong to them and not be writable
+	// by others, or the request gets 403.
+	ScriptUser  string
+	ScriptGroup string
+	// CPUTimeLimit is RLIMIT_CPU (soft; hard = soft+1s+ShutdownTimeout):
+	// SIGXCPU at the soft limit recycles the process gracefully. 0 = off.
+	CPUTimeLimit time.Duration
+	// CPUPriority is the workers' nice value, set by the front end (so a
+	// negative one works when it runs as root). 0 = unchanged.
+	CPUPriority         int
+	MemoryLimit         int64 // bytes; RLIMIT_DATA; 0 = off
+	VirtualMemoryLimit  int64 // bytes; RLIMIT_AS; 0 = off
+	ServerMetrics       bool
+	NewRelicConfigFile  string
+	NewRelicEnvironment string
 
 	// appserver extensions (AppserverGroup directive, see docs/configuration.md).
 
@@ -77,11 +98,18 @@ type Spec struct {
 	// MaximumRequestsJitter adds 0..N random requests to MaximumRequests per
 	// process, so that processes do not recycle together.
 	MaximumRequestsJitter int
-	// MinProcesses and IdleTimeout make the process count dynamic: between
-	// MinProcesses and Processes, idle ones above the minimum stop after
-	// IdleTimeout. MinProcesses 0 with IdleTimeout 0 means static.
+	// MinProcesses and IdleTimeout make the process count dynamic: the
+	// group starts MinProcesses (0 is allowed: none until the first
+	// request); while requests wait for a thread it starts more, up to
+	// Processes (one per Threads waiting requests not already covered by
+	// a starting process); a process above the minimum stops once it has
+	// had nothing to do for IdleTimeout. IdleTimeout 0 means static:
+	// always Processes.
 	MinProcesses int
 	IdleTimeout  time.Duration
+	// AllowRoot lets this group's workers run as root when the front end
+	// runs as root and no user is configured (default: nobody).
+	AllowRoot bool
 
 	// Preload lists scripts imported at process start (WSGIImportScript and
 	// fully specified WSGIScriptAlias), in config order.

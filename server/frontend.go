@@ -57,7 +57,7 @@ func NewFrontend(cfg *Config, opts FrontendOptions) *Frontend {
 	}
 	f := &Frontend{cfg: cfg, opts: opts, log: log, groups: map[string]*daemon.Group{}}
 	for _, spec := range cfg.Groups {
-		f.groups[spec.Name] = daemon.NewGroup(f.withServerUser(spec), f.groupOptions())
+		f.groups[spec.Name] = daemon.NewGroup(f.withServerUser(spec), f.groupOptions(spec))
 	}
 	cfg.Compile()
 	return f
@@ -74,7 +74,7 @@ func (f *Frontend) withServerUser(spec *daemon.Spec) *daemon.Spec {
 	if s.Group == "" {
 		s.Group = f.cfg.Group
 	}
-	if s.User == "" && os.Geteuid() == 0 && !f.opts.AllowRoot {
+	if s.User == "" && os.Geteuid() == 0 && !f.opts.AllowRoot && !s.AllowRoot {
 		s.User = "nobody"
 		if s.Group == "" {
 			s.Group = "nogroup"
@@ -86,8 +86,8 @@ func (f *Frontend) withServerUser(spec *daemon.Spec) *daemon.Spec {
 	return &s
 }
 
-func (f *Frontend) groupOptions() daemon.Options {
-	return daemon.Options{Python: f.opts.Python, Logger: f.log, AllowRoot: f.opts.AllowRoot, OnEvent: f.opts.OnEvent,
+func (f *Frontend) groupOptions(spec *daemon.Spec) daemon.Options {
+	return daemon.Options{Python: f.opts.Python, Logger: f.log, AllowRoot: f.opts.AllowRoot || spec.AllowRoot, OnEvent: f.opts.OnEvent,
 		ErrorResponse: func(w http.ResponseWriter, r *http.Request, status int) { writeError(w, status, "") }}
 }
 
@@ -173,7 +173,7 @@ func (f *Frontend) group(name string) (*daemon.Group, error) {
 	spec := &daemon.Spec{Name: "", Processes: 1, ProcessesSet: true, Threads: 15, Umask: -1,
 		ShutdownTimeout: 5 * time.Second, GracefulTimeout: 15 * time.Second, DeadlockTimeout: 300 * time.Second,
 		ConnectTimeout: 15 * time.Second, ListenBacklog: 100}
-	g := daemon.NewGroup(f.withServerUser(spec), f.groupOptions())
+	g := daemon.NewGroup(f.withServerUser(spec), f.groupOptions(spec))
 	ctx := f.ctx
 	if ctx == nil {
 		ctx = context.Background()

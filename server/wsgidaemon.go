@@ -447,7 +447,7 @@ func parseByteSize(s string) (int64, bool) {
 	return n * mult, true
 }
 
-var appserverGroupOptions = []string{"maximum-rss", "maximum-requests-jitter", "min-processes", "idle-timeout"}
+var appserverGroupOptions = []string{"maximum-rss", "maximum-requests-jitter", "min-processes", "idle-timeout", "allow-root"}
 
 func setupAppserverGroup(c *cmd) *parser.Error {
 	raw := c.d.Raw
@@ -500,6 +500,15 @@ func setupAppserverGroup(c *cmd) *parser.Error {
 				return c.errAt(pos, "Invalid idle-timeout %q for AppserverGroup: write a whole number of seconds, 0 or more", opt.value)
 			}
 			spec.IdleTimeout = time.Duration(n) * time.Second
+		case "allow-root":
+			switch strings.ToLower(opt.value) {
+			case "on":
+				spec.AllowRoot = true
+			case "off":
+				spec.AllowRoot = false
+			default:
+				return c.errAt(pos, "Invalid allow-root %q for AppserverGroup: write On or Off", opt.value)
+			}
 		default:
 			return c.errAt(pos, "Invalid option to AppserverGroup. (%s)", optionHint(opt.name+"=", appserverGroupOptions))
 		}

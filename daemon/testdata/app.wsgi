@@ -11,6 +11,7 @@ import mod_wsgi
 
 IMPORTED_AT = time.time()
 COUNTER = [0]
+HOARD = []
 
 
 def _qs(environ):
@@ -201,6 +202,44 @@ def application(environ, start_response):
     if path == "/no-type":
         start_response("200 OK", [])
         return [b"<html><body>sniff me</body></html>"]
+    if path == "/hold-gil":
+        # A C call that keeps the GIL (PyDLL does not release it), as a
+        # stuck C extension would: no other thread of the process runs.
+        import ctypes
+        ctypes.PyDLL(None).sleep(int(q.get("s", "3")))
+        return _json(start_response, {"pid": os.getpid()})
+    if path == "/burn":
+        # Spend CPU time (not wall time) in pure Python.
+        end = time.process_time() + float(q.get("s", "1"))
+        n = 0
+        while time.process_time() < end:
+            n += 1
+        return _json(start_response, {"pid": os.getpid(), "loops": n})
+    if path == "/alloc":
+        # Reserve (calloc: not touch) this many MB, for the rlimit tests.
+        block = bytearray(int(q.get("mb", "1")) << 20)
+        return _json(start_response, {"pid": os.getpid(), "bytes": len(block)})
+    if path == "/grow":
+        # Keep (and touch) this many more KB for the life of the process.
+        HOARD.append(b"x" * (int(q.get("kb", "64")) << 10))
+        return _json(start_response, {"pid": os.getpid(), "kept": len(HOARD)})
+    if path == "/long-header":
+        n = int(q.get("n", "10"))
+        start_response("200 OK", [("Content-Type", "text/plain"), (q.get("name", "X-Long"), "v" * n)])
+        if q.get("stream"):
+            def gen():
+                for _ in range(3):
+                    yield b"chunk"
+            return gen()
+        return [b"ok"]
+    if path == "/nice":
+        with open("/proc/self/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        tasks = {}
+        for tid in os.listdir("/proc/self/task"):
+            with open("/proc/self/task/%s/stat" % tid) as f:
+                tasks[tid] = int(f.read().rsplit(")", 1)[1].split()[16])
+        return _json(start_response, {"nice": int(fields[16]), "tasks": tasks})
     if path == "/empty":
         start_response("204 No Content", [])
         return []

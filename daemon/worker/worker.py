@@ -5,9 +5,14 @@ source on stdin, argv[0] set to the display name, and these descriptors:
 
   fd 0   the source (read by the interpreter; replaced by /dev/null here)
   fd 1,2 a pipe whose lines Go writes to its error log with group and pid
-  fd 3   the control socket: Go sends one JSON settings line, later commands;
-         the worker answers "ready {...}" once it can serve.  EOF means the
-         front end is gone or wants us to stop: the worker exits at once.
+  fd 3   the control socket: Go sends one JSON settings line, later commands
+         ("ping", answered "pong" by the main thread, which needs the GIL to:
+         deadlock-timeout; "stacks"); the worker sends "ready {...}" once it
+         can serve, "loading"/"loaded" around the first script loads when
+         startup-timeout is on, and "recycle REASON" on SIGUSR1 and SIGXCPU.
+         EOF means the front end is gone or wants us to stop: the worker exits
+         at once.  cpu-priority and the rlimits are set by Go before it sends
+         the settings.
   fd 4+  one persistent unix stream connection per request thread.
 
 Wire format of the request connections (integers little-endian):
@@ -407,10 +412,13 @@ class RELOAD:
 
 
 class Loader:
-    def __init__(self, shim):
+    def __init__(self, shim, report=None):
         self._modules = {}
         self._lock = threading.RLock()
         self._shim = shim
+        # report(b"loading"/b"loaded") until the first load succeeds, for
+        # startup-timeout (timed by Go); None once it no longer matters.
+        self._report = report
 
     @staticmethod
     def module_name(script, group):
@@ -445,11 +453,17 @@ class Loader:
             # The shim's application_group is that of the script being
             # loaded (what module-level code sees at import time).
             self._shim.application_group = group
+            report = self._report
+            if report is not None:
+                report(b"loading")
             try:
                 exec(code, mod.__dict__)
             except BaseException:
                 sys.modules.pop(name, None)
                 raise
+            if report is not None:
+                self._report = None
+                report(b"loaded")
             self._modules[key] = mod
             return mod
 
@@ -627,12 +641,12 @@ class Response:
 
 
 class Worker:
-    def __init__(self, settings):
+    def __init__(self, settings, send=None):
         self.s = settings
         self.group = settings["group"]
         self.threads = settings["threads"]
         self.shim = self._make_shim()
-        self.loader = Loader(self.shim)
+        self.loader = Loader(self.shim, send if settings.get("report_loading") else None)
         self.base_environ = {
             "wsgi.version": (1, 0),
             "wsgi.url_scheme": "http",
@@ -641,6 +655,10 @@ class Worker:
             "wsgi.run_once": self.threads == 1 and settings["maximum_requests"] == 1,
             "wsgi.file_wrapper": FileWrapper,
             "wsgi.input_terminated": True,
+            # What mod_wsgi 4.9.4 reports; apache.version is the httpd it was
+            # built against (Debian 12's), not a running server.
+            "mod_wsgi.version": (4, 9, 4),
+            "apache.version": (2, 4, 55),
         }
         self.count_lock = threading.Lock()
         self.total_requests = 0
@@ -707,7 +725,9 @@ class Worker:
                 environ["mod_wsgi.thread_id"] = thread_id
                 environ["mod_wsgi.thread_requests"] = thread_requests
                 environ["mod_wsgi.total_requests"] = self.total_requests
-                environ["mod_wsgi.daemon_start"] = str(int(daemon_start * 1000000))
+                if self.group:
+                    # Daemon mode only: the "" group stands in for embedded mode.
+                    environ["mod_wsgi.daemon_start"] = str(int(daemon_start * 1000000))
                 self.active[me] = (environ, daemon_start)
                 try:
                     self.handle(conn, environ, script, app_group, callable_name,
@@ -785,12 +805,6 @@ def _apply_process_settings(s):
         _set_comm(title)
     if s.get("umask", -1) >= 0:
         os.umask(s["umask"])
-    if s.get("cpu_priority"):
-        try:
-            os.setpriority(os.PRIO_PROCESS, 0, s["cpu_priority"])
-        except OSError as e:
-            log("appserver worker: cannot set cpu-priority: %s" % e)
-    _set_limits(s)
     if s.get("locale"):
         import locale
         try:
@@ -832,25 +846,6 @@ def _set_comm(title):
         log("appserver worker: cannot set the process name: %s" % e)
 
 
-def _set_limits(s):
-    limits = [("cpu_time_limit", "RLIMIT_CPU"), ("memory_limit", "RLIMIT_DATA"),
-              ("virtual_memory_limit", "RLIMIT_AS")]
-    if not any(s.get(k) for k, _ in limits):
-        return
-    import resource
-    for key, name in limits:
-        v = s.get(key)
-        if not v:
-            continue
-        soft = hard = v
-        if key == "cpu_time_limit":
-            hard = v + 1 + int(s.get("shutdown_timeout", 5))
-        try:
-            resource.setrlimit(getattr(resource, name), (soft, hard))
-        except (ValueError, OSError) as e:
-            log("appserver worker: cannot set %s: %s" % (key, e))
-
-
 def main():
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
@@ -872,12 +867,22 @@ def main():
     import faulthandler
     faulthandler.enable(file=sys.stderr, all_threads=True)
 
-    w = Worker(s)
+    send_lock = threading.Lock()
+
+    def send(msg):
+        # One whole line per sendall, from any thread.
+        with send_lock:
+            try:
+                ctl.sendall(msg + b"\n")
+            except OSError:
+                pass
+
+    w = Worker(s, send)
 
     def ready():
         msg = json.dumps({"pid": os.getpid(), "protocol": PROTOCOL,
                           "python": "%d.%d.%d" % sys.version_info[:3]})
-        ctl.sendall(b"ready " + msg.encode() + b"\n")
+        send(b"ready " + msg.encode())
 
     if w.threads == 0:
         # Service mode (threads=0): run the import scripts, then exit; Go
@@ -898,10 +903,9 @@ def main():
 
     def recycle_on(reason):
         def handler(signum, frame):
-            try:
-                ctl.sendall(b"recycle " + reason + b"\n")
-            except OSError:
-                pass
+            # The main thread may be inside send() already: send from
+            # another thread rather than wait on our own lock.
+            threading.Thread(target=send, args=(b"recycle " + reason,), daemon=True).start()
         return handler
 
     signal.signal(signal.SIGUSR1, recycle_on(b"graceful-signal"))
@@ -913,9 +917,17 @@ def main():
         sk = socket.socket(fileno=fd)
         sk.set_inheritable(False)
         socks.append(sk)
+    # Only the main thread runs Python signal handlers, and only once its
+    # blocking read is interrupted: request threads (and the threads
+    # applications start from them) inherit a mask that blocks these, so
+    # the kernel hands them to the main thread.  SIGXCPU especially: it
+    # goes to whichever thread was burning the CPU.
+    graceful = {signal.SIGUSR1, signal.SIGXCPU}
+    signal.pthread_sigmask(signal.SIG_BLOCK, graceful)
     for i, sk in enumerate(socks):
         threading.Thread(target=w.serve, args=(sk,), name="request-%d" % (i + 1),
                          daemon=True).start()
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, graceful)
     ready()
 
     while True:
@@ -926,10 +938,12 @@ def main():
         if not line:
             break
         cmd = line.strip()
-        if cmd == b"stacks":
+        if cmd == b"ping":
+            send(b"pong")
+        elif cmd == b"stacks":
             w.dump_stacks()
             sys.stderr.flush()
-            ctl.sendall(b"stacks-done\n")
+            send(b"stacks-done")
     # Go closed the control socket: it has drained us, or it is gone.  Run
     # atexit handlers (applications clean up there) but skip interpreter
     # finalisation, which can hang with threads still around.
