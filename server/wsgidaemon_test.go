@@ -156,11 +156,11 @@ WSGIImportScript /srv/embedded.py process-group=%{GLOBAL} application-group=%{GL
 func TestAppserverGroup(t *testing.T) {
 	_, s := loadGroup(t, `WSGIDaemonProcess g processes=4 maximum-requests=1000
 <IfModule appserver_module>
-AppserverGroup g maximum-rss=512M maximum-requests-jitter=100 min-processes=1 idle-timeout=300
+AppserverGroup g maximum-rss=512M maximum-requests-jitter=100 min-processes=1 idle-timeout=300 allow-root=On
 </IfModule>
 WSGIProcessGroup g
 `, "g")
-	if s.MaximumRSS != 512<<20 || s.MaximumRequestsJitter != 100 || s.MinProcesses != 1 || s.IdleTimeout != 5*time.Minute {
+	if s.MaximumRSS != 512<<20 || s.MaximumRequestsJitter != 100 || s.MinProcesses != 1 || s.IdleTimeout != 5*time.Minute || !s.AllowRoot {
 		t.Errorf("appserver settings: %+v", s)
 	}
 	errTests := []struct{ conf, want string }{
@@ -171,6 +171,7 @@ WSGIProcessGroup g
 		{"WSGIDaemonProcess g\nAppserverGroup g idle-timeout=-1\n", "2:18: Invalid idle-timeout \"-1\" for AppserverGroup: write a whole number of seconds, 0 or more"},
 		{"WSGIDaemonProcess g\nAppserverGroup g maximum-requests-jiter=5\n", "2:18: Invalid option to AppserverGroup. (unknown option 'maximum-requests-jiter', did you mean 'maximum-requests-jitter'?)"},
 		{"<Location />\nAppserverGroup g\n</Location>\n", "2:1: AppserverGroup not allowed in <Location> context"},
+		{"WSGIDaemonProcess g\nAppserverGroup g allow-root=yes\n", "2:18: Invalid allow-root \"yes\" for AppserverGroup: write On or Off"},
 	}
 	for _, tc := range errTests {
 		_, errs := loadTestConf(t, tc.conf, LoadOptions{NoHostChecks: true})
