@@ -247,12 +247,14 @@ func fnmatchName(pattern, name string) bool {
 			return false
 		}
 	}
-	return globMatch(pattern, name)
+	return GlobMatch(pattern, name)
 }
 
-// globMatch is a byte-wise glob match with '*', '?', '[...]' (negated by
-// '!' or '^', with ranges) and '\' escapes. An unclosed '[' is literal.
-func globMatch(p, s string) bool {
+// GlobMatch is apr_fnmatch on one path segment: a byte-wise match of the
+// whole of s with '*', '?', '[...]' (negated by '!' or '^', with ranges) and
+// '\' escapes. An unclosed '[' is literal. Callers split on '/' themselves
+// (FNM_PATHNAME) and decide about leading dots (FNM_PERIOD).
+func GlobMatch(p, s string) bool {
 	// Iterative with one backtrack point for the last '*'.
 	pi, si := 0, 0
 	starP, starS := -1, 0

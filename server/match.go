@@ -384,9 +384,9 @@ func fnmatch(pattern, s string) bool {
 			return false
 		}
 		if pi < 0 {
-			return globSegment(pattern, s)
+			return parser.GlobMatch(pattern, s)
 		}
-		if !globSegment(pattern[:pi], s[:si]) {
+		if !parser.GlobMatch(pattern[:pi], s[:si]) {
 			return false
 		}
 		pattern, s = pattern[pi+1:], s[si+1:]
@@ -404,101 +404,4 @@ func indexSlash(p string) int {
 		}
 	}
 	return -1
-}
-
-// globSegment matches one path segment against one pattern segment.
-func globSegment(p, s string) bool {
-	pi, si := 0, 0
-	starP, starS := -1, 0
-	for si < len(s) {
-		if pi < len(p) {
-			switch p[pi] {
-			case '*':
-				starP, starS = pi, si
-				pi++
-				continue
-			case '?':
-				pi++
-				si++
-				continue
-			case '[':
-				if ok, n := matchClass(p[pi:], s[si]); n > 0 {
-					if ok {
-						pi += n
-						si++
-						continue
-					}
-					goto backtrack
-				}
-				// An unclosed '[' is an ordinary character.
-				if s[si] == '[' {
-					pi++
-					si++
-					continue
-				}
-				goto backtrack
-			case '\\':
-				if pi+1 < len(p) {
-					if p[pi+1] == s[si] {
-						pi += 2
-						si++
-						continue
-					}
-					goto backtrack
-				}
-			}
-			if p[pi] == s[si] {
-				pi++
-				si++
-				continue
-			}
-		}
-	backtrack:
-		if starP < 0 {
-			return false
-		}
-		starS++
-		pi, si = starP+1, starS
-	}
-	for pi < len(p) && p[pi] == '*' {
-		pi++
-	}
-	return pi == len(p)
-}
-
-// matchClass matches c against the bracket expression at the start of p.
-// n is the length of the expression, 0 if it is not closed.
-func matchClass(p string, c byte) (ok bool, n int) {
-	i := 1
-	negate := false
-	if i < len(p) && (p[i] == '!' || p[i] == '^') {
-		negate = true
-		i++
-	}
-	first := true
-	for i < len(p) {
-		if p[i] == ']' && !first {
-			return ok != negate, i + 1
-		}
-		first = false
-		lo := p[i]
-		if lo == '\\' && i+1 < len(p) {
-			i++
-			lo = p[i]
-		}
-		i++
-		hi := lo
-		if i+1 < len(p) && p[i] == '-' && p[i+1] != ']' {
-			hi = p[i+1]
-			if hi == '\\' && i+2 < len(p) {
-				hi = p[i+2]
-				i++
-			}
-			i += 2
-		}
-		if lo <= c && c <= hi {
-			ok = true
-		}
-	}
-	return false, 0
 }
