@@ -321,14 +321,7 @@ func ifSection(ld *loader, sc *scope, d *parser.Directive, before []*parser.Dire
 	if !sc.discard {
 		ld.warn(d.Pos, "ignored", "<"+canonical+"> is ignored: appserver does not evaluate request-time expressions, so the directives inside it never apply")
 	}
-	child := sc.child(scopeIf, d)
-	child.override = dirOverride
-	child.discard = true
-	child.conf = &DirConf{}
-	child.vhost = scratchVHost(sc.vhost)
-	child.section = nil
-	child.require = nil
-	ld.walk(child, d.Body)
+	walkDiscarded(ld, sc, scopeIf, d)
 }
 
 // scratchVHost stands in for vh inside sections whose settings are thrown
@@ -356,7 +349,13 @@ func proxySection(ld *loader, sc *scope, d *parser.Directive, _ []*parser.Direct
 	if !sc.discard {
 		ld.warn(d.Pos, "ignored", "<"+canonical+"> is ignored: appserver is not a proxy, so the directives inside it never apply")
 	}
-	child := sc.child(scopeProxy, d)
+	walkDiscarded(ld, sc, scopeProxy, d)
+}
+
+// walkDiscarded checks the body of a section whose settings never apply
+// (<If>, <Proxy>): every directive is validated, nothing is kept.
+func walkDiscarded(ld *loader, sc *scope, kind scopeKind, d *parser.Directive) {
+	child := sc.child(kind, d)
 	child.override = dirOverride
 	child.discard = true
 	child.conf = &DirConf{}
