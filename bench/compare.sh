@@ -13,8 +13,8 @@ cd "$top"
 command -v benchstat >/dev/null || go install golang.org/x/perf/cmd/benchstat@latest
 BS=$(command -v benchstat || echo "$(go env GOPATH)/bin/benchstat")
 out=$(mktemp -d)
-trees=()
-cleanup() { for t in "${trees[@]}"; do git worktree remove --force "$t" >/dev/null 2>&1 || true; done; rm -rf "$out"; }
+# tree_of runs in a subshell, so cleanup finds the worktrees by their folder.
+cleanup() { rm -rf "$out"; git worktree prune; }
 trap cleanup EXIT
 
 run() { # $1 = label, $2 = tree
@@ -24,7 +24,6 @@ run() { # $1 = label, $2 = tree
 tree_of() { # a worktree of commit $1
   local t="$out/tree-$1"
   git worktree add --detach "$t" "$1" >/dev/null 2>&1
-  trees+=("$t")
   echo "$t"
 }
 run base "$(tree_of "$BASE")"
