@@ -28,8 +28,9 @@ import (
 //
 // Go → worker:
 //
-//	H  request head: script, application group, callable object, then
-//	   environ key/value pairs. Flags: headReloading, headNoBody.
+//	H  request head: script, application group, callable object, with
+//	   flag headMtime the script's mtime (decimal ns), then environ
+//	   key/value pairs. Flags: headReloading, headNoBody, headMtime.
 //	B  request body chunk, only as the answer to an R (≤ maxChunk bytes).
 //	E  end of request body; flags endAborted if the client's body failed.
 //	C  cancel: the client is gone. Nothing else is sent for that request,
@@ -38,6 +39,9 @@ import (
 // Worker → Go:
 //
 //	R  send me up to `count` body bytes; answered by exactly one B or E.
+//	   With flags readWindow (a body of known length): answered by B frames
+//	   of up to `count` bytes in all, each but the last flagged bodyMore,
+//	   or ended early by E.
 //	S  response head: status line ("200 OK"), then header name/value pairs.
 //	D  response body chunk.
 //	F  response complete.
@@ -78,7 +82,10 @@ const (
 const (
 	headReloading = 1 // H: WSGIScriptReloading is on for this request
 	headNoBody    = 2 // H: the request has no body
+	headMtime     = 4 // H: a fourth fixed string, the script's mtime in ns
 	endAborted    = 1 // E: reading the client's body failed
+	readWindow    = 1 // R: answer with B frames up to count bytes in all (not one)
+	bodyMore      = 1 // B: another B or an E follows for the same R
 )
 
 type frameHeader struct {
@@ -113,8 +120,18 @@ func appendHead(b []byte, req *Request, flags byte) ([]byte, error) {
 	if len(req.Env)%2 != 0 {
 		return b, errOddEnv
 	}
-	count := 3 + len(req.Env)
-	size := 4*count + len(req.Script) + len(req.ApplicationGroup) + len(req.CallableObject)
+	var mtime []byte
+	var mtimeBuf [24]byte
+	if req.ScriptReloading && !req.ScriptMtime.IsZero() {
+		flags |= headMtime
+		mtime = strconv.AppendInt(mtimeBuf[:0], req.ScriptMtime.UnixNano(), 10)
+	}
+	fixed := 3
+	if mtime != nil {
+		fixed = 4
+	}
+	count := fixed + len(req.Env)
+	size := 4*count + len(req.Script) + len(req.ApplicationGroup) + len(req.CallableObject) + len(mtime)
 	for _, s := range req.Env {
 		size += len(s)
 	}
@@ -134,12 +151,16 @@ func appendHead(b []byte, req *Request, flags byte) ([]byte, error) {
 	binary.LittleEndian.PutUint32(lens[0:], uint32(len(req.Script)))
 	binary.LittleEndian.PutUint32(lens[4:], uint32(len(req.ApplicationGroup)))
 	binary.LittleEndian.PutUint32(lens[8:], uint32(len(req.CallableObject)))
+	if mtime != nil {
+		binary.LittleEndian.PutUint32(lens[12:], uint32(len(mtime)))
+	}
 	for i, s := range req.Env {
-		binary.LittleEndian.PutUint32(lens[12+4*i:], uint32(len(s)))
+		binary.LittleEndian.PutUint32(lens[4*fixed+4*i:], uint32(len(s)))
 	}
 	b = append(b, req.Script...)
 	b = append(b, req.ApplicationGroup...)
 	b = append(b, req.CallableObject...)
+	b = append(b, mtime...)
 	for _, s := range req.Env {
 		b = append(b, s...)
 	}

@@ -9,8 +9,10 @@ import (
 	"net/http"
 	"os"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -28,6 +30,11 @@ func TestAppendHeadRoundTrip(t *testing.T) {
 		}, headReloading},
 		{"bytes that are not utf-8", Request{Env: []string{"HTTP_X", "caf\xe9\x00\xff", "", ""}}, 0},
 		{"large value", Request{Env: []string{"HTTP_COOKIE", strings.Repeat("c", 100000)}}, 0},
+		// The mtime goes out (as a fourth fixed string) only with reloading.
+		{"mtime without reloading", Request{Script: "/a.wsgi", ScriptMtime: time.Unix(1700000000, 123456789),
+			Env: []string{"A", "1"}}, 0},
+		{"mtime with reloading", Request{Script: "/a.wsgi", ScriptReloading: true, ScriptMtime: time.Unix(1700000000, 123456789),
+			Env: []string{"A", "1"}}, headReloading},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -41,8 +48,14 @@ func TestAppendHeadRoundTrip(t *testing.T) {
 			}
 			b = b[len(prefix):]
 			h := parseHeader(b)
-			want := append([]string{tc.req.Script, tc.req.ApplicationGroup, tc.req.CallableObject}, tc.req.Env...)
-			if h.typ != frameHead || h.flags != tc.flags || int(h.count) != len(want) || int(h.length) != len(b)-frameHeaderLen {
+			want := []string{tc.req.Script, tc.req.ApplicationGroup, tc.req.CallableObject}
+			wantFlags := tc.flags
+			if tc.req.ScriptReloading && !tc.req.ScriptMtime.IsZero() {
+				want = append(want, strconv.FormatInt(tc.req.ScriptMtime.UnixNano(), 10))
+				wantFlags |= headMtime
+			}
+			want = append(want, tc.req.Env...)
+			if h.typ != frameHead || h.flags != wantFlags || int(h.count) != len(want) || int(h.length) != len(b)-frameHeaderLen {
 				t.Fatalf("header %+v for %d strings in %d bytes", h, len(want), len(b))
 			}
 			got, err := decodeStrings(b[frameHeaderLen:], h.count)

@@ -339,6 +339,24 @@ func TestRequestBodies(t *testing.T) {
 		{"empty body", "/readall", "", 0,
 			fmt.Sprintf(`{"length": 0, "sha256": "%x"}`, sha256.Sum256(nil))},
 	}
+	// Read sizes below, across and above the worker's 256 KB window, on a
+	// body whose bytes differ, so that the digest checks their order.
+	var big strings.Builder
+	for i := range 700001 {
+		big.WriteByte(byte(i * 7 % 251))
+	}
+	for _, chunk := range []int{1000, 100003, 300000, 1 << 20} {
+		for _, n := range []int64{int64(big.Len()), -1} {
+			tests = append(tests, struct {
+				name string
+				path string
+				body string
+				n    int64
+				want string
+			}{fmt.Sprintf("read(%d) length=%d", chunk, n), fmt.Sprintf("/upload?chunk=%d", chunk), big.String(), n,
+				fmt.Sprintf(`{"length": %d, "sha256": "%x"}`, big.Len(), sha256.Sum256([]byte(big.String())))})
+		}
+	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			// io.MultiReader hides the length so that net/http chunks it.
@@ -684,6 +702,14 @@ def application(environ, start_response):
 `
 
 func TestScriptReloading(t *testing.T) {
+	// mtime: the front end passes the script's mtime (as server/ does), so
+	// the worker compares instead of stat'ing; otherwise the worker stats.
+	for _, mtime := range []string{"0", "1"} {
+		t.Run("mtime="+mtime, func(t *testing.T) { testScriptReloading(t, mtime) })
+	}
+}
+
+func testScriptReloading(t *testing.T, mtime string) {
 	dir := t.TempDir()
 	script := filepath.Join(dir, "app.wsgi")
 	write := func(version string, mtime time.Time) {
@@ -697,7 +723,7 @@ func TestScriptReloading(t *testing.T) {
 	t0 := time.Now().Add(-time.Hour)
 	write("v1", t0)
 	h := newHarness(t, testSpec("reload"))
-	_, b1, _ := h.get("/", "X-Script", script, "X-Reload", "1")
+	_, b1, _ := h.get("/", "X-Script", script, "X-Reload", "1", "X-Mtime", mtime)
 	// A request in flight on the old code when the change is seen finishes
 	// there: the old process drains rather than being killed.
 	var wg sync.WaitGroup
@@ -706,11 +732,11 @@ func TestScriptReloading(t *testing.T) {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		slowCode, slowBody, _ = h.get("/?1", "X-Script", script, "X-Reload", "1")
+		slowCode, slowBody, _ = h.get("/?1", "X-Script", script, "X-Reload", "1", "X-Mtime", mtime)
 	}()
 	waitFor(t, func() bool { return h.g.Snapshot().InFlight == 1 })
 	write("v2", t0.Add(time.Minute))
-	code, b2, _ := h.get("/", "X-Script", script, "X-Reload", "1")
+	code, b2, _ := h.get("/", "X-Script", script, "X-Reload", "1", "X-Mtime", mtime)
 	var v1, v2 string
 	var p1, p2 int
 	fmt.Sscanf(b1, "%s %d", &v1, &p1)

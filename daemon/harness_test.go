@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -213,6 +214,12 @@ func (h *harness) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	if s := r.Header.Get("X-Script"); s != "" {
 		req.Script = s
+	}
+	if r.Header.Get("X-Mtime") == "1" {
+		// What server/ does: pass the mtime its route walk found.
+		if fi, err := os.Stat(req.Script); err == nil {
+			req.ScriptMtime = fi.ModTime()
+		}
 	}
 	req.ApplicationGroup = r.Header.Get("X-App-Group")
 	req.CallableObject = r.Header.Get("X-Callable")

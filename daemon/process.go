@@ -99,6 +99,9 @@ type wconn struct {
 	nc      *net.UnixConn
 	br      *bufio.Reader
 	scratch [frameHeaderLen]byte
+	// armed is when the socket-timeout deadline was last pushed forward;
+	// only the goroutine holding the connection touches it.
+	armed time.Time
 
 	busySince time.Time // guarded by g.mu; zero when idle
 }

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -22,6 +23,7 @@ type envInput struct {
 	https      bool
 	docRoot    string
 	reloading  bool
+	local      string // the connection's local address ("" = look it up)
 }
 
 // buildEnv returns the CGI and mod_wsgi.* variables as key, value pairs, as
@@ -29,7 +31,7 @@ type envInput struct {
 // setup build them. The worker adds wsgi.* and the per-thread mod_wsgi keys.
 func buildEnv(in envInput) []string {
 	r, rt := in.r, in.route
-	env := make([]string, 0, 96)
+	env := (*envPool.Get().(*[]string))[:0]
 	add := func(k, v string) { env = append(env, k, v) }
 
 	for name, values := range r.Header {
@@ -46,7 +48,13 @@ func buildEnv(in envInput) []string {
 		case "Proxy":
 			continue // httpoxy: Apache never passes HTTP_PROXY
 		}
-		add(cgiHeaderKey(name), strings.Join(values, ", "))
+		v := ""
+		if len(values) == 1 {
+			v = values[0] // the common case: no join, no allocation
+		} else {
+			v = strings.Join(values, ", ")
+		}
+		add(cgiHeaderKey(name), v)
 	}
 	if r.Host != "" {
 		add("HTTP_HOST", r.Host)
@@ -63,7 +71,11 @@ func buildEnv(in envInput) []string {
 		add("CONTENT_LENGTH", strconv.FormatInt(r.ContentLength, 10))
 	}
 
-	localHost, localPort := splitAddr(localAddrOf(r))
+	local := in.local
+	if local == "" {
+		local = localAddrOf(r)
+	}
+	localHost, localPort := splitAddr(local)
 	remoteHost, remotePort := splitAddr(r.RemoteAddr)
 	scheme := "http"
 	if in.https {
@@ -155,8 +167,47 @@ func validCGIHeaderName(name string) bool {
 	return name != ""
 }
 
+// envPool recycles environ slices once the group has encoded them into its
+// request frame (see putEnv).
+var envPool = sync.Pool{New: func() any { s := make([]string, 0, 96); return &s }}
+
+// putEnv returns an environ slice from buildEnv for reuse. The strings it
+// held must no longer be needed by anyone but the pool's next user.
+func putEnv(env []string) {
+	if cap(env) > 512 {
+		return // an unusual request: do not keep its big slice around
+	}
+	clear(env[:cap(env)])
+	env = env[:0]
+	envPool.Put(&env)
+}
+
+// commonCGIKeys caches the HTTP_* names of the headers most requests carry,
+// so they cost no allocation per request.
+var commonCGIKeys = func() map[string]string {
+	m := map[string]string{}
+	for _, h := range []string{"Accept", "Accept-Charset", "Accept-Encoding", "Accept-Language",
+		"Authorization", "Cache-Control", "Connection", "Cookie", "Dnt", "If-Match",
+		"If-Modified-Since", "If-None-Match", "If-Range", "If-Unmodified-Since", "Keep-Alive",
+		"Origin", "Pragma", "Priority", "Range", "Referer", "Sec-Ch-Ua", "Sec-Ch-Ua-Mobile",
+		"Sec-Ch-Ua-Platform", "Sec-Fetch-Dest", "Sec-Fetch-Mode", "Sec-Fetch-Site", "Sec-Fetch-User",
+		"Te", "Upgrade", "Upgrade-Insecure-Requests", "User-Agent", "Via", "X-Csrftoken",
+		"X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto", "X-Real-Ip", "X-Request-Id",
+		"X-Requested-With"} {
+		m[h] = makeCGIHeaderKey(h)
+	}
+	return m
+}()
+
 // cgiHeaderKey turns a header name into its HTTP_* variable name.
 func cgiHeaderKey(name string) string {
+	if k, ok := commonCGIKeys[name]; ok {
+		return k
+	}
+	return makeCGIHeaderKey(name)
+}
+
+func makeCGIHeaderKey(name string) string {
 	b := make([]byte, 5+len(name))
 	copy(b, "HTTP_")
 	for i := 0; i < len(name); i++ {

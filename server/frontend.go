@@ -2,12 +2,13 @@ package server
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/base64"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"html"
 	"log/slog"
+	"math/rand/v2"
 	"mime"
 	"net/http"
 	"net/url"
@@ -188,7 +189,8 @@ func (f *Frontend) group(name string) (*daemon.Group, error) {
 // ServeHTTP routes and serves one request.
 func (f *Frontend) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	localIP, localPort := splitAddr(localAddrOf(r))
+	local := localAddrOf(r)
+	localIP, localPort := splitAddr(local)
 	port, _ := strconv.Atoi(localPort)
 	rt := f.cfg.Route(Request{Method: r.Method, Target: r.RequestURI, Host: r.Host,
 		LocalIP: localIP, LocalPort: port, HTTPS: r.TLS != nil})
@@ -205,10 +207,10 @@ func (f *Frontend) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}()
 		w = lw
 	}
-	f.serveRouted(w, r, rt, start, requestID)
+	f.serveRouted(w, r, rt, start, requestID, local)
 }
 
-func (f *Frontend) serveRouted(w http.ResponseWriter, r *http.Request, rt *Route, start time.Time, requestID string) {
+func (f *Frontend) serveRouted(w http.ResponseWriter, r *http.Request, rt *Route, start time.Time, requestID, local string) {
 	if rt.Status != http.StatusOK {
 		if rt.Reason != "" {
 			f.log.Info(rt.Reason, "status", rt.Status, "uri", r.RequestURI)
@@ -232,7 +234,7 @@ func (f *Frontend) serveRouted(w http.ResponseWriter, r *http.Request, rt *Route
 	}
 	switch rt.Handler {
 	case "wsgi":
-		f.serveWSGI(w, r, rt, start, requestID)
+		f.serveWSGI(w, r, rt, start, requestID, local)
 	case "static":
 		f.serveStatic(w, r, rt)
 	default:
@@ -240,7 +242,7 @@ func (f *Frontend) serveRouted(w http.ResponseWriter, r *http.Request, rt *Route
 	}
 }
 
-func (f *Frontend) serveWSGI(w http.ResponseWriter, r *http.Request, rt *Route, start time.Time, requestID string) {
+func (f *Frontend) serveWSGI(w http.ResponseWriter, r *http.Request, rt *Route, start time.Time, requestID, local string) {
 	conf := rt.Conf
 	if len(r.TransferEncoding) > 0 && (conf == nil || conf.ChunkedRequest == nil || !*conf.ChunkedRequest) {
 		// mod_wsgi: "optional support for chunked transfer encoding has not been enabled".
@@ -254,14 +256,17 @@ func (f *Frontend) serveWSGI(w http.ResponseWriter, r *http.Request, rt *Route, 
 		return
 	}
 	reloading := conf == nil || conf.ScriptReloading == nil || *conf.ScriptReloading
-	in := envInput{r: r, route: rt, requestID: requestID, start: start, queueStart: time.Now(),
+	in := envInput{r: r, route: rt, requestID: requestID, start: start, queueStart: time.Now(), local: local,
 		https: r.TLS != nil, docRoot: documentRoot(rt.VHost, f.cfg), reloading: reloading}
 	env := applyTrustedProxies(buildEnv(in), r, conf)
 	if r.Method == http.MethodHead && conf != nil && conf.MapHEADToGET == "On" {
 		env = setEnv(env, "REQUEST_METHOD", http.MethodGet)
 	}
 	g.Serve(w, r, &daemon.Request{Env: env, Script: rt.Script, ApplicationGroup: rt.ApplicationGroup,
-		CallableObject: rt.CallableObject, ScriptReloading: reloading})
+		CallableObject: rt.CallableObject, ScriptReloading: reloading, ScriptMtime: rt.scriptMtime})
+	// Serve has encoded the environ into its frame and is done with it (it
+	// does not return normally when it aborts: then the slice is dropped).
+	putEnv(env)
 }
 
 func setEnv(env []string, k, v string) []string {
@@ -400,10 +405,15 @@ func defaultDetail(status int) string {
 	}
 }
 
+// newRequestID is 8 random bytes in URL-safe base64. It names a request in
+// logs, it is no secret: the runtime's fast generator is enough, and costs
+// no syscall or lock per request as crypto/rand does.
 func newRequestID() string {
 	var b [8]byte
-	_, _ = rand.Read(b[:])
-	return base64.RawURLEncoding.EncodeToString(b[:])
+	binary.LittleEndian.PutUint64(b[:], rand.Uint64())
+	var out [11]byte
+	base64.RawURLEncoding.Encode(out[:], b[:])
+	return string(out[:])
 }
 
 var _ http.Handler = (*Frontend)(nil)

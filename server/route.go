@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/appserver/appserver/daemon"
 )
@@ -69,6 +70,9 @@ type Route struct {
 	// server and cwd map further URIs on the chosen server (PathTranslated).
 	server *serverTable
 	cwd    string
+	// scriptMtime is the WSGI script's mtime from the walk (zero when the
+	// walk did not stat a real file), for the worker's reload check.
+	scriptMtime time.Time
 
 	// ServerName and ServerPort are SERVER_NAME and SERVER_PORT as httpd
 	// computes them with UseCanonicalName Off: the request's host (else the
@@ -660,6 +664,9 @@ func (d *decider) wsgi(hostname string) {
 		return
 	}
 	r.Script = file
+	if w.finfo != nil {
+		r.scriptMtime = w.finfo.ModTime()
+	}
 	r.ScriptName, r.PathInfo = d.uri, ""
 	if w.pathInfo != "" {
 		r.ScriptName = d.uri[:findPathInfo(d.uri, w.pathInfo)]

@@ -187,6 +187,9 @@ type walkResult struct {
 	pathInfo string
 	ftype    int
 	levels   int // directory levels reached: 1 = "/", 2 = "/x/", ...
+	// finfo is the stat of filename when ftype is ftFile and it really
+	// exists (nil when the walker made it up).
+	finfo fs.FileInfo
 }
 
 // walkFile walks a canonical absolute file name segment by segment,
@@ -197,6 +200,17 @@ func walkFile(full string, wk *walker) walkResult {
 	if full == "" || full[0] != '/' {
 		w.filename, w.ftype = full, ftNone
 		return w
+	}
+	if t := wk.target; wk.kind != mapDocRoot && len(t) > 1 && !wk.dirTarget && strings.HasPrefix(full, t) &&
+		(len(full) == len(t) || full[len(t)] == '/') {
+		// One stat instead of one per segment: when the target (usually a
+		// WSGI script) is a file, the segment walk would stop there too,
+		// since every parent must be a directory for this stat to succeed.
+		if fi, err := wk.stat(t); err == nil && !fi.IsDir() {
+			w.filename, w.pathInfo, w.ftype, w.finfo = t, full[len(t):], ftFile, fi
+			w.levels = strings.Count(t, "/")
+			return w
+		}
 	}
 	pos := 0 // full[:pos] has been walked; full[pos] is '/' or the end
 	for {
@@ -209,12 +223,13 @@ func walkFile(full string, wk *walker) walkResult {
 		if next := strings.IndexByte(full[pos+1:], '/'); next >= 0 {
 			end = pos + 1 + next
 		}
-		switch wk.fileType(full[:end]) {
+		ft, fi := wk.fileType(full[:end])
+		switch ft {
 		case ftNone:
 			w.filename, w.pathInfo, w.ftype = full[:end], full[end:], ftNone
 			return w
 		case ftFile:
-			w.filename, w.pathInfo, w.ftype = full[:end], full[end:], ftFile
+			w.filename, w.pathInfo, w.ftype, w.finfo = full[:end], full[end:], ftFile, fi
 			return w
 		}
 		w.levels++
@@ -258,14 +273,20 @@ func (wk *walker) notExist(p string) bool {
 	return err != nil && errors.Is(err, fs.ErrNotExist)
 }
 
-func (wk *walker) fileType(p string) int {
+// fileType says what p is; fi is its stat when it exists.
+func (wk *walker) fileType(p string) (int, fs.FileInfo) {
 	fi, err := wk.stat(p)
 	if err == nil {
 		if fi.IsDir() {
-			return ftDir
+			return ftDir, fi
 		}
-		return ftFile
+		return ftFile, fi
 	}
+	return wk.fakeType(p), nil
+}
+
+// fakeType is fileType for a name that cannot be stat'ed.
+func (wk *walker) fakeType(p string) int {
 	if wk.missing < 0 {
 		wk.missing = 0
 		if wk.notExist(wk.target) {

@@ -19,12 +19,14 @@ Wire format of the request connections (integers little-endian):
 every frame starts with a 12-byte header "<BBHII": type, flags, reserved,
 count, length; `length` payload bytes follow.  Go -> worker: H (request head:
 `count` u32 lengths, then one latin-1 string block holding script,
-application group, callable object, then environ key, value pairs; flags
+application group, callable object, with flag 4 the script's mtime in ns as
+Go found it (saves a stat per request), then environ key, value pairs; flags
 1 = script reloading, 2 = no request body), B (body chunk, only as the answer
 to an R), E (end of body, flags 1 = the client's body was cut short),
 C (cancel: the client is gone; nothing else follows for that request).
 Worker -> Go: R (please send up to `count` body bytes; answered by exactly
-one B or E), S (response head: status then header name/value pairs, same
+one B or E; with flags 1, for a body of known length, by B frames of up to
+`count` bytes in all, each but the last with flags 1, or ended by E), S (response head: status then header name/value pairs, same
 layout as H), D (response body chunk), F (response complete), X (error,
 payload = message; before S Go answers 500, after S it aborts the client
 connection), Z (script changed: the request was not run; Go restarts this
@@ -38,9 +40,8 @@ import struct
 import sys
 import threading
 import time
-import traceback
 import types
-from itertools import accumulate as _accumulate
+from itertools import accumulate as _accumulate, count as _count
 
 PROTOCOL = 1
 
@@ -53,9 +54,14 @@ T_READ, T_START, T_DATA, T_FINISH, T_ERROR, T_RELOAD = (
 
 F_RELOADING = 1  # on H
 F_NOBODY = 2  # on H
+F_MTIME = 4  # on H: a fourth fixed string, the script's mtime in ns
 F_ABORTED = 1  # on E
+F_WINDOW = 1  # on R: answer with B frames up to count bytes in all
+F_MORE = 1  # on B: another B (or an E) answers the same R
 
-READ_CHUNK = 65536  # bytes asked for per R when the app reads "everything"
+READ_CHUNK = 65536  # least bytes asked for per R
+READ_WINDOW = 256 * 1024  # least bytes asked for per R when the body's length is known
+MAX_WINDOW = 16 << 20  # most bytes asked for per R
 MAX_FRAME_DATA = 1 << 30  # split response chunks larger than this
 SMALL_BODY = 1 << 20  # list results up to this size go out in one sendmsg
 
@@ -86,6 +92,7 @@ def log(msg):
 
 
 def log_exception(prefix=None):
+    import traceback  # only when something failed: keeps the worker small
     text = traceback.format_exc()
     if prefix:
         text = prefix + "\n" + text
@@ -154,6 +161,28 @@ class Conn:
         data = bytes(self.mv[self.r:self.r + n])
         self.r += n
         return data
+
+    def read_into(self, mv, n):
+        """Read n payload bytes into the writable memoryview mv: what is
+        buffered is copied, the rest goes straight from the socket into mv
+        (a request body is not copied through self.buf)."""
+        have = self.w - self.r
+        if have >= n:
+            mv[:n] = self.mv[self.r:self.r + n]
+            self.r += n
+        else:
+            if have:
+                mv[:have] = self.mv[self.r:self.w]
+            got = have
+            recv_into = self.sock.recv_into
+            while got < n:
+                k = recv_into(mv[got:n])
+                if not k:
+                    raise ProtocolError("connection closed inside a frame")
+                got += k
+            self.r = self.w = 0
+        if self.r == self.w:
+            self.r = self.w = 0
 
     def read_strings(self, count, length):
         """Decode a head payload: one unpack_from, one decode, C slicing."""
@@ -227,14 +256,16 @@ class Conn:
 
 
 class Input:
-    """wsgi.input: pulls the body from Go in chunks it asks for, so neither
-    side ever holds more than what the application itself asked for."""
+    """wsgi.input: pulls the body from Go as the application reads it, so
+    neither side ever holds more than a window beyond what the application
+    asked for."""
 
     def __init__(self, conn, has_body, length):
         self._conn = conn
         self._done = not has_body or length == 0
         self._left = length  # None = read until E (chunked origin)
         self._buf = b""
+        self._pos = 0  # self._buf[:self._pos] has been read
 
     def _more(self, want):
         if self._done:
@@ -244,20 +275,63 @@ class Input:
             raise ClientGone("client connection closed")
         if want < READ_CHUNK:
             want = READ_CHUNK
-        if self._left is not None and want > self._left:
-            want = self._left
+        left = self._left
+        if left is None:
+            return self._more_chunk(conn, want)
+        # A body of known length: ask for a whole window, which Go streams
+        # as several B frames straight into one buffer here, rather than one
+        # round trip per chunk.  A client that sent a length sends it all.
+        if want < READ_WINDOW:
+            want = READ_WINDOW
+        elif want > MAX_WINDOW:
+            want = MAX_WINDOW  # allocated up front: bound it
+        if want > left:
+            want = left
+        conn.sendv([_pack(T_READ, F_WINDOW, 0, want, 0)])
+        win = bytearray(want)
+        wmv = memoryview(win)
+        got = 0
+        while True:
+            h = conn.read_header()
+            if h is None:
+                raise ProtocolError("connection closed while reading the request body")
+            t, flags, _, _, length = h
+            if t == T_BODY:
+                if got + length > want:
+                    raise ProtocolError("more body than asked for")
+                conn.read_into(wmv[got:], length)
+                got += length
+                if flags & F_MORE:
+                    continue
+                break
+            if t == T_END:
+                self._done = True
+                if flags & F_ABORTED:
+                    raise OSError("request data read error: client body cut short")
+                break
+            if t == T_CANCEL:
+                conn.cancelled = True
+                self._done = True
+                raise ClientGone("client connection closed")
+            raise ProtocolError("unexpected frame %r while reading the body" % chr(t))
+        left -= got
+        self._left = left
+        if left <= 0:
+            self._done = True
+        if got < want:
+            return bytes(wmv[:got])
+        return win  # a bytearray: read() hands out bytes copied from it
+
+    def _more_chunk(self, conn, want):
+        # A body of unknown length (chunked): one B per R, as much as the
+        # client has sent, so that streaming clients are never waited for.
         conn.sendv([_pack(T_READ, 0, 0, want, 0)])
         h = conn.read_header()
         if h is None:
             raise ProtocolError("connection closed while reading the request body")
         t, flags, _, _, length = h
         if t == T_BODY:
-            data = conn.read_payload(length)
-            if self._left is not None:
-                self._left -= len(data)
-                if self._left <= 0:
-                    self._done = True
-            return data
+            return conn.read_payload(length)
         if t == T_END:
             self._done = True
             if flags & F_ABORTED:
@@ -270,35 +344,44 @@ class Input:
         raise ProtocolError("unexpected frame %r while reading the body" % chr(t))
 
     def read(self, size=-1):
+        buf, pos = self._buf, self._pos
+        self._buf, self._pos = b"", 0
+        parts = [memoryview(buf)[pos:]] if pos < len(buf) else []
         if size is None or size < 0:
-            parts = [self._buf]
-            self._buf = b""
             while True:
-                d = self._more(READ_CHUNK)
+                d = self._more(READ_WINDOW)
                 if not d:
                     break
                 parts.append(d)
             return b"".join(parts)
-        buf = self._buf
-        if len(buf) >= size:
-            self._buf = buf[size:]
-            return buf[:size]
-        parts = [buf]
-        have = len(buf)
-        while have < size:
-            d = self._more(size - have)
+        avail = len(buf) - pos
+        if avail >= size:
+            if avail > size:
+                self._buf, self._pos = buf, pos + size
+            return bytes(memoryview(buf)[pos:pos + size])
+        need = size - avail
+        while need > 0:
+            d = self._more(need)
             if not d:
                 break
+            if len(d) > need:
+                # Keep the rest of the window for the next read.
+                parts.append(memoryview(d)[:need])
+                self._buf, self._pos = d, need
+                break
             parts.append(d)
-            have += len(d)
-        data = b"".join(parts)
-        self._buf = data[size:]
-        return data[:size]
+            need -= len(d)
+        if len(parts) == 1 and type(parts[0]) is bytes:
+            return parts[0]
+        return b"".join(parts)
 
     def readline(self, size=-1):
         if size is None:
             size = -1
         buf = self._buf
+        if self._pos or type(buf) is not bytes:
+            buf = bytes(memoryview(buf)[self._pos:])
+            self._pos = 0
         start = 0
         while True:
             i = buf.find(b"\n", start)
@@ -403,6 +486,16 @@ for _cls in (Input, Log, FileWrapper):
 # Application loading (one module per application group and script)
 
 
+def _md5(data):
+    # The interpreter's built-in MD5: hashlib would load OpenSSL's libcrypto
+    # (about 4 MB of RSS) just to name modules.
+    try:
+        from _md5 import md5
+    except ImportError:
+        from hashlib import md5
+    return md5(data)
+
+
 class MissingApplication(LookupError):
     pass
 
@@ -414,6 +507,7 @@ class RELOAD:
 class Loader:
     def __init__(self, shim, report=None):
         self._modules = {}
+        self._mtimes = {}  # (group, script) -> st_mtime_ns at load, as str
         self._lock = threading.RLock()
         self._shim = shim
         # report(b"loading"/b"loaded") until the first load succeeds, for
@@ -422,13 +516,12 @@ class Loader:
 
     @staticmethod
     def module_name(script, group):
-        import hashlib
-        h = hashlib.md5(os.fsencode(script)).hexdigest()
+        h = _md5(os.fsencode(script)).hexdigest()
         if group == "":
             return "_mod_wsgi_" + h
         # Application groups share one interpreter here, so the group is
         # part of the name to keep their modules apart.
-        g = hashlib.md5(group.encode("utf-8", "surrogateescape")).hexdigest()[:12]
+        g = _md5(group.encode("utf-8", "surrogateescape")).hexdigest()[:12]
         return "_mod_wsgi_%s_%s" % (h, g)
 
     def load(self, script, group):
@@ -449,6 +542,7 @@ class Loader:
             mod = types.ModuleType(name)
             mod.__file__ = path
             mod.__mtime__ = st.st_mtime
+            mtime_ns = str(st.st_mtime_ns)
             sys.modules[name] = mod
             # The shim's application_group is that of the script being
             # loaded (what module-level code sees at import time).
@@ -464,18 +558,26 @@ class Loader:
             if report is not None:
                 self._report = None
                 report(b"loaded")
+            self._mtimes[key] = mtime_ns
             self._modules[key] = mod
             return mod
 
-    def get(self, script, group, callable_name, reloading):
-        mod = self._modules.get((group, script))
+    def get(self, script, group, callable_name, reloading, mtime_ns=None):
+        """mtime_ns: the script's mtime as Go found it while routing (a
+        decimal string), or None to stat the script here."""
+        key = (group, script)
+        mod = self._modules.get(key)
         if mod is not None and reloading:
-            try:
-                mtime = os.stat(mod.__file__).st_mtime
-            except OSError:
-                mtime = None
-            if mtime != mod.__mtime__:
-                return RELOAD
+            if mtime_ns is not None:
+                if mtime_ns != self._mtimes.get(key):
+                    return RELOAD
+            else:
+                try:
+                    mtime = os.stat(mod.__file__).st_mtime
+                except OSError:
+                    mtime = None
+                if mtime != mod.__mtime__:
+                    return RELOAD
         if mod is None:
             mod = self.load(script, group)
         app = getattr(mod, callable_name or "application", None)
@@ -660,9 +762,10 @@ class Worker:
             "mod_wsgi.version": (4, 9, 4),
             "apache.version": (2, 4, 55),
         }
-        self.count_lock = threading.Lock()
-        self.total_requests = 0
-        self.next_thread_id = 0
+        # next() on itertools.count is atomic under the GIL: no lock (and
+        # no lock hand-off between request threads) per request.
+        self._thread_ids = _count(1)
+        self._requests = _count(0)
         self.active = {}  # thread ident -> (environ, start time)
 
     def _make_shim(self):
@@ -692,22 +795,30 @@ class Worker:
         thread_id = None
         thread_requests = 0
         me = threading.get_ident()
+        # Locals for the loop: one attribute lookup per process, not per
+        # request.
+        base = self.base_environ
+        active = self.active
+        handle = self.handle
+        requests = self._requests
+        read_head = conn.read_head
+        now = time.time
+        daemon_mode = bool(self.group)
         try:
             while True:
-                head = conn.read_head()
+                head = read_head()
                 if head is None:
                     return
-                daemon_start = time.time()
+                daemon_start = now()
                 if thread_id is None:
-                    with self.count_lock:
-                        self.next_thread_id += 1
-                        thread_id = self.next_thread_id
+                    thread_id = next(self._thread_ids)
                 flags, parts = head
-                environ = self.base_environ.copy()
+                environ = base.copy()
                 it = iter(parts)
                 script = next(it)
                 app_group = next(it)
                 callable_name = next(it)
+                mtime = next(it) if flags & F_MTIME else None
                 environ.update(zip(it, it))
                 https = environ.pop("HTTPS", None)
                 if https is not None and https.lower() in ("on", "1"):
@@ -721,23 +832,23 @@ class Worker:
                     except ValueError:
                         length = None
                 environ["wsgi.input"] = Input(conn, not flags & F_NOBODY, length)
-                environ["wsgi.errors"] = Log()
+                errors = environ["wsgi.errors"] = Log()
                 environ["mod_wsgi.thread_id"] = thread_id
                 environ["mod_wsgi.thread_requests"] = thread_requests
-                environ["mod_wsgi.total_requests"] = self.total_requests
-                if self.group:
+                # Requests this process started before this one.
+                environ["mod_wsgi.total_requests"] = next(requests)
+                if daemon_mode:
                     # Daemon mode only: the "" group stands in for embedded mode.
                     environ["mod_wsgi.daemon_start"] = str(int(daemon_start * 1000000))
-                self.active[me] = (environ, daemon_start)
+                active[me] = (environ, daemon_start)
                 try:
-                    self.handle(conn, environ, script, app_group, callable_name,
-                                flags & F_RELOADING)
+                    handle(conn, environ, script, app_group, callable_name,
+                           flags & F_RELOADING, mtime)
                 finally:
-                    self.active.pop(me, None)
-                    environ["wsgi.errors"].flush()
+                    del active[me]
+                    if errors._partial:
+                        errors.flush()
                 thread_requests += 1
-                with self.count_lock:
-                    self.total_requests += 1
         except ProtocolError as e:
             log("appserver worker: protocol error, closing connection: %s" % e)
         except OSError:
@@ -748,9 +859,9 @@ class Worker:
             except OSError:
                 pass
 
-    def handle(self, conn, environ, script, app_group, callable_name, reloading):
+    def handle(self, conn, environ, script, app_group, callable_name, reloading, mtime=None):
         try:
-            app = self.loader.get(script, app_group, callable_name, reloading)
+            app = self.loader.get(script, app_group, callable_name, reloading, mtime)
         except MissingApplication as e:
             data = str(e).encode("utf-8", "replace")
             conn.sendv([_pack(T_ERROR, 0, 0, 0, len(data)), data])
@@ -768,6 +879,7 @@ class Worker:
         Response(conn).run(app, environ)
 
     def dump_stacks(self):
+        import traceback
         frames = sys._current_frames()
         now = time.time()
         out = []
@@ -837,12 +949,11 @@ def _fix_venv(exe):
 
 def _set_comm(title):
     # /proc/self/comm (what top and ps -o comm show) is 15 bytes at most.
+    # Writing it is prctl(PR_SET_NAME) without loading ctypes (+0.8 MB).
     try:
-        import ctypes
-        libc = ctypes.CDLL(None, use_errno=True)
-        name = title.encode("utf-8", "replace")[:15]
-        libc.prctl(15, ctypes.c_char_p(name), 0, 0, 0)  # PR_SET_NAME
-    except Exception as e:
+        with open("/proc/self/comm", "wb", buffering=0) as f:
+            f.write(title.encode("utf-8", "replace")[:15])
+    except OSError as e:
         log("appserver worker: cannot set the process name: %s" % e)
 
 
