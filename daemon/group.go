@@ -540,6 +540,11 @@ func (g *Group) poke() {
 }
 
 func (g *Group) emit(e Event) {
+	if e.Kind == EventRecycling {
+		// mod_wsgi logs its restarts at info level too; operators tune
+		// maximum-requests and friends by these lines.
+		g.log.Info("daemon: recycling process", "group", g.spec.Name, "pid", e.PID, "reason", e.Reason)
+	}
 	if g.opts.OnEvent == nil {
 		return
 	}
