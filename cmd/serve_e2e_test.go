@@ -30,19 +30,7 @@ import (
 const servePython = "/usr/bin/python3"
 
 func TestServeE2E(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts appserver with python3 workers; skipped with -short")
-	}
-	if _, err := os.Stat(servePython); err != nil {
-		t.Skipf("%s not installed: the e2e configs use WSGIPythonHome /usr", servePython)
-	}
-	bin := *oracleBin
-	if bin == "" {
-		var err error
-		if bin, err = oracleBuild(t); err != nil {
-			t.Fatal(err)
-		}
-	}
+	bin := serveBinary(t)
 	t.Run("demo", func(t *testing.T) {
 		t.Parallel()
 		serveTestDemo(t, bin)
@@ -51,6 +39,27 @@ func TestServeE2E(t *testing.T) {
 		t.Parallel()
 		serveTestSite(t, bin)
 	})
+}
+
+// serveBinary skips a serving test where it cannot run (-short, no
+// /usr/bin/python3 for the configs' WSGIPythonHome /usr) and returns the
+// appserver binary to test (-oracle.bin, else one built for this run).
+func serveBinary(t *testing.T) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("starts appserver with python3 workers; skipped with -short")
+	}
+	if _, err := os.Stat(servePython); err != nil {
+		t.Skipf("%s not installed: the e2e configs use WSGIPythonHome /usr", servePython)
+	}
+	if *oracleBin != "" {
+		return *oracleBin
+	}
+	bin, err := oracleBuild(t)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bin
 }
 
 // serveWorldDir makes a fresh directory under /tmp that the workers' user

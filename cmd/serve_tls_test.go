@@ -25,19 +25,7 @@ import (
 // HTTPS with HTTP/2, the environ an app sees over TLS, and the access log
 // line in the config's own LogFormat.
 func TestServeTLSAndAccessLog(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts appserver with python3 workers; skipped with -short")
-	}
-	if _, err := os.Stat(servePython); err != nil {
-		t.Skipf("%s not installed: the config uses WSGIPythonHome /usr", servePython)
-	}
-	bin := *oracleBin
-	if bin == "" {
-		var err error
-		if bin, err = oracleBuild(t); err != nil {
-			t.Fatal(err)
-		}
-	}
+	bin := serveBinary(t)
 	dir := serveWorldDir(t, "appserver-e2e-tls-")
 	probe, err := os.ReadFile(oracleProbeSource)
 	if err != nil {
