@@ -323,6 +323,26 @@ func nextWSGIOption(raw string, i int) (opt wsgiOption, next int, ok bool) {
 	return opt, len(raw) - len(rest), true
 }
 
+// eachWSGIOption runs fn on every name=value option of raw from offset i,
+// as mod_wsgi's option loops do. A word without '=' is an error with the
+// directive's own message (invalid) and a hint from the known names.
+func eachWSGIOption(c *cmd, raw string, i int, invalid string, known []string, fn func(opt wsgiOption, pos parser.Position) *parser.Error) *parser.Error {
+	for i < len(raw) {
+		opt, next, ok := nextWSGIOption(raw, i)
+		if !ok {
+			if strings.TrimSpace(raw[i:]) == "" {
+				return nil
+			}
+			return c.errAt(rawPos(c.d, opt.off), "%s (%s)", invalid, optionHint(raw[opt.off:], known))
+		}
+		i = next
+		if e := fn(opt, rawPos(c.d, opt.off)); e != nil {
+			return e
+		}
+	}
+	return nil
+}
+
 func isConfSpace(b byte) bool {
 	switch b {
 	case ' ', '\t', '\n', '\v', '\f', '\r':
@@ -397,16 +417,7 @@ func setupWSGIScriptAlias(match bool) func(c *cmd) *parser.Error {
 		i := len(raw) - len(after)
 		sa := &ScriptAlias{Pos: c.d.Pos, URL: url, Target: target}
 		var pgPos parser.Position
-		for i < len(raw) {
-			opt, next, ok := nextWSGIOption(raw, i)
-			if !ok {
-				if strings.TrimSpace(raw[i:]) == "" {
-					break
-				}
-				return c.errAt(rawPos(c.d, opt.off), "Invalid option to WSGI script alias definition. (%s)", optionHint(raw[opt.off:], scriptAliasOptions))
-			}
-			i = next
-			pos := rawPos(c.d, opt.off)
+		if e := eachWSGIOption(c, raw, i, "Invalid option to WSGI script alias definition.", scriptAliasOptions, func(opt wsgiOption, pos parser.Position) *parser.Error {
 			switch opt.name {
 			case "application-group":
 				if opt.value == "" {
@@ -446,6 +457,9 @@ func setupWSGIScriptAlias(match bool) func(c *cmd) *parser.Error {
 			default:
 				return c.errAt(pos, "Invalid option to WSGI script alias definition. (%s)", optionHint(opt.name+"=", scriptAliasOptions))
 			}
+			return nil
+		}); e != nil {
+			return e
 		}
 		if match {
 			re, err := CompileRegexp(url)
@@ -527,16 +541,7 @@ func setupWSGIImportScript(c *cmd) *parser.Error {
 	i := len(raw) - len(rest)
 	var pg, ag *string
 	var pgPos parser.Position
-	for i < len(raw) {
-		opt, next, ok := nextWSGIOption(raw, i)
-		if !ok {
-			if strings.TrimSpace(raw[i:]) == "" {
-				break
-			}
-			return c.errAt(rawPos(c.d, opt.off), "Invalid option to WSGI import script definition. (%s)", optionHint(raw[opt.off:], importScriptOptions))
-		}
-		i = next
-		pos := rawPos(c.d, opt.off)
+	if e := eachWSGIOption(c, raw, i, "Invalid option to WSGI import script definition.", importScriptOptions, func(opt wsgiOption, pos parser.Position) *parser.Error {
 		v := opt.value
 		switch opt.name {
 		case "application-group":
@@ -552,6 +557,9 @@ func setupWSGIImportScript(c *cmd) *parser.Error {
 		default:
 			return c.errAt(pos, "Invalid option to WSGI import script definition. (%s)", optionHint(opt.name+"=", importScriptOptions))
 		}
+		return nil
+	}); e != nil {
+		return e
 	}
 	if ag == nil {
 		return c.err("Name of WSGI application group required. (add application-group=NAME, or application-group=%%{GLOBAL})")

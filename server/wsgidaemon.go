@@ -171,16 +171,8 @@ func setupWSGIDaemonProcess(c *cmd) *parser.Error {
 	p := &daemonParser{c: c, spec: spec}
 	var scriptUserSet, scriptGroupSet bool
 	i := len(raw) - len(rest)
-	for i < len(raw) {
-		opt, next, ok := nextWSGIOption(raw, i)
-		if !ok {
-			if strings.TrimSpace(raw[i:]) == "" {
-				break
-			}
-			return c.errAt(rawPos(c.d, opt.off), "Invalid option to WSGI daemon process definition. (%s)", optionHint(raw[opt.off:], daemonOptions))
-		}
-		i = next
-		p.opt, p.pos = opt, rawPos(c.d, opt.off)
+	if e := eachWSGIOption(c, raw, i, "Invalid option to WSGI daemon process definition.", daemonOptions, func(opt wsgiOption, pos parser.Position) *parser.Error {
+		p.opt, p.pos = opt, pos
 		v := opt.value
 		var e *parser.Error
 		switch opt.name {
@@ -366,6 +358,9 @@ func setupWSGIDaemonProcess(c *cmd) *parser.Error {
 		if e != nil {
 			return e
 		}
+		return nil
+	}); e != nil {
+		return e
 	}
 	if scriptUserSet && scriptGroupSet {
 		return c.err("Only one of script-user and script-group allowed.")
@@ -462,16 +457,7 @@ func setupAppserverGroup(c *cmd) *parser.Error {
 	spec := g.spec
 	i := len(raw) - len(rest)
 	minSet := false
-	for i < len(raw) {
-		opt, next, ok := nextWSGIOption(raw, i)
-		if !ok {
-			if strings.TrimSpace(raw[i:]) == "" {
-				break
-			}
-			return c.errAt(rawPos(c.d, opt.off), "Invalid option to AppserverGroup. (%s)", optionHint(raw[opt.off:], appserverGroupOptions))
-		}
-		i = next
-		pos := rawPos(c.d, opt.off)
+	if e := eachWSGIOption(c, raw, i, "Invalid option to AppserverGroup.", appserverGroupOptions, func(opt wsgiOption, pos parser.Position) *parser.Error {
 		switch opt.name {
 		case "maximum-rss":
 			b, ok := parseByteSize(opt.value)
@@ -512,6 +498,9 @@ func setupAppserverGroup(c *cmd) *parser.Error {
 		default:
 			return c.errAt(pos, "Invalid option to AppserverGroup. (%s)", optionHint(opt.name+"=", appserverGroupOptions))
 		}
+		return nil
+	}); e != nil {
+		return e
 	}
 	if minSet && spec.IdleTimeout == 0 && spec.MinProcesses < spec.Processes {
 		c.warn("lint", "min-processes=%d has no effect without idle-timeout: the group always runs processes=%d; add idle-timeout=SECONDS", spec.MinProcesses, spec.Processes)
