@@ -44,10 +44,14 @@ type Frontend struct {
 	opts FrontendOptions
 	log  *slog.Logger
 
-	mu     sync.Mutex
+	// groups are the configured groups; read-only after NewFrontend, so
+	// the per-request lookup takes no lock.
 	groups map[string]*daemon.Group
-	ctx    context.Context // for groups started lazily (the embedded one)
-	logs   *accessLogs
+
+	mu       sync.Mutex
+	embedded *daemon.Group   // the "" group, started on first use
+	ctx      context.Context // for the embedded group
+	logs     *accessLogs
 }
 
 // NewFrontend prepares the groups of cfg; Start starts them.
@@ -139,20 +143,25 @@ func (f *Frontend) Stop(ctx context.Context) error {
 func (f *Frontend) Groups() map[string]*daemon.Group {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	out := make(map[string]*daemon.Group, len(f.groups))
+	out := make(map[string]*daemon.Group, len(f.groups)+1)
 	for k, v := range f.groups {
 		out[k] = v
+	}
+	if f.embedded != nil {
+		out[""] = f.embedded
 	}
 	return out
 }
 
+// sortedGroups lists the groups in config order, the embedded one last;
+// the caller holds f.mu.
 func (f *Frontend) sortedGroups() []*daemon.Group {
 	out := make([]*daemon.Group, 0, len(f.groups))
 	for _, spec := range f.cfg.Groups {
 		out = append(out, f.groups[spec.Name])
 	}
-	if g, ok := f.groups[""]; ok {
-		out = append(out, g)
+	if f.embedded != nil {
+		out = append(out, f.embedded)
 	}
 	return out
 }
@@ -161,13 +170,16 @@ func (f *Frontend) sortedGroups() []*daemon.Group {
 // runs as a daemon group of its own (one process, 15 threads, like a
 // default WSGIDaemonProcess), started on first use.
 func (f *Frontend) group(name string) (*daemon.Group, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
 	if g, ok := f.groups[name]; ok {
 		return g, nil
 	}
 	if name != "" {
 		return nil, fmt.Errorf("No WSGI daemon process called '%s' has been configured", name)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.embedded != nil {
+		return f.embedded, nil
 	}
 	// Embedded mode runs in Apache's MPM children: wsgi.multiprocess and
 	// wsgi.multithread are both true there.
@@ -182,7 +194,7 @@ func (f *Frontend) group(name string) (*daemon.Group, error) {
 	if err := g.Start(ctx); err != nil {
 		return nil, fmt.Errorf("embedded group: %w", err)
 	}
-	f.groups[""] = g
+	f.embedded = g
 	return g, nil
 }
 
