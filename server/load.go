@@ -300,16 +300,7 @@ func (sc *scope) child(kind scopeKind, sec *parser.Directive) *scope {
 
 // walk runs every directive and section of body in scope sc.
 func (ld *loader) walk(sc *scope, body []*parser.Directive) {
-	for i, d := range body {
-		if d == nil {
-			continue
-		}
-		if d.Section {
-			ld.section(sc, d, body[:i])
-			continue
-		}
-		ld.directive(sc, d)
-	}
+	ld.walkSpliced(sc, body)
 	ld.finishRequire(sc)
 }
 
