@@ -46,7 +46,8 @@ serve SCRIPT.py is a quick start in the spirit of mod_wsgi-express: one group
 
 Runs in the foreground, logs to stderr, and stops cleanly on SIGTERM or SIGINT:
 listeners close, in-flight requests finish (within each group's
-shutdown-timeout), then the worker processes stop.`,
+shutdown-timeout), then the worker processes stop. SIGHUP, SIGUSR1 and SIGUSR2
+are logged and ignored: reloading the config is not supported yet.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			if sf.file == "" && len(args) == 0 {
@@ -165,6 +166,44 @@ func setMemoryLimit() {
 	}
 }
 
+// keepServingOn logs the signals Apache's tools send for a restart (HUP,
+// USR1) or that scripts send by habit (USR2) instead of letting them kill
+// the server, as their default action would, with every request in flight.
+// A config reload is not implemented yet: the server goes on with the
+// config it started with. The returned func stops the handling.
+func keepServingOn(log *slog.Logger, sigs ...os.Signal) func() {
+	ch := make(chan os.Signal, 4)
+	signal.Notify(ch, sigs...)
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case sig := <-ch:
+				log.Warn("received "+signalName(sig)+": reloading the config is not supported yet; still serving with the config loaded at start (restart appserver to apply changes)",
+					"signal", signalName(sig))
+			case <-done:
+				return
+			}
+		}
+	}()
+	return func() {
+		signal.Stop(ch)
+		close(done)
+	}
+}
+
+func signalName(sig os.Signal) string {
+	switch sig {
+	case syscall.SIGHUP:
+		return "SIGHUP"
+	case syscall.SIGUSR1:
+		return "SIGUSR1"
+	case syscall.SIGUSR2:
+		return "SIGUSR2"
+	}
+	return sig.String()
+}
+
 func serve(cfg *server.Config, sf serveFlags) error {
 	setMemoryLimit()
 	out, closeLog, err := errorLogOutput(cfg)
@@ -173,6 +212,7 @@ func serve(cfg *server.Config, sf serveFlags) error {
 	}
 	defer closeLog()
 	log := slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	defer keepServingOn(log, syscall.SIGHUP, syscall.SIGUSR1, syscall.SIGUSR2)()
 	for _, w := range cfg.Warnings {
 		log.Warn(w.Msg, "at", fmt.Sprintf("%s:%d:%d", w.Pos.Filename, w.Pos.Line, w.Pos.Column), "kind", w.Kind)
 	}
