@@ -20,6 +20,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -58,6 +59,7 @@ func workloadByID(id string) *workload {
 type options struct {
 	repo      string
 	appserver string
+	base      string
 	python    string
 	user      string
 	port      int
@@ -87,6 +89,7 @@ func parseFlags(args []string) (*options, error) {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.StringVar(&o.repo, "repo", ".", "the appserver repository (bench/ and testdata/demo are read from it)")
 	fs.StringVar(&o.appserver, "appserver", "", "the appserver binary to run (go build -o X ./cmd/appserver)")
+	fs.StringVar(&o.base, "base", "", "a second appserver binary (an earlier commit's) run as server \"base\", for before/after ratios")
 	fs.StringVar(&o.python, "python", "/usr/bin/python3", "the interpreter of every server's workers")
 	fs.StringVar(&o.user, "user", "", "the user every server's workers run as (default www-data as root, else you)")
 	fs.IntVar(&o.port, "port", 28290, "the loopback port the servers listen on, one at a time")
@@ -121,9 +124,15 @@ func parseFlags(args []string) (*options, error) {
 		o.doc = filepath.Join(o.repo, "docs", "performance.md")
 	}
 	o.servers = splitList(*servers)
+	if o.base != "" && !slices.Contains(o.servers, "base") {
+		o.servers = append(o.servers, "base")
+	}
 	for _, s := range o.servers {
+		if s == "base" && o.base == "" {
+			return nil, errors.New("-servers: base needs -base BIN")
+		}
 		if kindByName(s) == nil {
-			return nil, fmt.Errorf("-servers: unknown server %q (known: appserver, apache, gunicorn, uwsgi)", s)
+			return nil, fmt.Errorf("-servers: unknown server %q (known: appserver, apache, gunicorn, uwsgi, base)", s)
 		}
 	}
 	o.workloads = splitList(*wls)

@@ -239,6 +239,10 @@ func TestParseFlags(t *testing.T) {
 		{name: "subset", args: []string{"-servers", "apache, uwsgi", "-workloads", "mix-c32"}, check: func(o *options) bool {
 			return len(o.servers) == 2 && o.servers[1] == "uwsgi" && len(o.workloads) == 1
 		}},
+		{name: "base binary joins the servers", args: []string{"-servers", "appserver", "-base", "/tmp/old"}, check: func(o *options) bool {
+			return len(o.servers) == 2 && o.servers[1] == "base" && o.base == "/tmp/old"
+		}},
+		{name: "base without a binary", args: []string{"-servers", "appserver,base"}, wantErr: "base needs -base BIN"},
 		{name: "unknown server", args: []string{"-servers", "nginx"}, wantErr: `unknown server "nginx"`},
 		{name: "unknown workload", args: []string{"-workloads", "hello"}, wantErr: `unknown workload "hello"`},
 		{name: "zero seconds", args: []string{"-seconds", "0"}, wantErr: "at least 1"},

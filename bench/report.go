@@ -79,6 +79,8 @@ func index(res *Results) table {
 	return t
 }
 
+func (t table) has(server string) bool { return len(t[server]) > 0 }
+
 func (t table) cell(server, wl string) *cell {
 	if m := t[server]; m != nil {
 		return m[wl]
@@ -435,6 +437,26 @@ func markdown(res *Results, chartDir string) string {
 			}
 		}
 		w(" |\n")
+	}
+	if t.has("base") {
+		w("\n#### appserver ÷ base (the -base binary, same repeat, median with the range)\n\n")
+		w("| workload | req/s | p99 | CPU/req |\n|---|---:|---:|---:|\n")
+		for _, wl := range workloadIDs(t) {
+			w("| %s", wl)
+			for _, f := range []func(Sample) float64{
+				func(s Sample) float64 { return s.ReqPerSec },
+				func(s Sample) float64 { return s.P99Ms },
+				func(s Sample) float64 { return cpuPerK(s, "") },
+			} {
+				rs := t.ratios("base", wl, f)
+				if len(rs) == 0 {
+					w(" | –")
+					continue
+				}
+				w(" | %s× (%s–%s)", fmtNum(median(rs)), fmtNum(slices.Min(rs)), fmtNum(slices.Max(rs)))
+			}
+			w(" |\n")
+		}
 	}
 	w("\n#### Targets of the issue\n\n")
 	w("| goal | workload | measured | verdict |\n|---|---|---|---|\n")

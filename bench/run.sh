@@ -9,6 +9,7 @@
 #   bench/run.sh --profile  perf profile of appserver under hello-world load
 #                           into bench/results/profile.txt
 #   bench/run.sh --report   rebuild the tables, charts and doc from bench/results/results.json
+#   bench/run.sh --quick --base main -servers appserver   before/after of a change
 # Any other flags go to the runner (go run ./bench -h lists them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -44,8 +45,23 @@ fi
 BIN=$(mktemp -d /tmp/appserver-bench-bin.XXXXXX)
 go build -o "$BIN/appserver" ./cmd/appserver
 go build -o "$BIN/bench" ./bench
+# --base REV builds REV's appserver too and runs it as server "base":
+# before/after ratios of a change, measured interleaved in the same run.
 args=()
+base_rev=""
+prev=""
 for a in "$@"; do
-  case $a in --*) args+=("-${a#--}") ;; *) args+=("$a") ;; esac
+  if [ "$prev" = base ]; then base_rev=$a; prev=""; continue; fi
+  case $a in
+    --base | -base) prev=base ;;
+    --*) args+=("-${a#--}") ;;
+    *) args+=("$a") ;;
+  esac
 done
+if [ -n "$base_rev" ]; then
+  git worktree add --detach "$BIN/base-tree" "$base_rev" >/dev/null
+  (cd "$BIN/base-tree" && go build -o "$BIN/appserver-base" ./cmd/appserver)
+  git worktree remove --force "$BIN/base-tree"
+  args+=(-base "$BIN/appserver-base")
+fi
 BENCH_COMMAND="bench/run.sh${*:+ $*}" "$BIN/bench" -appserver "$BIN/appserver" "${args[@]}"

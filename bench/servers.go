@@ -52,6 +52,15 @@ var serverKinds = []*serverKind{
 		role: rootIsFront,
 	},
 	{
+		// The same server built from an earlier commit (-base): the
+		// before/after comparison of a change, interleaved like the peers.
+		Name: "base", Label: "appserver (base)",
+		command: func(r *runner, s *site) []string {
+			return []string{r.opts.base, "serve", "-f", r.benchConf}
+		},
+		role: rootIsFront,
+	},
+	{
 		Name: "apache", Label: "Apache+mod_wsgi",
 		command: func(r *runner, s *site) []string {
 			// -D FOREGROUND keeps the master our child, so we hold its pid

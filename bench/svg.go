@@ -12,6 +12,7 @@ import (
 
 var serverColor = map[string]string{
 	"appserver": "#1b7f5f",
+	"base":      "#8fc9b5",
 	"apache":    "#d95f02",
 	"gunicorn":  "#6a64b0",
 	"uwsgi":     "#c2297a",
