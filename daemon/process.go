@@ -72,6 +72,7 @@ type process struct {
 	live          int // connections not broken
 	inflight      int
 	served        uint64
+	completed     uint64 // requests it answered without breaking (for diedYoung)
 	limit         uint64 // maximum-requests budget incl. jitter; 0 = none
 	recycle       string // why a replacement is wanted; "" = none
 	readyAt       time.Time
