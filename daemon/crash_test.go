@@ -68,7 +68,9 @@ func TestUnixSocketPeerDeath(t *testing.T) {
 func TestKilledProcessesReplacedAtOnce(t *testing.T) {
 	spec := testSpec("killed")
 	spec.Processes = 2
-	h := newHarness(t, spec, withTick(50*time.Millisecond))
+	// The lowest threshold: a second counted failure of a slot would
+	// back off.
+	h := newHarness(t, spec, withTick(50*time.Millisecond), func(h *harness, o *Options) { o.FailureThreshold = 1 })
 
 	// Pollers: the times of successful answers.
 	var mu sync.Mutex
@@ -76,6 +78,8 @@ func TestKilledProcessesReplacedAtOnce(t *testing.T) {
 	fails := 0
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
+	stopPollers := sync.OnceFunc(func() { close(stop); wg.Wait() })
+	defer stopPollers()
 	for range 2 {
 		wg.Add(1)
 		go func() {
@@ -130,8 +134,7 @@ func TestKilledProcessesReplacedAtOnce(t *testing.T) {
 		killed = append(killed, pid)
 	}
 	time.Sleep(2 * time.Second)
-	close(stop)
-	wg.Wait()
+	stopPollers()
 
 	h.mu.Lock()
 	exitAt := map[int]time.Time{}
@@ -296,7 +299,9 @@ func TestRetryRequestTheWorkerNeverRead(t *testing.T) {
 		if s := h.g.Snapshot(); s.Retries != 1 {
 			t.Errorf("Retries = %d, want 1", s.Retries)
 		}
-		h.waitLog("died before it read the request")
+		if !strings.Contains(h.logs.String(), "died before it read the request") {
+			t.Errorf("retry not logged:\n%s", h.logs)
+		}
 	})
 
 	t.Run("app was running", func(t *testing.T) {
