@@ -61,6 +61,8 @@ type chaosKill struct {
 	at  time.Time
 }
 
+func (k chaosKill) String() string { return fmt.Sprintf("%d@%s", k.pid, k.at.Format("15:04:05.000")) }
+
 // TestChaosKill9 kills a worker of a 2×4 group with SIGKILL every second
 // while 8 keep-alive clients send requests for 10s: only requests inside
 // the killed process may fail, and no second passes without answers.
