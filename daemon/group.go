@@ -685,11 +685,15 @@ func (g *Group) reconcile() {
 					// requests wait for the replacement instead.
 					g.retire(p, now, g.shutdownTimeout())
 					msg := "Daemon process deadlock timer expired, stopping process"
+					var delay time.Duration
 					if r == ReasonStartupTimeout {
 						msg = "Application startup timer expired, stopping process"
+						// The application never loaded: a failed start.
+						delay = s.failures.fail(now)
+						s.retryAt = now.Add(delay)
 					}
 					acts = append(acts, func() {
-						g.log.Error("daemon: "+msg, "group", g.spec.Name, "pid", p.pid, "reason", r)
+						g.log.Error("daemon: "+msg, "group", g.spec.Name, "pid", p.pid, "reason", r, "restart_in", delay)
 					})
 				}
 			}
