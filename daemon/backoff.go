@@ -16,11 +16,12 @@ type realClock struct{}
 
 func (realClock) Now() time.Time { return time.Now() }
 
-// failureCounter is the crash restart policy (after thejerf/suture): every
-// crash adds one to a counter that halves every decay; while it stays at
-// or below threshold a crashed process is restarted at once, above it the
-// slot waits backoff plus up to 50% jitter, so that a crash loop neither
-// burns the CPU nor restarts every process in lock step.
+// failureCounter is one slot's crash restart policy (after
+// thejerf/suture): every failure of the slot's new process adds one to a
+// counter that halves every decay; while it stays at or below threshold
+// the slot restarts at once, above it the slot waits backoff plus up to
+// 50% jitter, so that a crash loop neither burns the CPU nor restarts
+// every process in lock step.
 type failureCounter struct {
 	threshold float64
 	decay     time.Duration
@@ -53,6 +54,12 @@ func (f *failureCounter) decayTo(now time.Time) {
 		}
 	}
 	f.last = now
+}
+
+// reset forgets every failure: a process of the slot proved healthy.
+func (f *failureCounter) reset() {
+	f.failures = 0
+	f.last = time.Time{}
 }
 
 // count is the decayed failure count at now (for snapshots and tests).

@@ -39,4 +39,12 @@ func TestFailureCounter(t *testing.T) {
 	if c := f.count(t0.Add(30 * time.Second)); c < 0.99 || c > 1.01 {
 		t.Errorf("count after one decay period = %.3f, want 1", c)
 	}
+	// A healthy process of the slot clears its record.
+	for range 5 {
+		f.fail(t0)
+	}
+	f.reset()
+	if d := f.fail(t0); d != 0 || f.count(t0) != 1 {
+		t.Errorf("after reset: delay %s, count %.2f; want 0, 1", d, f.count(t0))
+	}
 }

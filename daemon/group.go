@@ -66,9 +66,11 @@ type Options struct {
 	// Clock drives the supervisor's timers (backoff, inactivity-timeout,
 	// restart-interval, request-timeout). nil = real time.
 	Clock Clock
-	// Crash policy: a crash adds 1 to a counter that halves every
-	// FailureDecay; above FailureThreshold a crashed slot waits
-	// FailureBackoff (+ up to 50% jitter) before it starts again.
+	// Crash policy, per slot: a failure of the slot's new process (it
+	// could not start, or died young, see youngAge) adds 1 to the slot's
+	// counter, which halves every FailureDecay; above FailureThreshold the
+	// slot waits FailureBackoff (+ up to 50% jitter) before it starts
+	// again. A process that lived and served is replaced at once.
 	// 0 = 5 failures, 30s, 10s.
 	FailureThreshold float64
 	FailureDecay     time.Duration
@@ -97,6 +99,7 @@ type slotState struct {
 	cur      *process
 	spawning bool
 	retryAt  time.Time
+	failures failureCounter // failures of this slot's new processes
 	// active: the slot is wanted. Always true in a static group; a dynamic
 	// one (IdleTimeout > 0) turns slots on when requests queue and off
 	// when their process has idled for IdleTimeout.
@@ -136,9 +139,11 @@ type Group struct {
 	all      map[*process]struct{}
 	queue    waitQueue
 	inflight int
-	failures failureCounter
-	drained  chan struct{} // closed when stopping and nothing is in flight
-	stats    groupStats
+	// rescuedAt is when reconcile last started a slot before its backoff
+	// ended because no process was left (see rescue).
+	rescuedAt time.Time
+	drained   chan struct{} // closed when stopping and nothing is in flight
+	stats     groupStats
 
 	kick    chan struct{}
 	done    chan struct{} // closed by Stop
@@ -158,6 +163,7 @@ type groupStats struct {
 	socketTimeouts  uint64
 	crashes         uint64
 	recycles        uint64
+	retries         uint64
 }
 
 // NewGroup returns a Group for spec; nothing runs before Start. The Group
@@ -180,26 +186,29 @@ func NewGroup(spec *Spec, opts Options) *Group {
 	if g.clock == nil {
 		g.clock = realClock{}
 	}
-	g.failures = failureCounter{
+	fc := failureCounter{
 		threshold: opts.FailureThreshold,
 		decay:     opts.FailureDecay,
 		backoff:   opts.FailureBackoff,
 		jitter:    rand.Float64,
 	}
-	if g.failures.threshold == 0 {
-		g.failures.threshold = 5
+	if fc.threshold == 0 {
+		fc.threshold = 5
 	}
-	if g.failures.decay == 0 {
-		g.failures.decay = 30 * time.Second
+	if fc.decay == 0 {
+		fc.decay = 30 * time.Second
 	}
-	if g.failures.backoff == 0 {
-		g.failures.backoff = 10 * time.Second
+	if fc.backoff == 0 {
+		fc.backoff = 10 * time.Second
 	}
 	n := spec.Processes
 	if n < 1 {
 		n = 1
 	}
 	g.slots = make([]slotState, n)
+	for i := range g.slots {
+		g.slots[i].failures = fc
+	}
 	g.minProcs = n
 	if spec.IdleTimeout > 0 && spec.MinProcesses < n {
 		g.dynamic = true
@@ -406,7 +415,7 @@ func (g *Group) startSlot(i int, notify chan<- error) {
 		s.spawning = false
 		running := g.state == gsRunning
 		if running {
-			delay = g.failures.fail(now)
+			delay = s.failures.fail(now)
 			s.retryAt = now.Add(delay)
 		}
 		g.mu.Unlock()
@@ -415,7 +424,8 @@ func (g *Group) startSlot(i int, notify chan<- error) {
 			if p != nil {
 				pid = p.pid
 			}
-			g.log.Error("daemon: cannot start worker process", "group", g.spec.Name, "slot", i, "err", err, "retry_in", delay)
+			g.log.Error("daemon: cannot start worker process, restarting", "group", g.spec.Name, "slot", i, "pid", pid,
+				"reason", "start failed", "err", err, "restart_in", delay)
 			g.emit(Event{Kind: EventSpawnFailed, Slot: i, PID: pid, Err: err, Backoff: delay})
 			g.poke()
 		}
@@ -675,11 +685,15 @@ func (g *Group) reconcile() {
 					// requests wait for the replacement instead.
 					g.retire(p, now, g.shutdownTimeout())
 					msg := "Daemon process deadlock timer expired, stopping process"
+					var delay time.Duration
 					if r == ReasonStartupTimeout {
 						msg = "Application startup timer expired, stopping process"
+						// The application never loaded: a failed start.
+						delay = s.failures.fail(now)
+						s.retryAt = now.Add(delay)
 					}
 					acts = append(acts, func() {
-						g.log.Error("daemon: "+msg, "group", g.spec.Name, "pid", p.pid, "reason", r)
+						g.log.Error("daemon: "+msg, "group", g.spec.Name, "pid", p.pid, "reason", r, "restart_in", delay)
 					})
 				}
 			}
@@ -695,6 +709,18 @@ func (g *Group) reconcile() {
 	}
 	if g.dynamic {
 		acts = append(acts, g.scale(now)...)
+	}
+	if i := g.rescue(now); i >= 0 {
+		s := &g.slots[i]
+		wait := s.retryAt.Sub(now)
+		s.retryAt = now
+		s.spawning = true
+		g.wg.Add(1)
+		acts = append(acts, func() {
+			g.log.Warn("daemon: every process slot is backing off and none is left; starting one now",
+				"group", g.spec.Name, "slot", i, "reason", "no live process", "skipped_backoff", wait)
+			go g.startSlot(i, nil)
+		})
 	}
 	for _, p := range g.retiring {
 		switch p.state {
@@ -721,6 +747,55 @@ func (g *Group) reconcile() {
 	for _, e := range evs {
 		g.emit(e)
 	}
+}
+
+// rescue returns the slot to start now although its backoff has not
+// ended, or -1. A group keeps at least one process whenever one can start:
+// when every wanted slot is backing off and no process is serving or
+// starting, the slot due first starts at once. The backoff still holds a
+// real crash loop down: a rescue happens at most once per FailureBackoff,
+// so a broken application costs one more start per backoff period, while
+// a healthy one whose young processes were all killed gets a process back
+// immediately. Caller holds g.mu.
+func (g *Group) rescue(now time.Time) int {
+	best := -1
+	for i := range g.slots {
+		s := &g.slots[i]
+		if !s.active {
+			continue
+		}
+		if s.spawning || s.cur != nil || !now.Before(s.retryAt) {
+			return -1 // a process is alive or starting, or may start anyway
+		}
+		if best < 0 || s.retryAt.Before(g.slots[best].retryAt) {
+			best = i
+		}
+	}
+	if best < 0 {
+		return -1
+	}
+	if !g.rescuedAt.IsZero() && now.Sub(g.rescuedAt) < g.slots[best].failures.backoff {
+		return -1
+	}
+	g.rescuedAt = now
+	return best
+}
+
+// youngAge and youngRequests define a process that "died young": ready
+// for less than youngAge and fewer than youngRequests requests completed.
+// Such a death most likely comes from the application (it crashes at
+// import or on its first requests), so it counts toward the slot's
+// backoff; a process that lived longer or served more proved that the
+// application works and is replaced at once (kill -9, OOM killer).
+const (
+	youngAge      = 3 * time.Second
+	youngRequests = 10
+)
+
+// diedYoung reports whether the ready process p died young at now.
+// Caller holds g.mu.
+func diedYoung(p *process, now time.Time) bool {
+	return now.Sub(p.readyAt) < youngAge && p.completed < youngRequests
 }
 
 // scale applies MinProcesses and IdleTimeout: one more process for every
@@ -792,6 +867,9 @@ func (g *Group) processExited(p *process) {
 		s.cur = nil
 	}
 	ev := Event{Kind: EventExited, Slot: p.slot, PID: p.pid, Reason: p.reason}
+	young := false
+	age := now.Sub(p.readyAt)
+	completed := p.completed
 	if p.waitErr != nil {
 		ev.Err = p.waitErr
 	}
@@ -804,7 +882,14 @@ func (g *Group) processExited(p *process) {
 		} else {
 			ev.Reason = ReasonCrash
 			ev.Err = exitError(p.waitErr)
-			ev.Backoff = g.failures.fail(now)
+			young = diedYoung(p, now)
+			if young {
+				ev.Backoff = s.failures.fail(now)
+			} else {
+				// It proved the application works: forget the slot's
+				// earlier start failures too.
+				s.failures.reset()
+			}
 			g.stats.crashes++
 		}
 		s.retryAt = now.Add(ev.Backoff)
@@ -814,8 +899,13 @@ func (g *Group) processExited(p *process) {
 		ev.Reason = ReasonStop
 	}
 	g.mu.Unlock()
-	if ev.Reason == ReasonCrash {
-		g.log.Error("daemon: worker process died", "group", g.spec.Name, "pid", p.pid, "err", ev.Err, "restart_in", ev.Backoff)
+	if ev.Reason == ReasonCrash && prev == stReady {
+		reason := "died after it served"
+		if young {
+			reason = "died young"
+		}
+		g.log.Error("daemon: worker process died, restarting", "group", g.spec.Name, "slot", p.slot, "pid", p.pid,
+			"reason", reason, "err", ev.Err, "age", age.Round(time.Millisecond), "requests", completed, "restart_in", ev.Backoff)
 	}
 	g.emit(ev)
 	g.poke()
@@ -925,6 +1015,9 @@ type Snapshot struct {
 	// Crashes counts unplanned exits; Recycles planned replacements.
 	Crashes  uint64
 	Recycles uint64
+	// Retries counts requests sent again to another process because the
+	// one they were written to died before it read them.
+	Retries uint64
 	// Processes lists every live process, serving or not.
 	Processes []ProcessSnapshot
 }
@@ -962,6 +1055,7 @@ func (g *Group) Snapshot() Snapshot {
 		SocketTimeouts:  g.stats.socketTimeouts,
 		Crashes:         g.stats.crashes,
 		Recycles:        g.stats.recycles,
+		Retries:         g.stats.retries,
 	}
 	for p := range g.all {
 		s.Processes = append(s.Processes, ProcessSnapshot{

@@ -585,6 +585,22 @@ func TestConnectTimeoutWhenNoProcess(t *testing.T) {
 	if e.Backoff < time.Minute {
 		t.Errorf("crash backoff %s, want ≥ 1m", e.Backoff)
 	}
+	// The group's only slot backs off, so it starts once more at once (a
+	// group keeps one process whenever it can); that one crashes too, and
+	// now the slot waits.
+	for deadline := time.Now().Add(5 * time.Second); len(h.workerPIDs()) == 0; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no early restart: %v", h.eventList())
+		}
+	}
+	if code, _, _ := h.get("/crash"); code != 500 {
+		t.Fatalf("second GET /crash = %d", code)
+	}
+	for deadline := time.Now().Add(5 * time.Second); h.countEvents(EventExited, ReasonCrash) < 2; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no second crash: %v", h.eventList())
+		}
+	}
 	start := time.Now()
 	code, _, _ := h.get("/hello")
 	if took := time.Since(start); code != 503 || took < 250*time.Millisecond || took > 2*time.Second {

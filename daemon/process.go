@@ -72,6 +72,7 @@ type process struct {
 	live          int // connections not broken
 	inflight      int
 	served        uint64
+	completed     uint64 // requests it answered without breaking (for diedYoung)
 	limit         uint64 // maximum-requests budget incl. jitter; 0 = none
 	recycle       string // why a replacement is wanted; "" = none
 	readyAt       time.Time
@@ -318,9 +319,16 @@ func (p *process) wait() {
 	p.waitErr = err
 	close(p.exited)
 	p.closeControl()
-	for _, c := range p.conns {
-		c.nc.Close()
-	}
+	// A request in flight learns from its own read whether the worker had
+	// read it (EOF) or not (ECONNRESET, see call.unseen); closing its
+	// connection now would hide that. The close is only the safety net
+	// for a stray process that still holds the worker's end.
+	conns := p.conns
+	time.AfterFunc(time.Second, func() {
+		for _, c := range conns {
+			c.nc.Close()
+		}
+	})
 	p.g.processExited(p)
 }
 

@@ -38,7 +38,7 @@ func (g *Group) Serve(w http.ResponseWriter, r *http.Request, req *Request) {
 			return
 		}
 	}
-	bounces := 0
+	bounces, retries := 0, 0
 	for {
 		c, status, err := g.acquire(r.Context())
 		if c == nil {
@@ -47,11 +47,20 @@ func (g *Group) Serve(w http.ResponseWriter, r *http.Request, req *Request) {
 			}
 			return
 		}
-		switch g.exchange(c, w, r, req) {
+		// Same bound as mod_wsgi's restart connects: enough to get past
+		// every process of the group dying twice.
+		switch g.exchange(c, w, r, req, retries < 2*len(g.slots)+1) {
 		case outDone:
 			return
 		case outAbort:
 			panic(http.ErrAbortHandler)
+		case outRetry:
+			retries++
+			g.mu.Lock()
+			g.stats.retries++
+			g.mu.Unlock()
+			g.log.Info("daemon: worker process died before it read the request; sending it to another process",
+				"group", g.spec.Name, "pid", c.p.pid, "retry", retries, "uri", r.RequestURI)
 		case outBounce:
 			// The script changed: that process is being replaced; run the
 			// request elsewhere, as mod_wsgi does, with the same limit.
@@ -383,6 +392,9 @@ func (g *Group) release(c *wconn, broken, reload bool) {
 	g.inflight--
 	c.busySince = time.Time{}
 	p.lastActive = now
+	if !broken {
+		p.completed++
+	}
 	switch {
 	case broken:
 		p.live--
@@ -433,6 +445,7 @@ const (
 	outDone   outcome = iota // response complete (or an error answer written)
 	outAbort                 // the client connection must be aborted
 	outBounce                // the script changed; retry on another process
+	outRetry                 // the worker died before it read the request; retry elsewhere
 )
 
 // call is one request's exchange on a worker connection.
@@ -452,14 +465,16 @@ type call struct {
 	broken    bool
 	deadline  bool // a write deadline is set on the client connection
 	written   int64
+	canRetry  bool // a request the worker never read may be sent again
+	bodyAsked bool // an R came: the client's body may be read from now on
 }
 
 // bufferedResponse is how much response body can be written without
 // reaching the client's socket: net/http buffers the first 2 KB of a body.
 const bufferedResponse = 2048
 
-func (g *Group) exchange(c *wconn, w http.ResponseWriter, r *http.Request, req *Request) outcome {
-	x := call{g: g, c: c, w: w, r: r}
+func (g *Group) exchange(c *wconn, w http.ResponseWriter, r *http.Request, req *Request, canRetry bool) outcome {
+	x := call{g: g, c: c, w: w, r: r, canRetry: canRetry}
 	out := x.run(req)
 	if out == outAbort && x.headSent && !x.discard {
 		// Let the client have the status and what body there is, as
@@ -528,6 +543,11 @@ func (x *call) run(req *Request) outcome {
 	}
 	x.arm()
 	if _, err := c.nc.Write(frame); err != nil {
+		// EPIPE or ECONNRESET: the worker's end was closed, so it read
+		// nothing of the request.
+		if x.unseen(err, syscall.EPIPE, syscall.ECONNRESET) {
+			return outRetry
+		}
 		return x.lost(err)
 	}
 	if hasBody {
@@ -535,6 +555,7 @@ func (x *call) run(req *Request) outcome {
 		_ = http.NewResponseController(x.w).EnableFullDuplex()
 	}
 	first := true
+	answered := false // a frame came back
 	for {
 		if !first && c.br.Buffered() < frameHeaderLen {
 			x.arm()
@@ -542,8 +563,17 @@ func (x *call) run(req *Request) outcome {
 		first = false
 		h, err := readFrameHeader(c.br, &c.scratch)
 		if err != nil {
+			// An AF_UNIX stream peer that closes with unread data in its
+			// receive queue makes our read fail with ECONNRESET (a plain
+			// EOF when it had read everything). Before the first frame back
+			// we have written only the head, so its tail was never read:
+			// the application did not run. After a plain EOF it may have.
+			if !answered && x.unseen(err, syscall.ECONNRESET) {
+				return outRetry
+			}
 			return x.lost(err)
 		}
+		answered = true
 		switch h.typ {
 		case frameRead:
 			if x.cancelled {
@@ -640,6 +670,25 @@ func (x *call) run(req *Request) outcome {
 			return x.protocol(fmt.Sprintf("unknown frame type %q", h.typ))
 		}
 	}
+}
+
+// unseen reports whether err (one of errnos) on the worker connection
+// means the request may be sent again: the worker never read it, nothing
+// of the client's body was consumed and nothing was answered.
+func (x *call) unseen(err error, errnos ...syscall.Errno) bool {
+	if !x.canRetry || x.headSent || x.rejected || x.cancelled || x.written > 0 {
+		return false
+	}
+	if x.bodyAsked {
+		return false // the client's body may have been read
+	}
+	for _, e := range errnos {
+		if errors.Is(err, e) {
+			x.broken = true
+			return true
+		}
+	}
+	return false
 }
 
 // lost handles a failed read or write on the worker connection: the
@@ -745,6 +794,7 @@ func (x *call) readMessage(n uint32) (string, error) {
 // all but the last flagged bodyMore: one round trip per window instead of
 // one per chunk, and still never more in flight than the worker asked for.
 func (x *call) sendBody(buf []byte, want uint32, window bool) error {
+	x.bodyAsked = true
 	c := x.c
 	if !x.bodyEOF {
 		left := int64(maxChunk)

@@ -108,6 +108,12 @@ def application(environ, start_response):
         return gen()
     if path == "/crash":
         os._exit(3)
+    if path == "/append":
+        # Counts the runs of a request: one line per call, then sleeps.
+        with open(q["f"], "a") as f:
+            f.write("%d\n" % os.getpid())
+        time.sleep(float(q.get("s", "0")))
+        return _json(start_response, {"pid": os.getpid()})
     if path == "/crash-after-head":
         def gen():
             yield b"partial"
