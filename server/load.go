@@ -522,6 +522,8 @@ func implemented(name string) bool {
 		_, ok := sectionDefs[strings.ToLower(name[1:])]
 		return ok
 	}
-	_, ok := directives[strings.ToLower(name)]
-	return ok
+	k := strings.ToLower(name)
+	_, ok := directives[k]
+	// RewriteRule is read only for its refusals; mod_rewrite is not there.
+	return ok && k != "rewriterule"
 }

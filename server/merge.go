@@ -16,6 +16,10 @@ import "strings"
 //     UnsetEnv removes the parent's value);
 //   - Require follows AuthMerging Off, httpd's default: the child's rule
 //     replaces the parent's;
+//   - Compat (mod_access_compat) is replaced whole by a child that has one:
+//     the module has no merger;
+//   - Denies (rules appserver cannot evaluate) accumulate: failing closed
+//     may deny more than httpd, never less;
 //   - AddHandler extensions are merged per extension, child wins (mod_mime);
 //   - Options follow core's rule: a list with any option written without
 //     +/- replaces the parent's, a list of only +X/-X adjusts it.
@@ -78,6 +82,12 @@ func MergeDirConf(parent, child *DirConf) *DirConf {
 	}
 	if child.Require != "" {
 		out.Require = child.Require
+	}
+	if child.Compat != nil {
+		out.Compat = child.Compat
+	}
+	if len(child.Denies) > 0 {
+		out.Denies = append(append([]*AccessDeny(nil), parent.Denies...), child.Denies...)
 	}
 	if child.LimitRequestBody != nil {
 		v := *child.LimitRequestBody

@@ -409,7 +409,7 @@ func (t *routeTables) route(req Request, stat StatFunc) *Route {
 	}
 	r.URI = uri
 
-	d := decider{t: t, st: st, r: r, stat: stat, uri: uri}
+	d := decider{t: t, st: st, r: r, stat: stat, uri: uri, method: strings.ToUpper(req.Method), https: req.HTTPS}
 	d.run()
 	if r.Status == 200 && r.Handler == "wsgi" {
 		d.wsgi(rh.name)
@@ -444,6 +444,9 @@ type decider struct {
 	r    *Route
 	stat StatFunc
 	uri  string
+	// method and https are what access rules look at.
+	method string
+	https  bool
 
 	m        mapping
 	walk     walkResult
@@ -474,12 +477,12 @@ func (d *decider) run() {
 	conf := mc.conf
 	r.Conf = conf
 
-	if conf.Require == "denied" {
+	if reason := access(conf, d.method, d.uri, d.https); reason != "" {
 		what := d.walk.filename
 		if what == "" {
 			what = d.uri
 		}
-		r.fail(403, "client denied by server configuration: "+what)
+		r.fail(403, reason+": "+what)
 	}
 
 	handler := ""

@@ -1,0 +1,431 @@
+package server
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/appserver/appserver/parser"
+)
+
+// Access rules beyond "Require all granted|denied". An ignored directive
+// may lose a feature but must never open a door, so:
+//
+//   - mod_access_compat (Order, Allow, Deny, Satisfy) is evaluated for the
+//     "from all" forms, per method (<Limit>), and combined with Require as
+//     httpd 2.4 does (Satisfy All: both must pass; Satisfy Any: either).
+//     Host, address and env= matches are not evaluated: an Allow of that
+//     kind never matches and a Deny always does (fail closed).
+//   - other restricting directives appserver does not evaluate (SSLRequire,
+//     Require inside <Limit>, access rules inside <If>, RewriteRule [F]/[G])
+//     become AccessDeny rules: the request they could apply to gets 403.
+
+// AccessCompat is the mod_access_compat configuration of one section.
+// mod_access_compat has no merge function and creates its config only in
+// sections that use it, so the nearest such section replaces the parent's
+// whole (measured on httpd 2.4: a child with only "Satisfy All" drops the
+// parent's "Deny from all").
+type AccessCompat struct {
+	Rules []CompatRule
+}
+
+// CompatRule is one Order, Allow, Deny or Satisfy directive.
+type CompatRule struct {
+	Pos     parser.Position
+	Kind    string   // "order", "allow", "deny", "satisfy"
+	Value   string   // order: "allow,deny", "deny,allow", "mutual-failure"; satisfy: "all", "any"
+	Hosts   []string // allow/deny: the words after "from"
+	Methods methodLimit
+}
+
+// methodLimit is the <Limit>/<LimitExcept> a directive sits in; the zero
+// value applies to every method.
+type methodLimit struct {
+	Methods []string // upper case; nil = every method
+	Except  bool
+}
+
+func (m methodLimit) applies(method string) bool {
+	if m.Methods == nil {
+		return true
+	}
+	if method == "" || method == "HEAD" {
+		method = "GET" // httpd's M_GET covers HEAD
+	}
+	in := false
+	for _, x := range m.Methods {
+		if x == method {
+			in = true
+			break
+		}
+	}
+	return in != m.Except
+}
+
+func (m methodLimit) String() string {
+	if m.Methods == nil {
+		return ""
+	}
+	if m.Except {
+		return "every method but " + strings.Join(m.Methods, " ")
+	}
+	return strings.Join(m.Methods, " ")
+}
+
+// tri is a three-valued match: yes, no, or cannot tell.
+type tri int
+
+const (
+	triNo tri = iota
+	triYes
+	triUnknown
+)
+
+// matchHosts is find_allowdeny for the rules of kind that apply to method:
+// "all" matches, anything else cannot be told.
+func (ac *AccessCompat) matchHosts(kind, method string) tri {
+	res := triNo
+	for i := range ac.Rules {
+		r := &ac.Rules[i]
+		if r.Kind != kind || !r.Methods.applies(method) {
+			continue
+		}
+		for _, h := range r.Hosts {
+			if strings.EqualFold(h, "all") {
+				return triYes
+			}
+			res = triUnknown
+		}
+	}
+	return res
+}
+
+// setting returns the last Order or Satisfy value that applies to method.
+func (ac *AccessCompat) setting(kind, method, def string) string {
+	v := def
+	for i := range ac.Rules {
+		if r := &ac.Rules[i]; r.Kind == kind && r.Methods.applies(method) {
+			v = r.Value
+		}
+	}
+	return v
+}
+
+// check is mod_access_compat's check_dir_access in three values, and
+// whether Satisfy Any applies.
+func (ac *AccessCompat) check(method string) (granted tri, any bool) {
+	allow, deny := ac.matchHosts("allow", method), ac.matchHosts("deny", method)
+	any = ac.setting("satisfy", method, "all") == "any"
+	switch ac.setting("order", method, "deny,allow") {
+	case "allow,deny", "mutual-failure":
+		// Both grant only when an Allow matches and no Deny does.
+		switch {
+		case allow == triNo || deny == triYes:
+			return triNo, any
+		case allow == triYes && deny == triNo:
+			return triYes, any
+		}
+		return triUnknown, any
+	default: // deny,allow: a matching Allow wins, else a matching Deny denies
+		switch {
+		case allow == triYes || deny == triNo:
+			return triYes, any
+		case allow == triNo && deny == triYes:
+			return triNo, any
+		}
+		return triUnknown, any
+	}
+}
+
+// AccessDeny is a restricting rule appserver does not evaluate: requests it
+// could apply to are refused.
+type AccessDeny struct {
+	Pos       parser.Position
+	Directive string // as written, for the reason
+	Methods   methodLimit
+	// UnlessTLS: satisfied over TLS (SSLRequireSSL).
+	UnlessTLS bool
+	// Regex, when set, limits the rule to URIs it matches (a server-level
+	// RewriteRule [F]); Negate inverts that.
+	Regex  *Regexp
+	Negate bool
+}
+
+func (a *AccessDeny) applies(method, uri string, https bool) bool {
+	if !a.Methods.applies(method) || (a.UnlessTLS && https) {
+		return false
+	}
+	if a.Regex != nil {
+		return (a.Regex.FindSubmatchIndex(uri) != nil) != a.Negate
+	}
+	return true
+}
+
+// access decides the access phase for a merged config: "" when the request
+// may go on, else the reason for the 403.
+func access(conf *DirConf, method, uri string, https bool) string {
+	for _, a := range conf.Denies {
+		if a.applies(method, uri, https) {
+			return fmt.Sprintf("access rule appserver does not evaluate denies the request (fail closed): %s at %s:%d:%d", a.Directive, a.Pos.Filename, a.Pos.Line, a.Pos.Column)
+		}
+	}
+	reqOK := conf.Require != "denied"
+	if conf.Compat == nil {
+		if !reqOK {
+			return "client denied by server configuration"
+		}
+		return ""
+	}
+	granted, any := conf.Compat.check(method)
+	switch {
+	case any && (granted == triYes || conf.Require == "granted"):
+		return ""
+	case !any && granted == triYes && reqOK:
+		return ""
+	case granted == triUnknown:
+		return "client denied by server configuration (an Allow/Deny host rule appserver does not evaluate applies: fail closed)"
+	}
+	return "client denied by server configuration"
+}
+
+// limitOf returns the <Limit>/<LimitExcept> sc is in.
+func limitOf(sc *scope) methodLimit {
+	for s := sc; s != nil; s = s.parent {
+		if s.kind != scopeLimit || s.sec == nil {
+			continue
+		}
+		m := methodLimit{Methods: []string{}, Except: strings.EqualFold(s.sec.Name, "LimitExcept")}
+		for _, v := range s.sec.Values() {
+			if v != "" {
+				m.Methods = append(m.Methods, strings.ToUpper(v))
+			}
+		}
+		return m
+	}
+	return methodLimit{}
+}
+
+// ifOuter returns the scope an <If>/<ElseIf>/<Else> around sc sits in, or
+// nil when sc is not inside one (or the If is itself inside a <Proxy>,
+// which never applies).
+func ifOuter(sc *scope) *scope {
+	var found *scope
+	for s := sc; s != nil; s = s.parent {
+		switch s.kind {
+		case scopeProxy:
+			return nil
+		case scopeIf:
+			found = s
+		}
+	}
+	if found == nil {
+		return nil
+	}
+	return found.parent
+}
+
+// denyFor records an AccessDeny for directive c. Inside <If> it goes to the
+// section around the If (whose body appserver does not evaluate), for every
+// method. It returns false when the directive is in a place that never
+// applies.
+func (c *cmd) denyFor(a *AccessDeny, why string) bool {
+	a.Pos = c.d.Pos
+	if a.Directive == "" {
+		a.Directive = strings.TrimSpace(c.d.Name + " " + c.d.Raw)
+	}
+	target := c.sc
+	if c.sc.discard {
+		target = ifOuter(c.sc)
+		if target == nil || target.discard {
+			return false
+		}
+		a.Methods = methodLimit{}
+		a.Regex = nil
+		why = fmt.Sprintf("it is inside <%s>, which appserver does not evaluate", c.sc.findParent("if", "elseif", "else").Name)
+	}
+	target.conf.Denies = append(target.conf.Denies, a)
+	where := "this section"
+	if target.section == nil {
+		where = "this server"
+	}
+	if m := a.Methods.String(); m != "" {
+		where += " for " + m
+	}
+	c.warn("denies", "%s: %s, so %s answers 403 to the requests it could apply to; replace it with \"Require all granted\" or \"Require all denied\" to decide access yourself", a.Directive, why, where)
+	return true
+}
+
+func init() {
+	accessDirs := accessConf | orAuthCfg | orLimit
+	directives.add(
+		&directiveDef{name: "order", module: "mod_access_compat.c", where: accessDirs, arity: take1,
+			help: "'allow,deny', 'deny,allow', or 'mutual-failure'", setup: setupOrder},
+		&directiveDef{name: "allow", module: "mod_access_compat.c", where: accessDirs, arity: iterate2,
+			help: "'from' followed by hostnames or IP-address wildcards", setup: setupAllowDeny},
+		&directiveDef{name: "deny", module: "mod_access_compat.c", where: accessDirs, arity: iterate2,
+			help: "'from' followed by hostnames or IP-address wildcards", setup: setupAllowDeny},
+		&directiveDef{name: "Satisfy", module: "mod_access_compat.c", where: accessDirs, arity: take1,
+			help: "access policy if both allow and require used ('all' or 'any')", setup: setupSatisfy},
+		&directiveDef{name: "SSLRequireSSL", module: "mod_ssl.c", where: accessDirs, arity: noArgs,
+			help: "Require the SSL protocol for the per-directory context", setup: func(c *cmd) *parser.Error {
+				c.denyFor(&AccessDeny{UnlessTLS: true, Methods: limitOf(c.sc)}, "plain-HTTP requests are refused (over TLS it is satisfied)")
+				return nil
+			}},
+		&directiveDef{name: "NSSRequireSSL", module: "mod_nss.c", where: accessDirs, arity: noArgs, setup: func(c *cmd) *parser.Error {
+			c.denyFor(&AccessDeny{UnlessTLS: true, Methods: limitOf(c.sc)}, "plain-HTTP requests are refused (over TLS it is satisfied)")
+			return nil
+		}},
+		&directiveDef{name: "SSLRequire", module: "mod_ssl.c", where: accessDirs, arity: rawArgs,
+			help: "Require a boolean expression to evaluate to true for granting access", setup: func(c *cmd) *parser.Error {
+				if strings.TrimSpace(c.d.Raw) == "" {
+					return c.err("SSLRequire takes one argument, Require a boolean expression to evaluate to true for granting access")
+				}
+				c.denyFor(&AccessDeny{Methods: limitOf(c.sc)}, "appserver does not evaluate SSLRequire expressions")
+				return nil
+			}},
+	)
+}
+
+// compatConf returns the AccessCompat of the scope's section, creating it.
+// Inside <If> the directive is not evaluated: the section around it denies.
+func (c *cmd) compatConf() *AccessCompat {
+	if c.sc.discard {
+		return nil
+	}
+	if c.sc.conf.Compat == nil {
+		c.sc.conf.Compat = &AccessCompat{}
+	}
+	return c.sc.conf.Compat
+}
+
+func setupOrder(c *cmd) *parser.Error {
+	v := strings.ToLower(c.args[0])
+	switch v {
+	case "allow,deny", "deny,allow", "mutual-failure":
+	default:
+		return c.err("unknown order")
+	}
+	if ac := c.compatConf(); ac != nil {
+		ac.Rules = append(ac.Rules, CompatRule{Pos: c.d.Pos, Kind: "order", Value: v, Methods: limitOf(c.sc)})
+	} else if v != "deny,allow" {
+		c.denyFor(&AccessDeny{}, "")
+	}
+	return nil
+}
+
+func setupSatisfy(c *cmd) *parser.Error {
+	v := strings.ToLower(c.args[0])
+	if v != "all" && v != "any" {
+		return c.err("Satisfy either 'any' or 'all'.")
+	}
+	if ac := c.compatConf(); ac != nil {
+		ac.Rules = append(ac.Rules, CompatRule{Pos: c.d.Pos, Kind: "satisfy", Value: v, Methods: limitOf(c.sc)})
+	}
+	return nil
+}
+
+func setupAllowDeny(c *cmd) *parser.Error {
+	if !strings.EqualFold(c.args[0], "from") {
+		return c.err("allow and deny must be followed by 'from'")
+	}
+	kind := strings.ToLower(c.def.name)
+	hosts := append([]string(nil), c.args[1:]...)
+	ac := c.compatConf()
+	if ac == nil {
+		if kind == "deny" {
+			c.denyFor(&AccessDeny{}, "")
+		}
+		return nil
+	}
+	ac.Rules = append(ac.Rules, CompatRule{Pos: c.d.Pos, Kind: kind, Hosts: hosts, Methods: limitOf(c.sc)})
+	for _, h := range hosts {
+		if strings.EqualFold(h, "all") {
+			continue
+		}
+		if kind == "allow" {
+			c.warn("denies", "%s from %s: appserver evaluates only \"from all\"; this Allow never matches, so where it is needed the section answers 403 (fail closed); write \"Require all granted\" (or \"Require all denied\") instead", c.d.Name, h)
+		} else {
+			c.warn("denies", "%s from %s: appserver evaluates only \"from all\"; this Deny is taken to match every client, so the section answers 403 unless an Allow from all overrides it (fail closed); write \"Require all denied\" (or \"Require all granted\") instead", c.d.Name, h)
+		}
+	}
+	return nil
+}
+
+// rewriteRefuses reports whether RewriteRule flags end the request with an
+// error status: F, G, or R= with a status outside 300-399.
+func rewriteRefuses(flags string) bool {
+	flags = strings.TrimSuffix(strings.TrimPrefix(flags, "["), "]")
+	for _, f := range strings.Split(flags, ",") {
+		name, val, _ := strings.Cut(strings.TrimSpace(f), "=")
+		switch strings.ToLower(name) {
+		case "f", "forbidden", "g", "gone":
+			return true
+		case "r", "redirect":
+			if n := strings.TrimSpace(val); n != "" && !(len(n) == 3 && n[0] == '3') && !strings.EqualFold(n, "permanent") &&
+				!strings.EqualFold(n, "temp") && !strings.EqualFold(n, "seeother") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func hasFlag(flags string, names ...string) bool {
+	flags = strings.TrimSuffix(strings.TrimPrefix(flags, "["), "]")
+	for _, f := range strings.Split(flags, ",") {
+		name, _, _ := strings.Cut(strings.TrimSpace(f), "=")
+		for _, n := range names {
+			if strings.EqualFold(name, n) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// setupRewriteRule: URL rewriting is not implemented, but a rule that
+// refuses requests ([F], [G], [R=4xx]) must still refuse them. At server
+// level it refuses the URIs its pattern matches (whatever its RewriteCond
+// say: they could be true); in a section, every request of the section.
+func setupRewriteRule(c *cmd) *parser.Error {
+	args := c.d.Values()
+	if len(args) < 2 || len(args) > 3 {
+		return c.err("RewriteRule: bad argument line '%s'", strings.TrimSpace(c.d.Raw))
+	}
+	flags := ""
+	if len(args) == 3 {
+		flags = args[2]
+	}
+	if !rewriteRefuses(flags) {
+		if !c.sc.discard {
+			c.warn("ignored", "RewriteRule is ignored: URL rewriting does not happen")
+		}
+		return nil
+	}
+	a := &AccessDeny{}
+	why := "appserver does not rewrite URLs but keeps the refusals of rules with [F], [G] or [R=4xx]"
+	if c.sc.section == nil && !c.sc.discard {
+		pat := args[0]
+		if strings.HasPrefix(pat, "!") {
+			a.Negate = true
+			pat = pat[1:]
+		}
+		if hasFlag(flags, "nc", "nocase") {
+			pat = "(?i)" + pat
+		}
+		re, err := CompileRegexp(pat)
+		if err != nil {
+			return c.err("RewriteRule: cannot compile regular expression '%s'", args[0])
+		}
+		a.Regex = re
+		why += " (its RewriteCond lines are not evaluated: taken as true)"
+	} else if !c.sc.discard {
+		why += "; inside a section its pattern is not evaluated, so it applies to every request there"
+	}
+	c.denyFor(a, why)
+	return nil
+}
+
+func init() {
+	directives.add(&directiveDef{name: "RewriteRule", module: "mod_rewrite.c", where: anywhere, arity: rawArgs,
+		help: "an URL-applied regexp-pattern and a substitution URL", setup: setupRewriteRule})
+}
