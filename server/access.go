@@ -2,6 +2,7 @@ package server
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/appserver/appserver/parser"
@@ -142,49 +143,87 @@ type AccessDeny struct {
 	Pos       parser.Position
 	Directive string // as written, for the reason
 	Methods   methodLimit
+	// Status is the answer: 403, or what a RewriteRule gives (410 for [G]).
+	Status int
 	// UnlessTLS: satisfied over TLS (SSLRequireSSL).
 	UnlessTLS bool
 	// Regex, when set, limits the rule to URIs it matches (a server-level
 	// RewriteRule [F]); Negate inverts that.
 	Regex  *Regexp
 	Negate bool
+	// Conds are the rule's RewriteCond lines; those appserver cannot
+	// evaluate count as true.
+	Conds []*RewriteCond
+}
+
+// RewriteCond is a RewriteCond line. Only %{REQUEST_URI} against a regex
+// is evaluated.
+type RewriteCond struct {
+	Regex  *Regexp // nil: not evaluated, taken as true
+	Negate bool
+	OrNext bool
+}
+
+// condsHold is mod_rewrite's walk over a rule's conditions, [OR] included.
+func condsHold(conds []*RewriteCond, uri string) bool {
+	for i := 0; i < len(conds); i++ {
+		c := conds[i]
+		rc := c.Regex == nil || (c.Regex.FindSubmatchIndex(uri) != nil) != c.Negate
+		if c.OrNext {
+			if !rc {
+				continue
+			}
+			for i < len(conds) && conds[i].OrNext {
+				i++
+			}
+			continue
+		}
+		if !rc {
+			return false
+		}
+	}
+	return true
 }
 
 func (a *AccessDeny) applies(method, uri string, https bool) bool {
 	if !a.Methods.applies(method) || (a.UnlessTLS && https) {
 		return false
 	}
-	if a.Regex != nil {
-		return (a.Regex.FindSubmatchIndex(uri) != nil) != a.Negate
+	if a.Regex != nil && (a.Regex.FindSubmatchIndex(uri) != nil) == a.Negate {
+		return false
 	}
-	return true
+	return condsHold(a.Conds, uri)
 }
 
-// access decides the access phase for a merged config: "" when the request
-// may go on, else the reason for the 403.
-func access(conf *DirConf, method, uri string, https bool) string {
+// access decides the access phase for a merged config: 0 when the request
+// may go on, else the status and the reason.
+func access(conf *DirConf, method, uri string, https bool) (int, string) {
 	for _, a := range conf.Denies {
 		if a.applies(method, uri, https) {
-			return fmt.Sprintf("access rule appserver does not evaluate denies the request (fail closed): %s at %s:%d:%d", a.Directive, a.Pos.Filename, a.Pos.Line, a.Pos.Column)
+			status := a.Status
+			if status == 0 {
+				status = 403
+			}
+			return status, fmt.Sprintf("refused by %s at %s:%d:%d (appserver keeps the refusals of access rules it does not implement: fail closed)", a.Directive, a.Pos.Filename, a.Pos.Line, a.Pos.Column)
 		}
 	}
 	reqOK := conf.Require != "denied"
 	if conf.Compat == nil {
 		if !reqOK {
-			return "client denied by server configuration"
+			return 403, "client denied by server configuration"
 		}
-		return ""
+		return 0, ""
 	}
 	granted, any := conf.Compat.check(method)
 	switch {
 	case any && (granted == triYes || conf.Require == "granted"):
-		return ""
+		return 0, ""
 	case !any && granted == triYes && reqOK:
-		return ""
+		return 0, ""
 	case granted == triUnknown:
-		return "client denied by server configuration (an Allow/Deny host rule appserver does not evaluate applies: fail closed)"
+		return 403, "client denied by server configuration (an Allow/Deny host rule appserver does not evaluate applies: fail closed)"
 	}
-	return "client denied by server configuration"
+	return 403, "client denied by server configuration"
 }
 
 // limitOf returns the <Limit>/<LimitExcept> sc is in.
@@ -239,7 +278,7 @@ func (c *cmd) denyFor(a *AccessDeny, why string) bool {
 			return false
 		}
 		a.Methods = methodLimit{}
-		a.Regex = nil
+		a.Regex, a.Conds = nil, nil
 		why = fmt.Sprintf("it is inside <%s>, which appserver does not evaluate", c.sc.findParent("if", "elseif", "else").Name)
 	}
 	target.conf.Denies = append(target.conf.Denies, a)
@@ -250,7 +289,7 @@ func (c *cmd) denyFor(a *AccessDeny, why string) bool {
 	if m := a.Methods.String(); m != "" {
 		where += " for " + m
 	}
-	c.warn("denies", "%s: %s, so %s answers 403 to the requests it could apply to; replace it with \"Require all granted\" or \"Require all denied\" to decide access yourself", a.Directive, why, where)
+	c.warn("denies", "%s: %s, so %s refuses (403) the requests it could apply to; replace it with \"Require all granted\" or \"Require all denied\" to decide access yourself", a.Directive, why, where)
 	return true
 }
 
@@ -350,23 +389,25 @@ func setupAllowDeny(c *cmd) *parser.Error {
 	return nil
 }
 
-// rewriteRefuses reports whether RewriteRule flags end the request with an
-// error status: F, G, or R= with a status outside 300-399.
-func rewriteRefuses(flags string) bool {
+// rewriteRefuses returns the status RewriteRule flags end the request
+// with, or 0: F is 403, G is 410, R= a status outside 300-399 is that
+// status.
+func rewriteRefuses(flags string) int {
 	flags = strings.TrimSuffix(strings.TrimPrefix(flags, "["), "]")
 	for _, f := range strings.Split(flags, ",") {
 		name, val, _ := strings.Cut(strings.TrimSpace(f), "=")
 		switch strings.ToLower(name) {
-		case "f", "forbidden", "g", "gone":
-			return true
+		case "f", "forbidden":
+			return 403
+		case "g", "gone":
+			return 410
 		case "r", "redirect":
-			if n := strings.TrimSpace(val); n != "" && !(len(n) == 3 && n[0] == '3') && !strings.EqualFold(n, "permanent") &&
-				!strings.EqualFold(n, "temp") && !strings.EqualFold(n, "seeother") {
-				return true
+			if n, err := strconv.Atoi(strings.TrimSpace(val)); err == nil && (n < 300 || n > 399) && n >= 100 && n < 600 {
+				return n
 			}
 		}
 	}
-	return false
+	return 0
 }
 
 func hasFlag(flags string, names ...string) bool {
@@ -395,13 +436,16 @@ func setupRewriteRule(c *cmd) *parser.Error {
 	if len(args) == 3 {
 		flags = args[2]
 	}
-	if !rewriteRefuses(flags) {
+	conds := c.sc.rewriteConds
+	c.sc.rewriteConds = nil
+	status := rewriteRefuses(flags)
+	if status == 0 {
 		if !c.sc.discard {
 			c.warn("ignored", "RewriteRule is ignored: URL rewriting does not happen")
 		}
 		return nil
 	}
-	a := &AccessDeny{}
+	a := &AccessDeny{Status: status}
 	why := "appserver does not rewrite URLs but keeps the refusals of rules with [F], [G] or [R=4xx]"
 	if c.sc.section == nil && !c.sc.discard {
 		pat := args[0]
@@ -417,15 +461,60 @@ func setupRewriteRule(c *cmd) *parser.Error {
 			return c.err("RewriteRule: cannot compile regular expression '%s'", args[0])
 		}
 		a.Regex = re
-		why += " (its RewriteCond lines are not evaluated: taken as true)"
+		a.Conds = conds
+		for _, cd := range conds {
+			if cd.Regex == nil {
+				why += " (RewriteCond lines other than %{REQUEST_URI} against a pattern are not evaluated: taken as true)"
+				break
+			}
+		}
 	} else if !c.sc.discard {
-		why += "; inside a section its pattern is not evaluated, so it applies to every request there"
+		a.Conds = conds
+		why += "; inside a section its pattern is not evaluated, so it applies to every request there its %{REQUEST_URI} conditions (if any) match"
 	}
 	c.denyFor(a, why)
 	return nil
 }
 
+// setupRewriteCond keeps the condition for the next RewriteRule of the
+// same scope.
+func setupRewriteCond(c *cmd) *parser.Error {
+	args := c.d.Values()
+	if len(args) < 2 || len(args) > 3 {
+		return c.err("RewriteCond: bad argument line '%s'", strings.TrimSpace(c.d.Raw))
+	}
+	cd := &RewriteCond{}
+	flags := ""
+	if len(args) == 3 {
+		flags = args[2]
+	}
+	cd.OrNext = hasFlag(flags, "or", "ornext")
+	pat := args[1]
+	if strings.EqualFold(args[0], "%{REQUEST_URI}") {
+		if strings.HasPrefix(pat, "!") {
+			cd.Negate = true
+			pat = pat[1:]
+		}
+		// Comparisons and file tests (=, <, -f, -d, ...) are not regexes.
+		if pat != "" && !strings.ContainsAny(pat[:1], "=<>") && !strings.HasPrefix(pat, "-") {
+			if hasFlag(flags, "nc", "nocase") {
+				pat = "(?i)" + pat
+			}
+			if re, err := CompileRegexp(pat); err == nil {
+				cd.Regex = re
+			}
+		}
+	}
+	c.sc.rewriteConds = append(c.sc.rewriteConds, cd)
+	if !c.sc.discard {
+		c.warn("ignored", "RewriteCond is ignored: URL rewriting does not happen (it only narrows a RewriteRule that refuses requests)")
+	}
+	return nil
+}
+
 func init() {
+	directives.add(&directiveDef{name: "RewriteCond", module: "mod_rewrite.c", where: anywhere, arity: rawArgs,
+		help: "an input string and a to be applied regexp-pattern", setup: setupRewriteCond})
 	directives.add(&directiveDef{name: "RewriteRule", module: "mod_rewrite.c", where: anywhere, arity: rawArgs,
 		help: "an URL-applied regexp-pattern and a substitution URL", setup: setupRewriteRule})
 }

@@ -100,7 +100,7 @@ Allow from all
 		{"GET", "/public", false, 200},
 		{"GET", "/blocked", false, 403},
 		{"GET", "/blocked/x", false, 403},
-		{"GET", "/gone", false, 403},
+		{"GET", "/gone", false, 410},
 		{"GET", "/moved", false, 200},
 		{"GET", "/tls", false, 403},
 		{"GET", "/tls", true, 200},
@@ -177,6 +177,39 @@ func TestAccessCompatCheck(t *testing.T) {
 		ac := &AccessCompat{Rules: tt.rules}
 		if got, _ := ac.check("GET"); got != tt.want {
 			t.Errorf("%s: %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
+
+// TestRewriteRefuse routes the URLs of the rewrite-refuse oracle case that
+// Apache serves (the oracle compares only the refused ones; see there).
+func TestRewriteRefuse(t *testing.T) {
+	dir := t.TempDir()
+	app := filepath.Join(dir, "app.wsgi")
+	if err := os.WriteFile(app, []byte("def application(e, s): pass\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	snippet, err := os.ReadFile("../testdata/oracle/rewrite-refuse.conf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	conf := "Listen 127.0.0.1:8080\n<Directory " + dir + ">\nRequire all granted\n</Directory>\n" +
+		strings.ReplaceAll(string(snippet), "@PROBE@", app)
+	path := filepath.Join(dir, "t.conf")
+	if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := Load(path, LoadOptions{NoHostChecks: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Apache 2.4 with mod_rewrite answered these on this snippet.
+	for target, want := range map[string]int{
+		"/": 200, "/gitx": 200, "/a": 200, "/cx": 200, "/older": 200, "/keep": 200,
+		"/git/x": 403, "/ax": 403, "/bx": 403, "/old": 410, "/old/y": 410, "/secret": 403, "/SECRET/x": 403, "/kx": 403,
+	} {
+		if r := cfg.Route(Request{Target: target, LocalPort: 8080}); r.Status != want {
+			t.Errorf("%s: %d (%s), want %d", target, r.Status, r.Reason, want)
 		}
 	}
 }

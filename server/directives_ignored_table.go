@@ -518,7 +518,6 @@ var ignoredTable = []ignoredDef{
 	{name: "RewriteEngine", module: "mod_rewrite.c", where: anywhere},
 	{name: "RewriteOptions", module: "mod_rewrite.c", where: anywhere},
 	{name: "RewriteBase", module: "mod_rewrite.c", where: anywhere},
-	{name: "RewriteCond", module: "mod_rewrite.c", where: anywhere},
 	{name: "RewriteMap", module: "mod_rewrite.c", where: rsrcConf},
 	{name: "OutputSed", module: "mod_sed.c", where: accessConf | orAuthCfg | orLimit},
 	{name: "InputSed", module: "mod_sed.c", where: accessConf | orAuthCfg | orLimit},

@@ -243,6 +243,8 @@ type scope struct {
 	// require collects the Require lines of this scope (see require.go
 	// logic in directives_core.go).
 	require *requireNode
+	// rewriteConds are the RewriteCond lines waiting for their RewriteRule.
+	rewriteConds []*RewriteCond
 }
 
 // limited reports whether the scope is inside <Limit>/<LimitExcept>.
@@ -524,6 +526,7 @@ func implemented(name string) bool {
 	}
 	k := strings.ToLower(name)
 	_, ok := directives[k]
-	// RewriteRule is read only for its refusals; mod_rewrite is not there.
-	return ok && k != "rewriterule"
+	// RewriteRule/RewriteCond are read only for refusals; mod_rewrite is
+	// not there.
+	return ok && k != "rewriterule" && k != "rewritecond"
 }

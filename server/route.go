@@ -477,12 +477,12 @@ func (d *decider) run() {
 	conf := mc.conf
 	r.Conf = conf
 
-	if reason := access(conf, d.method, d.uri, d.https); reason != "" {
+	if status, reason := access(conf, d.method, d.uri, d.https); status != 0 {
 		what := d.walk.filename
 		if what == "" {
 			what = d.uri
 		}
-		r.fail(403, reason+": "+what)
+		r.fail(status, reason+": "+what)
 	}
 
 	handler := ""
