@@ -2,6 +2,7 @@ package server
 
 import (
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -198,6 +199,10 @@ func (a *AccessDeny) applies(method, uri string, https bool) bool {
 // access decides the access phase for a merged config: 0 when the request
 // may go on, else the status and the reason.
 func access(conf *DirConf, method, uri string, https bool) (int, string) {
+	// mod_allowmethods checks first (APR_HOOK_REALLY_FIRST).
+	if len(conf.AllowMethods) > 0 && !(methodLimit{Methods: conf.AllowMethods}).applies(method) {
+		return 405, "AllowMethods does not list " + method
+	}
 	for _, a := range conf.Denies {
 		if a.applies(method, uri, https) {
 			status := a.Status
@@ -282,6 +287,9 @@ func (c *cmd) denyFor(a *AccessDeny, why string) bool {
 		why = fmt.Sprintf("it is inside <%s>, which appserver does not evaluate", c.sc.findParent("if", "elseif", "else").Name)
 	}
 	target.conf.Denies = append(target.conf.Denies, a)
+	if why == "" && !c.sc.discard {
+		return true // evaluated exactly: nothing to warn about
+	}
 	where := "this section"
 	if target.section == nil {
 		where = "this server"
@@ -517,4 +525,134 @@ func init() {
 		help: "an input string and a to be applied regexp-pattern", setup: setupRewriteCond})
 	directives.add(&directiveDef{name: "RewriteRule", module: "mod_rewrite.c", where: anywhere, arity: rawArgs,
 		help: "an URL-applied regexp-pattern and a substitution URL", setup: setupRewriteRule})
+}
+
+// ignoredWarn is the "ignored" warning of a directive that lost its place in
+// the ignored table because some of its forms restrict access.
+func (c *cmd) ignoredWarn(loss string) {
+	if !c.sc.discard {
+		c.warn("ignored", "%s is ignored: %s", c.def.name, loss)
+	}
+}
+
+// setupAllowMethods: mod_allowmethods answers 405 to methods not listed
+// (HEAD goes with GET); "reset" lifts an outer list. Evaluated exactly.
+func setupAllowMethods(c *cmd) *parser.Error {
+	ms := []string{}
+	for _, a := range c.args {
+		if strings.EqualFold(a, "reset") {
+			if len(c.args) > 1 {
+				return c.err("\"reset\" cannot be used with other methods")
+			}
+			break
+		}
+		ms = append(ms, strings.ToUpper(a))
+	}
+	if c.sc.discard {
+		if len(ms) > 0 {
+			c.denyFor(&AccessDeny{}, "")
+		}
+		return nil
+	}
+	c.sc.conf.AllowMethods = ms
+	return nil
+}
+
+// setupAuthMerging records how this section's Require combines with the
+// parent's (mod_authz_core); MergeDirConf applies it.
+func setupAuthMerging(c *cmd) *parser.Error {
+	v := strings.ToLower(c.args[0])
+	switch v {
+	case "off", "and", "or":
+	default:
+		return c.err("AuthMerging must be one of: Off | And | Or")
+	}
+	if !c.sc.discard {
+		c.sc.conf.AuthMerging = v
+	}
+	return nil
+}
+
+// setupRedirect: redirects are not sent (a lost feature), but a Redirect
+// whose status is not 3xx ("gone", 403, ...) refuses requests and must keep
+// doing so.
+func setupRedirect(c *cmd) *parser.Error {
+	args := c.d.Values()
+	status := 0
+	if len(args) > 0 {
+		switch w := strings.ToLower(args[0]); w {
+		case "gone":
+			status = 410
+			args = args[1:]
+		case "permanent", "temp", "seeother":
+			args = args[1:]
+		default:
+			if n, err := strconv.Atoi(w); err == nil {
+				if n < 300 || n > 399 {
+					status = n
+				}
+				args = args[1:]
+			}
+		}
+	}
+	if status == 0 {
+		c.ignoredWarn("this redirect is not sent")
+		return nil
+	}
+	a := &AccessDeny{Status: status}
+	match := strings.EqualFold(c.def.name, "RedirectMatch")
+	// In a section Redirect names no path: it applies to the whole section.
+	if len(args) > 0 && (match || c.sc.section == nil) {
+		src := args[0]
+		if !match {
+			// mod_alias matches the path prefix on segment boundaries.
+			src = "^" + regexp.QuoteMeta(strings.TrimSuffix(src, "/")) + "(/|$)"
+		}
+		re, err := CompileRegexp(src)
+		if err != nil {
+			return c.err("Regular expression could not be compiled.")
+		}
+		a.Regex = re
+	}
+	c.denyFor(a, "")
+	return nil
+}
+
+func init() {
+	accessDirs := accessConf | orAuthCfg | orLimit
+	directives.add(
+		&directiveDef{name: "AllowMethods", module: "mod_allowmethods.c", where: accessDirs, arity: iterate,
+			help: "only allow specific methods", setup: setupAllowMethods},
+		&directiveDef{name: "AuthMerging", module: "mod_authz_core.c", where: accessDirs, arity: take1,
+			help:  "controls how a <Directory>, <Location>, or similar directive's authorization directives are combined with those of its predecessor",
+			setup: setupAuthMerging},
+		&directiveDef{name: "Redirect", module: "mod_alias.c", where: anywhere, arity: rawArgs, setup: setupRedirect},
+		&directiveDef{name: "RedirectMatch", module: "mod_alias.c", where: anywhere, arity: rawArgs, setup: setupRedirect},
+		&directiveDef{name: "SSLVerifyClient", module: "mod_ssl.c", where: anywhere, arity: take1,
+			help: "SSL Client verify type ('none', 'optional', 'require', 'optional_no_ca')", setup: func(c *cmd) *parser.Error {
+				switch strings.ToLower(c.args[0]) {
+				case "require":
+					c.denyFor(&AccessDeny{}, "appserver does not request client certificates, so no client can meet it")
+				case "none", "optional", "optional_no_ca":
+					c.ignoredWarn("client certificates are not requested or verified")
+				default:
+					return c.err("SSLVerifyClient: Invalid argument '%s'", c.args[0])
+				}
+				return nil
+			}},
+		&directiveDef{name: "WSGIAccessScript", module: "mod_wsgi.c", where: accessDirs, arity: rawArgs, setup: func(c *cmd) *parser.Error {
+			if strings.TrimSpace(c.d.Raw) == "" {
+				return c.err("WSGIAccessScript takes one argument")
+			}
+			c.denyFor(&AccessDeny{}, "appserver does not run access scripts")
+			return nil
+		}},
+		&directiveDef{name: "AllowOverride", module: "core.c", where: accessConf, arity: rawArgs, setup: func(c *cmd) *parser.Error {
+			if v := strings.TrimSpace(c.d.Raw); v == "" || strings.EqualFold(v, "None") {
+				return nil // .htaccess files are not read by httpd either
+			}
+			c.ignoredWarn(".htaccess files are never read, so access rules in them (Require, Deny, RewriteRule) do not apply: move them into this section")
+			return nil
+		}},
+	)
 }

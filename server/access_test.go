@@ -83,6 +83,22 @@ Deny from all
 Order allow,deny
 Allow from all
 </Location>
+<Location /cert>
+SSLVerifyClient require
+</Location>
+<Location /certopt>
+SSLVerifyClient optional
+</Location>
+<Location /script>
+WSGIAccessScript /nonexistent/access.wsgi
+</Location>
+<Directory ` + dir + `>
+AllowOverride All
+<FilesMatch "\\.ini$">
+Order allow,deny
+Deny from all
+</FilesMatch>
+</Directory>
 `
 	path := filepath.Join(dir, "t.conf")
 	if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {
@@ -120,6 +136,9 @@ Allow from all
 		{"GET", "/compat", false, 403},
 		{"POST", "/compat/x", false, 403},
 		{"GET", "/compat/open", false, 200},
+		{"GET", "/cert", true, 403},
+		{"GET", "/certopt", true, 200},
+		{"GET", "/script", false, 403},
 	}
 	for _, tt := range tests {
 		r := cfg.Route(Request{Method: tt.method, Target: tt.target, HTTPS: tt.https, LocalPort: 8080})
@@ -135,7 +154,8 @@ Allow from all
 		}
 	}
 	for _, want := range []string{"RewriteRule ^/blocked - [F]", "RewriteRule ^/GONE - [G,NC]", "SSLRequireSSL", "SSLRequire %{SSL", "Require valid-user: appserver does not evaluate Require per method",
-		"Require all denied: it is inside <If>", "Deny from all: it is inside <If>", "RewriteRule ^x$ - [F]", "Allow from 127.0.0.1"} {
+		"Require all denied: it is inside <If>", "Deny from all: it is inside <If>", "RewriteRule ^x$ - [F]", "Allow from 127.0.0.1",
+		"SSLVerifyClient require", "WSGIAccessScript /nonexistent"} {
 		found := false
 		for _, m := range denies {
 			if strings.Contains(m, want) {
@@ -145,6 +165,13 @@ Allow from all
 		if !found {
 			t.Errorf("no denies warning containing %q in %q", want, denies)
 		}
+	}
+	htaccess := false
+	for _, w := range cfg.Warnings {
+		htaccess = htaccess || (w.Kind == "ignored" && strings.Contains(w.Msg, "AllowOverride is ignored: .htaccess files are never read"))
+	}
+	if !htaccess {
+		t.Error("no warning that AllowOverride All reads no .htaccess")
 	}
 	for _, m := range denies {
 		if strings.Contains(m, "R=301") {
@@ -208,6 +235,31 @@ func TestRewriteRefuse(t *testing.T) {
 		"/": 200, "/gitx": 200, "/a": 200, "/cx": 200, "/older": 200, "/keep": 200,
 		"/git/x": 403, "/ax": 403, "/bx": 403, "/old": 410, "/old/y": 410, "/secret": 403, "/SECRET/x": 403, "/kx": 403,
 	} {
+		if r := cfg.Route(Request{Target: target, LocalPort: 8080}); r.Status != want {
+			t.Errorf("%s: %d (%s), want %d", target, r.Status, r.Reason, want)
+		}
+	}
+}
+
+// TestAccessFilesSection: a <FilesMatch> Deny applies to the files it
+// matches only.
+func TestAccessFilesSection(t *testing.T) {
+	dir := t.TempDir()
+	for _, f := range []string{"app.ini", "app.txt"} {
+		if err := os.WriteFile(filepath.Join(dir, f), []byte("x\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	conf := "Listen 127.0.0.1:8080\nAlias /s " + dir + "\n<Directory " + dir + ">\nRequire all granted\n<FilesMatch \"\\.ini$\">\nOrder allow,deny\nDeny from all\n</FilesMatch>\n</Directory>\n"
+	path := filepath.Join(dir, "t.conf")
+	if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := Load(path, LoadOptions{NoHostChecks: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for target, want := range map[string]int{"/s/app.ini": 403, "/s/app.txt": 200} {
 		if r := cfg.Route(Request{Target: target, LocalPort: 8080}); r.Status != want {
 			t.Errorf("%s: %d (%s), want %d", target, r.Status, r.Reason, want)
 		}

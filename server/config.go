@@ -159,6 +159,12 @@ type DirConf struct {
 
 	Handler *Setting // SetHandler ("wsgi-script", "None", "server-status", ...)
 	Require string   // "", "granted", "denied" (Require all ...)
+	// AllowMethods lists the methods mod_allowmethods lets through (nil:
+	// not set here; empty: "reset", every method).
+	AllowMethods []string
+	// AuthMerging is this section's own AuthMerging ("", "off", "and",
+	// "or"): how its Require combines with the parent's.
+	AuthMerging string
 	// Compat is the Order/Allow/Deny/Satisfy config in effect (access.go).
 	Compat *AccessCompat
 	// Denies are restricting rules appserver does not evaluate; each

@@ -14,8 +14,8 @@ import "strings"
 //   - Env holds the parent's operations followed by the child's, so that
 //     applying them in order gives mod_env's per-variable merge (child wins,
 //     UnsetEnv removes the parent's value);
-//   - Require follows AuthMerging Off, httpd's default: the child's rule
-//     replaces the parent's;
+//   - Require follows AuthMerging: Off (httpd's default) replaces the
+//     parent's rule, And keeps a parent's denial, Or keeps a parent's grant;
 //   - Compat (mod_access_compat) is replaced whole by a child that has one:
 //     the module has no merger;
 //   - Denies (rules appserver cannot evaluate) accumulate: failing closed
@@ -81,7 +81,16 @@ func MergeDirConf(parent, child *DirConf) *DirConf {
 		}
 	}
 	if child.Require != "" {
-		out.Require = child.Require
+		switch {
+		case child.AuthMerging == "and" && parent.Require == "denied":
+		case child.AuthMerging == "or" && parent.Require == "granted":
+		default:
+			out.Require = child.Require
+		}
+	}
+	out.AuthMerging = child.AuthMerging
+	if child.AllowMethods != nil {
+		out.AllowMethods = child.AllowMethods
 	}
 	if child.Compat != nil {
 		out.Compat = child.Compat
