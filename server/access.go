@@ -2,6 +2,7 @@ package server
 
 import (
 	"fmt"
+	"net/http"
 	"regexp"
 	"strconv"
 	"strings"
@@ -157,19 +158,84 @@ type AccessDeny struct {
 	Conds []*RewriteCond
 }
 
-// RewriteCond is a RewriteCond line. Only %{REQUEST_URI} against a regex
-// is evaluated.
+// RewriteCond is a RewriteCond line. Evaluated when its test string is one
+// variable appserver knows at routing time (%{REQUEST_URI},
+// %{REQUEST_METHOD}, %{HTTPS}, request headers) and its pattern a regex;
+// otherwise taken as true (fail closed).
 type RewriteCond struct {
+	Var    string  // "REQUEST_URI", "REQUEST_METHOD", "HTTPS", or "HTTP:Name"
 	Regex  *Regexp // nil: not evaluated, taken as true
 	Negate bool
 	OrNext bool
 }
 
+// accessReq is what access rules can look at.
+type accessReq struct {
+	method, uri string
+	https       bool
+	// header holds the request headers; nil is a request without any
+	// (what routes explains).
+	header http.Header
+	host   string
+}
+
+func (c *RewriteCond) holds(r *accessReq) bool {
+	if c.Regex == nil {
+		return true
+	}
+	var v string
+	switch {
+	case c.Var == "REQUEST_URI":
+		v = r.uri
+	case c.Var == "REQUEST_METHOD":
+		v = r.method
+		if v == "" {
+			v = "GET"
+		}
+	case c.Var == "HTTPS":
+		v = "off"
+		if r.https {
+			v = "on"
+		}
+	case strings.HasPrefix(c.Var, "HTTP:"):
+		if strings.EqualFold(c.Var[5:], "Host") {
+			v = r.host // Go keeps Host out of the header map
+		} else {
+			v = r.header.Get(c.Var[5:])
+		}
+	default:
+		return true
+	}
+	return (c.Regex.FindSubmatchIndex(v) != nil) != c.Negate
+}
+
+// rewriteVar maps a RewriteCond test string to a RewriteCond.Var, or "".
+func rewriteVar(test string) string {
+	if !strings.HasPrefix(test, "%{") || !strings.HasSuffix(test, "}") || strings.Count(test, "%{") != 1 {
+		return ""
+	}
+	name := test[2 : len(test)-1]
+	switch u := strings.ToUpper(name); {
+	case u == "REQUEST_URI", u == "REQUEST_METHOD", u == "HTTPS":
+		return u
+	case strings.HasPrefix(u, "HTTP:") && len(u) > 5:
+		return "HTTP:" + name[5:]
+	case strings.HasPrefix(u, "HTTP_") && len(u) > 5:
+		// %{HTTP_USER_AGENT} is the User-Agent header, and so on.
+		switch u {
+		case "HTTP_USER_AGENT", "HTTP_REFERER", "HTTP_COOKIE", "HTTP_FORWARDED", "HTTP_HOST",
+			"HTTP_PROXY_CONNECTION", "HTTP_ACCEPT":
+			return "HTTP:" + strings.ReplaceAll(u[5:], "_", "-")
+		}
+	}
+	return ""
+}
+
 // condsHold is mod_rewrite's walk over a rule's conditions, [OR] included.
-func condsHold(conds []*RewriteCond, uri string) bool {
+func condsHold(conds []*RewriteCond, r *accessReq) bool {
 	for i := 0; i < len(conds); i++ {
 		c := conds[i]
-		rc := c.Regex == nil || (c.Regex.FindSubmatchIndex(uri) != nil) != c.Negate
+		rc := c.holds(r)
 		if c.OrNext {
 			if !rc {
 				continue
@@ -186,25 +252,26 @@ func condsHold(conds []*RewriteCond, uri string) bool {
 	return true
 }
 
-func (a *AccessDeny) applies(method, uri string, https bool) bool {
-	if !a.Methods.applies(method) || (a.UnlessTLS && https) {
+func (a *AccessDeny) applies(r *accessReq) bool {
+	if !a.Methods.applies(r.method) || (a.UnlessTLS && r.https) {
 		return false
 	}
-	if a.Regex != nil && (a.Regex.FindSubmatchIndex(uri) != nil) == a.Negate {
+	if a.Regex != nil && (a.Regex.FindSubmatchIndex(r.uri) != nil) == a.Negate {
 		return false
 	}
-	return condsHold(a.Conds, uri)
+	return condsHold(a.Conds, r)
 }
 
 // access decides the access phase for a merged config: 0 when the request
 // may go on, else the status and the reason.
-func access(conf *DirConf, method, uri string, https bool) (int, string) {
+func access(conf *DirConf, r *accessReq) (int, string) {
+	method := r.method
 	// mod_allowmethods checks first (APR_HOOK_REALLY_FIRST).
 	if len(conf.AllowMethods) > 0 && !(methodLimit{Methods: conf.AllowMethods}).applies(method) {
 		return 405, "AllowMethods does not list " + method
 	}
 	for _, a := range conf.Denies {
-		if a.applies(method, uri, https) {
+		if a.applies(r) {
 			status := a.Status
 			if status == 0 {
 				status = 403
@@ -470,15 +537,18 @@ func setupRewriteRule(c *cmd) *parser.Error {
 		}
 		a.Regex = re
 		a.Conds = conds
+		exact := true
 		for _, cd := range conds {
-			if cd.Regex == nil {
-				why += " (RewriteCond lines other than %{REQUEST_URI} against a pattern are not evaluated: taken as true)"
-				break
-			}
+			exact = exact && cd.Regex != nil
+		}
+		if exact {
+			why = "" // evaluated as mod_rewrite would: nothing lost
+		} else {
+			why += " (RewriteCond lines other than a request variable against a pattern are not evaluated: taken as true)"
 		}
 	} else if !c.sc.discard {
 		a.Conds = conds
-		why += "; inside a section its pattern is not evaluated, so it applies to every request there its %{REQUEST_URI} conditions (if any) match"
+		why += "; inside a section its pattern is not evaluated (only its conditions on request variables are)"
 	}
 	c.denyFor(a, why)
 	return nil
@@ -498,7 +568,7 @@ func setupRewriteCond(c *cmd) *parser.Error {
 	}
 	cd.OrNext = hasFlag(flags, "or", "ornext")
 	pat := args[1]
-	if strings.EqualFold(args[0], "%{REQUEST_URI}") {
+	if cd.Var = rewriteVar(args[0]); cd.Var != "" {
 		if strings.HasPrefix(pat, "!") {
 			cd.Negate = true
 			pat = pat[1:]

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -25,6 +26,8 @@ RewriteEngine On
 RewriteRule ^/blocked - [F]
 RewriteRule ^/GONE - [G,NC]
 RewriteRule ^/moved /elsewhere [R=301]
+RewriteCond %{TIME_HOUR} ^0
+RewriteRule ^/night - [F]
 <Location /tls>
 SSLRequireSSL
 </Location>
@@ -118,6 +121,8 @@ Deny from all
 		{"GET", "/blocked/x", false, 403},
 		{"GET", "/gone", false, 410},
 		{"GET", "/moved", false, 200},
+		{"GET", "/night", false, 403},
+		{"GET", "/day", false, 200},
 		{"GET", "/tls", false, 403},
 		{"GET", "/tls", true, 200},
 		{"GET", "/sslexpr", true, 403},
@@ -153,7 +158,7 @@ Deny from all
 			denies = append(denies, w.Msg)
 		}
 	}
-	for _, want := range []string{"RewriteRule ^/blocked - [F]", "RewriteRule ^/GONE - [G,NC]", "SSLRequireSSL", "SSLRequire %{SSL", "Require valid-user: appserver does not evaluate Require per method",
+	for _, want := range []string{"RewriteRule ^/night - [F]", "SSLRequireSSL", "SSLRequire %{SSL", "Require valid-user: appserver does not evaluate Require per method",
 		"Require all denied: it is inside <If>", "Deny from all: it is inside <If>", "RewriteRule ^x$ - [F]", "Allow from 127.0.0.1",
 		"SSLVerifyClient require", "WSGIAccessScript /nonexistent"} {
 		found := false
@@ -174,7 +179,7 @@ Deny from all
 		t.Error("no warning that AllowOverride All reads no .htaccess")
 	}
 	for _, m := range denies {
-		if strings.Contains(m, "R=301") {
+		if strings.Contains(m, "R=301") || strings.Contains(m, "^/blocked") {
 			t.Errorf("redirect rule reported as denying: %s", m)
 		}
 	}
@@ -237,6 +242,29 @@ func TestRewriteRefuse(t *testing.T) {
 	} {
 		if r := cfg.Route(Request{Target: target, LocalPort: 8080}); r.Status != want {
 			t.Errorf("%s: %d (%s), want %d", target, r.Status, r.Reason, want)
+		}
+	}
+	for _, tt := range []struct {
+		method, target, ua string
+		want               int
+	}{
+		{"GET", "/", "Mozilla/5.0 (compatible; GPTBot/1.0)", 403},
+		{"GET", "/", "mozilla claudebot", 403},
+		{"GET", "/", "curl/8", 200},
+		{"DELETE", "/del", "", 403},
+		{"GET", "/del", "", 200},
+	} {
+		h := http.Header{}
+		if tt.ua != "" {
+			h.Set("User-Agent", tt.ua)
+		}
+		if r := cfg.Route(Request{Method: tt.method, Target: tt.target, LocalPort: 8080, Header: h}); r.Status != tt.want {
+			t.Errorf("%s %s UA %q: %d (%s), want %d", tt.method, tt.target, tt.ua, r.Status, r.Reason, tt.want)
+		}
+	}
+	for _, w := range cfg.Warnings {
+		if w.Kind == "denies" {
+			t.Errorf("rules appserver evaluates exactly need no denies warning: %s", w.Msg)
 		}
 	}
 }

@@ -205,7 +205,7 @@ func (f *Frontend) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	localIP, localPort := splitAddr(local)
 	port, _ := strconv.Atoi(localPort)
 	rt := f.cfg.Route(Request{Method: r.Method, Target: r.RequestURI, Host: r.Host,
-		LocalIP: localIP, LocalPort: port, HTTPS: r.TLS != nil})
+		LocalIP: localIP, LocalPort: port, HTTPS: r.TLS != nil, Header: r.Header})
 	requestID := newRequestID()
 	if f.logs.has(rt.VHost) {
 		lw := &loggingWriter{ResponseWriter: w}
