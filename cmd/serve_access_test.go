@@ -11,6 +11,7 @@ import (
 // serveAccessConf: old-style access control (mod_access_compat) must never
 // fail open. Real Apache 2.4 answers 403 to /private and /private/x and
 // serves /public and /old (measured with mod_access_compat loaded).
+// /tlsonly (SSLRequireSSL) is refused over plain HTTP, as in Apache.
 const serveAccessConf = `Listen 127.0.0.1:@PORT@
 ServerName 127.0.0.1
 WSGIPythonHome /usr
@@ -27,6 +28,9 @@ WSGIScriptAlias / "@DIR@/app.py"
 <Location /old>
     Order allow,deny
     Allow from all
+</Location>
+<Location /tlsonly>
+    SSLRequireSSL
 </Location>
 `
 
@@ -60,6 +64,7 @@ func TestServeAccessCompat(t *testing.T) {
 		{"GET", "/private/x?y=1", 403},
 		{"POST", "/private", 403},
 		{"GET", "/old", 200},
+		{"GET", "/tlsonly", 403}, // plain HTTP; TestServeTLSAndAccessLog checks it is served over TLS
 	} {
 		req, err := http.NewRequest(tt.method, base+tt.path, strings.NewReader("a=b"))
 		if err != nil {
@@ -75,7 +80,7 @@ func TestServeAccessCompat(t *testing.T) {
 	if !strings.Contains(seen, "/public") || !strings.Contains(seen, "/old") {
 		t.Errorf("the app did not see the served requests: %q", seen)
 	}
-	if strings.Contains(seen, "/private") {
+	if strings.Contains(seen, "/private") || strings.Contains(seen, "/tlsonly") {
 		t.Errorf("a refused request reached the app: %q", seen)
 	}
 }
