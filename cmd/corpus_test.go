@@ -235,8 +235,6 @@ func corpusConfigtest(t *testing.T, bin, path string) corpusResult {
 // (fail closed; docs/corpus.md lists them). Files not listed have none.
 var corpusDenies = map[string]int{
 	"002-freeipa-ipa.conf":         1, // SSLVerifyClient require
-	"005-cobbler-web.conf":         2, // SSLRequireSSL (plain HTTP refused)
-	"050-pulp2-api.conf":           2, // SSLRequireSSL
 	"056-modwsgi-test-authnz.conf": 2, // WSGIAccessScript
 }
 

@@ -381,11 +381,11 @@ func init() {
 			help: "access policy if both allow and require used ('all' or 'any')", setup: setupSatisfy},
 		&directiveDef{name: "SSLRequireSSL", module: "mod_ssl.c", where: accessDirs, arity: noArgs,
 			help: "Require the SSL protocol for the per-directory context", setup: func(c *cmd) *parser.Error {
-				c.denyFor(&AccessDeny{UnlessTLS: true, Methods: limitOf(c.sc)}, "plain-HTTP requests are refused (over TLS it is satisfied)")
+				c.denyFor(&AccessDeny{UnlessTLS: true, Methods: limitOf(c.sc)}, "") // evaluated: 403 over plain HTTP
 				return nil
 			}},
 		&directiveDef{name: "NSSRequireSSL", module: "mod_nss.c", where: accessDirs, arity: noArgs, setup: func(c *cmd) *parser.Error {
-			c.denyFor(&AccessDeny{UnlessTLS: true, Methods: limitOf(c.sc)}, "plain-HTTP requests are refused (over TLS it is satisfied)")
+			c.denyFor(&AccessDeny{UnlessTLS: true, Methods: limitOf(c.sc)}, "") // evaluated: 403 over plain HTTP
 			return nil
 		}},
 		&directiveDef{name: "SSLRequire", module: "mod_ssl.c", where: accessDirs, arity: rawArgs,
@@ -671,8 +671,9 @@ func setupRedirect(c *cmd) *parser.Error {
 	}
 	a := &AccessDeny{Status: status}
 	match := strings.EqualFold(c.def.name, "RedirectMatch")
-	// In a section Redirect names no path: it applies to the whole section.
-	if len(args) > 0 && (match || c.sc.section == nil) {
+	// In a section Redirect names no path: it applies to the whole section
+	// (a RedirectMatch there too: refusing more is the safe side).
+	if len(args) > 0 && c.sc.section == nil {
 		src := args[0]
 		if !match {
 			// mod_alias matches the path prefix on segment boundaries.
