@@ -41,7 +41,8 @@ func newConfigtestCmd() *cobra.Command {
 		Short: "Check a config as apachectl configtest does, and lint it",
 		Long: `Reads FILE and everything it includes, checks every directive, and prints
 "Syntax OK" (exit 0) or every error as FILE:LINE:COL: message with the line and a
-caret (exit 1). Warnings (ignored directives, lint, host problems under
+caret (exit 1). Warnings (ignored directives, access rules that answer 403
+because appserver cannot evaluate them ("denies"), lint, host problems under
 --no-host-checks) are printed too and change the exit code only with --strict.`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {

@@ -230,6 +230,14 @@ func corpusConfigtest(t *testing.T, bin, path string) corpusResult {
 	return res
 }
 
+// corpusDenies counts, per file, the "denies" warnings of configtest: the
+// access directives appserver cannot evaluate, whose sections answer 403
+// (fail closed; docs/corpus.md lists them). Files not listed have none.
+var corpusDenies = map[string]int{
+	"002-freeipa-ipa.conf":         1, // SSLVerifyClient require
+	"056-modwsgi-test-authnz.conf": 2, // WSGIAccessScript
+}
+
 func TestCorpus(t *testing.T) {
 	if _, err := os.Stat(corpusDir); err != nil {
 		t.Skipf("corpus not present: %v", err)
@@ -265,6 +273,15 @@ func TestCorpus(t *testing.T) {
 				return
 			}
 			corpusCheckTable(t, kind, c, res)
+			denies := 0
+			for _, w := range res.Warnings {
+				if w.Kind == "denies" {
+					denies++
+				}
+			}
+			if denies != corpusDenies[name] {
+				t.Errorf("%d denies warnings, want %d (corpusDenies)", denies, corpusDenies[name])
+			}
 			if apache != nil {
 				apache.check(t, kind, path, c, res)
 			}
@@ -290,7 +307,7 @@ func corpusCheckShape(t *testing.T, res corpusResult) {
 	}
 	for _, w := range res.Warnings {
 		switch w.Kind {
-		case "ignored", "lint", "host", "compat":
+		case "ignored", "lint", "host", "compat", "denies":
 		default:
 			t.Errorf("warning of unknown kind %q: %s", w.Kind, w.Message)
 		}

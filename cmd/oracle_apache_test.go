@@ -32,7 +32,7 @@ const (
 
 // oracleModules are the modules every generated config loads: the set a
 // stock Debian mod_wsgi site relies on.
-var oracleModules = []string{"mpm_event", "authz_core", "authz_host", "env", "setenvif", "mime", "alias", "dir", "wsgi"}
+var oracleModules = []string{"mpm_event", "authz_core", "authz_host", "access_compat", "env", "setenvif", "mime", "alias", "dir", "rewrite", "allowmethods", "wsgi"}
 
 // oracleEnv is added to the environment of both servers, for PassEnv and
 // %{ENV:VAR} lookups that fall back to the process environment.

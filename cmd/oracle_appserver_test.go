@@ -50,8 +50,12 @@ var errOracleRoutesMissing = errors.New("routes --json not implemented")
 
 // oracleRunRoutes runs `appserver routes -f conf --json [--host host] target...`
 // and returns one oracleRoute per target, in order.
-func oracleRunRoutes(bin, conf, host string, targets []string) ([]oracleRoute, error) {
+func oracleRunRoutes(bin, conf, host, method string, targets []string) ([]oracleRoute, error) {
 	args := []string{"routes", "-f", conf, "--json"}
+	if method != "" && method != "GET" {
+		// Access rules in <Limit> depend on it.
+		args = append(args, "--method", method)
+	}
 	if host != oracleHostNone {
 		args = append(args, "--host", host)
 	}
@@ -122,7 +126,7 @@ func oracleQueryAppserver(bin string, cd *oracleDir, c oracleCase) ([]oracleRout
 	byHost := map[string][]int{}
 	var hosts []string
 	for i, u := range c.URLs {
-		h := oracleHostHeader(u, cd.Port)
+		h := oracleHostHeader(u, cd.Port) + "\x00" + u.MethodOrGET()
 		if _, ok := byHost[h]; !ok {
 			hosts = append(hosts, h)
 		}
@@ -135,7 +139,8 @@ func oracleQueryAppserver(bin string, cd *oracleDir, c oracleCase) ([]oracleRout
 		for j, i := range idx {
 			targets[j] = c.URLs[i].Target
 		}
-		lines, err := oracleRunRoutes(bin, cd.Conf, h, targets)
+		host, method, _ := strings.Cut(h, "\x00")
+		lines, err := oracleRunRoutes(bin, cd.Conf, host, method, targets)
 		if err != nil {
 			return nil, err
 		}

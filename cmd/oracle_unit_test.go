@@ -398,11 +398,11 @@ done
 	}
 
 	missing := script("missing", `echo 'Error: unknown command "routes" for "appserver"' >&2; exit 2`)
-	if _, err := oracleRunRoutes(missing, "/x.conf", "h", []string{"/"}); err == nil || !strings.Contains(err.Error(), "routes --json not implemented") {
+	if _, err := oracleRunRoutes(missing, "/x.conf", "h", "", []string{"/"}); err == nil || !strings.Contains(err.Error(), "routes --json not implemented") {
 		t.Errorf("unknown command: error %v", err)
 	}
 	broken := script("broken", `echo '/x.conf:3:1: unknown directive "Foo"' >&2; exit 1`)
-	if _, err := oracleRunRoutes(broken, "/x.conf", "h", []string{"/"}); err == nil || !strings.Contains(err.Error(), `/x.conf:3:1: unknown directive "Foo"`) {
+	if _, err := oracleRunRoutes(broken, "/x.conf", "h", "", []string{"/"}); err == nil || !strings.Contains(err.Error(), `/x.conf:3:1: unknown directive "Foo"`) {
 		t.Errorf("config error: error %v", err)
 	}
 }

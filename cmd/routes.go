@@ -20,6 +20,7 @@ func newRoutesCmd() *cobra.Command {
 	var lf loadFlags
 	var host, listen string
 	var asJSON, https bool
+	method := "GET"
 	c := &cobra.Command{
 		Use:   "routes -f FILE [--host HOST] [URL...]",
 		Short: "Print the route table, or explain where each URL goes as Apache + mod_wsgi would",
@@ -52,7 +53,7 @@ With --json, prints one JSON object per URL and line.`,
 				return &exitError{code: ExitUsage, err: err}
 			}
 			for _, u := range args {
-				req := server.Request{Method: "GET", Target: u, Host: host, LocalIP: ip, LocalPort: port, HTTPS: https}
+				req := server.Request{Method: strings.ToUpper(method), Target: u, Host: host, LocalIP: ip, LocalPort: port, HTTPS: https}
 				if pu, err := url.Parse(u); err == nil && pu.IsAbs() && host == "" {
 					req.Host = pu.Host
 				}
@@ -72,6 +73,7 @@ With --json, prints one JSON object per URL and line.`,
 	c.Flags().StringVar(&host, "host", "", "the Host header to send (default: none, or the host of an absolute URL)")
 	c.Flags().StringVar(&listen, "listen", "", "the listener IP:PORT the request arrives on (default: the first Listen)")
 	c.Flags().BoolVar(&https, "https", false, "the request arrives over TLS")
+	c.Flags().StringVar(&method, "method", "GET", "the request method (access rules in <Limit> depend on it)")
 	c.Flags().BoolVar(&asJSON, "json", false, "print JSON (one object per URL and line)")
 	return c
 }

@@ -50,6 +50,10 @@ WSGIDaemonProcess tls processes=1 threads=2 display-name=%{GROUP}
     WSGIScriptAlias / @DIR@/probe.py
     WSGIProcessGroup tls
     SetEnv newrelic.app_name tls-site
+    # Satisfied over TLS: /secure/x below must be served.
+    <Location /secure>
+        SSLRequireSSL
+    </Location>
 </VirtualHost>
 `)
 		oracleWriteFile(t, conf, []byte(text))

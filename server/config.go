@@ -157,8 +157,19 @@ type DirConf struct {
 	// merges them per variable (child wins, UnsetEnv removes the parent's).
 	Env []EnvOp
 
-	Handler          *Setting // SetHandler ("wsgi-script", "None", "server-status", ...)
-	Require          string   // "", "granted", "denied" (Require all ...)
+	Handler *Setting // SetHandler ("wsgi-script", "None", "server-status", ...)
+	Require string   // "", "granted", "denied" (Require all ...)
+	// AllowMethods lists the methods mod_allowmethods lets through (nil:
+	// not set here; empty: "reset", every method).
+	AllowMethods []string
+	// AuthMerging is this section's own AuthMerging ("", "off", "and",
+	// "or"): how its Require combines with the parent's.
+	AuthMerging string
+	// Compat is the Order/Allow/Deny/Satisfy config in effect (access.go).
+	Compat *AccessCompat
+	// Denies are restricting rules appserver does not evaluate; each
+	// refuses the requests it could apply to (fail closed).
+	Denies           []*AccessDeny
 	LimitRequestBody *int64
 	Options          []string // kept for ExecCGI checks; otherwise ignored
 

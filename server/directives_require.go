@@ -138,9 +138,19 @@ func setupRequire(c *cmd) *parser.Error {
 			v = authzNeutral
 		}
 	}
+	if c.sc.discard {
+		// Inside <If>: a Require that could refuse makes the section
+		// around the If refuse (fail closed).
+		if v != authzGranted {
+			c.denyFor(&AccessDeny{}, "")
+		}
+		return nil
+	}
 	if c.sc.limited() {
-		if !c.sc.discard {
-			c.warn("ignored", "Require inside <%s> is ignored: appserver does not restrict access by request method, so every method gets the enclosing section's access rule", c.sc.findParent("limit", "limitexcept").Name)
+		if v == authzGranted {
+			c.warn("ignored", "Require inside <%s> is ignored: appserver does not grant access by request method, so these methods get the enclosing section's access rule", c.sc.findParent("limit", "limitexcept").Name)
+		} else {
+			c.denyFor(&AccessDeny{Methods: limitOf(c.sc)}, "appserver does not evaluate Require per method")
 		}
 		return nil
 	}

@@ -409,7 +409,6 @@ MaxClients 10
 	want := []string{
 		"1:1: [ignored] RewriteEngine is ignored: URL rewriting does not happen",
 		"2:1: [ignored] Header is ignored: response headers are not changed",
-		"4:1: [ignored] order is ignored: old-style access control is not evaluated; only Require all granted|denied decides access",
 		"5:1: [ignored] GssapiCredStore is ignored: GSSAPI (Kerberos) authentication does not happen, so no REMOTE_USER reaches the application",
 		"6:1: [ignored] MellonEnable is ignored: SAML authentication does not happen, so no REMOTE_USER reaches the application",
 		"8:1: [ignored] MaxClients is ignored: appserver does not use Apache's MPM settings; its own workers are the WSGI daemon groups",

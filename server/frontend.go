@@ -205,7 +205,7 @@ func (f *Frontend) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	localIP, localPort := splitAddr(local)
 	port, _ := strconv.Atoi(localPort)
 	rt := f.cfg.Route(Request{Method: r.Method, Target: r.RequestURI, Host: r.Host,
-		LocalIP: localIP, LocalPort: port, HTTPS: r.TLS != nil})
+		LocalIP: localIP, LocalPort: port, HTTPS: r.TLS != nil, Header: r.Header})
 	requestID := newRequestID()
 	if f.logs.has(rt.VHost) {
 		lw := &loggingWriter{ResponseWriter: w}
@@ -404,6 +404,8 @@ func defaultDetail(status int) string {
 		return "The requested URL was not found on this server."
 	case http.StatusForbidden:
 		return "You don't have permission to access this resource."
+	case http.StatusGone:
+		return "The requested resource is no longer available on this server and there is no forwarding address. Please remove all references to this resource."
 	case http.StatusBadRequest:
 		return "Your browser sent a request that this server could not understand."
 	case http.StatusServiceUnavailable:

@@ -258,6 +258,11 @@ func overridesAll(b, a *DirConf) bool {
 			if a.Options != nil && (b.Options == nil || optionsRelative(b.Options)) {
 				return false
 			}
+		case "Denies":
+			// Refusals accumulate: a later section never removes them.
+			if len(a.Denies) > 0 {
+				return false
+			}
 		case "AddHandlers":
 			for ext := range a.AddHandlers {
 				if _, ok := b.AddHandlers[ext]; !ok {

@@ -61,6 +61,10 @@ func TestLint(t *testing.T) {
 		{"shadowed-by-prefix", "<Location /app/admin>\nWSGIProcessGroup %{GLOBAL}\n</Location>\n<Location /app>\nWSGIProcessGroup %{GLOBAL}\nSetEnv B 1\n</Location>\n", []string{
 			"<Location /app/admin> is fully shadowed: <Location /app> at /cfg/test.conf:4:1 comes later and sets everything it sets for every URL it matches (sections merge in file order, the later one wins); remove it or merge the two",
 		}},
+		{"refusal-never-shadowed", "<Location /x>\nSSLRequire false\n</Location>\n<Location /x>\nSSLRequire true\n</Location>\n", nil},
+		{"compat-shadowed", "<Location /x>\nDeny from all\n</Location>\n<Location /x>\nOrder allow,deny\nAllow from all\n</Location>\n", []string{
+			"<Location /x> is fully shadowed: <Location /x> at /cfg/test.conf:4:1 comes later and sets everything it sets for every URL it matches (sections merge in file order, the later one wins); remove it or merge the two",
+		}},
 		{"partly-overridden", "<Location /x>\nSetEnv A 1\nSetEnv B 1\n</Location>\n<Location /x>\nSetEnv A 2\n</Location>\n", nil},
 		{"earlier-broader-is-fine", "<Location />\nSetEnv A 1\n</Location>\n<Location /x>\nSetEnv A 2\n</Location>\n", nil},
 		{"not-a-prefix-boundary", "<Location /app2>\nSetEnv A 1\n</Location>\n<Location /app>\nSetEnv A 2\n</Location>\n", nil},

@@ -243,6 +243,8 @@ type scope struct {
 	// require collects the Require lines of this scope (see require.go
 	// logic in directives_core.go).
 	require *requireNode
+	// rewriteConds are the RewriteCond lines waiting for their RewriteRule.
+	rewriteConds []*RewriteCond
 }
 
 // limited reports whether the scope is inside <Limit>/<LimitExcept>.
@@ -522,6 +524,9 @@ func implemented(name string) bool {
 		_, ok := sectionDefs[strings.ToLower(name[1:])]
 		return ok
 	}
-	_, ok := directives[strings.ToLower(name)]
-	return ok
+	k := strings.ToLower(name)
+	_, ok := directives[k]
+	// RewriteRule/RewriteCond are read only for refusals; mod_rewrite is
+	// not there.
+	return ok && k != "rewriterule" && k != "rewritecond"
 }

@@ -14,8 +14,12 @@ import "strings"
 //   - Env holds the parent's operations followed by the child's, so that
 //     applying them in order gives mod_env's per-variable merge (child wins,
 //     UnsetEnv removes the parent's value);
-//   - Require follows AuthMerging Off, httpd's default: the child's rule
-//     replaces the parent's;
+//   - Require follows AuthMerging: Off (httpd's default) replaces the
+//     parent's rule, And keeps a parent's denial, Or keeps a parent's grant;
+//   - Compat (mod_access_compat) is replaced whole by a child that has one:
+//     the module has no merger;
+//   - Denies (rules appserver cannot evaluate) accumulate: failing closed
+//     may deny more than httpd, never less;
 //   - AddHandler extensions are merged per extension, child wins (mod_mime);
 //   - Options follow core's rule: a list with any option written without
 //     +/- replaces the parent's, a list of only +X/-X adjusts it.
@@ -77,7 +81,22 @@ func MergeDirConf(parent, child *DirConf) *DirConf {
 		}
 	}
 	if child.Require != "" {
-		out.Require = child.Require
+		switch {
+		case child.AuthMerging == "and" && parent.Require == "denied":
+		case child.AuthMerging == "or" && parent.Require == "granted":
+		default:
+			out.Require = child.Require
+		}
+	}
+	out.AuthMerging = child.AuthMerging
+	if child.AllowMethods != nil {
+		out.AllowMethods = child.AllowMethods
+	}
+	if child.Compat != nil {
+		out.Compat = child.Compat
+	}
+	if len(child.Denies) > 0 {
+		out.Denies = append(append([]*AccessDeny(nil), parent.Denies...), child.Denies...)
 	}
 	if child.LimitRequestBody != nil {
 		v := *child.LimitRequestBody

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"net/http"
 	"net/netip"
 	"os"
 	"strings"
@@ -25,6 +26,9 @@ type Request struct {
 	LocalPort int
 	// HTTPS is true on a TLS listener.
 	HTTPS bool
+	// Header holds the request headers, for RewriteCond on headers in
+	// refusing RewriteRules; nil is a request without any.
+	Header http.Header
 }
 
 // Route is the decision Apache + mod_wsgi would make for a Request.
@@ -409,7 +413,7 @@ func (t *routeTables) route(req Request, stat StatFunc) *Route {
 	}
 	r.URI = uri
 
-	d := decider{t: t, st: st, r: r, stat: stat, uri: uri}
+	d := decider{t: t, st: st, r: r, stat: stat, uri: uri, method: strings.ToUpper(req.Method), https: req.HTTPS, header: req.Header, host: req.Host}
 	d.run()
 	if r.Status == 200 && r.Handler == "wsgi" {
 		d.wsgi(rh.name)
@@ -444,6 +448,11 @@ type decider struct {
 	r    *Route
 	stat StatFunc
 	uri  string
+	// method and https are what access rules look at.
+	method string
+	https  bool
+	header http.Header
+	host   string
 
 	m        mapping
 	walk     walkResult
@@ -474,12 +483,12 @@ func (d *decider) run() {
 	conf := mc.conf
 	r.Conf = conf
 
-	if conf.Require == "denied" {
+	if status, reason := access(conf, &accessReq{method: d.method, uri: d.uri, https: d.https, header: d.header, host: d.host}); status != 0 {
 		what := d.walk.filename
 		if what == "" {
 			what = d.uri
 		}
-		r.fail(403, "client denied by server configuration: "+what)
+		r.fail(status, reason+": "+what)
 	}
 
 	handler := ""

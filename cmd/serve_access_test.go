@@ -1,0 +1,86 @@
+package cmd_test
+
+import (
+	"net/http"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// serveAccessConf: old-style access control (mod_access_compat) must never
+// fail open. Real Apache 2.4 answers 403 to /private and /private/x and
+// serves /public and /old (measured with mod_access_compat loaded).
+// /tlsonly (SSLRequireSSL) is refused over plain HTTP, as in Apache.
+const serveAccessConf = `Listen 127.0.0.1:@PORT@
+ServerName 127.0.0.1
+WSGIPythonHome /usr
+WSGIDaemonProcess acc processes=1 threads=2
+WSGIProcessGroup acc
+WSGIScriptAlias / "@DIR@/app.py"
+<Directory "@DIR@">
+    Require all granted
+</Directory>
+<Location /private>
+    Order allow,deny
+    Deny from all
+</Location>
+<Location /old>
+    Order allow,deny
+    Allow from all
+</Location>
+<Location /tlsonly>
+    SSLRequireSSL
+</Location>
+`
+
+// serveAccessApp answers every request with the paths it has seen so far
+// in this process, so the test can tell the refused ones never reached it.
+const serveAccessApp = `seen = []
+def application(environ, start_response):
+    seen.append(environ.get('PATH_INFO', ''))
+    body = '\n'.join(seen).encode()
+    start_response('200 OK', [('Content-Type', 'text/plain'), ('Content-Length', str(len(body)))])
+    return [body]
+`
+
+func TestServeAccessCompat(t *testing.T) {
+	bin := serveBinary(t)
+	dir := serveWorldDir(t, "appserver-e2e-access-")
+	oracleWriteFile(t, filepath.Join(dir, "app.py"), []byte(serveAccessApp))
+	srv := serveStartFree(t, bin, filepath.Join(dir, "serve.log"), nil, func(port int) string {
+		conf := filepath.Join(dir, "access.conf")
+		text := strings.NewReplacer("@DIR@", dir, "@PORT@", strconv.Itoa(port)).Replace(serveAccessConf)
+		oracleWriteFile(t, conf, []byte(text))
+		return conf
+	})
+	base := "http://" + srv.Addr()
+	for _, tt := range []struct {
+		method, path string
+		want         int
+	}{
+		{"GET", "/public", 200},
+		{"GET", "/private", 403},
+		{"GET", "/private/x?y=1", 403},
+		{"POST", "/private", 403},
+		{"GET", "/old", 200},
+		{"GET", "/tlsonly", 403}, // plain HTTP; TestServeTLSAndAccessLog checks it is served over TLS
+	} {
+		req, err := http.NewRequest(tt.method, base+tt.path, strings.NewReader("a=b"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, body := serveDo(t, req)
+		if resp.StatusCode != tt.want {
+			t.Errorf("%s %s: %d, want %d (body %.200q)", tt.method, tt.path, resp.StatusCode, tt.want, body)
+		}
+	}
+	_, body := serveGet(t, base+"/public/seen")
+	seen := string(body)
+	if !strings.Contains(seen, "/public") || !strings.Contains(seen, "/old") {
+		t.Errorf("the app did not see the served requests: %q", seen)
+	}
+	if strings.Contains(seen, "/private") || strings.Contains(seen, "/tlsonly") {
+		t.Errorf("a refused request reached the app: %q", seen)
+	}
+}
