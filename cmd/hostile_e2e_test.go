@@ -19,6 +19,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -175,6 +176,11 @@ func TestHostileE2E(t *testing.T) {
 	groups := map[string][]hostileCase{}
 	for _, c := range cases {
 		groups[c.Conf] = append(groups[c.Conf], c)
+	}
+	for name := range golden {
+		if !slices.ContainsFunc(cases, func(c hostileCase) bool { return c.Name == name }) && !*hostileUpdate {
+			t.Errorf("apache.golden has %s, which is not in cases.txt (-hostile.update rewrites it)", name)
+		}
 	}
 	var mu sync.Mutex
 	apacheAll := map[string]string{}
@@ -380,4 +386,56 @@ func hostileSend(addr string, data []byte, first, quiet time.Duration) hostileSe
 		wait = quiet
 	}
 	return s
+}
+
+// TestHostileSend checks the harness's reading of a connection against
+// scripted servers: it must tell closed from quiet, count every response
+// and report an answer without a status line.
+func TestHostileSend(t *testing.T) {
+	ok := "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+	tests := []struct {
+		name  string
+		reply string
+		close bool
+		want  string
+	}{
+		{"one then close", ok, true, "status=200 conn=closed app=0"},
+		{"one then quiet", ok, false, "status=200 conn=open app=0"},
+		{"two pipelined", ok + ok, false, "status=200,200 conn=open app=0"},
+		{"continue then answer", "HTTP/1.1 100 Continue\r\n\r\n" + ok, true, "status=100,200 conn=closed app=0"},
+		{"nothing then close", "", true, "status=none conn=closed app=0"},
+		{"nothing and quiet", "", false, "status=none conn=open app=0"},
+		{"http/0.9 body", "ok\n", true, "status=no-status-line conn=closed app=0"},
+		{"body cut short", "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nok", true, "status=200 conn=closed app=0"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			l, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer l.Close()
+			go func() {
+				c, err := l.Accept()
+				if err != nil {
+					return
+				}
+				defer c.Close()
+				_, _ = c.Read(make([]byte, 64))
+				_, _ = io.WriteString(c, tc.reply)
+				if !tc.close {
+					time.Sleep(2 * time.Second) // longer than the quiet period
+				}
+			}()
+			s := hostileSend(l.Addr().String(), []byte("GET / HTTP/1.1\r\n\r\n"), time.Second, 300*time.Millisecond)
+			if s.err != nil {
+				t.Fatal(s.err)
+			}
+			got := hostileOutcome{Statuses: s.statuses, Closed: s.closed}.String()
+			if got != tc.want {
+				t.Errorf("got %s, want %s", got, tc.want)
+			}
+		})
+	}
 }
