@@ -75,12 +75,7 @@ func TestChaosKill9(t *testing.T) {
 		t.Fatal(err)
 	}
 	oracleWriteFile(t, filepath.Join(dir, "chaos.wsgi"), []byte(strings.ReplaceAll(chaosApp, "@LOG@", strconv.Quote(entries))))
-	srv := serveStartFree(t, bin, filepath.Join(dir, "serve.log"), nil, func(port int) string {
-		conf := filepath.Join(dir, "chaos.conf")
-		text := strings.NewReplacer("@DIR@", dir, "@PORT@", strconv.Itoa(port)).Replace(chaosConf)
-		oracleWriteFile(t, conf, []byte(text))
-		return conf
-	})
+	srv := serveStartConf(t, bin, dir, "chaos.conf", chaosConf)
 	serveWaitTitles(t, srv, map[string]int{"(wsgi:chaos)": 2})
 	base := "http://" + srv.Addr() + "/"
 

@@ -3,7 +3,6 @@ package cmd_test
 import (
 	"net/http"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 )
@@ -48,12 +47,7 @@ func TestServeAccessCompat(t *testing.T) {
 	bin := serveBinary(t)
 	dir := serveWorldDir(t, "appserver-e2e-access-")
 	oracleWriteFile(t, filepath.Join(dir, "app.py"), []byte(serveAccessApp))
-	srv := serveStartFree(t, bin, filepath.Join(dir, "serve.log"), nil, func(port int) string {
-		conf := filepath.Join(dir, "access.conf")
-		text := strings.NewReplacer("@DIR@", dir, "@PORT@", strconv.Itoa(port)).Replace(serveAccessConf)
-		oracleWriteFile(t, conf, []byte(text))
-		return conf
-	})
+	srv := serveStartConf(t, bin, dir, "access.conf", serveAccessConf)
 	base := "http://" + srv.Addr()
 	for _, tt := range []struct {
 		method, path string

@@ -88,6 +88,19 @@ func serveWorldDir(t *testing.T, prefix string) string {
 	return dir
 }
 
+// serveStartConf starts bin on a free port with the config template conf
+// (@DIR@ = dir, @PORT@ = the port) written to dir/name, logging to
+// dir/serve.log.
+func serveStartConf(t *testing.T, bin, dir, name, conf string) *serveServer {
+	t.Helper()
+	return serveStartFree(t, bin, filepath.Join(dir, "serve.log"), nil, func(port int) string {
+		path := filepath.Join(dir, name)
+		text := strings.NewReplacer("@DIR@", dir, "@PORT@", strconv.Itoa(port)).Replace(conf)
+		oracleWriteFile(t, path, []byte(text))
+		return path
+	})
+}
+
 var serveListenRe = regexp.MustCompile(`(?m)^Listen[ \t]+\S+[ \t]*$`)
 
 // serveSetListen returns conf with its one Listen line moved to

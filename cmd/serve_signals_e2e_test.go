@@ -5,7 +5,6 @@ import (
 	"io"
 	"net/http"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -39,12 +38,7 @@ func TestServeSignals(t *testing.T) {
 	bin := serveBinary(t)
 	dir := serveWorldDir(t, "appserver-e2e-signals-")
 	oracleWriteFile(t, filepath.Join(dir, "app.py"), []byte(signalsApp))
-	srv := serveStartFree(t, bin, filepath.Join(dir, "serve.log"), nil, func(port int) string {
-		conf := filepath.Join(dir, "site.conf")
-		text := strings.NewReplacer("@DIR@", dir, "@PORT@", strconv.Itoa(port)).Replace(signalsConf)
-		oracleWriteFile(t, conf, []byte(text))
-		return conf
-	})
+	srv := serveStartConf(t, bin, dir, "site.conf", signalsConf)
 	pids := serveWaitTitles(t, srv, map[string]int{"(wsgi:app)": 1})
 	base := "http://" + srv.Addr()
 	client := &http.Client{Timeout: 20 * time.Second}
