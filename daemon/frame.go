@@ -32,7 +32,7 @@ import (
 //	   flag headMtime the script's mtime (decimal ns), then environ
 //	   key/value pairs. Flags: headReloading, headNoBody, headMtime.
 //	B  request body chunk, only as the answer to an R (≤ maxChunk bytes).
-//	E  end of request body; flags endAborted if the client's body failed.
+//	E  end of request body (a failed client body gets C instead).
 //	C  cancel: the client is gone. Nothing else is sent for that request,
 //	   not even an answer to an R that crossed it.
 //
@@ -83,7 +83,6 @@ const (
 	headReloading = 1 // H: WSGIScriptReloading is on for this request
 	headNoBody    = 2 // H: the request has no body
 	headMtime     = 4 // H: a fourth fixed string, the script's mtime in ns
-	endAborted    = 1 // E: reading the client's body failed
 	readWindow    = 1 // R: answer with B frames up to count bytes in all (not one)
 	bodyMore      = 1 // B: another B or an E follows for the same R
 )
@@ -193,6 +192,7 @@ func decodeStrings(payload []byte, count uint32) ([]string, error) {
 // responseHead is a decoded S frame.
 type responseHead struct {
 	code   int
+	reason string // the application's reason phrase ("" = none)
 	header http.Header
 	// longest is the length of the longest line mod_wsgi's daemon would
 	// have written for this head ("Status: 200 OK" or "Name: value",
@@ -220,6 +220,9 @@ func decodeResponseHead(payload []byte, count uint32) (rh responseHead, bad []st
 		return rh, nil, fmt.Errorf("daemon: invalid status %q", status)
 	}
 	rh.code = code
+	if len(status) > 4 {
+		rh.reason = status[4:]
+	}
 	rh.longest = len("Status: ") + len(status)
 	rh.header = make(http.Header, len(ss)/2)
 	for i := 1; i+1 < len(ss); i += 2 {

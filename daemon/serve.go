@@ -461,12 +461,12 @@ type call struct {
 	discard   bool // stop writing to the client (gone, rejected, or body not allowed)
 	cancelled bool // C was sent
 	bodyEOF   bool
-	bodyErr   error
 	broken    bool
 	deadline  bool // a write deadline is set on the client connection
 	written   int64
-	canRetry  bool // a request the worker never read may be sent again
-	bodyAsked bool // an R came: the client's body may be read from now on
+	declared  int64 // the application's Content-Length (-1 = none, or no body allowed)
+	canRetry  bool  // a request the worker never read may be sent again
+	bodyAsked bool  // an R came: the client's body may be read from now on
 }
 
 // bufferedResponse is how much response body can be written without
@@ -474,7 +474,7 @@ type call struct {
 const bufferedResponse = 2048
 
 func (g *Group) exchange(c *wconn, w http.ResponseWriter, r *http.Request, req *Request, canRetry bool) outcome {
-	x := call{g: g, c: c, w: w, r: r, canRetry: canRetry}
+	x := call{g: g, c: c, w: w, r: r, canRetry: canRetry, declared: -1}
 	out := x.run(req)
 	if out == outAbort && x.headSent && !x.discard {
 		// Let the client have the status and what body there is, as
@@ -618,8 +618,7 @@ func (x *call) run(req *Request) outcome {
 			if _, ok := rh.header["Content-Type"]; !ok {
 				hdr["Content-Type"] = nil // no sniffing: send none, as Apache does
 			}
-			x.w.WriteHeader(rh.code)
-			x.headSent = true
+			x.writeHead(rh)
 		case frameData:
 			if !x.headSent && !x.rejected {
 				return x.protocol("response body before the head")
@@ -633,6 +632,10 @@ func (x *call) run(req *Request) outcome {
 			}
 			if c.br.Buffered() != 0 {
 				x.broken = true // out of step; do not reuse
+			}
+			if x.declared >= 0 && x.written < x.declared && !x.discard {
+				x.g.log.Warn("daemon: the application's response is shorter than its Content-Length; the client connection is closed",
+					"group", x.g.spec.Name, "content_length", x.declared, "sent", x.written, "uri", x.r.RequestURI)
 			}
 			if x.rejected {
 				return outDone
@@ -770,6 +773,28 @@ func (g *Group) headerBufferSize() int {
 	return 32768
 }
 
+// writeHead sends the application's status and headers, with its own
+// reason phrase when the client writer can send one.
+func (x *call) writeHead(rh responseHead) {
+	hdr := x.w.Header()
+	if cl := hdr.Get("Content-Length"); cl != "" && x.r.Method != http.MethodHead && bodyAllowed(rh.code) {
+		if n, err := strconv.ParseInt(cl, 10, 64); err == nil && n >= 0 {
+			x.declared = n
+		}
+	}
+	rw, ok := x.w.(interface{ WriteHeaderReason(int, string) })
+	if ok && rh.reason != "" && rh.reason != http.StatusText(rh.code) {
+		rw.WriteHeaderReason(rh.code, rh.reason)
+	} else {
+		x.w.WriteHeader(rh.code)
+	}
+	x.headSent = true
+}
+
+func bodyAllowed(code int) bool {
+	return code >= 200 && code != http.StatusNoContent && code != http.StatusNotModified
+}
+
 func (x *call) protocol(what string) outcome {
 	return x.lost(fmt.Errorf("protocol error: %s", what))
 }
@@ -807,8 +832,7 @@ func (x *call) sendBody(buf []byte, want uint32, window bool) error {
 			if err != nil {
 				x.bodyEOF = true
 				if !errors.Is(err, io.EOF) {
-					x.bodyErr = err
-					x.g.log.Error("daemon: Request data read error when proxying data to daemon process", "group", x.g.spec.Name, "err", err, "uri", x.r.RequestURI)
+					return x.bodyFailed(err)
 				}
 			}
 			if k > 0 {
@@ -829,14 +853,43 @@ func (x *call) sendBody(buf []byte, want uint32, window bool) error {
 			}
 		}
 	}
-	var flags byte
-	if x.bodyErr != nil {
-		flags = endAborted
-	}
-	putHeader(buf, frameEnd, flags, 0, 0)
+	putHeader(buf, frameEnd, 0, 0, 0)
 	x.arm()
 	_, err := c.nc.Write(buf[:frameHeaderLen])
 	return err
+}
+
+// bodyFailed handles an error reading the client's body: the client was
+// too slow (Timeout), sent more than LimitRequestBody, broke the chunked
+// framing or went away. Apache answers such a request itself (408, 413,
+// 400) whatever the application was doing, so the answer goes out here
+// when no response head has, and the worker gets C: the application's read
+// raises ClientGone, which ends it without a traceback.
+func (x *call) bodyFailed(err error) error {
+	status := bodyErrorStatus(err)
+	x.g.log.Error("daemon: Request data read error when proxying data to daemon process",
+		"group", x.g.spec.Name, "err", err, "status", status, "uri", x.r.RequestURI)
+	if !x.headSent && !x.rejected {
+		x.g.fail(x.w, x.r, status, nil)
+		x.rejected = true
+	}
+	x.discard = true
+	return x.cancel()
+}
+
+// bodyErrorStatus is Apache's answer to a failed read of the request body.
+func bodyErrorStatus(err error) int {
+	var tooLarge *http.MaxBytesError
+	var coded interface{ StatusCode() int }
+	switch {
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return http.StatusRequestTimeout
+	case errors.As(err, &tooLarge):
+		return http.StatusRequestEntityTooLarge
+	case errors.As(err, &coded):
+		return coded.StatusCode()
+	}
+	return http.StatusBadRequest
 }
 
 // copyData streams one D frame from the worker to the client without
@@ -893,7 +946,12 @@ func (x *call) copyData(n uint32) error {
 // tell the worker (C) so the application stops at its next write.
 func (x *call) clientFailed(err error) error {
 	x.discard = true
-	if errors.Is(err, http.ErrBodyNotAllowed) || errors.Is(err, http.ErrContentLength) {
+	if errors.Is(err, http.ErrContentLength) {
+		x.g.log.Warn("daemon: the application's response is longer than its Content-Length; the rest was dropped",
+			"group", x.g.spec.Name, "content_length", x.declared, "uri", x.r.RequestURI)
+		return nil
+	}
+	if errors.Is(err, http.ErrBodyNotAllowed) {
 		return nil
 	}
 	if errors.Is(err, os.ErrDeadlineExceeded) {

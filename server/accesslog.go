@@ -450,6 +450,23 @@ type loggingWriter struct {
 }
 
 func (w *loggingWriter) WriteHeader(code int) {
+	w.record(code)
+	w.ResponseWriter.WriteHeader(code)
+}
+
+// WriteHeaderReason passes an application's own reason phrase on when the
+// writer underneath can send one.
+func (w *loggingWriter) WriteHeaderReason(code int, reason string) {
+	rw, ok := w.ResponseWriter.(interface{ WriteHeaderReason(int, string) })
+	if !ok {
+		w.WriteHeader(code)
+		return
+	}
+	w.record(code)
+	rw.WriteHeaderReason(code, reason)
+}
+
+func (w *loggingWriter) record(code int) {
 	if w.status == 0 && code >= 200 {
 		w.status = code
 		n := len("HTTP/1.1 200 OK\r\n") + 2
@@ -460,7 +477,6 @@ func (w *loggingWriter) WriteHeader(code int) {
 		}
 		w.headBytes = int64(n)
 	}
-	w.ResponseWriter.WriteHeader(code)
 }
 
 func (w *loggingWriter) Write(p []byte) (int, error) {

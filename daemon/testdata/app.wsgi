@@ -93,6 +93,9 @@ def application(environ, start_response):
     if path == "/ignore-body":
         start_response("200 OK", [("Content-Type", "text/plain")])
         return [b"ignored"]
+    if path == "/reason":
+        start_response(q.get("status", "299 Custom Thing"), [("Content-Type", "text/plain")])
+        return [b"reason"]
     if path == "/download":
         n = int(q.get("bytes", "0"))
         start_response("200 OK", [("Content-Type", "application/octet-stream"),
