@@ -18,19 +18,28 @@ type loadFlags struct {
 	file         string
 	defines      []string
 	noHostChecks bool
+	envvars      string
 }
 
 func (f *loadFlags) register(c *cobra.Command, fileRequired bool) {
 	c.Flags().StringVarP(&f.file, "file", "f", "", "the Apache config file to read (required)")
 	c.Flags().StringArrayVarP(&f.defines, "define", "D", nil, "define NAME for <IfDefine NAME>, like httpd -D (repeatable)")
 	c.Flags().BoolVar(&f.noHostChecks, "no-host-checks", false, "report problems of this host (users, files, folders) as warnings, to check a config away from its host")
+	c.Flags().StringVar(&f.envvars, "envvars", "", "an apache2ctl envvars file to take ${VAR}s from, sourced as apache2ctl does (default: the envvars file next to the config, as in Debian's /etc/apache2; \"none\" reads none)")
 	if fileRequired {
 		_ = c.MarkFlagRequired("file")
 	}
 }
 
 func (f *loadFlags) load() (*server.Config, error) {
-	return server.Load(f.file, server.LoadOptions{Defines: f.defines, NoHostChecks: f.noHostChecks})
+	envvars := f.envvars
+	switch envvars {
+	case "":
+		envvars = server.FindEnvvars(f.file)
+	case "none":
+		envvars = ""
+	}
+	return server.Load(f.file, server.LoadOptions{Defines: f.defines, NoHostChecks: f.noHostChecks, Envvars: envvars})
 }
 
 func newConfigtestCmd() *cobra.Command {

@@ -1,8 +1,9 @@
 package parser
 
 // DefaultModules are the module identifiers and source names <IfModule>
-// treats as loaded: the modules whose directives appserver implements.
-// docs/configuration.md lists them (the -M view).
+// treats as loaded in a config with no LoadModule: the modules whose
+// directives appserver implements. docs/configuration.md lists them (the -M
+// view).
 var DefaultModules = []string{
 	"core_module", "core.c", "http_module", "http_core.c",
 	"so_module", "mod_so.c",
@@ -17,5 +18,16 @@ var DefaultModules = []string{
 	"version_module", "mod_version.c",
 	"macro_module", "mod_macro.c",
 	"status_module", "mod_status.c",
+	"appserver_module", "mod_appserver.c",
+}
+
+// LoadingModules are what <IfModule> treats as loaded before the first
+// LoadModule of a config that loads its modules: those compiled into
+// Debian's apache2 (apache2 -l), and appserver's own.
+var LoadingModules = []string{
+	"core_module", "core.c", "http_module", "http_core.c",
+	"so_module", "mod_so.c", "watchdog_module", "mod_watchdog.c",
+	"log_config_module", "mod_log_config.c", "logio_module", "mod_logio.c",
+	"version_module", "mod_version.c", "unixd_module", "mod_unixd.c",
 	"appserver_module", "mod_appserver.c",
 }

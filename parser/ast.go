@@ -129,7 +129,9 @@ type Options struct {
 	LookupEnv func(string) (string, bool)
 	// Modules are the module identifiers (e.g. "wsgi_module") and source file
 	// names (e.g. "mod_wsgi.c") that <IfModule> treats as loaded before any
-	// LoadModule. Nil means DefaultModules.
+	// LoadModule. Nil means DefaultModules for a config with no LoadModule,
+	// and LoadingModules (Apache's static ones) for a config that loads its
+	// modules.
 	Modules []string
 	// NoHostChecks turns host problems (a missing Include file or
 	// directory, a wildcard Include matching nothing, a ServerRoot that is

@@ -34,7 +34,35 @@ const maxIncludeDepth = 128
 // The error, when not nil, is an ErrorList holding every error found; the
 // Config holds whatever could be read either way.
 func ReadFile(path string, opts Options) (*Config, error) {
-	r := newReader(path, opts)
+	return readLoading(opts, func(opts Options) (*reader, *Config, error) {
+		r := newReader(path, opts)
+		cfg, err := r.readFile(path)
+		return r, cfg, err
+	})
+}
+
+// readLoading reads with Options.Modules nil the way the config asks: a
+// config that loads modules itself (Debian's tree loads them through
+// mods-enabled/*.load) gets Apache's answer to <IfModule>, the static
+// modules plus what it loads, so <IfModule ssl_module> is false unless
+// LoadModule ssl_module is there; a config with no LoadModule at all (a
+// site snippet, an appserver config) sees DefaultModules.
+func readLoading(opts Options, read func(Options) (*reader, *Config, error)) (*Config, error) {
+	if opts.Modules != nil {
+		_, cfg, err := read(opts)
+		return cfg, err
+	}
+	opts.Modules = DefaultModules
+	r, cfg, err := read(opts)
+	if len(r.loaded) == 0 {
+		return cfg, err
+	}
+	opts.Modules = LoadingModules
+	_, cfg, err = read(opts)
+	return cfg, err
+}
+
+func (r *reader) readFile(path string) (*Config, error) {
 	src, err := r.readBytes(path)
 	if err != nil {
 		r.errs = append(r.errs, &Error{
@@ -50,7 +78,11 @@ func ReadFile(path string, opts Options) (*Config, error) {
 // positions and is the base of relative Includes when Options.ServerRoot is
 // empty. Included files are read with Options.ReadFile.
 func Read(filename string, src []byte, opts Options) (*Config, error) {
-	return newReader(filename, opts).readMain(filename, src)
+	return readLoading(opts, func(opts Options) (*reader, *Config, error) {
+		r := newReader(filename, opts)
+		cfg, err := r.readMain(filename, src)
+		return r, cfg, err
+	})
 }
 
 // reader holds the read-time state httpd keeps while it builds the config

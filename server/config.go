@@ -13,6 +13,8 @@ import (
 type Config struct {
 	File       string
 	ServerRoot string
+	// Envvars is the apache2ctl envvars file whose variables were read.
+	Envvars string
 
 	// Listen holds the Listen directives in order.
 	Listen []Listen

@@ -26,6 +26,9 @@ type LoadOptions struct {
 	LookupEnv func(string) (string, bool)
 	// ReadFile reads config files. Nil means os.ReadFile.
 	ReadFile func(string) ([]byte, error)
+	// Envvars is an apache2ctl envvars file whose variables ${VAR} sees
+	// before the environment ("" = none).
+	Envvars string
 }
 
 // Load reads the Apache config at path and everything it includes, and
@@ -39,6 +42,25 @@ type LoadOptions struct {
 // Config is returned even then, as far as it could be built, so that callers
 // can show the warnings too.
 func Load(path string, opts LoadOptions) (*Config, error) {
+	var envvars map[string]string
+	if opts.Envvars != "" {
+		vars, err := ReadEnvvars(opts.Envvars)
+		if err != nil {
+			return nil, parser.ErrorList{{Pos: parser.Position{Filename: opts.Envvars, Line: 1, Column: 1},
+				Msg: err.Error(), Hint: "fix the file, or name another with --envvars"}}
+		}
+		envvars = vars
+		lookup := opts.LookupEnv
+		if lookup == nil {
+			lookup = os.LookupEnv
+		}
+		opts.LookupEnv = func(name string) (string, bool) {
+			if v, ok := envvars[name]; ok {
+				return v, true
+			}
+			return lookup(name)
+		}
+	}
 	popts := parser.Options{
 		Defines:      opts.Defines,
 		LookupEnv:    opts.LookupEnv,
@@ -61,6 +83,7 @@ func Load(path string, opts LoadOptions) (*Config, error) {
 		var walkErrs parser.ErrorList
 		cfg, walkErrs = loadTree(tree, opts)
 		errs = append(errs, walkErrs...)
+		cfg.Envvars = opts.Envvars
 	}
 	if len(errs) > 0 {
 		return cfg, errs
@@ -76,6 +99,10 @@ func Load(path string, opts LoadOptions) (*Config, error) {
 func loadTree(tree *parser.Config, opts LoadOptions) (*Config, parser.ErrorList) {
 	ld := newLoader(tree, opts)
 	for _, w := range tree.Warnings {
+		if name, ok := undefinedVarName(w.Msg); ok {
+			ld.undefinedVar(w.Pos, name)
+			continue
+		}
 		ld.warn(w.Pos, parserWarningKind(w.Msg), w.Msg)
 	}
 	ld.walk(ld.top, tree.Root)
@@ -118,6 +145,8 @@ type loader struct {
 	sections []*sectionInfo
 	// files are the config files in reading order.
 	files []string
+	// undefinedLines are the lines with an undefined ${NAME}.
+	undefinedLines map[lineKey]bool
 }
 
 // groupDef is a WSGIDaemonProcess definition and where it was made.
@@ -187,14 +216,66 @@ func (ld *loader) warn(pos parser.Position, kind, msg string) {
 }
 
 func (ld *loader) fail(e *parser.Error) {
-	if e != nil {
+	if e != nil && !ld.followsUndefinedVar(e) {
 		ld.errs = append(ld.errs, e)
 	}
+}
+
+// undefinedVarName recognises the reader's warning about a ${NAME} that
+// nothing defines.
+func undefinedVarName(msg string) (string, bool) {
+	rest, ok := strings.CutPrefix(msg, "Config variable ${")
+	if !ok {
+		return "", false
+	}
+	name, ok := strings.CutSuffix(rest, "} is not defined")
+	return name, ok
+}
+
+// undefinedVar reports a ${NAME} that neither Define nor the environment
+// sets. httpd only warns and keeps "${NAME}" as written, which then fails
+// far from its cause (a folder '/etc/apache2/${APACHE_LOG_DIR}', a user
+// '${APACHE_RUN_USER}', a script path that answers 500 for every
+// request), so appserver refuses it; under NoHostChecks it is a host
+// warning, as the variable may be set where the config runs.
+func (ld *loader) undefinedVar(pos parser.Position, name string) {
+	msg := "Config variable ${" + name + "} is not defined"
+	if ld.undefinedLines == nil {
+		ld.undefinedLines = map[lineKey]bool{}
+	}
+	ld.undefinedLines[lineKey{pos.Filename, pos.Line}] = true
+	hint := "define it with Define " + name + " VALUE before this line, or set it in appserver's environment"
+	switch {
+	case strings.HasPrefix(name, "APACHE_") && ld.opts.Envvars == "":
+		hint = "Debian's apache2ctl sets APACHE_* variables from the envvars file (/etc/apache2/envvars): " +
+			"appserver reads the one next to the config, or --envvars FILE; or " + hint
+	case ld.opts.Envvars != "":
+		hint = ld.opts.Envvars + " does not set it either; " + hint
+	}
+	if ld.opts.NoHostChecks {
+		ld.warn(pos, "host", msg+" on this host: "+hint)
+		return
+	}
+	ld.errs = append(ld.errs, &parser.Error{Pos: pos, Msg: msg, Hint: hint})
+}
+
+type lineKey struct {
+	file string
+	line int
+}
+
+// followsUndefinedVar reports whether e is about a value that still holds
+// an undefined "${NAME}": the error on that variable says it better.
+func (ld *loader) followsUndefinedVar(e *parser.Error) bool {
+	return strings.Contains(e.Msg, "${") && ld.undefinedLines[lineKey{e.Pos.Filename, e.Pos.Line}]
 }
 
 // hostProblem reports a problem that depends on this machine: an error, or
 // a "host" warning under NoHostChecks.
 func (ld *loader) hostProblem(e *parser.Error) {
+	if e == nil || ld.followsUndefinedVar(e) {
+		return
+	}
 	if ld.opts.NoHostChecks {
 		ld.warn(e.Pos, "host", e.Msg)
 		return
