@@ -119,6 +119,9 @@ func writeConfigtestText(w io.Writer, errs parser.ErrorList, warnings []server.W
 		fmt.Fprintf(w, "%s:%d:%d: %s%s: %s\n", wn.Pos.Filename, wn.Pos.Line, wn.Pos.Column, label, kind, wn.Msg)
 		src.caret(w, wn.Pos)
 	}
+	if len(warnings) > 0 {
+		fmt.Fprintln(w, server.WarningCounts(warnings))
+	}
 	if ok {
 		fmt.Fprintln(w, "Syntax OK")
 		return

@@ -28,6 +28,7 @@ type serveFlags struct {
 	processes, threads, port int
 	python                   string
 	allowRoot                bool
+	quiet                    bool
 }
 
 func newServeCmd() *cobra.Command {
@@ -82,6 +83,7 @@ are logged and ignored: reloading the config is not supported yet.`,
 	c.Flags().IntVar(&sf.threads, "threads", 5, "quick start: threads per process")
 	c.Flags().IntVar(&sf.port, "port", 8000, "quick start: the port to listen on")
 	c.Flags().StringVar(&sf.python, "python", "", "the Python interpreter for every group (default: python-home, WSGIPythonHome, else python3 on PATH)")
+	c.Flags().BoolVarP(&sf.quiet, "quiet", "q", false, "log errors only (no start-up, warning-summary or request-level notices)")
 	c.Flags().BoolVar(&sf.allowRoot, "allow-root", false, "let workers run as root when no User or user= is configured (default: nobody)")
 	return c
 }
@@ -211,10 +213,17 @@ func serve(cfg *server.Config, sf serveFlags) error {
 		return &exitError{code: ExitFailed, err: err}
 	}
 	defer closeLog()
-	log := slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	level := slog.LevelInfo
+	if sf.quiet {
+		level = slog.LevelError
+	}
+	log := slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: level}))
 	defer keepServingOn(log, syscall.SIGHUP, syscall.SIGUSR1, syscall.SIGUSR2)()
-	for _, w := range cfg.Warnings {
-		log.Warn(w.Msg, "at", fmt.Sprintf("%s:%d:%d", w.Pos.Filename, w.Pos.Line, w.Pos.Column), "kind", w.Kind)
+	if len(cfg.Warnings) > 0 {
+		// One line per start: the list is configtest's job, and hundreds of
+		// "ignored" lines on every start bury what matters in the log.
+		log.Warn("config "+server.WarningCounts(cfg.Warnings)+"; appserver configtest -f "+cfg.File+" lists them",
+			"count", len(cfg.Warnings))
 	}
 	listeners, err := cfg.Listeners()
 	if err != nil {
