@@ -1,7 +1,7 @@
 package cmd_test
 
 // The corpus test: `appserver configtest` on the 71 real-world mod_wsgi
-// configs of /work/shared/corpus/modwsgi (third-party files, read in place,
+// configs of ../shared/corpus/modwsgi (third-party files, read in place,
 // never copied). corpusTable records, per file, what appserver says and
 // what real `apache2 -t` said, so the test needs no Apache; -corpus.apache
 // re-runs Apache on every file and checks the table against it.
@@ -28,7 +28,8 @@ var corpusApache = flag.Bool("corpus.apache", false,
 	"also run real apache2 -t on every corpus file and check the Apache column of the corpus table")
 
 const (
-	corpusDir       = "/work/shared/corpus/modwsgi"
+	// corpusDir is the corpus in ../shared next to the repository.
+	corpusDir       = "../../shared/corpus/modwsgi"
 	corpusApacheBin = "/usr/sbin/apache2"
 	corpusModDir    = "/usr/lib/apache2/modules"
 )
@@ -240,12 +241,12 @@ var corpusDenies = map[string]int{
 
 func TestCorpus(t *testing.T) {
 	if _, err := os.Stat(corpusDir); err != nil {
-		t.Skipf("corpus not present: %v", err)
+		t.Fatalf("the corpus must sit in ../shared next to the repository: %v", err)
 	}
 	kinds := corpusKinds(t)
 	files, _ := filepath.Glob(filepath.Join(corpusDir, "*.conf"))
 	if len(files) == 0 {
-		t.Skip("corpus folder holds no .conf files")
+		t.Fatal("the corpus folder holds no .conf files")
 	}
 	bin := corpusBuild(t)
 	var apache *corpusApacheRun

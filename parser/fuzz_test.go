@@ -54,7 +54,7 @@ func FuzzRead(f *testing.F) {
 			}
 		}
 	}
-	if seed, err := os.ReadFile("/work/shared/seed/seed-configs.conf"); err == nil {
+	if seed, err := os.ReadFile("../../shared/seed/seed-configs.conf"); err == nil {
 		f.Add(seed)
 	}
 	f.Add([]byte("Include fuzz.conf\n"))

@@ -46,13 +46,21 @@ func (e dumpEntry) String() string {
 	return fmt.Sprintf("%s:%d depth=%d %s", e.file, e.line, e.depth, e.text)
 }
 
+// requireApache skips when apache2 is not installed, and fails when
+// APPSERVER_REQUIRE_APACHE=1 says it must be (CI).
+func requireApache(t *testing.T) {
+	for _, p := range []string{apacheBin, filepath.Join(apacheMods, "mod_info.so")} {
+		if _, err := os.Stat(p); err != nil {
+			if os.Getenv("APPSERVER_REQUIRE_APACHE") == "1" {
+				t.Fatalf("%s missing (APPSERVER_REQUIRE_APACHE=1): install apache2", p)
+			}
+			t.Skipf("%s missing: install apache2", p)
+		}
+	}
+}
+
 func TestApacheOracle(t *testing.T) {
-	if _, err := os.Stat(apacheBin); err != nil {
-		t.Skip("apache2 not installed")
-	}
-	if _, err := os.Stat(filepath.Join(apacheMods, "mod_info.so")); err != nil {
-		t.Skip("mod_info not installed")
-	}
+	requireApache(t)
 	cases, _ := filepath.Glob("testdata/oracle/*.txt")
 	if len(cases) == 0 {
 		t.Fatal("no oracle cases")
@@ -251,9 +259,7 @@ func sameEntry(g, a dumpEntry) bool {
 // TestApacheOracleErrors compares the first read-time (pass 1) error of
 // small configs with apache2 -t: message text, file and line.
 func TestApacheOracleErrors(t *testing.T) {
-	if _, err := os.Stat(apacheBin); err != nil {
-		t.Skip("apache2 not installed")
-	}
+	requireApache(t)
 	tests := []struct {
 		name  string
 		files map[string]string // main.conf and others

@@ -268,10 +268,11 @@ func contains(list []string, s string) bool {
 // points into the file with a position. Files that are templates
 // ({% ... %}) are expected to fail.
 func TestLoadCorpus(t *testing.T) {
-	dir := "/work/shared/corpus/modwsgi"
+	// ../shared sits next to the repository; tests only read it.
+	dir := "../../shared/corpus/modwsgi"
 	confs, _ := filepath.Glob(filepath.Join(dir, "*.conf"))
 	if len(confs) == 0 {
-		t.Skip("corpus not available")
+		t.Fatalf("no corpus in %s (../shared must sit next to the repository)", dir)
 	}
 	clean := 0
 	for _, conf := range confs {
