@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/signal"
+	"syscall"
 
 	"github.com/spf13/cobra"
 )
@@ -31,6 +33,11 @@ func (e *exitError) Error() string {
 
 // Main runs the command line and returns the process exit code.
 func Main(args []string) int {
+	// A write to a closed stdout or stderr (a pipe whose reader went away)
+	// raises SIGPIPE, which kills a Go program on fds 1 and 2 unless it is
+	// caught; the write then just fails. Caught rather than ignored: an
+	// ignored SIGPIPE would be inherited by the workers and what they run.
+	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
 	root := newRoot()
 	root.SetArgs(args)
 	err := root.Execute()
