@@ -59,9 +59,12 @@ func newRoot() *cobra.Command {
 	root := &cobra.Command{
 		Use:           "appserver",
 		Short:         "Serve Python WSGI apps in mod_wsgi-style daemon process groups from Apache configs",
+		Version:       version(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newServeCmd(), newConfigtestCmd(), newRoutesCmd())
+	root.SetVersionTemplate("appserver {{.Version}}\n")
+	root.AddCommand(newServeCmd(), newConfigtestCmd(), newRoutesCmd(), newVersionCmd())
+	root.AddCommand(newManCmd(root))
 	return root
 }

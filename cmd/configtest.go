@@ -22,7 +22,11 @@ type loadFlags struct {
 }
 
 func (f *loadFlags) register(c *cobra.Command, fileRequired bool) {
-	c.Flags().StringVarP(&f.file, "file", "f", "", "the Apache config file to read (required)")
+	help := "the Apache config file to read"
+	if fileRequired {
+		help += " (required)"
+	}
+	c.Flags().StringVarP(&f.file, "file", "f", "", help)
 	c.Flags().StringArrayVarP(&f.defines, "define", "D", nil, "define NAME for <IfDefine NAME>, like httpd -D (repeatable)")
 	c.Flags().BoolVar(&f.noHostChecks, "no-host-checks", false, "report problems of this host (users, files, folders) as warnings, to check a config away from its host")
 	c.Flags().StringVar(&f.envvars, "envvars", "", "an apache2ctl envvars file to take ${VAR}s from, sourced as apache2ctl does (default: the envvars file next to the config, as in Debian's /etc/apache2; \"none\" reads none)")

@@ -1,0 +1,41 @@
+package cmd_test
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// TestCLIVersionManHelp (issue 8 item 8): --version and version agree, man
+// writes a page per command, and serve's help does not call -f required.
+func TestCLIVersionManHelp(t *testing.T) {
+	bin := serveBinary(t)
+	run := func(args ...string) string {
+		t.Helper()
+		out, err := exec.Command(bin, args...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("appserver %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		return string(out)
+	}
+	v1, v2 := run("--version"), run("version")
+	if v1 != v2 || !regexp.MustCompile(`^appserver \S+.* \(go1\.\d+`).MatchString(v1) {
+		t.Errorf("--version %q, version %q", v1, v2)
+	}
+	dir := t.TempDir()
+	run("man", "--dir", dir)
+	page, err := os.ReadFile(filepath.Join(dir, "appserver-serve.1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(page), ".TH \"APPSERVER\" \"1\"") || !strings.Contains(string(page), "envvars") {
+		t.Errorf("appserver-serve.1 is not the serve man page:\n%.400s", page)
+	}
+	help := run("serve", "--help")
+	if line := regexp.MustCompile(`(?m)^.*--file.*$`).FindString(help); line == "" || strings.Contains(line, "required") {
+		t.Errorf("serve --help: %q", line)
+	}
+}
