@@ -193,7 +193,7 @@ var directiveLoss = map[string]string{
 	"httpprotocoloptions":     "appserver applies its own HTTP parsing rules",
 	"namevirtualhost":         "it has had no effect since httpd 2.4 either",
 	"regexdefaultoptions":     "regexes keep httpd's default options (DOTALL, DOLLAR_ENDONLY)",
-	"extendedstatus":          "appserver's status page always has full detail",
+	"extendedstatus":          "appserver does not serve Apache's server-status page",
 	"errorlogformat":          "the error log uses appserver's format",
 	"setoutputfilter":         "output filters do not run",
 	"setinputfilter":          "input filters do not run",

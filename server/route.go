@@ -46,7 +46,7 @@ type Route struct {
 	URI   string
 	Query string
 
-	// Handler is "wsgi", "static", "server-status", "server-metrics" or "none".
+	// Handler is "wsgi", "static" or "none".
 	Handler string
 
 	// For Handler "wsgi":
@@ -514,7 +514,11 @@ func (d *decider) run() {
 	case "wsgi-script", "application/x-httpd-wsgi":
 		r.Handler = "wsgi"
 	case "server-status", "server-metrics":
-		r.Handler = handler
+		// Not served (yet): say so here, so that routes and serve agree.
+		r.Handler = "none"
+		if r.Status == 200 {
+			r.fail(404, "SetHandler "+handler+": appserver does not serve this page")
+		}
 	case "cgi-script":
 		// httpd without mod_cgi would hand the script's source to the
 		// client; appserver runs no CGI and refuses instead.
