@@ -409,3 +409,23 @@ func TestLoadLogFormatsAndIfDirective(t *testing.T) {
 		})
 	}
 }
+
+// Every bad option of a WSGIDaemonProcess line is reported in one run, in
+// line order, and the group counts as defined: no follow-on lint that
+// WSGIProcessGroup names no group.
+func TestLoadDaemonOptionsAllReported(t *testing.T) {
+	cfg, errs := loadTestConf(t, "WSGIDaemonProcess shop processes=0 proceses=2 umask=99\nWSGIProcessGroup shop\n", LoadOptions{NoHostChecks: true})
+	var got []string
+	for _, e := range errs {
+		got = append(got, fmt.Sprintf("%d:%d %s", e.Pos.Line, e.Pos.Column, strings.SplitN(e.Msg, " ", 3)[1]))
+	}
+	want := []string{"1:24 process", "1:36 option", "1:47 umask"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("errors %q, want %q", got, want)
+	}
+	for _, w := range cfg.Warnings {
+		if strings.Contains(w.Msg, "shop") {
+			t.Errorf("follow-on warning: %s", w.Msg)
+		}
+	}
+}

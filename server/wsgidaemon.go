@@ -171,7 +171,7 @@ func setupWSGIDaemonProcess(c *cmd) *parser.Error {
 	p := &daemonParser{c: c, spec: spec}
 	var scriptUserSet, scriptGroupSet bool
 	i := len(raw) - len(rest)
-	if e := eachWSGIOption(c, raw, i, "Invalid option to WSGI daemon process definition.", daemonOptions, func(opt wsgiOption, pos parser.Position) *parser.Error {
+	option := func(opt wsgiOption, pos parser.Position) *parser.Error {
 		p.opt, p.pos = opt, pos
 		v := opt.value
 		var e *parser.Error
@@ -359,11 +359,30 @@ func setupWSGIDaemonProcess(c *cmd) *parser.Error {
 			return e
 		}
 		return nil
+	}
+	// Every bad option is reported, not only the first as mod_wsgi does,
+	// so that one run of configtest shows all there is to fix.
+	var errs []*parser.Error
+	if e := eachWSGIOption(c, raw, i, "Invalid option to WSGI daemon process definition.", daemonOptions, func(opt wsgiOption, pos parser.Position) *parser.Error {
+		if e := option(opt, pos); e != nil {
+			errs = append(errs, e)
+		}
+		return nil
 	}); e != nil {
-		return e
+		errs = append(errs, e)
 	}
 	if scriptUserSet && scriptGroupSet {
-		return c.err("Only one of script-user and script-group allowed.")
+		errs = append(errs, c.err("Only one of script-user and script-group allowed."))
+	}
+	if len(errs) > 0 {
+		if c.ld.groups[name] == nil && !c.sc.discard {
+			// Known, though broken: no follow-on "names no group" lint.
+			c.ld.groups[name] = &groupDef{spec: spec, pos: c.d.Pos, vhost: c.sc.vhost}
+		}
+		for _, e := range errs {
+			c.ld.fail(e)
+		}
+		return nil
 	}
 	if prev := c.ld.groups[name]; prev != nil {
 		return c.err("Name duplicates previous WSGI daemon definition. (group '%s' is already defined at %s)", name, fmtPos(prev.pos))
