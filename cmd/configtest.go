@@ -68,6 +68,15 @@ because appserver cannot evaluate them ("denies"), lint, host problems under
 			if err != nil && errs == nil {
 				return &exitError{code: ExitFailed, err: err}
 			}
+			if err == nil && !lf.noHostChecks {
+				// What serve checks before it starts, so that the two agree.
+				if _, err := cfg.Listeners(); err != nil {
+					errs = append(errs, asErrorList(err)...)
+				}
+				listenErrs, listenWarnings := cfg.ListenProblems()
+				errs = append(errs, listenErrs...)
+				warnings = append(warnings, listenWarnings...)
+			}
 			failed := len(errs) > 0 || (strict && len(warnings) > 0)
 			if asJSON {
 				writeConfigtestJSON(c.OutOrStdout(), errs, warnings, !failed)

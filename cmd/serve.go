@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"os/signal"
@@ -233,16 +232,9 @@ func serve(cfg *server.Config, sf serveFlags) error {
 		return &exitError{code: ExitFailed, err: fmt.Errorf("%s: no Listen directive: nothing to serve", cfg.File)}
 	}
 	// Bind first: a port in use should fail before any worker starts.
-	var lns []net.Listener
-	for _, l := range listeners {
-		ln, err := net.Listen("tcp", l.Addr)
-		if err != nil {
-			for _, o := range lns {
-				o.Close()
-			}
-			return &exitError{code: ExitFailed, err: err}
-		}
-		lns = append(lns, ln)
+	lns, err := cfg.Bind(listeners)
+	if err != nil {
+		return &exitError{code: ExitFailed, err: err}
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)

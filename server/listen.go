@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/appserver/appserver/parser"
 )
 
 // Listener is one address to serve, with TLS when a vhost on its port has
@@ -30,12 +32,14 @@ func (c *Config) Listeners() ([]Listener, error) {
 			}
 			cert, err := tls.LoadX509KeyPair(v.SSLCertificateFile, keyFile(v))
 			if err != nil {
-				return nil, fmt.Errorf("%s:%d: SSL certificate of %s: %w", v.Pos.Filename, v.Pos.Line, vhostName(v), err)
+				return nil, &parser.Error{Pos: v.Pos, Msg: fmt.Sprintf("SSL certificate of %s: %v", vhostName(v), err),
+					Hint: "fix SSLCertificateFile/SSLCertificateKeyFile"}
 			}
 			certs = append(certs, cert)
 		}
 		if len(certs) == 0 && l.Proto == "https" {
-			return nil, fmt.Errorf("%s:%d: Listen %s https: no <VirtualHost> on port %d has SSLEngine on with a certificate", l.Pos.Filename, l.Pos.Line, ln.Addr, l.Port)
+			return nil, &parser.Error{Pos: l.Pos, Msg: fmt.Sprintf("Listen %s https: no <VirtualHost> on port %d has SSLEngine on with a certificate", ln.Addr, l.Port),
+				Hint: "add a TLS <VirtualHost> on that port, or remove the Listen (Apache listens on 443 only inside <IfModule ssl_module>)"}
 		}
 		if len(certs) > 0 {
 			ln.TLS = &tls.Config{Certificates: certs, NextProtos: []string{"h2", "http/1.1"}, MinVersion: tls.VersionTLS12}

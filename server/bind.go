@@ -1,0 +1,106 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"github.com/appserver/appserver/parser"
+)
+
+// Bind opens a socket for each listener, closing them all if one fails.
+// Errors name the Listen directive and say what to do about the common
+// causes: the port in use, or a port below 1024 without the right to bind it.
+func (c *Config) Bind(listeners []Listener) ([]net.Listener, error) {
+	var lns []net.Listener
+	for _, l := range listeners {
+		ln, err := net.Listen("tcp", l.Addr)
+		if err != nil {
+			for _, o := range lns {
+				o.Close()
+			}
+			return nil, c.bindError(l.Addr, err)
+		}
+		lns = append(lns, ln)
+	}
+	return lns, nil
+}
+
+func (c *Config) bindError(addr string, err error) *parser.Error {
+	pos := c.listenPos(addr)
+	_, port, _ := net.SplitHostPort(addr)
+	switch {
+	case errors.Is(err, syscall.EADDRINUSE):
+		return &parser.Error{Pos: pos, Msg: fmt.Sprintf("Listen %s: the address is already in use", addr),
+			Hint: "another server holds the port (Apache? systemctl stop apache2; ss -ltnp shows which): stop it or choose another port"}
+	case errors.Is(err, syscall.EACCES):
+		return &parser.Error{Pos: pos, Msg: fmt.Sprintf("Listen %s: permission denied", addr),
+			Hint: "ports below 1024 need root or the CAP_NET_BIND_SERVICE capability (setcap cap_net_bind_service=+ep " + executable() + "); or listen on port 1024 or above"}
+	}
+	return &parser.Error{Pos: pos, Msg: fmt.Sprintf("Listen %s: %v", addr, err), Hint: "check the address: it must be one of this host's, port " + port}
+}
+
+// ListenProblems is what configtest can tell about the Listen directives
+// on this host before serve runs: a port below 1024 it may not bind (an
+// error), a port something else holds now (a host warning: it may be the
+// running server this config is meant to replace).
+func (c *Config) ListenProblems() (errs parser.ErrorList, warnings []Warning) {
+	for _, l := range c.Listen {
+		addr := net.JoinHostPort(l.Addr, strconv.Itoa(l.Port))
+		if l.Port < 1024 && !canBindPrivileged() {
+			errs = append(errs, c.bindError(addr, syscall.EACCES))
+			continue
+		}
+		ln, err := net.Listen("tcp", addr)
+		if err == nil {
+			ln.Close()
+			continue
+		}
+		e := c.bindError(addr, err)
+		if errors.Is(err, syscall.EADDRINUSE) {
+			warnings = append(warnings, Warning{Pos: e.Pos, Kind: "host", Msg: e.Msg + " now: serve will fail unless its holder stops (" + e.Hint + ")"})
+			continue
+		}
+		errs = append(errs, e)
+	}
+	return errs, warnings
+}
+
+func (c *Config) listenPos(addr string) parser.Position {
+	for _, l := range c.Listen {
+		if net.JoinHostPort(l.Addr, strconv.Itoa(l.Port)) == addr {
+			return l.Pos
+		}
+	}
+	return parser.Position{Filename: c.File, Line: 1, Column: 1}
+}
+
+// canBindPrivileged reports whether this process may bind ports below
+// 1024: root, or CAP_NET_BIND_SERVICE (bit 10) in its effective set.
+func canBindPrivileged() bool {
+	if os.Geteuid() == 0 {
+		return true
+	}
+	data, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return true // cannot tell: let the bind itself say
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if hex, ok := strings.CutPrefix(line, "CapEff:"); ok {
+			caps, err := strconv.ParseUint(strings.TrimSpace(hex), 16, 64)
+			return err != nil || caps&(1<<10) != 0
+		}
+	}
+	return true
+}
+
+func executable() string {
+	if p, err := os.Executable(); err == nil {
+		return p
+	}
+	return "appserver"
+}
