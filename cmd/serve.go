@@ -24,10 +24,10 @@ import (
 
 type serveFlags struct {
 	loadFlags
-	processes, threads, port int
-	python                   string
-	allowRoot                bool
-	quiet                    bool
+	quick     quickFlags
+	python    string
+	allowRoot bool
+	quiet     bool
 }
 
 func newServeCmd() *cobra.Command {
@@ -42,7 +42,9 @@ serve -f FILE runs the site an Apache + mod_wsgi config describes: its
 listeners, virtual hosts, Locations and WSGIDaemonProcess groups.
 
 serve SCRIPT.py is a quick start in the spirit of mod_wsgi-express: one group
-(--processes, --threads) serving the script's "application" at / on --port.
+(--processes, --threads) serving the script's "application" at / on
+--host:--port (127.0.0.1:8000), with --python-path, --working-directory,
+--url-alias, --user/--group and --access-log as mod_wsgi-express has them.
 
 Runs in the foreground, logs to stderr, and stops cleanly on SIGTERM or SIGINT:
 listeners close, in-flight requests finish (within each group's
@@ -62,7 +64,7 @@ are logged and ignored: reloading the config is not supported yet.`,
 				return &exitError{code: ExitUsage, err: errors.New("give either -f FILE or a script, not both")}
 			}
 			if len(args) == 1 {
-				file, err := quickStartConfig(args[0], sf)
+				file, err := sf.quick.config(args[0], c.ErrOrStderr())
 				if err != nil {
 					return &exitError{code: ExitFailed, err: err}
 				}
@@ -78,9 +80,7 @@ are logged and ignored: reloading the config is not supported yet.`,
 		},
 	}
 	sf.register(c, false)
-	c.Flags().IntVar(&sf.processes, "processes", 1, "quick start: worker processes")
-	c.Flags().IntVar(&sf.threads, "threads", 5, "quick start: threads per process")
-	c.Flags().IntVar(&sf.port, "port", 8000, "quick start: the port to listen on")
+	sf.quick.register(c)
 	c.Flags().StringVar(&sf.python, "python", "", "the Python interpreter for every group (default: python-home, WSGIPythonHome, else python3 on PATH)")
 	c.Flags().BoolVarP(&sf.quiet, "quiet", "q", false, "log errors only (no start-up, warning-summary or request-level notices)")
 	c.Flags().BoolVar(&sf.allowRoot, "allow-root", false, "let workers run as root when no User or user= is configured (default: nobody)")
@@ -107,34 +107,6 @@ func unpackDemo() (string, error) {
 		}
 	}
 	return dir, os.Setenv("DEMO_ROOT", dir)
-}
-
-// quickStartConfig writes the config a quick start serves: the same path
-// through Load as a real config, so it behaves the same.
-func quickStartConfig(script string, sf serveFlags) (string, error) {
-	abs, err := filepath.Abs(script)
-	if err != nil {
-		return "", err
-	}
-	if _, err := os.Stat(abs); err != nil {
-		return "", fmt.Errorf("WSGI script: %w", err)
-	}
-	text := fmt.Sprintf(`# appserver serve %s (quick start)
-Listen %d
-WSGIDaemonProcess app processes=%d threads=%d display-name=%%{GROUP} home=%q
-WSGIProcessGroup app
-WSGIApplicationGroup %%{GLOBAL}
-WSGIScriptAlias / %q
-`, script, sf.port, sf.processes, sf.threads, filepath.Dir(abs), abs)
-	f, err := os.CreateTemp("", "appserver-quickstart-*.conf")
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	if _, err := f.WriteString(text); err != nil {
-		return "", err
-	}
-	return f.Name(), nil
 }
 
 // errorLogOutput is the main server's ErrorLog file, else stderr (also for

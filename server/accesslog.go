@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -308,7 +309,19 @@ type logFile struct {
 const logFlushDelay = 200 * time.Millisecond
 
 func openLogFile(path string) (*logFile, error) {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	var f *os.File
+	var err error
+	if fd, std := map[string]int{"/dev/stdout": 1, "/dev/stderr": 2}[path]; std {
+		// Our own stream, not the file reopened: a reopened file has an
+		// offset of its own and overwrites what the other writes when
+		// both go to one file (appserver ... > log 2>&1).
+		var dup int
+		if dup, err = syscall.Dup(fd); err == nil {
+			f = os.NewFile(uintptr(dup), path)
+		}
+	} else {
+		f, err = os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	}
 	if err != nil {
 		return nil, err
 	}

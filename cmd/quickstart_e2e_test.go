@@ -1,0 +1,122 @@
+package cmd_test
+
+import (
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// requireDjango skips without Debian's python3-django, or fails when
+// APPSERVER_REQUIRE_APACHE=1 says the Debian test packages must be there.
+func requireDjango(t *testing.T) string {
+	t.Helper()
+	admin, err := exec.LookPath("/usr/bin/django-admin")
+	if err != nil {
+		if os.Getenv("APPSERVER_REQUIRE_APACHE") == "1" {
+			t.Fatal("python3-django is not installed (APPSERVER_REQUIRE_APACHE=1): .ci/install-deps installs it")
+		}
+		t.Skip("python3-django is not installed")
+	}
+	return admin
+}
+
+// TestQuickStartDjango (issue 8 item 5): a project made by django-admin
+// startproject, served by the quick start as mod_wsgi-express serves it:
+// the project folder as --working-directory (on the module search path),
+// its collected static files under --url-alias, --access-log to stdout,
+// 127.0.0.1 by default. The admin's login page and its CSS are served.
+func TestQuickStartDjango(t *testing.T) {
+	admin := requireDjango(t)
+	bin := serveBinary(t)
+	dir := serveWorldDir(t, "appserver-e2e-django-")
+	py := func(args ...string) {
+		t.Helper()
+		cmd := exec.Command("/usr/bin/python3", args...)
+		cmd.Dir = dir
+		if len(args) > 0 && args[0] == "manage.py" {
+			cmd.Dir = filepath.Join(dir, "mysite")
+		}
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("python3 %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+	py(admin, "startproject", "mysite")
+	project := filepath.Join(dir, "mysite")
+	settings := filepath.Join(project, "mysite", "settings.py")
+	text, err := os.ReadFile(settings)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text = append(text, []byte("\nSTATIC_ROOT = BASE_DIR / 'static'\n")...)
+	oracleWriteFile(t, settings, text)
+	py("manage.py", "collectstatic", "--noinput", "-v0")
+	py("manage.py", "migrate", "-v0")
+	if out, err := exec.Command("chmod", "-R", "a+rwX", dir).CombinedOutput(); err != nil {
+		t.Fatalf("chmod: %v %s", err, out)
+	}
+
+	port := oracleFreePort(t)
+	logPath := filepath.Join(dir, "serve.log")
+	srv, err := serveLaunch(t, logPath, nil, bin, "serve", filepath.Join(project, "mysite", "wsgi.py"),
+		"--working-directory", project, "--url-alias", "/static="+filepath.Join(project, "static"),
+		"--access-log", "--port", strconv.Itoa(port), "--python", "/usr/bin/python3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Port = port
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if c, err := net.DialTimeout("tcp", srv.Addr(), time.Second); err == nil {
+			c.Close()
+			srv.started = true
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the quick start does not accept connections:\n%s", srv.Tail(30))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	client := &http.Client{Timeout: 30 * time.Second}
+	get := func(path string) (*http.Response, string) {
+		t.Helper()
+		resp, err := client.Get("http://" + srv.Addr() + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp, string(b)
+	}
+	if resp, body := get("/admin/login/"); resp.StatusCode != 200 || !strings.Contains(body, "Django administration") {
+		t.Errorf("/admin/login/: %d\n%.300s\n%s", resp.StatusCode, body, srv.Tail(40))
+	}
+	if resp, body := get("/static/admin/css/base.css"); resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/css") || len(body) < 1000 {
+		t.Errorf("/static/admin/css/base.css: %d %q, %d bytes", resp.StatusCode, resp.Header.Get("Content-Type"), len(body))
+	}
+	time.Sleep(500 * time.Millisecond) // the access log is flushed within 200 ms
+	log := srv.Tail(60)
+	for _, want := range []string{`"GET /admin/login/ HTTP/1.1" 200`, "addr=127.0.0.1:" + strconv.Itoa(port)} {
+		if !strings.Contains(log, want) {
+			t.Errorf("the log lacks %q:\n%s", want, log)
+		}
+	}
+	if os.Geteuid() == 0 && !strings.Contains(log, "the workers run as nobody:nogroup") {
+		t.Errorf("running as root, the quick start does not say the workers run as nobody:\n%s", log)
+	}
+}
+
+// TestQuickStartMissingScript: a clear error, not a raw Go one.
+func TestQuickStartMissingScript(t *testing.T) {
+	bin := serveBinary(t)
+	out, err := exec.Command(bin, "serve", "/nonexistent/mysite/wsgi.py").CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "no WSGI script at /nonexistent/mysite/wsgi.py: give the path of the Python file that defines application") {
+		t.Errorf("serve of a missing script: %v\n%s", err, out)
+	}
+}
