@@ -23,6 +23,10 @@ type quickFlags struct {
 	urlAliases         []string
 	user, group        string
 	accessLog          bool
+	reloadOnChanges    bool
+	// roots are the folders whose Python files --reload-on-changes watches
+	// (set by config).
+	roots []string
 }
 
 func (q *quickFlags) register(c *cobra.Command) {
@@ -37,6 +41,7 @@ func (q *quickFlags) register(c *cobra.Command) {
 	f.StringVar(&q.user, "user", "", "quick start: the user the workers run as (default: yours; nobody when run as root)")
 	f.StringVar(&q.group, "group", "", "quick start: the group the workers run as (default: the user's)")
 	f.BoolVar(&q.accessLog, "access-log", false, "quick start: log each request (combined format) to stdout")
+	f.BoolVar(&q.reloadOnChanges, "reload-on-changes", false, "quick start: restart the workers gracefully when a .py file under the working directory, the script's folder or --python-path changes (for development)")
 }
 
 // config writes the config a quick start serves: the same path through
@@ -70,6 +75,7 @@ func (q *quickFlags) config(script string, out io.Writer) (string, error) {
 			paths = append(paths, p)
 		}
 	}
+	q.roots = paths
 	var b strings.Builder
 	fmt.Fprintf(&b, "# appserver serve %s (quick start)\n", script)
 	fmt.Fprintf(&b, "Listen %s\n", net.JoinHostPort(q.host, strconv.Itoa(q.port)))

@@ -120,3 +120,45 @@ func TestQuickStartMissingScript(t *testing.T) {
 		t.Errorf("serve of a missing script: %v\n%s", err, out)
 	}
 }
+
+// TestQuickStartReloadOnChanges (issue 8 item 5): with --reload-on-changes
+// an edited module is served by new workers within a few seconds.
+func TestQuickStartReloadOnChanges(t *testing.T) {
+	bin := serveBinary(t)
+	dir := serveWorldDir(t, "appserver-e2e-reload-")
+	oracleWriteFile(t, filepath.Join(dir, "app.py"), []byte("from version import V\ndef application(e, s):\n    s('200 OK', [])\n    return [V.encode()]\n"))
+	oracleWriteFile(t, filepath.Join(dir, "version.py"), []byte("V = 'one'\n"))
+	port := oracleFreePort(t)
+	srv, err := serveLaunch(t, filepath.Join(dir, "serve.log"), nil, bin, "serve", filepath.Join(dir, "app.py"),
+		"--working-directory", dir, "--reload-on-changes", "--port", strconv.Itoa(port), "--python", "/usr/bin/python3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Port = port
+	body := func() string {
+		resp, err := http.Get("http://" + srv.Addr() + "/")
+		if err != nil {
+			return err.Error()
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return string(b)
+	}
+	waitFor := func(want string) {
+		t.Helper()
+		deadline := time.Now().Add(20 * time.Second)
+		for body() != want {
+			if time.Now().After(deadline) {
+				t.Fatalf("never served %q (last %q):\n%s", want, body(), srv.Tail(30))
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	waitFor("one")
+	srv.started = true
+	oracleWriteFile(t, filepath.Join(dir, "version.py"), []byte("V = 'two'\n"))
+	waitFor("two")
+	if log := srv.Tail(50); !strings.Contains(log, "source changed") || !strings.Contains(log, "version.py") {
+		t.Errorf("the restart is not logged with the file:\n%s", log)
+	}
+}

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	appserver "github.com/appserver/appserver"
+	"github.com/appserver/appserver/daemon"
 	"github.com/appserver/appserver/server"
 	"github.com/spf13/cobra"
 )
@@ -59,6 +60,9 @@ are logged and ignored: reloading the config is not supported yet.`,
 				}
 				defer os.RemoveAll(dir)
 				sf.file = filepath.Join(dir, "site.conf")
+			}
+			if sf.quick.reloadOnChanges && len(args) == 0 {
+				return &exitError{code: ExitUsage, err: errors.New("--reload-on-changes works with the quick start (serve SCRIPT.py) only; a config can set WSGIScriptReloading On")}
 			}
 			if sf.file != "" && len(args) > 0 {
 				return &exitError{code: ExitUsage, err: errors.New("give either -f FILE or a script, not both")}
@@ -218,6 +222,13 @@ func serve(cfg *server.Config, sf serveFlags) error {
 			ln.Close()
 		}
 		return &exitError{code: ExitFailed, err: err}
+	}
+	if sf.quick.reloadOnChanges && len(sf.quick.roots) > 0 {
+		w := newSourceWatcher(sf.quick.roots)
+		go w.run(ctx, time.Second, func(path string) {
+			log.Info("source changed: restarting the workers", "file", path)
+			front.RestartGroups(daemon.ReasonFilesChanged)
+		})
 	}
 
 	var servers []*http.Server

@@ -50,6 +50,7 @@ const (
 	ReasonRestartInterval = "restart-interval"
 	ReasonRequestTimeout  = "request-timeout"
 	ReasonScriptReload    = "script-reloading"
+	ReasonFilesChanged    = "reload-on-changes" // the quick start saw a source file change
 	ReasonMaximumRSS      = "maximum-rss"
 	ReasonGracefulSignal  = "graceful-signal" // SIGUSR1 sent to the worker
 	ReasonCPUTimeLimit    = "cpu-time-limit"  // SIGXCPU from RLIMIT_CPU

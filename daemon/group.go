@@ -541,6 +541,19 @@ func (g *Group) requestRecycle(p *process, reason string) {
 	}
 }
 
+// Restart replaces every ready process of the group gracefully, as
+// maximum-requests does: each goes out of dispatch once its replacement is
+// ready and finishes the requests it has. reason names the cause in events
+// and the log.
+func (g *Group) Restart(reason string) {
+	g.mu.Lock()
+	procs := slices.Clone(g.ready)
+	g.mu.Unlock()
+	for _, p := range procs {
+		g.requestRecycle(p, reason)
+	}
+}
+
 // poke wakes the supervisor.
 func (g *Group) poke() {
 	select {

@@ -1169,3 +1169,47 @@ func frontEnd() {
 	fmt.Printf("worker %d\n", g.Snapshot().Processes[0].PID)
 	select {}
 }
+
+// Restart replaces every process gracefully: a request in flight finishes
+// on its old process, new requests go to new ones, and the old ones exit.
+func TestGroupRestart(t *testing.T) {
+	spec := testSpec("restart")
+	spec.Processes = 2
+	h := newHarness(t, spec)
+	before := map[int]bool{}
+	for _, pid := range h.workerPIDs() {
+		before[pid] = true
+	}
+	if len(before) != 2 {
+		t.Fatalf("ready processes %v", before)
+	}
+	slow := make(chan int, 1)
+	go func() {
+		code, _, _ := h.get("/sleep?s=1")
+		slow <- code
+	}()
+	time.Sleep(200 * time.Millisecond)
+	h.g.Restart(ReasonFilesChanged)
+	if code := <-slow; code != 200 {
+		t.Errorf("request in flight during the restart: %d", code)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		fresh := 0
+		for _, pid := range h.workerPIDs() {
+			if !before[pid] {
+				fresh++
+			}
+		}
+		if fresh == 2 && h.countEvents(EventExited, ReasonFilesChanged) == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after Restart: pids %v (before %v), events %v", h.workerPIDs(), before, h.eventList())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if code, body, _ := h.get("/hello"); code != 200 || body != "Hello world!" {
+		t.Errorf("after the restart: %d %q", code, body)
+	}
+}
