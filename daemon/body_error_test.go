@@ -103,3 +103,31 @@ func mustAtoi(t *testing.T, s string) int {
 	}
 	return n
 }
+
+// A traceback reaches the log as one record, with the application's frames
+// and without the worker's own.
+func TestTracebackOneRecord(t *testing.T) {
+	h := newHarness(t, testSpec("traceback"))
+	if code, _, _ := h.get("/error"); code != http.StatusInternalServerError {
+		t.Fatalf("/error: %d", code)
+	}
+	h.waitLog("Traceback")
+	var records []string
+	for _, line := range strings.Split(h.logs.String(), "\n") {
+		if strings.Contains(line, "Traceback") || strings.Contains(line, "File ") {
+			records = append(records, line)
+		}
+	}
+	if len(records) != 1 {
+		t.Fatalf("%d log lines carry the traceback, want 1:\n%s", len(records), h.logs)
+	}
+	rec := records[0]
+	for _, want := range []string{"Exception occurred processing WSGI script", `app.wsgi\", line`, "in application"} {
+		if !strings.Contains(rec, want) {
+			t.Errorf("the record lacks %q: %s", want, rec)
+		}
+	}
+	if strings.Contains(rec, "worker.py") {
+		t.Errorf("the record shows the worker's own frames: %s", rec)
+	}
+}

@@ -333,7 +333,8 @@ func (p *process) wait() {
 }
 
 // readLog copies the worker's stdout/stderr lines (tracebacks,
-// wsgi.errors, print) to the group's logger with group and pid.
+// wsgi.errors, print) to the group's logger with group and pid, a
+// traceback as one record.
 func (p *process) readLog(r *os.File) {
 	defer r.Close()
 	br := bufio.NewReaderSize(r, 16<<10)
@@ -341,6 +342,11 @@ func (p *process) readLog(r *os.File) {
 		line, err := br.ReadSlice('\n')
 		if len(line) > 0 {
 			msg := strings.TrimRight(string(line), "\r\n")
+			if rest, ok := strings.CutPrefix(msg, "\x1e"); ok {
+				// The worker's multi-line record (a traceback): one line
+				// with its breaks written as US.
+				msg = strings.ReplaceAll(rest, "\x1f", "\n")
+			}
 			p.g.log.LogAttrs(context.Background(), slog.LevelError, msg,
 				slog.String("group", p.g.spec.Name), slog.Int("pid", p.pid))
 		}

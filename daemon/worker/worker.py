@@ -88,12 +88,35 @@ class ProtocolError(Exception):
 
 
 def log(msg):
-    sys.stderr.write(msg if msg.endswith("\n") else msg + "\n")
+    """One log record: a message of several lines goes out as one line that
+    starts with RS, its line breaks written as US, and Go's log reader makes
+    it one record again (a traceback is one record, not thirty)."""
+    msg = msg.rstrip("\n")
+    if "\n" in msg:
+        msg = "\x1e" + msg.replace("\n", "\x1f")
+    sys.stderr.write(msg + "\n")
+
+
+def _without_own_frames(te):
+    te.stack = traceback_mod().StackSummary.from_list(
+        [f for f in te.stack if f.filename != __file__])
+    for chained in (te.__cause__, te.__context__):
+        if chained is not None:
+            _without_own_frames(chained)
+
+
+def traceback_mod():
+    import traceback  # only when something failed: keeps the worker small
+    return traceback
 
 
 def log_exception(prefix=None):
-    import traceback  # only when something failed: keeps the worker small
-    text = traceback.format_exc()
+    """Log the exception being handled as one record, without the worker's
+    own frames: the application's are what its developers need."""
+    tb = traceback_mod()
+    te = tb.TracebackException(*sys.exc_info())
+    _without_own_frames(te)
+    text = "".join(te.format())
     if prefix:
         text = prefix + "\n" + text
     log(text)
