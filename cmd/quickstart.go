@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/appserver/appserver/server"
 	"github.com/spf13/cobra"
 )
 
@@ -98,7 +99,9 @@ func (q *quickFlags) config(script string, out io.Writer) (string, error) {
 		}
 		fmt.Fprintf(&b, "Alias %s %s\n<Directory %s>\n    Require all granted\n</Directory>\n", quote(url), quote(dir), quote(dir))
 	}
-	fmt.Fprintf(&b, "WSGIScriptAlias / %s\n", quote(abs))
+	// Fully specified, so the workers import the script at start (and,
+	// with Required set by requireScripts, refuse to start without it).
+	fmt.Fprintf(&b, "WSGIScriptAlias / %s process-group=app application-group=%%{GLOBAL}\n", quote(abs))
 	if q.accessLog {
 		b.WriteString("CustomLog /dev/stdout combined\n")
 	}
@@ -120,4 +123,15 @@ func (q *quickFlags) config(script string, out io.Writer) (string, error) {
 // \" inside quotes).
 func quote(s string) string {
 	return `"` + strings.ReplaceAll(s, `"`, `\"`) + `"`
+}
+
+// requireScripts makes every script the groups preload a condition of
+// their start: a script that does not import, or lacks its callable, stops
+// serve with the Python error instead of a 500 on every request.
+func requireScripts(cfg *server.Config) {
+	for _, g := range cfg.Groups {
+		for i := range g.Preload {
+			g.Preload[i].Required = true
+		}
+	}
 }

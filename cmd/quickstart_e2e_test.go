@@ -162,3 +162,35 @@ func TestQuickStartReloadOnChanges(t *testing.T) {
 		t.Errorf("the restart is not logged with the file:\n%s", log)
 	}
 }
+
+// TestQuickStartFailsFast (issue 8 item 6): a script without application,
+// or one that does not import, stops the quick start at once with the file
+// and the Python error (gunicorn does the same), instead of a server that
+// answers 500 to everything.
+func TestQuickStartFailsFast(t *testing.T) {
+	bin := serveBinary(t)
+	dir := serveWorldDir(t, "appserver-e2e-failfast-")
+	oracleWriteFile(t, filepath.Join(dir, "noapp.py"), []byte("app = None\n"))
+	oracleWriteFile(t, filepath.Join(dir, "badimport.py"), []byte("import no_such_module_here\n"))
+	for name, want := range map[string]string{
+		"noapp.py":     "Target WSGI script '" + filepath.Join(dir, "noapp.py") + "' does not contain WSGI application 'application'",
+		"badimport.py": "ModuleNotFoundError: No module named 'no_such_module_here'",
+	} {
+		port := strconv.Itoa(oracleFreePort(t))
+		cmd := exec.Command(bin, "serve", filepath.Join(dir, name), "--port", port, "--python", "/usr/bin/python3")
+		done := make(chan struct{})
+		timer := time.AfterFunc(30*time.Second, func() {
+			select {
+			case <-done:
+			default:
+				_ = cmd.Process.Kill()
+			}
+		})
+		out, err := cmd.CombinedOutput()
+		close(done)
+		timer.Stop()
+		if err == nil || !strings.Contains(string(out), "cannot start worker process: ") || !strings.Contains(string(out), want) {
+			t.Errorf("%s: %v, want a failed start saying %q:\n%s", name, err, want, out)
+		}
+	}
+}

@@ -80,6 +80,9 @@ are logged and ignored: reloading the config is not supported yet.`,
 				writeConfigtestText(c.ErrOrStderr(), asErrorList(err), nil, false, false)
 				return &exitError{code: ExitFailed}
 			}
+			if len(args) == 1 {
+				requireScripts(cfg)
+			}
 			return serve(cfg, sf)
 		},
 	}

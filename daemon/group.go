@@ -355,7 +355,11 @@ func (g *Group) prepare(ctx context.Context) error {
 		ReportLoading:   s.StartupTimeout > 0,
 	}
 	for _, p := range s.Preload {
-		st.Preload = append(st.Preload, []string{p.Script, p.ApplicationGroup, p.CallableObject})
+		required := ""
+		if p.Required {
+			required = "required"
+		}
+		st.Preload = append(st.Preload, []string{p.Script, p.ApplicationGroup, p.CallableObject, required})
 	}
 	g.settings = st
 	return nil

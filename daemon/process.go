@@ -60,6 +60,7 @@ type process struct {
 	exited    chan struct{} // closed once Wait returned
 	waitErr   error         // valid after exited is closed
 	readyC    chan readyMsg
+	fatal     atomic.Pointer[string] // why a required preload failed
 	stacksC   chan struct{}
 	ctlOnce   sync.Once
 	rss       atomic.Int64 // bytes, sampled by the supervisor
@@ -286,6 +287,9 @@ func (p *process) waitReady(timeout time.Duration, stop <-chan struct{}) error {
 		}
 		return nil
 	case <-p.exited:
+		if msg := p.fatal.Load(); msg != nil {
+			return errors.New(*msg)
+		}
 		return fmt.Errorf("exited before it was ready: %v", exitError(p.waitErr))
 	case <-t.C:
 		return fmt.Errorf("not ready after %s", timeout)
@@ -371,6 +375,11 @@ func (p *process) readControl() {
 			select {
 			case p.readyC <- m:
 			default:
+			}
+		case bytes.HasPrefix(line, []byte("fatal ")):
+			var msg string
+			if err := json.Unmarshal(line[len("fatal "):], &msg); err == nil {
+				p.fatal.Store(&msg)
 			}
 		case bytes.Equal(line, []byte("pong")):
 			p.lastPong.Store(p.g.clock.Now().UnixNano())

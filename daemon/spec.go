@@ -121,4 +121,8 @@ type Preload struct {
 	Script           string
 	ApplicationGroup string // "" = %{GLOBAL}
 	CallableObject   string // "" = not an app (WSGIImportScript)
+	// Required makes a script that fails to load, or lacks its callable,
+	// fail the process start (and so Group.Start) with the Python error,
+	// as gunicorn does; mod_wsgi only logs it.
+	Required bool
 }

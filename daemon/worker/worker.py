@@ -802,16 +802,25 @@ class Worker:
         sys.modules["mod_wsgi"] = m
         return m
 
-    def preload(self):
-        for script, group, callable_name in self.s.get("preload") or []:
+    def preload(self, fatal=None):
+        """Import the preload scripts.  A required one that fails calls
+        fatal(message) (the process then exits); others are only logged,
+        as mod_wsgi does."""
+        for script, group, callable_name, required in self.s.get("preload") or []:
             try:
                 mod = self.loader.load(script, group)
                 if callable_name and not hasattr(mod, callable_name):
-                    log("Target WSGI script '%s' does not contain WSGI application '%s'."
-                        % (script, callable_name))
-            except BaseException:
-                log_exception("Failed to preload WSGI script '%s' into application group '%s'."
-                              % (script, group))
+                    msg = ("Target WSGI script '%s' does not contain WSGI application '%s'."
+                           % (script, callable_name))
+                    if required and fatal:
+                        fatal(msg + " (define it, or name the callable with WSGICallableObject)")
+                    log(msg)
+            except BaseException as e:
+                msg = ("Failed to preload WSGI script '%s' into application group '%s'."
+                       % (script, group))
+                log_exception(msg)
+                if required and fatal:
+                    fatal("%s %s: %s (the traceback is in the log)" % (msg, type(e).__name__, e))
 
     def serve(self, sock):
         conn = Conn(sock)
@@ -1045,7 +1054,12 @@ def main():
     signal.signal(signal.SIGUSR1, recycle_on(b"graceful-signal"))
     signal.signal(signal.SIGXCPU, recycle_on(b"cpu-time-limit"))
 
-    w.preload()
+    def fatal(msg):
+        send(b"fatal " + json.dumps(msg).encode())
+        sys.stderr.flush()
+        os._exit(4)
+
+    w.preload(fatal)
     socks = []
     for fd in s["fds"]:
         sk = socket.socket(fileno=fd)
