@@ -1,7 +1,9 @@
 package cmd
 
 import (
+	"context"
 	"encoding/json"
+	"log/slog"
 	"errors"
 	"fmt"
 	"io"
@@ -48,7 +50,7 @@ func (f *loadFlags) load() (*server.Config, error) {
 
 func newConfigtestCmd() *cobra.Command {
 	var lf loadFlags
-	var strict, asJSON bool
+	var strict, asJSON, checkScripts bool
 	c := &cobra.Command{
 		Use:   "configtest -f FILE",
 		Short: "Check a config as apachectl configtest does, and lint it",
@@ -77,6 +79,16 @@ because appserver cannot evaluate them ("denies"), lint, host problems under
 				errs = append(errs, listenErrs...)
 				warnings = append(warnings, listenWarnings...)
 			}
+			if err == nil && checkScripts && len(errs) == 0 {
+				log := slog.New(slog.NewTextHandler(c.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelError}))
+				checked, unchecked, scriptErrs := server.CheckScripts(context.Background(), cfg, server.FrontendOptions{Logger: log})
+				errs = append(errs, scriptErrs...)
+				fmt.Fprintf(c.ErrOrStderr(), "--check-scripts: %d script(s) imported in their daemon groups", checked)
+				if unchecked > 0 {
+					fmt.Fprintf(c.ErrOrStderr(), ", %d of the embedded group not checked", unchecked)
+				}
+				fmt.Fprintln(c.ErrOrStderr())
+			}
 			failed := len(errs) > 0 || (strict && len(warnings) > 0)
 			if asJSON {
 				writeConfigtestJSON(c.OutOrStdout(), errs, warnings, !failed)
@@ -92,6 +104,7 @@ because appserver cannot evaluate them ("denies"), lint, host problems under
 	lf.register(c, true)
 	c.Flags().BoolVar(&strict, "strict", false, "treat warnings as errors (exit 1 if there are any)")
 	c.Flags().BoolVar(&asJSON, "json", false, "print the result as one JSON object on stdout")
+	c.Flags().BoolVar(&checkScripts, "check-scripts", false, "also start one worker of each daemon group with its WSGI scripts imported: report a script that does not import or lacks its callable")
 	return c
 }
 

@@ -194,3 +194,35 @@ func TestQuickStartFailsFast(t *testing.T) {
 		}
 	}
 }
+
+// TestConfigtestCheckScripts (issue 8 item 6): configtest --check-scripts
+// imports each script in one worker of the group its URL routes to and
+// reports the one that fails at its WSGIScriptAlias line.
+func TestConfigtestCheckScripts(t *testing.T) {
+	bin := serveBinary(t)
+	dir := serveWorldDir(t, "appserver-e2e-checkscripts-")
+	oracleWriteFile(t, filepath.Join(dir, "ok.py"), []byte(signalsApp))
+	oracleWriteFile(t, filepath.Join(dir, "bad.py"), []byte("import no_such_module_here\n"))
+	conf := filepath.Join(dir, "site.conf")
+	oracleWriteFile(t, conf, []byte(strings.ReplaceAll(`Listen 127.0.0.1:8999
+WSGIPythonHome /usr
+WSGIDaemonProcess a processes=2
+WSGIDaemonProcess b
+WSGIProcessGroup a
+WSGIScriptAlias /ok @DIR@/ok.py
+WSGIScriptAlias /bad @DIR@/bad.py
+<Location /bad>
+    WSGIProcessGroup b
+</Location>
+`, "@DIR@", dir)))
+	out, err := exec.Command(bin, "configtest", "-f", conf, "--check-scripts").CombinedOutput()
+	for _, want := range []string{"site.conf:7:1: ", "WSGIDaemonProcess b: cannot start worker process", "No module named 'no_such_module_here'", "1 script(s) imported"} {
+		if err == nil || !strings.Contains(string(out), want) {
+			t.Errorf("configtest --check-scripts (%v) lacks %q:\n%s", err, want, out)
+		}
+	}
+	oracleWriteFile(t, filepath.Join(dir, "bad.py"), []byte(signalsApp))
+	if out, err := exec.Command(bin, "configtest", "-f", conf, "--check-scripts").CombinedOutput(); err != nil || !strings.Contains(string(out), "2 script(s) imported") {
+		t.Errorf("with both scripts fixed: %v\n%s", err, out)
+	}
+}
