@@ -3,10 +3,10 @@ package cmd
 import (
 	"context"
 	"encoding/json"
-	"log/slog"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"strings"
 

@@ -108,4 +108,3 @@ func CheckScripts(ctx context.Context, cfg *Config, opts FrontendOptions) (check
 	}
 	return checked, unchecked, errs
 }
-
