@@ -34,6 +34,19 @@ func TestCLIVersionManHelp(t *testing.T) {
 	if !strings.Contains(string(page), ".TH \"APPSERVER\" \"1\"") || !strings.Contains(string(page), "envvars") {
 		t.Errorf("appserver-serve.1 is not the serve man page:\n%.400s", page)
 	}
+	// Issue 8 items 10 and 12: every bad option of a WSGIDaemonProcess line
+	// at once; routes says what serve does for server-status.
+	dir2 := serveWorldDir(t, "appserver-e2e-cli-")
+	conf := filepath.Join(dir2, "site.conf")
+	oracleWriteFile(t, conf, []byte("Listen 127.0.0.1:8999\nWSGIDaemonProcess shop processes=0 proceses=2 umask=99\nWSGIProcessGroup shop\n<Location /server-status>\n    SetHandler server-status\n</Location>\n"))
+	out, _ := exec.Command(bin, "configtest", "-f", conf).CombinedOutput()
+	if !strings.Contains(string(out), "3 error(s)") || strings.Contains(string(out), "names no WSGIDaemonProcess") {
+		t.Errorf("configtest of three bad options:\n%s", out)
+	}
+	oracleWriteFile(t, conf, []byte("Listen 127.0.0.1:8999\n<Location /server-status>\n    SetHandler server-status\n</Location>\n"))
+	if routes := run("routes", "-f", conf, "/server-status"); !strings.Contains(routes, "404") {
+		t.Errorf("routes /server-status:\n%s", routes)
+	}
 	help := run("serve", "--help")
 	if line := regexp.MustCompile(`(?m)^.*--file.*$`).FindString(help); line == "" || strings.Contains(line, "required") {
 		t.Errorf("serve --help: %q", line)

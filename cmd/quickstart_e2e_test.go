@@ -192,6 +192,10 @@ func TestQuickStartFailsFast(t *testing.T) {
 		if err == nil || !strings.Contains(string(out), "cannot start worker process: ") || !strings.Contains(string(out), want) {
 			t.Errorf("%s: %v, want a failed start saying %q:\n%s", name, err, want, out)
 		}
+		// Issue 8 item 7: the traceback is one log record.
+		if n := strings.Count(string(out), "Traceback"); name == "badimport.py" && (n != 1 || strings.Count(string(out), "\n  File ") != 0) {
+			t.Errorf("%s: the traceback is not one log record:\n%s", name, out)
+		}
 	}
 }
 
