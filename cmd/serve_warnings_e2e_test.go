@@ -50,6 +50,9 @@ func TestServeWarningSummary(t *testing.T) {
 		t.Errorf("--quiet logged more than errors:\n%s", log)
 	}
 
+	if err := quiet.Stop(); err != nil { // configtest would see the port in use
+		t.Fatal(err)
+	}
 	out, err := exec.Command(bin, "configtest", "-f", conf).CombinedOutput()
 	if err != nil || !strings.HasSuffix(string(out), "3 warnings: 3 ignored\nSyntax OK\n") {
 		t.Errorf("configtest (%v) does not end with the count and Syntax OK:\n%s", err, out)
