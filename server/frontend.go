@@ -49,10 +49,26 @@ type Frontend struct {
 	groups map[string]*daemon.Group
 
 	mu       sync.Mutex
-	embedded *daemon.Group   // the "" group, started on first use
+	embedded *daemon.Group   // the "" group, once started
+	starting *embeddedStart  // the embedded group's last start attempt
 	ctx      context.Context // for the embedded group
-	logs     *accessLogs
+	// logs is set by Start before any request is served and closed by
+	// Stop after the listeners stopped: requests read it without the lock.
+	logs *accessLogs
 }
+
+// embeddedStart is one attempt to start the embedded group, shared by the
+// requests that arrive while it runs.
+type embeddedStart struct {
+	done chan struct{}
+	g    *daemon.Group
+	err  error
+	at   time.Time // when it finished
+}
+
+// embeddedRetry is how long a failed start of the embedded group is
+// answered from memory before the next request tries again.
+const embeddedRetry = 5 * time.Second
 
 // NewFrontend prepares the groups of cfg; Start starts them.
 func NewFrontend(cfg *Config, opts FrontendOptions) *Frontend {
@@ -176,26 +192,62 @@ func (f *Frontend) group(name string) (*daemon.Group, error) {
 	if name != "" {
 		return nil, fmt.Errorf("No WSGI daemon process called '%s' has been configured", name)
 	}
+	// The start runs without the lock: requests for configured groups
+	// (and everything else that takes it) never wait behind a slow or
+	// failing interpreter start; requests for the embedded group wait for
+	// the one attempt in progress, and a failed attempt is answered from
+	// memory for embeddedRetry.
 	f.mu.Lock()
-	defer f.mu.Unlock()
 	if f.embedded != nil {
-		return f.embedded, nil
+		g := f.embedded
+		f.mu.Unlock()
+		return g, nil
 	}
+	try := f.starting
+	if try == nil || (isClosed(try.done) && time.Since(try.at) >= embeddedRetry) {
+		try = &embeddedStart{done: make(chan struct{})}
+		f.starting = try
+		ctx := f.ctx
+		f.mu.Unlock()
+		f.startEmbedded(ctx, try)
+	} else {
+		f.mu.Unlock()
+		<-try.done
+	}
+	return try.g, try.err
+}
+
+func (f *Frontend) startEmbedded(ctx context.Context, try *embeddedStart) {
+	f.log.Info("starting the embedded group (the first request for a script outside any WSGIDaemonProcess group)")
 	// Embedded mode runs in Apache's MPM children: wsgi.multiprocess and
 	// wsgi.multithread are both true there.
 	spec := &daemon.Spec{Name: "", Processes: 1, ProcessesSet: true, Threads: 15, Umask: -1,
 		ShutdownTimeout: 5 * time.Second, GracefulTimeout: 15 * time.Second, DeadlockTimeout: 300 * time.Second,
 		ConnectTimeout: 15 * time.Second, ListenBacklog: 100}
 	g := daemon.NewGroup(f.withServerUser(spec), f.groupOptions(spec))
-	ctx := f.ctx
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	if err := g.Start(ctx); err != nil {
-		return nil, fmt.Errorf("embedded group: %w", err)
+	err := g.Start(ctx)
+	f.mu.Lock()
+	if err != nil {
+		try.err = fmt.Errorf("embedded group: %w", err)
+	} else {
+		try.g = g
+		f.embedded = g
 	}
-	f.embedded = g
-	return g, nil
+	try.at = time.Now()
+	close(try.done)
+	f.mu.Unlock()
+}
+
+func isClosed(c chan struct{}) bool {
+	select {
+	case <-c:
+		return true
+	default:
+		return false
+	}
 }
 
 // ServeHTTP routes and serves one request.
