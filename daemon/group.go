@@ -20,7 +20,9 @@ type Request struct {
 	// Env is the CGI and mod_wsgi.* environ, key, value, key, value...
 	// Values are passed as bytes and reach Python as latin-1 str (PEP 3333
 	// native strings). The worker adds the wsgi.* keys, turns HTTPS into
-	// wsgi.url_scheme and drops PATH.
+	// wsgi.url_scheme and drops PATH. Serve reads Env only while it runs
+	// (each attempt encodes it anew) and keeps no reference: the caller may
+	// reuse the slice once Serve has returned or panicked.
 	Env []string
 	// Script is the WSGI script file; ApplicationGroup the module
 	// namespace it is loaded into ("" = %{GLOBAL}); CallableObject the
