@@ -93,6 +93,18 @@ def application(environ, start_response):
     if path == "/ignore-body":
         start_response("200 OK", [("Content-Type", "text/plain")])
         return [b"ignored"]
+    if path == "/stream-read":
+        # Reads 100 bytes, says so in the file ?mark= names, then reads the
+        # rest: the file appears while the client still holds the rest.
+        inp = environ["wsgi.input"]
+        first = inp.read(100)
+        with open(q["mark"], "w") as f:
+            f.write(str(len(first)))
+        rest = inp.read()
+        return _json(start_response, {"first": len(first), "rest": len(rest)})
+    if path == "/read-some":
+        d = environ["wsgi.input"].read(int(q.get("n", "100")))
+        return _json(start_response, {"read": len(d)})
     if path == "/reason":
         start_response(q.get("status", "299 Custom Thing"), [("Content-Type", "text/plain")])
         return [b"reason"]

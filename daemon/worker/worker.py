@@ -55,7 +55,6 @@ T_READ, T_START, T_DATA, T_FINISH, T_ERROR, T_RELOAD = (
 F_RELOADING = 1  # on H
 F_NOBODY = 2  # on H
 F_MTIME = 4  # on H: a fourth fixed string, the script's mtime in ns
-F_ABORTED = 1  # on E
 F_WINDOW = 1  # on R: answer with B frames up to count bytes in all
 F_MORE = 1  # on B: another B (or an E) answers the same R
 
@@ -129,10 +128,11 @@ def log_exception(prefix=None):
 class Conn:
     """One persistent connection to Go, owned by one request thread."""
 
-    __slots__ = ("sock", "buf", "mv", "r", "w", "cancelled")
+    __slots__ = ("sock", "buf", "mv", "r", "w", "cancelled", "window")
 
     def __init__(self, sock):
         self.sock = sock
+        self.window = None  # the Input whose body window is still arriving
         self.buf = bytearray(80 * 1024)
         self.mv = memoryview(self.buf)
         self.r = 0
@@ -226,6 +226,8 @@ class Conn:
     def read_head(self):
         """Next request head as (flags, parts), or None on EOF.  Stray C
         frames (a cancel that crossed our F) are skipped."""
+        if self.window is not None:
+            self.window.settle()  # the body the app left unread
         while True:
             h = self.read_header()
             if h is None:
@@ -242,6 +244,8 @@ class Conn:
         """Raise ClientGone if Go has sent C; never blocks."""
         if self.cancelled:
             raise ClientGone("client connection closed")
+        if self.window is not None:
+            return  # Go is still sending the body window: no C before its end
         if self.w == self.r:
             self.r = self.w = 0
             try:
@@ -261,9 +265,20 @@ class Conn:
         total = 0
         for b in bufs:
             total += len(b)
-        n = self.sock.sendmsg(bufs)
-        if n == total:
-            return
+        if self.window is not None:
+            # Go sends the body window without reading: if our send would
+            # block, take in the window first, or both sides wait forever.
+            try:
+                n = self.sock.sendmsg(bufs, [], socket.MSG_DONTWAIT)
+            except BlockingIOError:
+                n = 0
+            if n == total:
+                return
+            self.window.settle()
+        else:
+            n = self.sock.sendmsg(bufs)
+            if n == total:
+                return
         # Short write (large bodies): finish with sendall on the remainder.
         for b in bufs:
             lb = len(b)
@@ -289,61 +304,84 @@ class Input:
         self._left = length  # None = read until E (chunked origin)
         self._buf = b""
         self._pos = 0  # self._buf[:self._pos] has been read
+        # The window asked for and not all received yet (known length):
+        # Go sends its B frames as the client sends the bytes, and a read
+        # returns as soon as it has what it needs, so the app sees the body
+        # while the client is still sending it, as under mod_wsgi.
+        self._win = None  # bytearray of the current window
+        self._wgot = 0  # bytes of it received
+        self._wpos = 0  # bytes of it handed out
+        self._open = False  # more frames of it are coming
 
-    def _more(self, want):
-        if self._done:
-            return b""
-        conn = self._conn
-        if conn.cancelled:
-            raise ClientGone("client connection closed")
-        if want < READ_CHUNK:
-            want = READ_CHUNK
-        left = self._left
-        if left is None:
-            return self._more_chunk(conn, want)
-        # A body of known length: ask for a whole window, which Go streams
-        # as several B frames straight into one buffer here, rather than one
-        # round trip per chunk.  A client that sent a length sends it all.
-        if want < READ_WINDOW:
-            want = READ_WINDOW
-        elif want > MAX_WINDOW:
-            want = MAX_WINDOW  # allocated up front: bound it
-        if want > left:
-            want = left
-        conn.sendv([_pack(T_READ, F_WINDOW, 0, want, 0)])
-        win = bytearray(want)
-        wmv = memoryview(win)
-        got = 0
-        while True:
-            h = conn.read_header()
-            if h is None:
-                raise ProtocolError("connection closed while reading the request body")
-            t, flags, _, _, length = h
-            if t == T_BODY:
-                if got + length > want:
-                    raise ProtocolError("more body than asked for")
-                conn.read_into(wmv[got:], length)
-                got += length
-                if flags & F_MORE:
-                    continue
-                break
-            if t == T_END:
-                self._done = True
-                if flags & F_ABORTED:
-                    raise OSError("request data read error: client body cut short")
-                break
-            if t == T_CANCEL:
-                conn.cancelled = True
-                self._done = True
+    def _more(self, need):
+        """At least need bytes (fewer at the end of the body), as soon as
+        they are here."""
+        if self._win is None:
+            if self._done:
+                return b""
+            conn = self._conn
+            if conn.cancelled:
                 raise ClientGone("client connection closed")
-            raise ProtocolError("unexpected frame %r while reading the body" % chr(t))
-        left -= got
-        self._left = left
-        if left <= 0:
-            self._done = True
-        if got < want:
-            return bytes(wmv[:got])
-        return win  # a bytearray: read() hands out bytes copied from it
+            left = self._left
+            if left is None:
+                return self._more_chunk(conn, max(need, READ_CHUNK))
+            # Ask for a whole window, which Go streams as several B frames
+            # straight into one buffer here, rather than one round trip per
+            # chunk.  A client that sent a length sends it all.
+            want = min(max(need, READ_WINDOW), MAX_WINDOW, left)  # allocated up front: bounded
+            conn.sendv([_pack(T_READ, F_WINDOW, 0, want, 0)])
+            self._win = bytearray(want)
+            self._wgot = self._wpos = 0
+            self._open = True
+            conn.window = self
+        while self._open and self._wgot - self._wpos < need:
+            self._recv_frame()
+        win, start, end = self._win, self._wpos, self._wgot
+        self._wpos = end
+        if not self._open and end == self._wgot:
+            self._win = None  # all of it handed out: the next read asks again
+        if start == 0 and end == len(win):
+            return win  # a bytearray: read() hands out bytes copied from it
+        return bytes(memoryview(win)[start:end])
+
+    def _recv_frame(self):
+        conn = self._conn
+        h = conn.read_header()
+        if h is None:
+            raise ProtocolError("connection closed while reading the request body")
+        t, flags, _, _, length = h
+        if t == T_BODY:
+            if self._wgot + length > len(self._win):
+                raise ProtocolError("more body than asked for")
+            conn.read_into(memoryview(self._win)[self._wgot:], length)
+            self._wgot += length
+            self._left -= length
+            if self._left <= 0:
+                self._done = True
+            if not flags & F_MORE:
+                self._close_window()
+            return
+        self._close_window()
+        self._done = True
+        if t == T_END:
+            return
+        if t == T_CANCEL:
+            conn.cancelled = True
+            raise ClientGone("client connection closed")
+        raise ProtocolError("unexpected frame %r while reading the body" % chr(t))
+
+    def _close_window(self):
+        self._open = False
+        self._conn.window = None
+
+    def settle(self):
+        """Receive the rest of the open window into the buffer, so that the
+        connection is in step for the response and the next request."""
+        try:
+            while self._open:
+                self._recv_frame()
+        except ClientGone:
+            pass  # Go drops what we send after its C; poll_cancel says so
 
     def _more_chunk(self, conn, want):
         # A body of unknown length (chunked): one B per R, as much as the
@@ -357,8 +395,6 @@ class Input:
             return conn.read_payload(length)
         if t == T_END:
             self._done = True
-            if flags & F_ABORTED:
-                raise OSError("request data read error: client body cut short")
             return b""
         if t == T_CANCEL:
             conn.cancelled = True
@@ -417,7 +453,7 @@ class Input:
                 end = size
                 break
             start = len(buf)
-            d = self._more(READ_CHUNK if size < 0 else size - len(buf))
+            d = self._more(1)  # a line may end in what is already here
             if not d:
                 end = len(buf)
                 break
@@ -483,10 +519,17 @@ class Log:
         self.flush()
 
 
+# The characters of an HTTP token (RFC 9110 field names): str.strip with
+# them leaves nothing of a valid name.
+_TOKEN_CHARS = ("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                "0123456789!#$%&'*+-.^_`|~")
+
+
 class FileWrapper:
     def __init__(self, filelike, blksize=8192):
         self.filelike = filelike
         self.blksize = blksize
+        self.limit = -1  # bytes left to send; -1 = to the end
         if hasattr(filelike, "close"):
             self.close = filelike.close
 
@@ -494,10 +537,28 @@ class FileWrapper:
         return self
 
     def __next__(self):
-        data = self.filelike.read(self.blksize)
+        n = self.blksize
+        if self.limit >= 0:
+            if self.limit == 0:
+                raise StopIteration
+            n = min(n, self.limit)
+        data = self.filelike.read(n)
         if data:
+            if self.limit >= 0:
+                self.limit -= len(data)
             return data
         raise StopIteration
+
+    def remaining(self):
+        """Bytes from the current position to the end of a regular file,
+        or None when the object is not one (mod_wsgi's sendfile case)."""
+        try:
+            st = os.fstat(self.filelike.fileno())
+            if (st.st_mode & 0o170000) != 0o100000:
+                return None
+            return max(st.st_size - self.filelike.tell(), 0)
+        except (AttributeError, OSError, ValueError):
+            return None
 
 
 # Applications see these types under the names mod_wsgi gives them.
@@ -632,9 +693,11 @@ class Response:
                     raise exc_info[1].with_traceback(exc_info[2])
             finally:
                 exc_info = None
-        elif self.status is not None:
-            raise RuntimeError("headers have already been set: start_response() "
-                               "called twice without exc_info")
+        elif self.head_sent:
+            raise RuntimeError("headers have already been sent: start_response() "
+                               "called again without exc_info")
+        # Before any output a second call replaces the first, as mod_wsgi
+        # does.
         if type(status) is not str:
             raise TypeError("expected str object for status, value of type %s found"
                             % type(status).__name__)
@@ -647,6 +710,9 @@ class Response:
                 raise TypeError("response header must be a (name, value) tuple, not %r" % (h,))
             if type(h[0]) is not str or type(h[1]) is not str:
                 raise TypeError("response header name and value must be str: %r" % (h,))
+            if not h[0] or h[0].strip(_TOKEN_CHARS):
+                raise ValueError("invalid response header name %r: an HTTP field name is a token "
+                                 "(letters, digits and !#$%%&'*+-.^_`|~)" % h[0])
         self.status = status
         self.headers = headers
         return self.write
@@ -707,6 +773,18 @@ class Response:
         ok = False
         try:
             result = app(environ, self.start_response)
+            if type(result) is FileWrapper and not self.head_sent and self.headers is not None:
+                # mod_wsgi sends a file from its current position up to
+                # the app's Content-Length, and without one declares what
+                # is left of a regular file.
+                cl = [v for n, v in self.headers if n.lower() == "content-length"]
+                if cl:
+                    if cl[0].strip().isdigit():
+                        result.limit = int(cl[0])
+                else:
+                    left = result.remaining()
+                    if left is not None:
+                        self.headers = self.headers + [("Content-Length", str(left))]
             if type(result) in (list, tuple) and not self.head_sent:
                 # Exact list/tuple: no close(), so head, body and F can go
                 # out together in one sendmsg (the common case).
