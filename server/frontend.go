@@ -431,3 +431,7 @@ func newRequestID() string {
 }
 
 var _ http.Handler = (*Frontend)(nil)
+
+// ErrorPage writes the Apache-style error page of status: the body of the
+// errors the HTTP/1 front end answers itself.
+func ErrorPage(w http.ResponseWriter, status int) { writeError(w, status, "") }
