@@ -611,6 +611,14 @@ func (x *call) run(req *Request) outcome {
 			if len(bad) > 0 {
 				x.g.log.Error("daemon: dropped invalid response headers", "group", x.g.spec.Name, "headers", bad, "uri", x.r.RequestURI)
 			}
+			if st := bodyErrorStatus(x.bodyErr); st != 0 && rh.code == http.StatusInternalServerError {
+				// The app failed because the client's body did: answer
+				// with the status of that failure, as mod_wsgi does.
+				x.g.fail(x.w, x.r, st, nil)
+				x.rejected = true
+				x.discard = true
+				continue
+			}
 			hdr := x.w.Header()
 			for k, v := range rh.header {
 				hdr[k] = v
@@ -659,7 +667,13 @@ func (x *call) run(req *Request) outcome {
 			if msg != "" {
 				e = errors.New(msg)
 			}
-			x.g.fail(x.w, x.r, http.StatusInternalServerError, e)
+			status := http.StatusInternalServerError
+			if st := bodyErrorStatus(x.bodyErr); st != 0 {
+				// The app failed because the client's body did: answer
+				// with the status of that failure, as mod_wsgi does.
+				status = st
+			}
+			x.g.fail(x.w, x.r, status, e)
 			return outDone
 		case frameReload:
 			if x.headSent || h.length != 0 {
@@ -901,4 +915,25 @@ func (x *call) clientFailed(err error) error {
 			"group", x.g.spec.Name, "uri", x.r.RequestURI)
 	}
 	return x.cancel()
+}
+
+// bodyErrorStatus is the status Apache answers when reading the request
+// body failed with err: the front end's own (StatusCode), 408 for a read
+// deadline, 413 over LimitRequestBody; 0 when err is nil or says none.
+func bodyErrorStatus(err error) int {
+	if err == nil {
+		return 0
+	}
+	var sc interface{ StatusCode() int }
+	if errors.As(err, &sc) {
+		return sc.StatusCode()
+	}
+	var mb *http.MaxBytesError
+	if errors.As(err, &mb) {
+		return http.StatusRequestEntityTooLarge
+	}
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		return http.StatusRequestTimeout
+	}
+	return 0
 }

@@ -450,6 +450,12 @@ func (c *conn) serveOne() bool {
 			b.continue_ = w.send100
 		}
 	}
+	if r.Method == http.MethodOptions && rl.target == "*" && b == nil {
+		// OPTIONS * asks about the server, not a resource (as net/http).
+		w.Header().Set("Content-Length", "0")
+		w.WriteHeader(http.StatusOK)
+		return w.finish()
+	}
 	ctx, cancel := context.WithCancel(c.ctx)
 	r = r.WithContext(ctx)
 	w.req = r
