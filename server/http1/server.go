@@ -258,8 +258,11 @@ func (w deadlineWriter) Write(p []byte) (int, error) {
 
 func (c *conn) serve() {
 	s := c.s
+	handedOff := false
 	defer func() {
-		c.nc.Close()
+		if !handedOff {
+			c.nc.Close()
+		}
 		s.track(c, false)
 	}()
 	if s.TLSConfig != nil {
@@ -273,15 +276,10 @@ func (c *conn) serve() {
 		st := tc.ConnectionState()
 		if st.NegotiatedProtocol == "h2" {
 			s.h2Server()
-			s.track(c, false)
 			select {
 			case s.h2ln.ch <- tc:
-				c.nc = nil
+				handedOff = true // net/http owns it now
 			case <-s.h2ln.done:
-			}
-			if c.nc == nil {
-				c.nc = tc // closed by net/http; our deferred Close is harmless
-				return
 			}
 			return
 		}
