@@ -20,6 +20,7 @@ type body struct {
 	err       error  // sticky error
 	continue_ func() // sends 100 Continue at the first Read
 	trailer   http.Header
+	cancel    func() // of the request's context, for the watch at EOF
 }
 
 var errBodyClosed = errors.New("http1: body read after the handler returned")
@@ -46,6 +47,9 @@ func (b *body) Read(p []byte) (int, error) {
 	}
 	if err != nil && err != io.EOF {
 		b.err = err
+	}
+	if err == io.EOF && b.cancel != nil && b.c.br.Buffered() == 0 {
+		b.c.cr.watch(b.cancel)
 	}
 	return n, err
 }

@@ -222,16 +222,20 @@ const (
 
 // conn is one client connection.
 type conn struct {
-	s       *Server
-	nc      net.Conn
-	br      *bufio.Reader
-	bw      *bufio.Writer
-	state   atomic.Int32
-	lineBuf []byte
-	tls     *tls.ConnectionState
-	remote  string
-	ctx     context.Context
-	nreq    int
+	s    *Server
+	nc   net.Conn
+	br   *bufio.Reader
+	cr   *connReader
+	body *body // of the current request
+	// lingering: the server refused a request, whose body may follow.
+	lingering bool
+	bw        *bufio.Writer
+	state     atomic.Int32
+	lineBuf   []byte
+	tls       *tls.ConnectionState
+	remote    string
+	ctx       context.Context
+	nreq      int
 	// writeDeadlineSet: the handler chose its own write deadline.
 	writeDeadlineSet bool
 	readDeadlineSet  bool
@@ -287,12 +291,18 @@ func (c *conn) serve() {
 		c.tls = &st
 	}
 	c.remote = c.nc.RemoteAddr().String()
+	c.cr = newConnReader(c.nc)
 	c.br = bufPool.Get().(*bufio.Reader)
-	c.br.Reset(c.nc)
+	c.br.Reset(c.cr)
 	c.bw = wbufPool.Get().(*bufio.Writer)
 	c.bw.Reset(deadlineWriter{c})
 	c.lineBuf = make([]byte, 0, 256)
 	defer func() {
+		c.cr.abort()
+		if c.lingering || c.body != nil && !c.body.done || c.br.Buffered() > 0 {
+			c.state.Store(stateIdle)
+			linger(c.nc)
+		}
 		c.br.Reset(nil)
 		bufPool.Put(c.br)
 		c.bw.Reset(nil)
@@ -457,7 +467,14 @@ func (c *conn) serveOne() bool {
 	ctx, cancel := context.WithCancel(c.ctx)
 	r = r.WithContext(ctx)
 	w.req = r
+	c.body = b
+	if b == nil {
+		c.cr.watch(cancel)
+	} else {
+		b.cancel = cancel
+	}
 	ok := c.runHandler(w, r)
+	c.cr.abort()
 	cancel()
 	if !ok {
 		return false
@@ -498,6 +515,7 @@ func (c *conn) fail(err error) {
 	if errors.As(err, &se) {
 		code = se.code
 	}
+	c.lingering = true
 	c.s.log().Debug("http1: refused request", "remote", c.remote, "status", code, "err", err)
 	r := &http.Request{Method: http.MethodGet, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1, Header: http.Header{}}
 	w := &response{c: c, req: r, handlerHeader: make(http.Header, 4)}
