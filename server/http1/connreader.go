@@ -55,6 +55,9 @@ func (r *connReader) watch(cancel context.CancelFunc) {
 	r.inRead = true
 	go func() {
 		n, err := r.nc.Read(r.b[:])
+		for n == 0 && isTimeout(err) && r.rearm() {
+			n, err = r.nc.Read(r.b[:])
+		}
 		r.mu.Lock()
 		if n == 1 {
 			r.hasByte = true
@@ -83,7 +86,20 @@ func (r *connReader) abort() {
 		r.cond.Wait()
 	}
 	r.aborted = false
+	// The deadline stays in the past: every read path sets its own.
+}
+
+// rearm clears a deadline left from the request head so that the
+// background read goes on, unless abort is under way (checked under the
+// lock abort sets its past deadline with, so neither undoes the other).
+func (r *connReader) rearm() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.aborted {
+		return false
+	}
 	r.nc.SetReadDeadline(time.Time{})
+	return true
 }
 
 // linger half-closes a connection the server is closing with request

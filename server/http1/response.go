@@ -220,6 +220,7 @@ func (w *response) SetReadDeadline(t time.Time) error {
 }
 
 func (w *response) SetWriteDeadline(t time.Time) error {
+	w.c.writeArmed = time.Time{}
 	w.c.writeDeadlineSet = true
 	return w.c.nc.SetWriteDeadline(t)
 }

@@ -151,7 +151,10 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	s.mu.Unlock()
 	var h2err error
-	if s.h2ln != nil {
+	s.mu.Lock()
+	h2 := s.h2ln != nil
+	s.mu.Unlock()
+	if h2 {
 		h2err = s.h2Server().Shutdown(ctx)
 	}
 	t := time.NewTicker(10 * time.Millisecond)
@@ -186,7 +189,9 @@ func (s *Server) h2Server() *http.Server {
 		if s.H2.TLSConfig == nil {
 			s.H2.TLSConfig = s.TLSConfig
 		}
+		s.mu.Lock()
 		s.h2ln = &chanListener{ch: make(chan net.Conn), done: make(chan struct{})}
+		s.mu.Unlock()
 		go s.H2.Serve(s.h2ln)
 	})
 	return s.H2
@@ -238,6 +243,7 @@ type conn struct {
 	nreq      int
 	// writeDeadlineSet: the handler chose its own write deadline.
 	writeDeadlineSet bool
+	writeArmed       time.Time
 	readDeadlineSet  bool
 }
 
@@ -253,11 +259,17 @@ func (c *conn) armRead() {
 // deadlineWriter sets the write deadline before each socket write.
 type deadlineWriter struct{ c *conn }
 
+// Setting a deadline costs a timer update (and may wake the netpoller), so
+// it is renewed only when a second has passed since the last one.
 func (w deadlineWriter) Write(p []byte) (int, error) {
-	if !w.c.writeDeadlineSet {
-		w.c.nc.SetWriteDeadline(time.Now().Add(w.c.s.timeout()))
+	c := w.c
+	if !c.writeDeadlineSet {
+		if now := time.Now(); now.Sub(c.writeArmed) >= time.Second {
+			c.writeArmed = now
+			c.nc.SetWriteDeadline(now.Add(c.s.timeout()))
+		}
 	}
-	return w.c.nc.Write(p)
+	return c.nc.Write(p)
 }
 
 func (c *conn) serve() {
@@ -376,7 +388,8 @@ func (c *conn) serveOne() bool {
 			return false
 		}
 	}
-	c.nc.SetReadDeadline(time.Time{})
+	// The read deadline stays: each body read arms its own, and the
+	// background read re-arms after a timeout.
 	c.readDeadlineSet, c.writeDeadlineSet = false, false
 	c.nreq++
 	r := &http.Request{
