@@ -193,6 +193,7 @@ func decodeStrings(payload []byte, count uint32) ([]string, error) {
 // responseHead is a decoded S frame.
 type responseHead struct {
 	code   int
+	reason string // the application's reason phrase, when it is not the standard one
 	header http.Header
 	// longest is the length of the longest line mod_wsgi's daemon would
 	// have written for this head ("Status: 200 OK" or "Name: value",
@@ -220,6 +221,9 @@ func decodeResponseHead(payload []byte, count uint32) (rh responseHead, bad []st
 		return rh, nil, fmt.Errorf("daemon: invalid status %q", status)
 	}
 	rh.code = code
+	if len(status) > 4 && status[4:] != http.StatusText(code) {
+		rh.reason = status[4:]
+	}
 	rh.longest = len("Status: ") + len(status)
 	rh.header = make(http.Header, len(ss)/2)
 	for i := 1; i+1 < len(ss); i += 2 {

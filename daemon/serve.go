@@ -626,7 +626,11 @@ func (x *call) run(req *Request) outcome {
 			if _, ok := rh.header["Content-Type"]; !ok {
 				hdr["Content-Type"] = nil // no sniffing: send none, as Apache does
 			}
-			x.w.WriteHeader(rh.code)
+			if rw, ok := x.w.(reasonWriter); ok && rh.reason != "" {
+				rw.WriteHeaderReason(rh.code, rh.reason)
+			} else {
+				x.w.WriteHeader(rh.code)
+			}
 			x.headSent = true
 		case frameData:
 			if !x.headSent && !x.rejected {
@@ -936,4 +940,11 @@ func bodyErrorStatus(err error) int {
 		return http.StatusRequestTimeout
 	}
 	return 0
+}
+
+// reasonWriter is a ResponseWriter that can send a custom reason phrase
+// ("299 Custom Thing"), as the HTTP/1 front end's can; mod_wsgi passes the
+// application's status line through.
+type reasonWriter interface {
+	WriteHeaderReason(code int, reason string)
 }
