@@ -336,3 +336,35 @@ func FuzzHead(f *testing.F) {
 		readChunkSize(br, nil)
 	})
 }
+
+// FuzzConn feeds arbitrary bytes to a whole connection (head, body,
+// pipelining, response): the server must never panic nor hang.
+func FuzzConn(f *testing.F) {
+	for _, s := range []string{
+		"GET / HTTP/1.1\r\nHost: x\r\n\r\nGET /2 HTTP/1.1\r\nHost: x\r\n\r\n",
+		"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3;a\r\nabc\r\n0\r\nT: 1\r\n\r\n",
+		"POST / HTTP/1.0\r\nContent-Length: 3\r\nExpect: 100-continue\r\n\r\nabc",
+		"GET /a\r\n",
+	} {
+		f.Add(s)
+	}
+	s := &Server{Handler: http.HandlerFunc(echo), Limits: Limits{KeepAlive: true, Timeout: 50 * time.Millisecond, KeepAliveTimeout: 20 * time.Millisecond, RequestLine: 200, FieldSize: 200, Fields: 10}}
+	f.Fuzz(func(t *testing.T, raw string) {
+		client, server := net.Pipe()
+		c := &conn{s: s, nc: server}
+		s.track(c, true)
+		done := make(chan struct{})
+		go func() { c.serve(); close(done) }()
+		go func() {
+			io.WriteString(client, raw)
+		}()
+		client.SetReadDeadline(time.Now().Add(5 * time.Second))
+		io.Copy(io.Discard, client)
+		client.Close()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			t.Fatalf("connection not closed for %q", raw)
+		}
+	})
+}
