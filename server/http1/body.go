@@ -23,8 +23,6 @@ type body struct {
 	cancel    func() // of the request's context, for the watch at EOF
 }
 
-var errBodyClosed = errors.New("http1: body read after the handler returned")
-
 func (b *body) Read(p []byte) (int, error) {
 	if b.err != nil {
 		return 0, b.err

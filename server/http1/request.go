@@ -1,10 +1,8 @@
-// Package http1 is appserver's hand-written HTTP/1.x server. It exists
-// because net/http cannot give Apache's behaviour: per-line and per-field
-// request limits (414/400 rather than one total and 431), refusing bare LF,
-// Apache's Transfer-Encoding/Content-Length rules (chunked on HTTP/1.0, close
-// after CL+TE), a read deadline on each body read (408), custom reason
-// phrases, no Content-Length computed for HEAD, and no concurrent-read panic
-// when the app answers before reading the body. HTTP/2 stays on net/http.
+// Package http1 is appserver's hand-written HTTP/1.x server: net/http cannot
+// apply Apache's per-line/per-field limits (414/400, not 431), refuse bare LF,
+// close after CL+TE, read chunked on HTTP/1.0, time out each body read (408),
+// send custom reason phrases, leave HEAD without a computed Content-Length, or
+// let an app answer before reading the body. HTTP/2 stays on net/http.
 package http1
 
 import (
