@@ -368,3 +368,45 @@ func FuzzConn(f *testing.F) {
 		}
 	})
 }
+
+// TestContextCancelledWhenClientGoes: a handler still running sees its
+// context cancelled once the client closes the connection.
+func TestContextCancelledWhenClientGoes(t *testing.T) {
+	got := make(chan error, 1)
+	_, addr := start(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.ReadAll(r.Body)
+		select {
+		case <-r.Context().Done():
+			got <- r.Context().Err()
+		case <-time.After(3 * time.Second):
+			got <- errors.New("not cancelled")
+		}
+	}), Limits{KeepAlive: true})
+	for _, raw := range []string{
+		"GET / HTTP/1.1\r\nHost: x\r\n\r\n",
+		"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nab",
+	} {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.WriteString(c, raw)
+		time.Sleep(100 * time.Millisecond)
+		c.Close()
+		if err := <-got; !errors.Is(err, context.Canceled) {
+			t.Errorf("%q: %v", raw, err)
+		}
+	}
+}
+
+// TestPanicClosesConnection: a handler's panic is logged and the
+// connection closed without a further answer.
+func TestPanicClosesConnection(t *testing.T) {
+	_, addr := start(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		panic("boom")
+	}), Limits{KeepAlive: true})
+	out, closed := exchange(t, addr, "GET / HTTP/1.1\r\nHost: x\r\n\r\n", time.Second)
+	if out != "" || !closed {
+		t.Errorf("got %q closed %v, want nothing and a close", out, closed)
+	}
+}
