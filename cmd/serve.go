@@ -20,6 +20,7 @@ import (
 	appserver "github.com/appserver/appserver"
 	"github.com/appserver/appserver/daemon"
 	"github.com/appserver/appserver/server"
+	"github.com/appserver/appserver/server/http1"
 	"github.com/spf13/cobra"
 )
 
@@ -234,22 +235,16 @@ func serve(cfg *server.Config, sf serveFlags) error {
 		})
 	}
 
-	var servers []*http.Server
+	var servers []*http1.Server
 	var wg sync.WaitGroup
 	errc := make(chan error, len(lns))
 	for i, ln := range lns {
-		srv := cfg.HTTPServer(listeners[i], front)
-		srv.ErrorLog = slog.NewLogLogger(log.Handler(), slog.LevelWarn)
+		srv := cfg.HTTP1Server(listeners[i], front, log)
 		servers = append(servers, srv)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			var err error
-			if srv.TLSConfig != nil {
-				err = srv.ServeTLS(ln, "", "")
-			} else {
-				err = srv.Serve(ln)
-			}
+			err := srv.Serve(ln)
 			if !errors.Is(err, http.ErrServerClosed) {
 				errc <- err
 			}

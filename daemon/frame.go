@@ -192,7 +192,7 @@ func decodeStrings(payload []byte, count uint32) ([]string, error) {
 // responseHead is a decoded S frame.
 type responseHead struct {
 	code   int
-	reason string // the application's reason phrase ("" = none)
+	reason string // the application's reason phrase, when it is not the standard one
 	header http.Header
 	// longest is the length of the longest line mod_wsgi's daemon would
 	// have written for this head ("Status: 200 OK" or "Name: value",
@@ -220,7 +220,7 @@ func decodeResponseHead(payload []byte, count uint32) (rh responseHead, bad []st
 		return rh, nil, fmt.Errorf("daemon: invalid status %q", status)
 	}
 	rh.code = code
-	if len(status) > 4 {
+	if len(status) > 4 && status[4:] != http.StatusText(code) {
 		rh.reason = status[4:]
 	}
 	rh.longest = len("Status: ") + len(status)

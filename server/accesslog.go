@@ -462,27 +462,27 @@ type loggingWriter struct {
 	headBytes int64
 }
 
-func (w *loggingWriter) WriteHeader(code int) {
-	w.record(code)
-	w.ResponseWriter.WriteHeader(code)
-}
-
-// WriteHeaderReason passes an application's own reason phrase on when the
-// writer underneath can send one.
+// WriteHeaderReason passes a custom reason phrase on when the connection's
+// writer can send one.
 func (w *loggingWriter) WriteHeaderReason(code int, reason string) {
 	rw, ok := w.ResponseWriter.(interface{ WriteHeaderReason(int, string) })
 	if !ok {
 		w.WriteHeader(code)
 		return
 	}
-	w.record(code)
+	w.record(code, len(reason))
 	rw.WriteHeaderReason(code, reason)
 }
 
-func (w *loggingWriter) record(code int) {
+func (w *loggingWriter) WriteHeader(code int) {
+	w.record(code, len("OK")) // as before: the size is an estimate
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *loggingWriter) record(code, reasonLen int) {
 	if w.status == 0 && code >= 200 {
 		w.status = code
-		n := len("HTTP/1.1 200 OK\r\n") + 2
+		n := len("HTTP/1.1 200 \r\n") + reasonLen + 2
 		for k, vs := range w.Header() {
 			for _, v := range vs {
 				n += len(k) + len(v) + 4

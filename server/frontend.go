@@ -288,8 +288,11 @@ func (f *Frontend) serveRouted(w http.ResponseWriter, r *http.Request, rt *Route
 		writeError(w, rt.Status, "")
 		return
 	}
-	if rt.Conf != nil && rt.Conf.LimitRequestBody != nil && *rt.Conf.LimitRequestBody > 0 {
-		limit := *rt.Conf.LimitRequestBody
+	limit := int64(defaultLimitRequestBody)
+	if rt.Conf != nil && rt.Conf.LimitRequestBody != nil {
+		limit = *rt.Conf.LimitRequestBody // 0: unlimited
+	}
+	if limit > 0 && r.Body != http.NoBody {
 		if r.ContentLength > limit {
 			writeError(w, http.StatusRequestEntityTooLarge, "")
 			return
@@ -483,3 +486,10 @@ func newRequestID() string {
 }
 
 var _ http.Handler = (*Frontend)(nil)
+
+// ErrorPage writes the Apache-style error page of status: the body of the
+// errors the HTTP/1 front end answers itself.
+func ErrorPage(w http.ResponseWriter, status int) { writeError(w, status, "") }
+
+// defaultLimitRequestBody is Apache 2.4.54's LimitRequestBody default (1 GiB).
+const defaultLimitRequestBody = 1 << 30

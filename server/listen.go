@@ -3,12 +3,14 @@ package server
 import (
 	"crypto/tls"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"strconv"
 	"time"
 
 	"github.com/appserver/appserver/parser"
+	"github.com/appserver/appserver/server/http1"
 )
 
 // Listener is one address to serve, with TLS when a vhost on its port has
@@ -78,12 +80,12 @@ func vhostName(v *VHost) string {
 	return "<VirtualHost>"
 }
 
-// HTTPServer returns the http.Server for a listener, with the main server's
-// connection settings: Timeout bounds reading a request's head (httpd
-// applies it to each read and write; a whole-response write deadline would
-// cut long downloads, so none is set), KeepAlive/KeepAliveTimeout, and the
-// LimitRequestLine/FieldSize/Fields budget as the header size limit.
-func (c *Config) HTTPServer(ln Listener, h http.Handler) *http.Server {
+// HTTP1Server returns the HTTP/1.x server of a listener, with the main
+// server's connection settings (Timeout, KeepAlive, KeepAliveTimeout,
+// MaxKeepAliveRequests) and the request limits of the first vhost on the
+// listener's port that sets them, else the main server's. Over TLS, h2
+// connections go to a net/http server with the same Timeout and limits.
+func (c *Config) HTTP1Server(ln Listener, h http.Handler, log *slog.Logger) *http1.Server {
 	m := c.Main
 	if m == nil {
 		m = &VHost{}
@@ -100,16 +102,52 @@ func (c *Config) HTTPServer(ln Listener, h http.Handler) *http.Server {
 		}
 		return def
 	}
-	srv := &http.Server{
-		Handler:           h,
-		TLSConfig:         ln.TLS,
-		ReadHeaderTimeout: seconds(m.Timeout, 60),
-		IdleTimeout:       seconds(m.KeepAliveTimeout, 5),
-		MaxHeaderBytes: value(m.LimitRequestLine, 8190) +
-			value(m.LimitRequestFields, 100)*(value(m.LimitRequestFieldSize, 8190)+2),
+	port := 0
+	if _, p, err := net.SplitHostPort(ln.Addr); err == nil {
+		port, _ = strconv.Atoi(p)
 	}
-	if m.KeepAlive != nil && !*m.KeepAlive {
-		srv.SetKeepAlivesEnabled(false)
+	limit := func(get func(v *VHost) *int) *int {
+		for _, v := range c.VHosts {
+			if v != nil && vhostOnPort(v, port) && get(v) != nil {
+				return get(v)
+			}
+		}
+		return get(m)
+	}
+	lines := limit(func(v *VHost) *int { return v.LimitRequestLine })
+	fieldSize := limit(func(v *VHost) *int { return v.LimitRequestFieldSize })
+	fields := limit(func(v *VHost) *int { return v.LimitRequestFields })
+	maxReq := 100
+	if m.MaxKeepAliveRequests != nil {
+		maxReq = max(*m.MaxKeepAliveRequests, 0)
+	}
+	srv := &http1.Server{
+		Handler:   h,
+		TLSConfig: ln.TLS,
+		Log:       log,
+		ErrorPage: ErrorPage,
+		Limits: http1.Limits{
+			RequestLine:          value(lines, 8190),
+			FieldSize:            value(fieldSize, 8190),
+			Fields:               value(fields, 100),
+			Timeout:              seconds(m.Timeout, 60),
+			KeepAlive:            m.KeepAlive == nil || *m.KeepAlive,
+			KeepAliveTimeout:     seconds(m.KeepAliveTimeout, 5),
+			MaxKeepAliveRequests: maxReq,
+		},
+	}
+	if ln.TLS != nil {
+		h2 := &http.Server{
+			Handler:           h,
+			TLSConfig:         ln.TLS,
+			ReadHeaderTimeout: seconds(m.Timeout, 60),
+			IdleTimeout:       seconds(m.KeepAliveTimeout, 5),
+			MaxHeaderBytes:    value(lines, 8190) + value(fields, 100)*(value(fieldSize, 8190)+2),
+		}
+		if log != nil {
+			h2.ErrorLog = slog.NewLogLogger(log.Handler(), slog.LevelWarn)
+		}
+		srv.H2 = h2
 	}
 	return srv
 }

@@ -362,6 +362,11 @@ func (t *routeTables) route(req Request, stat StatFunc) *Route {
 	r.VHost = st.v
 
 	tg, bad := parseTarget(req.Target, req.HTTPS)
+	if req.Method == "CONNECT" && req.Target != "" && req.Target[0] != '/' {
+		// ap_parse_uri: an authority-form CONNECT target has no path, and
+		// r->uri is "/" (REQUEST_URI stays the authority).
+		tg, bad = target{path: "/"}, ""
+	}
 	if bad != "" {
 		return r.fail(400, bad)
 	}
