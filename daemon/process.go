@@ -61,6 +61,7 @@ type process struct {
 	waitErr   error         // valid after exited is closed
 	readyC    chan readyMsg
 	fatal     atomic.Pointer[string] // why a required preload failed
+	readersC  chan struct{}          // receives once from each of readLog and readControl as they end
 	stacksC   chan struct{}
 	ctlOnce   sync.Once
 	rss       atomic.Int64 // bytes, sampled by the supervisor
@@ -175,11 +176,12 @@ func socketPair(sndbuf, rcvbuf int) (*net.UnixConn, *os.File, error) {
 func (g *Group) spawn(slot int) (p *process, err error) {
 	threads := g.spec.Threads
 	p = &process{
-		g:       g,
-		slot:    slot,
-		readyC:  make(chan readyMsg, 1),
-		stacksC: make(chan struct{}, 1),
-		exited:  make(chan struct{}),
+		g:        g,
+		slot:     slot,
+		readyC:   make(chan readyMsg, 1),
+		readersC: make(chan struct{}, 2),
+		stacksC:  make(chan struct{}, 1),
+		exited:   make(chan struct{}),
 	}
 	var child []*os.File
 	var goEnds []*net.UnixConn
@@ -287,6 +289,16 @@ func (p *process) waitReady(timeout time.Duration, stop <-chan struct{}) error {
 		}
 		return nil
 	case <-p.exited:
+		// Its last words (a fatal message, a traceback) may still be in
+		// the pipes: let the readers reach EOF first.
+		wait := time.NewTimer(time.Second)
+		for range 2 {
+			select {
+			case <-p.readersC:
+			case <-wait.C:
+			}
+		}
+		wait.Stop()
 		if msg := p.fatal.Load(); msg != nil {
 			return errors.New(*msg)
 		}
@@ -340,6 +352,7 @@ func (p *process) wait() {
 // wsgi.errors, print) to the group's logger with group and pid, a
 // traceback as one record.
 func (p *process) readLog(r *os.File) {
+	defer func() { p.readersC <- struct{}{} }()
 	defer r.Close()
 	br := bufio.NewReaderSize(r, 16<<10)
 	for {
@@ -362,6 +375,7 @@ func (p *process) readLog(r *os.File) {
 
 // readControl handles the worker's control messages.
 func (p *process) readControl() {
+	defer func() { p.readersC <- struct{}{} }()
 	sc := bufio.NewScanner(p.ctl)
 	for sc.Scan() {
 		line := sc.Bytes()
