@@ -19,6 +19,9 @@ const responseApp = `def application(environ, start_response):
     if path == "/reason":
         start_response("299 Custom Thing", [("Content-Type", "text/plain")])
         return [b"custom"]
+    if path == "/okay":
+        start_response("200 Okay", [("Content-Type", "text/plain")])
+        return [b"okay"]
     if path == "/head":
         start_response("200 OK", [("Content-Type", "text/plain")])
         return [b"a body HEAD does not send"]
@@ -51,6 +54,7 @@ func TestServeResponseFraming(t *testing.T) {
 		keptOpen     bool
 	}{
 		{"GET", "/reason", "HTTP/1.1 299 Custom Thing", "", "custom", true},
+		{"GET", "/okay", "HTTP/1.1 200 Okay", "", "okay", true},
 		{"HEAD", "/head", "HTTP/1.1 200 OK", "!Content-Length", "", true},
 		{"GET", "/cl-short", "HTTP/1.1 200 OK", "Content-Length: 4", "0123", true},
 		{"GET", "/cl-long", "HTTP/1.1 200 OK", "Content-Length: 100", "0123456789", false},

@@ -157,3 +157,54 @@ func BenchmarkHTTPRoundTrip(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkUpload posts 1 MB bodies that the app reads in 64 KiB pieces
+// (bench/'s upload workload without HTTP), reporting the workers' CPU.
+func BenchmarkUpload(b *testing.B) {
+	requirePython(b)
+	spec := testSpec("bench")
+	spec.Processes = 2
+	spec.Threads = 8
+	g := NewGroup(spec, Options{AllowRoot: true, Logger: discardLogger()})
+	if err := g.Start(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	defer g.Stop(context.Background())
+	body := make([]byte, 1<<20)
+	env := append(benchEnv(), "CONTENT_LENGTH", strconv.Itoa(len(body)))
+	for i := 0; i+1 < len(env); i += 2 {
+		switch env[i] {
+		case "REQUEST_METHOD":
+			env[i+1] = "POST"
+		case "PATH_INFO":
+			env[i+1] = "/upload"
+		case "QUERY_STRING":
+			env[i+1] = "chunk=65536"
+		}
+	}
+	req := &Request{Script: testApp(b), CallableObject: "application", Env: env, ScriptReloading: true}
+	serve := func(w *discardWriter) {
+		r := httptest.NewRequest("POST", "/upload?chunk=65536", bytes.NewReader(body))
+		r.ContentLength = int64(len(body))
+		g.Serve(w, r, req)
+	}
+	for range 16 {
+		serve(&discardWriter{h: http.Header{}})
+	}
+	var pids []int
+	for _, p := range g.Snapshot().Processes {
+		pids = append(pids, p.PID)
+	}
+	pyStart := workerCPU(pids)
+	b.SetParallelism(4)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		w := &discardWriter{h: http.Header{}}
+		for pb.Next() {
+			clear(w.h)
+			serve(w)
+		}
+	})
+	b.StopTimer()
+	b.ReportMetric(float64(workerCPU(pids)-pyStart)/float64(time.Microsecond)/float64(b.N), "py-µs/req")
+}
