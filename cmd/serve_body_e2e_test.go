@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptrace"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -162,5 +163,62 @@ func TestServeStalledBody(t *testing.T) {
 	}
 	if log := srv.Tail(200); strings.Contains(log, "Traceback") || strings.Contains(log, "panic") {
 		t.Errorf("a stalled client was logged as a failure:\n%s", log)
+	}
+}
+
+// streamApp reads 100 bytes, leaves a mark file, then reads the rest.
+const streamApp = `import os
+def application(environ, start_response):
+    inp = environ["wsgi.input"]
+    first = inp.read(100)
+    with open(os.path.join(os.path.dirname(__file__), "marks", "first"), "w") as f:
+        f.write(str(len(first)))
+    rest = inp.read()
+    body = ("%d %d" % (len(first), len(rest))).encode()
+    start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
+    return [body]
+`
+
+// TestServeInputStreams (issue 7 item 9): wsgi.input.read(100) returns
+// while the client still holds back the rest of the body, as under mod_wsgi.
+func TestServeInputStreams(t *testing.T) {
+	bin := serveBinary(t)
+	dir := serveWorldDir(t, "appserver-e2e-stream-")
+	oracleWriteFile(t, filepath.Join(dir, "app.py"), []byte(streamApp))
+	marks := filepath.Join(dir, "marks")
+	if err := os.Mkdir(marks, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(marks, 0o777); err != nil { // past the umask: the workers may run as nobody
+		t.Fatal(err)
+	}
+	srv := serveStartConf(t, bin, dir, "site.conf", bodyConf)
+	conn, err := net.Dial("tcp", srv.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(30 * time.Second))
+	fmt.Fprintf(conn, "POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n%s", strings.Repeat("a", 100))
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		if b, err := os.ReadFile(filepath.Join(marks, "first")); err == nil && string(b) == "100" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("read(100) did not return while the client held back the rest:\n%s", srv.Tail(20))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if _, err := io.WriteString(conn, strings.Repeat("b", 100000-100)); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 || string(body) != "100 99900" {
+		t.Errorf("%d %q", resp.StatusCode, body)
 	}
 }

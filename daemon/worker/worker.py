@@ -334,41 +334,55 @@ class Input:
             self._wgot = self._wpos = 0
             self._open = True
             conn.window = self
-        while self._open and self._wgot - self._wpos < need:
-            self._recv_frame()
-        win, start, end = self._win, self._wpos, self._wgot
+        win, start = self._win, self._wpos
+        if self._open and self._wgot - start < need:
+            self._receive(start + need)
+        end = self._wgot
         self._wpos = end
-        if not self._open and end == self._wgot:
+        if not self._open:
             self._win = None  # all of it handed out: the next read asks again
         if start == 0 and end == len(win):
             return win  # a bytearray: read() hands out bytes copied from it
-        return bytes(memoryview(win)[start:end])
+        # A view, not a copy: read() copies what it hands out anyway, and
+        # the window's later bytes land past end.
+        return memoryview(win)[start:end]
 
-    def _recv_frame(self):
+    def _receive(self, until):
+        """Receive frames of the open window until it holds until bytes or
+        ends.  The common path of an upload, frame after frame: locals."""
         conn = self._conn
-        h = conn.read_header()
-        if h is None:
-            raise ProtocolError("connection closed while reading the request body")
-        t, flags, _, _, length = h
-        if t == T_BODY:
-            if self._wgot + length > len(self._win):
-                raise ProtocolError("more body than asked for")
-            conn.read_into(memoryview(self._win)[self._wgot:], length)
-            self._wgot += length
-            self._left -= length
+        read_header, read_into = conn.read_header, conn.read_into
+        win = self._win
+        wmv = memoryview(win)
+        got = self._wgot
+        size = len(win)
+        try:
+            while got < until:
+                h = read_header()
+                if h is None:
+                    raise ProtocolError("connection closed while reading the request body")
+                t, flags, _, _, n = h
+                if t != T_BODY:
+                    self._close_window()
+                    self._done = True
+                    if t == T_END:
+                        return
+                    if t == T_CANCEL:
+                        conn.cancelled = True
+                        raise ClientGone("client connection closed")
+                    raise ProtocolError("unexpected frame %r while reading the body" % chr(t))
+                if got + n > size:
+                    raise ProtocolError("more body than asked for")
+                read_into(wmv[got:], n)
+                got += n
+                if not flags & F_MORE:
+                    self._close_window()
+                    return
+        finally:
+            self._left -= got - self._wgot
+            self._wgot = got
             if self._left <= 0:
                 self._done = True
-            if not flags & F_MORE:
-                self._close_window()
-            return
-        self._close_window()
-        self._done = True
-        if t == T_END:
-            return
-        if t == T_CANCEL:
-            conn.cancelled = True
-            raise ClientGone("client connection closed")
-        raise ProtocolError("unexpected frame %r while reading the body" % chr(t))
 
     def _close_window(self):
         self._open = False
@@ -378,8 +392,8 @@ class Input:
         """Receive the rest of the open window into the buffer, so that the
         connection is in step for the response and the next request."""
         try:
-            while self._open:
-                self._recv_frame()
+            if self._open:
+                self._receive(len(self._win))
         except ClientGone:
             pass  # Go drops what we send after its C; poll_cancel says so
 
