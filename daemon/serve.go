@@ -783,7 +783,7 @@ func (x *call) writeHead(rh responseHead) {
 		}
 	}
 	rw, ok := x.w.(interface{ WriteHeaderReason(int, string) })
-	if ok && rh.reason != "" && rh.reason != http.StatusText(rh.code) {
+	if ok && rh.reason != "" { // "" also for the standard phrase
 		rw.WriteHeaderReason(rh.code, rh.reason)
 	} else {
 		x.w.WriteHeader(rh.code)
