@@ -1,0 +1,133 @@
+"""Unit tests of the worker's pieces over a socketpair standing in for Go.
+Run by go test (daemon/worker_unittest_test.go) or by hand:
+python3 -m unittest daemon/worker/test_worker.py"""
+
+import importlib.util
+import io
+import os
+import socket
+import sys
+import tempfile
+import threading
+import unittest
+
+_spec = importlib.util.spec_from_file_location(
+    "appserver_worker", os.path.join(os.path.dirname(os.path.abspath(__file__)), "worker.py"))
+w = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(w)
+
+
+class Peer:
+    """The Go side of one worker connection."""
+
+    def __init__(self, test):
+        self.go, mine = socket.socketpair()
+        self.conn = w.Conn(mine)
+        test.addCleanup(self.go.close)
+        test.addCleanup(mine.close)
+
+    def send(self, t, flags=0, count=0, payload=b""):
+        self.go.sendall(w.HDR.pack(t, flags, 0, count, len(payload)) + payload)
+
+    def recv_frame(self):
+        h = self._recv_exact(w.HDR_LEN)
+        t, flags, _, count, length = w.HDR.unpack(h)
+        return t, flags, count, self._recv_exact(length)
+
+    def _recv_exact(self, n):
+        b = b""
+        while len(b) < n:
+            d = self.go.recv(n - len(b))
+            if not d:
+                raise EOFError
+            b += d
+        return b
+
+
+class InputTest(unittest.TestCase):
+    def test_read_returns_before_the_window_is_complete(self):
+        p = Peer(self)
+        inp = w.Input(p.conn, True, 1000)
+        got = {}
+        t = threading.Thread(target=lambda: got.setdefault("first", inp.read(100)))
+        t.start()
+        typ, flags, count, _ = p.recv_frame()
+        self.assertEqual((typ, flags, count), (w.T_READ, w.F_WINDOW, 1000))
+        p.send(w.T_BODY, w.F_MORE, payload=b"a" * 100)
+        t.join(5)
+        self.assertFalse(t.is_alive(), "read(100) waited for the whole window")
+        self.assertEqual(got["first"], b"a" * 100)
+        p.send(w.T_BODY, 0, payload=b"b" * 900)
+        self.assertEqual(inp.read(), b"b" * 900)
+        self.assertEqual(inp.read(), b"")
+
+    def test_readline_returns_at_the_first_line(self):
+        p = Peer(self)
+        inp = w.Input(p.conn, True, 1000)
+        p.send(w.T_BODY, w.F_MORE, payload=b"one\ntw")
+        # The R frame is only read after: socket buffers hold both ways.
+        self.assertEqual(inp.readline(), b"one\n")
+        self.assertEqual(p.recv_frame()[0], w.T_READ)
+
+    def test_unread_window_is_taken_in_before_the_next_head(self):
+        p = Peer(self)
+        inp = w.Input(p.conn, True, 300)
+        p.send(w.T_BODY, w.F_MORE, payload=b"x" * 100)
+        self.assertEqual(inp.read(10), b"x" * 10)
+        p.send(w.T_BODY, 0, payload=b"y" * 200)
+        p.send(w.T_HEAD, 0, count=1, payload=w._lens_struct(1).pack(3) + b"abc")
+        flags, parts = p.conn.read_head()
+        self.assertEqual(list(parts), ["abc"])
+
+    def test_cancel_mid_window_raises_client_gone(self):
+        p = Peer(self)
+        inp = w.Input(p.conn, True, 1000)
+        p.send(w.T_BODY, w.F_MORE, payload=b"x" * 10)
+        p.send(w.T_CANCEL)
+        with self.assertRaises(w.ClientGone):
+            inp.read()
+
+
+class ResponseTest(unittest.TestCase):
+    def test_second_start_response_before_output_replaces(self):
+        r = w.Response(Peer(self).conn)
+        r.start_response("500 Oops", [("X-A", "1")])
+        r.start_response("201 Created", [("X-B", "2")])
+        self.assertEqual((r.status, r.headers), ("201 Created", [("X-B", "2")]))
+
+    def test_header_name_must_be_a_token(self):
+        r = w.Response(Peer(self).conn)
+        for name in ("X Bad", "X:Y", "", "Caf\u00e9", "A\tB"):
+            with self.assertRaises(ValueError, msg=name):
+                r.start_response("200 OK", [(name, "v")])
+        r.start_response("200 OK", [("X-Ok_1.2!", "v")])
+
+
+class FileWrapperTest(unittest.TestCase):
+    def test_from_position_to_limit(self):
+        with tempfile.TemporaryFile() as f:
+            f.write(b"0123456789abcdefghij")
+            f.seek(10)
+            fw = w.FileWrapper(f, 4)
+            self.assertEqual(fw.remaining(), 10)
+            fw.limit = 6
+            self.assertEqual(b"".join(fw), b"abcdef")
+
+    def test_remaining_of_a_non_file_is_unknown(self):
+        self.assertIsNone(w.FileWrapper(io.BytesIO(b"abc")).remaining())
+
+
+class LogTest(unittest.TestCase):
+    def test_multi_line_message_is_one_line(self):
+        old, sys.stderr = sys.stderr, io.StringIO()
+        try:
+            w.log("one\ntwo\n")
+            w.log("single")
+            out = sys.stderr.getvalue()
+        finally:
+            sys.stderr = old
+        self.assertEqual(out, "\x1eone\x1ftwo\nsingle\n")
+
+
+if __name__ == "__main__":
+    unittest.main()
