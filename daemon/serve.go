@@ -583,42 +583,9 @@ func (x *call) run(req *Request) outcome {
 				return x.lost(err)
 			}
 		case frameStart:
-			if x.headSent || h.length > maxHeadLen {
-				return x.protocol("unexpected or oversized response head")
+			if out, stop := x.start(buf, h, req); stop {
+				return out
 			}
-			p := buf[:0]
-			if int(h.length) > cap(buf) {
-				p = make([]byte, h.length)
-			}
-			p = p[:h.length]
-			if _, err := io.ReadFull(c.br, p); err != nil {
-				return x.lost(err)
-			}
-			rh, bad, err := decodeResponseHead(p, h.count)
-			if err != nil {
-				return x.protocol(err.Error())
-			}
-			if limit := x.g.headerBufferSize(); rh.longest > limit-3 {
-				// mod_wsgi reads each "Name: value" line plus CRLF into a
-				// buffer of header-buffer-size bytes that keeps one for NUL.
-				if err := x.reject(fmt.Errorf("Truncated or oversized response headers received from daemon process '%s': %s "+
-					"(a response header line of %d bytes is longer than header-buffer-size=%d allows)",
-					x.g.spec.Name, req.Script, rh.longest, limit)); err != nil {
-					return x.lost(err)
-				}
-				continue
-			}
-			if len(bad) > 0 {
-				x.g.log.Error("daemon: dropped invalid response headers", "group", x.g.spec.Name, "headers", bad, "uri", x.r.RequestURI)
-			}
-			hdr := x.w.Header()
-			for k, v := range rh.header {
-				hdr[k] = v
-			}
-			if _, ok := rh.header["Content-Type"]; !ok {
-				hdr["Content-Type"] = nil // no sniffing: send none, as Apache does
-			}
-			x.writeHead(rh)
 		case frameData:
 			if !x.headSent && !x.rejected {
 				return x.protocol("response body before the head")
@@ -771,6 +738,48 @@ func (g *Group) headerBufferSize() int {
 		return g.spec.HeaderBufferSize
 	}
 	return 32768
+}
+
+// start handles an S frame: the response head. stop is set when the
+// exchange ends here with out.
+func (x *call) start(buf []byte, h frameHeader, req *Request) (out outcome, stop bool) {
+	if x.headSent || h.length > maxHeadLen {
+		return x.protocol("unexpected or oversized response head"), true
+	}
+	p := buf[:0]
+	if int(h.length) > cap(buf) {
+		p = make([]byte, h.length)
+	}
+	p = p[:h.length]
+	if _, err := io.ReadFull(x.c.br, p); err != nil {
+		return x.lost(err), true
+	}
+	rh, bad, err := decodeResponseHead(p, h.count)
+	if err != nil {
+		return x.protocol(err.Error()), true
+	}
+	if limit := x.g.headerBufferSize(); rh.longest > limit-3 {
+		// mod_wsgi reads each "Name: value" line plus CRLF into a
+		// buffer of header-buffer-size bytes that keeps one for NUL.
+		if err := x.reject(fmt.Errorf("Truncated or oversized response headers received from daemon process '%s': %s "+
+			"(a response header line of %d bytes is longer than header-buffer-size=%d allows)",
+			x.g.spec.Name, req.Script, rh.longest, limit)); err != nil {
+			return x.lost(err), true
+		}
+		return 0, false
+	}
+	if len(bad) > 0 {
+		x.g.log.Error("daemon: dropped invalid response headers", "group", x.g.spec.Name, "headers", bad, "uri", x.r.RequestURI)
+	}
+	hdr := x.w.Header()
+	for k, v := range rh.header {
+		hdr[k] = v
+	}
+	if _, ok := rh.header["Content-Type"]; !ok {
+		hdr["Content-Type"] = nil // no sniffing: send none, as Apache does
+	}
+	x.writeHead(rh)
+	return 0, false
 }
 
 // writeHead sends the application's status and headers, with its own

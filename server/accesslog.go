@@ -191,6 +191,41 @@ func (it logItem) appendTo(b []byte, rec *logRecord) []byte {
 		return dash(os.Getenv(it.arg))
 	case 'P':
 		return strconv.AppendInt(b, int64(os.Getpid()), 10)
+	case 'p', 'v', 'V', 'U', 'f', 'R':
+		return it.appendServerItem(b, rec)
+	case 'q':
+		if r.URL.RawQuery != "" {
+			b = append(b, '?')
+			return appendEscaped(b, r.URL.RawQuery)
+		}
+		return b
+	case 'm':
+		return append(b, r.Method...)
+	case 'H':
+		return append(b, r.Proto...)
+	case 'L':
+		return dash(rec.requestID)
+	case 'k':
+		return append(b, '0')
+	case 'X':
+		return append(b, '+')
+	case 'S':
+		return strconv.AppendInt(b, r.ContentLength+rec.bodyBytes+rec.headBytes, 10)
+	}
+	return append(b, '-')
+}
+
+// appendServerItem appends the items that describe the server and the
+// route the request took (%p %v %V %U %f %R).
+func (it logItem) appendServerItem(b []byte, rec *logRecord) []byte {
+	r := rec.r
+	dash := func(s string) []byte {
+		if s == "" {
+			return append(b, '-')
+		}
+		return appendEscaped(b, s)
+	}
+	switch it.op {
 	case 'p':
 		if it.arg == "remote" {
 			_, p := splitAddr(r.RemoteAddr)
@@ -220,16 +255,6 @@ func (it logItem) appendTo(b []byte, rec *logRecord) []byte {
 			return appendEscaped(b, rec.route.URI)
 		}
 		return appendEscaped(b, r.URL.Path)
-	case 'q':
-		if r.URL.RawQuery != "" {
-			b = append(b, '?')
-			return appendEscaped(b, r.URL.RawQuery)
-		}
-		return b
-	case 'm':
-		return append(b, r.Method...)
-	case 'H':
-		return append(b, r.Proto...)
 	case 'f':
 		if rec.route != nil {
 			if rec.route.Script != "" {
@@ -243,16 +268,8 @@ func (it logItem) appendTo(b []byte, rec *logRecord) []byte {
 			return append(b, "wsgi-script"...)
 		}
 		return append(b, '-')
-	case 'L':
-		return dash(rec.requestID)
-	case 'k':
-		return append(b, '0')
-	case 'X':
-		return append(b, '+')
-	case 'S':
-		return strconv.AppendInt(b, r.ContentLength+rec.bodyBytes+rec.headBytes, 10)
 	}
-	return append(b, '-')
+	return b
 }
 
 // appendApacheTime writes %t: "[26/Nov/2026:19:18:25 +0000]", or a
