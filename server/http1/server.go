@@ -332,6 +332,95 @@ func (c *conn) serve() {
 	}
 }
 
+// readRequestLine skips empty lines and reads the request line; false
+// means close (after an answer for a line too long or badly ended, silently
+// on a timeout or EOF).
+func (c *conn) readRequestLine() ([]byte, bool) {
+	s := c.s
+	for {
+		if _, err := c.br.Peek(1); err != nil {
+			return nil, false
+		}
+		c.state.Store(stateActive)
+		if c.nreq > 0 {
+			c.nc.SetReadDeadline(time.Now().Add(s.timeout()))
+		}
+		line, err := readLine(c.br, c.lineBuf[:0], s.requestLine()+1)
+		if err != nil {
+			switch err {
+			case errLineTooLong:
+				c.fail(&statusError{http.StatusRequestURITooLong, "request line too long"})
+			case errBareLF, errBareCR:
+				c.fail(bad(err.Error()))
+			}
+			return nil, false
+		}
+		if len(line) > 0 {
+			return line, true
+		}
+	}
+}
+
+// requestHost is the request's host: the absolute-form target's, else the
+// one Host field (which HTTP/1.1 requires, and which must be valid).
+func requestHost(h http.Header, rl requestLine, absHost string) (string, error) {
+	host := ""
+	hosts := h["Host"]
+	switch {
+	case len(hosts) > 1:
+		return "", bad("several Host fields")
+	case len(hosts) == 1:
+		if hosts[0] == "" || !validHost(hosts[0]) {
+			if !(hosts[0] == "" && rl.major == 1 && rl.minor == 0) {
+				return "", bad("bad Host")
+			}
+		}
+		host = hosts[0]
+	case rl.major == 1 && rl.minor == 1 && absHost == "":
+		return "", bad("no Host on HTTP/1.1")
+	}
+	if absHost != "" {
+		host = absHost
+	}
+	return host, nil
+}
+
+// keepAlive decides whether the connection may serve another request.
+func (c *conn) keepAlive(h http.Header, rl requestLine, closeAfter bool) bool {
+	s := c.s
+	keep := s.Limits.KeepAlive && !closeAfter && rl.major == 1
+	conns := h["Connection"]
+	if rl.minor == 0 {
+		keep = keep && hasToken(conns, "keep-alive")
+	} else {
+		keep = keep && !hasToken(conns, "close")
+	}
+	if s.Limits.MaxKeepAliveRequests > 0 && c.nreq >= s.Limits.MaxKeepAliveRequests {
+		keep = false
+	}
+	return keep
+}
+
+// attachBody gives r its body (nil: none) as the framing says.
+func (c *conn) attachBody(r *http.Request, chunked bool, cl int64) *body {
+	switch {
+	case chunked:
+		b := &body{c: c, chunked: true}
+		r.ContentLength = -1
+		r.TransferEncoding = []string{"chunked"}
+		r.Body = b
+		return b
+	case cl > 0:
+		b := &body{c: c, left: cl}
+		r.ContentLength = cl
+		r.Body = b
+		return b
+	case cl == 0:
+		r.ContentLength = 0
+	}
+	return nil
+}
+
 // serveOne reads and answers one request; false means close.
 func (c *conn) serveOne() bool {
 	s := c.s
@@ -345,30 +434,9 @@ func (c *conn) serveOne() bool {
 	} else {
 		c.nc.SetReadDeadline(time.Now().Add(s.timeout()))
 	}
-	// The request line: skip empty lines, wait for the first byte.
-	var line []byte
-	for {
-		if _, err := c.br.Peek(1); err != nil {
-			return false
-		}
-		c.state.Store(stateActive)
-		if c.nreq > 0 {
-			c.nc.SetReadDeadline(time.Now().Add(s.timeout()))
-		}
-		var err error
-		line, err = readLine(c.br, c.lineBuf[:0], s.requestLine()+1)
-		if err != nil {
-			switch err {
-			case errLineTooLong:
-				c.fail(&statusError{http.StatusRequestURITooLong, "request line too long"})
-			case errBareLF, errBareCR:
-				c.fail(bad(err.Error()))
-			}
-			return false // timeout or EOF inside the request line: close silently
-		}
-		if len(line) > 0 {
-			break
-		}
+	line, ok := c.readRequestLine()
+	if !ok {
+		return false
 	}
 	rl, err := parseRequestLine(line)
 	if err != nil {
@@ -408,26 +476,9 @@ func (c *conn) serveOne() bool {
 		TLS:        c.tls,
 		Body:       http.NoBody,
 	}
-	// Host.
-	hosts := h["Host"]
-	switch {
-	case len(hosts) > 1:
-		c.fail(bad("several Host fields"))
+	if r.Host, err = requestHost(h, rl, absHost); err != nil {
+		c.fail(err)
 		return false
-	case len(hosts) == 1:
-		if hosts[0] == "" || !validHost(hosts[0]) {
-			if !(hosts[0] == "" && rl.major == 1 && rl.minor == 0) {
-				c.fail(bad("bad Host"))
-				return false
-			}
-		}
-		r.Host = hosts[0]
-	case rl.major == 1 && rl.minor == 1 && absHost == "":
-		c.fail(bad("no Host on HTTP/1.1"))
-		return false
-	}
-	if absHost != "" {
-		r.Host = absHost
 	}
 	delete(h, "Host")
 	chunked, cl, closeAfter, err := framing(h)
@@ -435,29 +486,8 @@ func (c *conn) serveOne() bool {
 		c.fail(err)
 		return false
 	}
-	keep := s.Limits.KeepAlive && !closeAfter && rl.major == 1
-	conns := h["Connection"]
-	if rl.minor == 0 {
-		keep = keep && hasToken(conns, "keep-alive")
-	} else {
-		keep = keep && !hasToken(conns, "close")
-	}
-	if s.Limits.MaxKeepAliveRequests > 0 && c.nreq >= s.Limits.MaxKeepAliveRequests {
-		keep = false
-	}
-	var b *body
-	if chunked {
-		b = &body{c: c, chunked: true}
-		r.ContentLength = -1
-		r.TransferEncoding = []string{"chunked"}
-		r.Body = b
-	} else if cl > 0 {
-		b = &body{c: c, left: cl}
-		r.ContentLength = cl
-		r.Body = b
-	} else if cl == 0 {
-		r.ContentLength = 0
-	}
+	keep := c.keepAlive(h, rl, closeAfter)
+	b := c.attachBody(r, chunked, cl)
 	w := &response{c: c, req: r, keep: keep, handlerHeader: make(http.Header, 4)}
 	if rl.major == 0 {
 		w.http09 = true
@@ -490,7 +520,7 @@ func (c *conn) serveOne() bool {
 	} else {
 		b.cancel = cancel
 	}
-	ok := c.runHandler(w, r)
+	ok = c.runHandler(w, r)
 	c.cr.abort()
 	cancel()
 	if !ok {
