@@ -73,6 +73,8 @@ type daemonParser struct {
 	opt     wsgiOption
 	pos     parser.Position
 	lenient []lenientOpt
+
+	scriptUserSet, scriptGroupSet bool
 }
 
 func (p *daemonParser) fail(format string, a ...any) *parser.Error {
@@ -169,196 +171,14 @@ func setupWSGIDaemonProcess(c *cmd) *parser.Error {
 	}
 	spec := newSpec(name)
 	p := &daemonParser{c: c, spec: spec}
-	var scriptUserSet, scriptGroupSet bool
 	i := len(raw) - len(rest)
 	option := func(opt wsgiOption, pos parser.Position) *parser.Error {
 		p.opt, p.pos = opt, pos
-		v := opt.value
-		var e *parser.Error
-		switch opt.name {
-		case "user":
-			if v == "" {
-				return p.fail("Invalid user for WSGI daemon process.")
-			}
-			name, uid, he := p.lookupUser(v, "Couldn't determine user name from uid.")
-			if uid == 0 {
-				return p.fail("WSGI process blocked from running as root. (name an unprivileged user in user=)")
-			}
-			if he != nil {
-				c.ld.hostProblem(he)
-			}
-			spec.User = name
-		case "group":
-			if v == "" {
-				return p.fail("Invalid group for WSGI daemon process.")
-			}
-			g, he := p.lookupGroup(v, "")
-			if he != nil {
-				c.ld.hostProblem(he)
-			}
-			spec.Group = g
-		case "supplementary-groups":
-			spec.SupplementaryGroups = nil
-			for _, g := range strings.Split(v, ",") {
-				if g == "" {
-					// ap_getword stops at the first empty item.
-					break
-				}
-				if _, he := p.lookupGroup(g, ""); he != nil {
-					c.ld.hostProblem(he)
-				}
-				spec.SupplementaryGroups = append(spec.SupplementaryGroups, g)
-			}
-		case "processes":
-			spec.Processes, e = p.int("process count", func(n int) bool { return n >= 1 })
-			spec.ProcessesSet = true
-		case "threads":
-			// 4.9.4 allows 0 (service mode) up to WSGI_STACK_LAST-2.
-			spec.Threads, e = p.int("thread count", func(n int) bool { return n >= 0 && n < 65534 })
-		case "umask":
-			u, err := strconv.ParseInt(strings.TrimLeft(v, " \t"), 8, 64)
-			if v == "" || err != nil || u < 0 {
-				return p.fail("Invalid umask for WSGI daemon process. (write an octal mask such as umask=0022)")
-			}
-			spec.Umask = int(u)
-		case "chroot":
-			if os.Geteuid() != 0 {
-				c.ld.hostProblem(p.fail("Cannot chroot WSGI daemon process when not root."))
-			}
-			if !strings.HasPrefix(v, "/") {
-				return p.fail("Invalid chroot directory for WSGI daemon process. (write an absolute path)")
-			}
-			spec.Chroot = v
-		case "home":
-			if !strings.HasPrefix(v, "/") {
-				return p.fail("Invalid home directory for WSGI daemon process. (write an absolute path)")
-			}
-			if !hostDirExists(v) {
-				c.ld.hostProblem(p.fail("home directory %s does not exist: mod_wsgi would loop forever failing to chdir into it; create it or fix home=", v))
-			}
-			spec.Home = v
-		case "lang":
-			spec.Lang = v
-		case "locale":
-			spec.Locale = v
-		case "python-home":
-			if v != "" && !hostDirExists(v) {
-				c.ld.hostProblem(p.fail("python-home %s is not a directory: point it at the sys.prefix of the virtualenv (the folder holding bin/python and pyvenv.cfg)", v))
-			}
-			spec.PythonHome = v
-		case "python-path":
-			spec.PythonPath = splitPathList(v)
-		case "python-eggs":
-			spec.PythonEggs = v
-		case "stack-size":
-			var n int
-			n, e = p.int("stack size", func(n int) bool { return n > 0 })
-			spec.StackSize = int64(n)
-		case "maximum-requests":
-			spec.MaximumRequests, e = p.int("request count", nonNegative)
-		case "startup-timeout":
-			spec.StartupTimeout, e = p.seconds("startup timeout")
-		case "shutdown-timeout":
-			spec.ShutdownTimeout, e = p.seconds("shutdown timeout")
-		case "deadlock-timeout":
-			spec.DeadlockTimeout, e = p.seconds("deadlock timeout")
-		case "inactivity-timeout":
-			spec.InactivityTimeout, e = p.seconds("inactivity timeout")
-		case "request-timeout":
-			spec.RequestTimeout, e = p.seconds("request timeout")
-		case "graceful-timeout":
-			spec.GracefulTimeout, e = p.seconds("graceful timeout")
-		case "eviction-timeout":
-			spec.EvictionTimeout, e = p.seconds("eviction timeout")
-		case "restart-interval":
-			spec.RestartInterval, e = p.seconds("restart interval")
-		case "connect-timeout":
-			spec.ConnectTimeout, e = p.seconds("connect timeout")
-		case "socket-timeout":
-			spec.SocketTimeout, e = p.seconds("socket timeout")
-		case "queue-timeout":
-			spec.QueueTimeout, e = p.seconds("queue timeout")
-		case "listen-backlog":
-			spec.ListenBacklog, e = p.int("listen backlog", nonNegative)
-		case "display-name":
-			spec.DisplayName = v
-		case "send-buffer-size":
-			spec.SendBufferSize, e = p.int("send buffer size", func(int) bool { return true })
-			if e == nil && spec.SendBufferSize < 512 && spec.SendBufferSize != 0 {
-				return p.fail("Send buffer size must be >= 512 bytes, or 0 for system default.")
-			}
-		case "receive-buffer-size":
-			spec.ReceiveBufferSize, e = p.int("receive buffer size", func(int) bool { return true })
-			if e == nil && spec.ReceiveBufferSize < 512 && spec.ReceiveBufferSize != 0 {
-				return p.fail("Receive buffer size must be >= 512 bytes, or 0 for system default.")
-			}
-		case "header-buffer-size":
-			spec.HeaderBufferSize, e = p.int("header buffer size", func(int) bool { return true })
-			if e == nil && spec.HeaderBufferSize < 8192 && spec.HeaderBufferSize != 0 {
-				return p.fail("Header buffer size must be >= 8192 bytes, or 0 for default.")
-			}
-		case "response-buffer-size":
-			spec.ResponseBufferSize, e = p.int("response buffer size", func(int) bool { return true })
-			if e == nil && spec.ResponseBufferSize < 65536 && spec.ResponseBufferSize != 0 {
-				return p.fail("Response buffer size must be >= 65536 bytes, or 0 for default.")
-			}
-		case "response-socket-timeout":
-			spec.ResponseSocketTimeout, e = p.seconds("response socket timeout")
-		case "socket-user":
-			if v == "" {
-				return p.fail("Invalid socket user for WSGI daemon process.")
-			}
-			name, _, he := p.lookupUser(v, "Couldn't determine user name from socket user.")
-			if he != nil {
-				c.ld.hostProblem(he)
-			}
-			spec.SocketUser = name
-		case "script-user":
-			if v == "" {
-				return p.fail("Invalid script user for WSGI daemon process.")
-			}
-			name, _, he := p.lookupUser(v, "Couldn't determine uid from script user.")
-			if he != nil {
-				c.ld.hostProblem(he)
-			}
-			spec.ScriptUser, scriptUserSet = name, true
-		case "script-group":
-			if v == "" {
-				return p.fail("Invalid script group for WSGI daemon process.")
-			}
-			g, he := p.lookupGroup(v, "Couldn't determine gid from script group.")
-			if he != nil {
-				c.ld.hostProblem(he)
-			}
-			spec.ScriptGroup, scriptGroupSet = g, true
-		case "cpu-time-limit":
-			spec.CPUTimeLimit, e = p.seconds("CPU time limit")
-		case "cpu-priority":
-			spec.CPUPriority, e = p.int("CPU priority", func(int) bool { return true })
-		case "memory-limit":
-			spec.MemoryLimit, e = p.bytes64("memory limit")
-		case "virtual-memory-limit":
-			spec.VirtualMemoryLimit, e = p.bytes64("virtual memory limit")
-		case "server-metrics":
-			switch {
-			case strings.EqualFold(v, "on"):
-				spec.ServerMetrics = true
-			case strings.EqualFold(v, "off"):
-				spec.ServerMetrics = false
-			default:
-				return p.fail("Invalid server metrics flag for WSGI daemon process. (write server-metrics=On or server-metrics=Off)")
-			}
-		case "newrelic-config-file":
-			spec.NewRelicConfigFile = v
-		case "newrelic-environment":
-			spec.NewRelicEnvironment = v
-		default:
+		set, ok := daemonOptionSetters[opt.name]
+		if !ok {
 			return p.fail("Invalid option to WSGI daemon process definition. (%s)", optionHint(opt.name+"=", daemonOptions))
 		}
-		if e != nil {
-			return e
-		}
-		return nil
+		return set(p)
 	}
 	// Every bad option is reported, not only the first as mod_wsgi does,
 	// so that one run of configtest shows all there is to fix.
@@ -371,7 +191,7 @@ func setupWSGIDaemonProcess(c *cmd) *parser.Error {
 	}); e != nil {
 		errs = append(errs, e)
 	}
-	if scriptUserSet && scriptGroupSet {
+	if p.scriptUserSet && p.scriptGroupSet {
 		errs = append(errs, c.err("Only one of script-user and script-group allowed."))
 	}
 	if len(errs) > 0 {
@@ -399,6 +219,249 @@ func setupWSGIDaemonProcess(c *cmd) *parser.Error {
 	c.ld.cfg.Groups = append(c.ld.cfg.Groups, spec)
 	for _, l := range p.lenient {
 		c.ld.warn(l.pos, "lint", lenientMessage(l))
+	}
+	return nil
+}
+
+// daemonOptionSetters read each WSGIDaemonProcess option into the spec,
+// with mod_wsgi 4.9.4's checks and messages.
+var daemonOptionSetters = map[string]func(p *daemonParser) *parser.Error{
+	"user":                 (*daemonParser).setUser,
+	"group":                (*daemonParser).setGroup,
+	"supplementary-groups": (*daemonParser).setSupplementaryGroups,
+	"processes": func(p *daemonParser) (e *parser.Error) {
+		p.spec.Processes, e = p.int("process count", func(n int) bool { return n >= 1 })
+		p.spec.ProcessesSet = true
+		return e
+	},
+	// 4.9.4 allows 0 (service mode) up to WSGI_STACK_LAST-2.
+	"threads":     intOpt("thread count", func(n int) bool { return n >= 0 && n < 65534 }, func(s *daemon.Spec) *int { return &s.Threads }),
+	"umask":       (*daemonParser).setUmask,
+	"chroot":      (*daemonParser).setChroot,
+	"home":        (*daemonParser).setHome,
+	"python-home": (*daemonParser).setPythonHome,
+	"python-path": func(p *daemonParser) *parser.Error { p.spec.PythonPath = splitPathList(p.opt.value); return nil },
+	"stack-size": func(p *daemonParser) *parser.Error {
+		n, e := p.int("stack size", func(n int) bool { return n > 0 })
+		p.spec.StackSize = int64(n)
+		return e
+	},
+	"lang":                 stringOpt(func(s *daemon.Spec) *string { return &s.Lang }),
+	"locale":               stringOpt(func(s *daemon.Spec) *string { return &s.Locale }),
+	"python-eggs":          stringOpt(func(s *daemon.Spec) *string { return &s.PythonEggs }),
+	"display-name":         stringOpt(func(s *daemon.Spec) *string { return &s.DisplayName }),
+	"newrelic-config-file": stringOpt(func(s *daemon.Spec) *string { return &s.NewRelicConfigFile }),
+	"newrelic-environment": stringOpt(func(s *daemon.Spec) *string { return &s.NewRelicEnvironment }),
+	"maximum-requests":     intOpt("request count", nonNegative, func(s *daemon.Spec) *int { return &s.MaximumRequests }),
+	"listen-backlog":       intOpt("listen backlog", nonNegative, func(s *daemon.Spec) *int { return &s.ListenBacklog }),
+	"cpu-priority":         intOpt("CPU priority", anyInt, func(s *daemon.Spec) *int { return &s.CPUPriority }),
+	"startup-timeout":      secondsOpt("startup timeout", func(s *daemon.Spec) *time.Duration { return &s.StartupTimeout }),
+	"shutdown-timeout":     secondsOpt("shutdown timeout", func(s *daemon.Spec) *time.Duration { return &s.ShutdownTimeout }),
+	"deadlock-timeout":     secondsOpt("deadlock timeout", func(s *daemon.Spec) *time.Duration { return &s.DeadlockTimeout }),
+	"inactivity-timeout":   secondsOpt("inactivity timeout", func(s *daemon.Spec) *time.Duration { return &s.InactivityTimeout }),
+	"request-timeout":      secondsOpt("request timeout", func(s *daemon.Spec) *time.Duration { return &s.RequestTimeout }),
+	"graceful-timeout":     secondsOpt("graceful timeout", func(s *daemon.Spec) *time.Duration { return &s.GracefulTimeout }),
+	"eviction-timeout":     secondsOpt("eviction timeout", func(s *daemon.Spec) *time.Duration { return &s.EvictionTimeout }),
+	"restart-interval":     secondsOpt("restart interval", func(s *daemon.Spec) *time.Duration { return &s.RestartInterval }),
+	"connect-timeout":      secondsOpt("connect timeout", func(s *daemon.Spec) *time.Duration { return &s.ConnectTimeout }),
+	"socket-timeout":       secondsOpt("socket timeout", func(s *daemon.Spec) *time.Duration { return &s.SocketTimeout }),
+	"queue-timeout":        secondsOpt("queue timeout", func(s *daemon.Spec) *time.Duration { return &s.QueueTimeout }),
+	"response-socket-timeout": secondsOpt("response socket timeout", func(s *daemon.Spec) *time.Duration {
+		return &s.ResponseSocketTimeout
+	}),
+	"cpu-time-limit":       secondsOpt("CPU time limit", func(s *daemon.Spec) *time.Duration { return &s.CPUTimeLimit }),
+	"memory-limit":         bytesOpt("memory limit", func(s *daemon.Spec) *int64 { return &s.MemoryLimit }),
+	"virtual-memory-limit": bytesOpt("virtual memory limit", func(s *daemon.Spec) *int64 { return &s.VirtualMemoryLimit }),
+	"send-buffer-size": bufferOpt("send buffer size", 512, "Send buffer size must be >= 512 bytes, or 0 for system default.",
+		func(s *daemon.Spec) *int { return &s.SendBufferSize }),
+	"receive-buffer-size": bufferOpt("receive buffer size", 512, "Receive buffer size must be >= 512 bytes, or 0 for system default.",
+		func(s *daemon.Spec) *int { return &s.ReceiveBufferSize }),
+	"header-buffer-size": bufferOpt("header buffer size", 8192, "Header buffer size must be >= 8192 bytes, or 0 for default.",
+		func(s *daemon.Spec) *int { return &s.HeaderBufferSize }),
+	"response-buffer-size": bufferOpt("response buffer size", 65536, "Response buffer size must be >= 65536 bytes, or 0 for default.",
+		func(s *daemon.Spec) *int { return &s.ResponseBufferSize }),
+	"socket-user":    (*daemonParser).setSocketUser,
+	"script-user":    (*daemonParser).setScriptUser,
+	"script-group":   (*daemonParser).setScriptGroup,
+	"server-metrics": (*daemonParser).setServerMetrics,
+}
+
+func anyInt(int) bool { return true }
+
+func intOpt(what string, ok func(int) bool, field func(*daemon.Spec) *int) func(*daemonParser) *parser.Error {
+	return func(p *daemonParser) (e *parser.Error) {
+		*field(p.spec), e = p.int(what, ok)
+		return e
+	}
+}
+
+func secondsOpt(what string, field func(*daemon.Spec) *time.Duration) func(*daemonParser) *parser.Error {
+	return func(p *daemonParser) (e *parser.Error) {
+		*field(p.spec), e = p.seconds(what)
+		return e
+	}
+}
+
+func bytesOpt(what string, field func(*daemon.Spec) *int64) func(*daemonParser) *parser.Error {
+	return func(p *daemonParser) (e *parser.Error) {
+		*field(p.spec), e = p.bytes64(what)
+		return e
+	}
+}
+
+func stringOpt(field func(*daemon.Spec) *string) func(*daemonParser) *parser.Error {
+	return func(p *daemonParser) *parser.Error {
+		*field(p.spec) = p.opt.value
+		return nil
+	}
+}
+
+// bufferOpt is a socket buffer size: 0 (the default) or at least least.
+func bufferOpt(what string, least int, tooSmall string, field func(*daemon.Spec) *int) func(*daemonParser) *parser.Error {
+	return func(p *daemonParser) *parser.Error {
+		n, e := p.int(what, anyInt)
+		*field(p.spec) = n
+		if e == nil && n < least && n != 0 {
+			return p.fail("%s", tooSmall)
+		}
+		return e
+	}
+}
+
+func (p *daemonParser) setUser() *parser.Error {
+	v := p.opt.value
+	if v == "" {
+		return p.fail("Invalid user for WSGI daemon process.")
+	}
+	name, uid, he := p.lookupUser(v, "Couldn't determine user name from uid.")
+	if uid == 0 {
+		return p.fail("WSGI process blocked from running as root. (name an unprivileged user in user=)")
+	}
+	if he != nil {
+		p.c.ld.hostProblem(he)
+	}
+	p.spec.User = name
+	return nil
+}
+
+func (p *daemonParser) setGroup() *parser.Error {
+	v := p.opt.value
+	if v == "" {
+		return p.fail("Invalid group for WSGI daemon process.")
+	}
+	g, he := p.lookupGroup(v, "")
+	if he != nil {
+		p.c.ld.hostProblem(he)
+	}
+	p.spec.Group = g
+	return nil
+}
+
+func (p *daemonParser) setSupplementaryGroups() *parser.Error {
+	p.spec.SupplementaryGroups = nil
+	for _, g := range strings.Split(p.opt.value, ",") {
+		if g == "" {
+			// ap_getword stops at the first empty item.
+			break
+		}
+		if _, he := p.lookupGroup(g, ""); he != nil {
+			p.c.ld.hostProblem(he)
+		}
+		p.spec.SupplementaryGroups = append(p.spec.SupplementaryGroups, g)
+	}
+	return nil
+}
+
+func (p *daemonParser) setUmask() *parser.Error {
+	v := p.opt.value
+	u, err := strconv.ParseInt(strings.TrimLeft(v, " \t"), 8, 64)
+	if v == "" || err != nil || u < 0 {
+		return p.fail("Invalid umask for WSGI daemon process. (write an octal mask such as umask=0022)")
+	}
+	p.spec.Umask = int(u)
+	return nil
+}
+
+func (p *daemonParser) setChroot() *parser.Error {
+	v := p.opt.value
+	if os.Geteuid() != 0 {
+		p.c.ld.hostProblem(p.fail("Cannot chroot WSGI daemon process when not root."))
+	}
+	if !strings.HasPrefix(v, "/") {
+		return p.fail("Invalid chroot directory for WSGI daemon process. (write an absolute path)")
+	}
+	p.spec.Chroot = v
+	return nil
+}
+
+func (p *daemonParser) setHome() *parser.Error {
+	v := p.opt.value
+	if !strings.HasPrefix(v, "/") {
+		return p.fail("Invalid home directory for WSGI daemon process. (write an absolute path)")
+	}
+	if !hostDirExists(v) {
+		p.c.ld.hostProblem(p.fail("home directory %s does not exist: mod_wsgi would loop forever failing to chdir into it; create it or fix home=", v))
+	}
+	p.spec.Home = v
+	return nil
+}
+
+func (p *daemonParser) setPythonHome() *parser.Error {
+	v := p.opt.value
+	if v != "" && !hostDirExists(v) {
+		p.c.ld.hostProblem(p.fail("python-home %s is not a directory: point it at the sys.prefix of the virtualenv (the folder holding bin/python and pyvenv.cfg)", v))
+	}
+	p.spec.PythonHome = v
+	return nil
+}
+
+func (p *daemonParser) setSocketUser() *parser.Error {
+	v := p.opt.value
+	if v == "" {
+		return p.fail("Invalid socket user for WSGI daemon process.")
+	}
+	name, _, he := p.lookupUser(v, "Couldn't determine user name from socket user.")
+	if he != nil {
+		p.c.ld.hostProblem(he)
+	}
+	p.spec.SocketUser = name
+	return nil
+}
+
+func (p *daemonParser) setScriptUser() *parser.Error {
+	v := p.opt.value
+	if v == "" {
+		return p.fail("Invalid script user for WSGI daemon process.")
+	}
+	name, _, he := p.lookupUser(v, "Couldn't determine uid from script user.")
+	if he != nil {
+		p.c.ld.hostProblem(he)
+	}
+	p.spec.ScriptUser, p.scriptUserSet = name, true
+	return nil
+}
+
+func (p *daemonParser) setScriptGroup() *parser.Error {
+	v := p.opt.value
+	if v == "" {
+		return p.fail("Invalid script group for WSGI daemon process.")
+	}
+	g, he := p.lookupGroup(v, "Couldn't determine gid from script group.")
+	if he != nil {
+		p.c.ld.hostProblem(he)
+	}
+	p.spec.ScriptGroup, p.scriptGroupSet = g, true
+	return nil
+}
+
+func (p *daemonParser) setServerMetrics() *parser.Error {
+	switch v := p.opt.value; {
+	case strings.EqualFold(v, "on"):
+		p.spec.ServerMetrics = true
+	case strings.EqualFold(v, "off"):
+		p.spec.ServerMetrics = false
+	default:
+		return p.fail("Invalid server metrics flag for WSGI daemon process. (write server-metrics=On or server-metrics=Off)")
 	}
 	return nil
 }

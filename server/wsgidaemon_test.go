@@ -2,6 +2,7 @@ package server
 
 import (
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -201,5 +202,19 @@ func TestWSGIDaemonSocketTimeoutFollowsTimeout(t *testing.T) {
 	_, got = loadGroup(t, "WSGIDaemonProcess g socket-timeout=7\nWSGIProcessGroup g\nTimeout 300\n", "g")
 	if got.SocketTimeout != 7*time.Second {
 		t.Errorf("socket-timeout %v, want the explicit 7s", got.SocketTimeout)
+	}
+}
+
+// Every option mod_wsgi knows has a setter, and every setter an option.
+func TestDaemonOptionTable(t *testing.T) {
+	for _, name := range daemonOptions {
+		if daemonOptionSetters[name] == nil {
+			t.Errorf("option %s has no setter", name)
+		}
+	}
+	for name := range daemonOptionSetters {
+		if !slices.Contains(daemonOptions, name) {
+			t.Errorf("setter %s is not a known option", name)
+		}
 	}
 }
