@@ -104,8 +104,8 @@ func oracleWriteJSONL[T any](t *testing.T, path string, items []T) {
 }
 
 // TestOracleHarness checks the harness itself against facts the reference
-// docs record for real Apache 2.4 + mod_wsgi 4.9 (apache-config-reference
-// §6, modwsgi-reference §3.4): if requests were cleaned up on the way, or
+// known of real Apache 2.4 + mod_wsgi 4.9 (URL normalisation,
+// SCRIPT_NAME/PATH_INFO): if requests were cleaned up on the way, or
 // answers misread, these would fail.
 func TestOracleHarness(t *testing.T) {
 	oracleRequireApache(t)

@@ -206,7 +206,7 @@ var serveByNature = map[string]serveRule{
 var serveTopByNature = map[string]serveRule{
 	"pid":    {"a process id", serveIntAtLeast(1)},
 	"served": {"counts the requests of one process", serveIntAtLeast(1)},
-	// mod_wsgi never renames comm: it stays apache2 (modwsgi-reference §6.7).
+	// mod_wsgi never renames comm: it stays apache2 (only argv is rewritten).
 	"comm": {"the executable's name", serveNonEmpty},
 }
 

@@ -6,8 +6,8 @@ import (
 	"testing"
 )
 
-// TestGetWord covers every row of the reference's ap_getword_conf table
-// (apache-config-reference.md §2.4) plus the escape corner cases.
+// TestGetWord covers httpd's ap_getword_conf (server/util.c): quotes of
+// both kinds, \" inside them, plus the escape corner cases.
 func TestGetWord(t *testing.T) {
 	tests := []struct {
 		in    string

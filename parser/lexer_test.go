@@ -38,8 +38,8 @@ func readString(t *testing.T, src string, opts Options) (*Config, error) {
 	return Read("t.conf", []byte(src), opts)
 }
 
-// TestLogicalLines covers every row of the reference's line-joining and
-// comment tables (apache-config-reference.md §2.1, §2.2): the joined
+// TestLogicalLines covers httpd's line-joining and
+// comment rules (httpd's ap_cfg_getline: trailing-backslash continuation, '#' lines): the joined
 // values, and the physical line:col of every name and argument.
 func TestLogicalLines(t *testing.T) {
 	tests := []struct {

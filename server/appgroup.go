@@ -8,8 +8,8 @@ import (
 
 // This file expands WSGIProcessGroup, WSGIApplicationGroup and
 // WSGICallableObject values per request exactly as mod_wsgi 4.9
-// (wsgi_process_group, wsgi_application_group, wsgi_callable_object; see
-// modwsgi-reference.md §3.2, §3.3, §3.5).
+// (mod_wsgi.c's wsgi_process_group, wsgi_application_group,
+// wsgi_callable_object).
 
 // groupContext is what the expansions read from the request.
 type groupContext struct {

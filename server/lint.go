@@ -127,7 +127,8 @@ func (ld *loader) anyDynamicGroup() bool {
 	return false
 }
 
-// lintDeadTimers reports the mod_wsgi quirk of modwsgi-reference §6.4: the
+// lintDeadTimers reports a mod_wsgi 4.9.4 quirk (mod_wsgi.c's
+// wsgi_monitor_thread): the
 // monitor thread that enforces request-timeout, restart-interval and
 // startup-timeout only runs when deadlock-timeout or inactivity-timeout is
 // non-zero.
@@ -280,7 +281,7 @@ func overridesAll(b, a *DirConf) bool {
 
 // lintScriptAliases reports WSGIScriptAlias lines whose URL ends in '/'
 // while the target is a file: the bare URL then 404s and sub-paths are
-// glued onto the file name (modwsgi-reference §3.4).
+// glued onto the file name (as mod_wsgi 4.9.4 does).
 func (ld *loader) lintScriptAliases() {
 	for _, vh := range append([]*VHost{ld.cfg.Main}, ld.cfg.VHosts...) {
 		for _, sa := range vh.ScriptAliases {

@@ -8,7 +8,8 @@ import (
 	"github.com/appserver/appserver/parser"
 )
 
-// This file matches per-directory sections (apache-config-reference.md §5):
+// This file matches per-directory sections as server/request.c does
+// (ap_location_walk, ap_directory_walk, ap_file_walk):
 // <Location>/<LocationMatch> against the URI, <Directory>/<DirectoryMatch>
 // against the directories the file walk reached, <Files>/<FilesMatch>
 // against the file name. Each matcher returns sections in merge order.

@@ -7,8 +7,8 @@ import (
 	"github.com/appserver/appserver/parser"
 )
 
-// TestLocationMatrix covers every row of the verified matrix in
-// apache-config-reference.md §5.1: each section sets a variable, and the
+// TestLocationMatrix covers <Location> matching as httpd's ap_location_walk
+// (server/request.c) does it, checked against Apache 2.4: each section sets a variable, and the
 // request either gets it or not.
 func TestLocationMatrix(t *testing.T) {
 	tests := []struct {

@@ -73,7 +73,7 @@ func TestMergeDirConfDoesNotAlias(t *testing.T) {
 }
 
 // TestMergeEnvSemantics applies the merged Env operations in order and
-// checks mod_env's per-variable rules (apache-config-reference §8.2).
+// checks mod_env's per-variable rules (mod_env.c's merge_env_dir_configs).
 func TestMergeEnvSemantics(t *testing.T) {
 	apply := func(ops []EnvOp) map[string]string {
 		m := map[string]string{}

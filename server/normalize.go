@@ -6,7 +6,7 @@ import (
 )
 
 // This file turns a request-target into httpd's r->uri, step by step as
-// apache-config-reference.md §6 describes (request line parse, then
+// httpd 2.4 does it (ap_parse_uri in server/protocol.c, then
 // ap_normalize_path, then ap_unescape_url_ex, then a second normalisation
 // when encoded slashes are decoded).
 

@@ -2,8 +2,8 @@ package server
 
 import "testing"
 
-// TestNormalizeTable covers every row of apache-config-reference.md §6
-// (verified against Apache 2.4.71), plus rows observed on this machine.
+// TestNormalizeTable covers URL normalisation as verified against Apache
+// 2.4.71, plus rows observed on this machine.
 func TestNormalizeTable(t *testing.T) {
 	tests := []struct {
 		target string

@@ -7,7 +7,7 @@ import (
 )
 
 // Trusted proxy headers, as mod_wsgi applies WSGITrustedProxyHeaders and
-// WSGITrustedProxies (modwsgi-reference.md §3.5). Headers come in families;
+// WSGITrustedProxies (mod_wsgi.c's wsgi_process_proxy_headers). Headers come in families;
 // the configured member of a family rewrites the CGI variable, the other
 // members are dropped so an app cannot be fooled by them.
 var proxyFamilies = [][]string{

@@ -241,8 +241,9 @@ type serverTable struct {
 	fileAliases   []*Alias       // likewise
 }
 
-// Compile builds the routing tables. Route calls it on first use; Load (or
-// anyone who changes a Config after routing with it) calls it to rebuild.
+// Compile builds the routing tables. Route calls it on first use and
+// NewFrontend before serving; anyone who changes a Config after routing
+// with it calls it to rebuild.
 func (c *Config) Compile() {
 	c.compiled.p.Store(buildTables(c))
 }

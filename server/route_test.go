@@ -12,8 +12,9 @@ import (
 	"github.com/appserver/appserver/daemon"
 )
 
-// TestMergeOrderTable covers the verified rows of
-// apache-config-reference.md §5.4 (the <If> row is out of scope: Load
+// TestMergeOrderTable covers httpd's section merge order (Directory,
+// DirectoryMatch, Files, Location), verified against Apache 2.4 (<If> is
+// out of scope: Load
 // discards <If> sections).
 func TestMergeOrderTable(t *testing.T) {
 	t.Run("locations in file order, last wins", func(t *testing.T) {
@@ -154,8 +155,8 @@ func scriptFS() fakeFS {
 	return newFakeFS("/srv/env.wsgi", "/srv/dir/bar", "/srv/dir/foo.wsgi", "/srv/dir/sub/")
 }
 
-// TestScriptNamePathInfoTable covers every row of modwsgi-reference.md
-// §3.4 (observed with mod_wsgi 4.9.4).
+// TestScriptNamePathInfoTable covers SCRIPT_NAME/PATH_INFO as observed
+// with mod_wsgi 4.9.4.
 func TestScriptNamePathInfoTable(t *testing.T) {
 	main := mainServer("localhost")
 	main.ScriptAliases = []*ScriptAlias{

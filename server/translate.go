@@ -10,7 +10,8 @@ import (
 // This file maps a URI to a file the way httpd's translate_name hooks do
 // (mod_alias first, then mod_wsgi's WSGIScriptAlias, then the core's
 // DocumentRoot), and then walks that file name as ap_directory_walk does to
-// split it into the file and PATH_INFO (modwsgi-reference.md §3.4).
+// split it into the file and PATH_INFO (SCRIPT_NAME/PATH_INFO as mod_wsgi
+// 4.9.4 reports them).
 
 // StatFunc looks up a file, like os.Stat.
 type StatFunc func(string) (fs.FileInfo, error)

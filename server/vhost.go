@@ -11,7 +11,8 @@ import (
 )
 
 // This file chooses the server (main or <VirtualHost>) for a request the way
-// httpd's vhost.c does (apache-config-reference.md §7.2): the local address
+// httpd's vhost.c does (ap_update_vhost_given_ip, then
+// ap_update_vhost_from_headers): the local address
 // picks a candidate set once per connection, then the Host name picks a
 // vhost within a name-based set.
 

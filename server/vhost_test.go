@@ -2,7 +2,8 @@ package server
 
 import "testing"
 
-// vhostTableConfig is the setup of apache-config-reference.md §7.2: vhosts
+// vhostTableConfig is a name-based and an IP-based vhost set, as vhost.c's
+// ap_update_vhost_given_ip and ap_update_vhost_from_headers choose: vhosts
 // a and b on *:28431 and ip.test on 127.0.0.2:28431.
 func vhostTableConfig() *Config {
 	main := mainServer("main.test")

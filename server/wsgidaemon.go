@@ -13,7 +13,7 @@ import (
 )
 
 // WSGIDaemonProcess, read as mod_wsgi 4.9.4's wsgi_add_daemon_process
-// reads it (see modwsgi-reference §2): the name, then name=value options,
+// reads it (mod_wsgi.c): the name, then name=value options,
 // each checked in turn with mod_wsgi's message for the first bad one.
 // Integer options go through C's atoi and the memory limits through
 // apr_atoi64, so "threads=abc" means 0 and "memory-limit=1G" means 1 byte;
