@@ -140,7 +140,7 @@ func writeConfigtestText(w io.Writer, errs parser.ErrorList, warnings []server.W
 	for _, wn := range warnings {
 		kind := ""
 		if wn.Kind != "" {
-			kind = " [" + wn.Kind + "]"
+			kind = " [" + string(wn.Kind) + "]"
 		}
 		fmt.Fprintf(w, "%s:%d:%d: %s%s: %s\n", wn.Pos.Filename, wn.Pos.Line, wn.Pos.Column, label, kind, wn.Msg)
 		src.caret(w, wn.Pos)
@@ -177,7 +177,7 @@ func writeConfigtestJSON(w io.Writer, errs parser.ErrorList, warnings []server.W
 		out.Errors = append(out.Errors, jsonProblem{e.Pos.Filename, e.Pos.Line, e.Pos.Column, "", e.Msg})
 	}
 	for _, wn := range warnings {
-		out.Warnings = append(out.Warnings, jsonProblem{wn.Pos.Filename, wn.Pos.Line, wn.Pos.Column, wn.Kind, wn.Msg})
+		out.Warnings = append(out.Warnings, jsonProblem{wn.Pos.Filename, wn.Pos.Line, wn.Pos.Column, string(wn.Kind), wn.Msg})
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")

@@ -156,9 +156,22 @@ type Options struct {
 
 // Warning is a problem that does not stop reading.
 type Warning struct {
-	Pos Position
-	Msg string
+	Pos  Position
+	Msg  string
+	Kind WarningKind
+	// Var is the variable of a WarnUndefinedVar.
+	Var string
 }
+
+// WarningKind sorts warnings by what the reader of a config can do about them.
+type WarningKind int
+
+const (
+	WarnLint         WarningKind = iota // probably a mistake in the config
+	WarnHost                            // a file or folder missing on this host (NoHostChecks)
+	WarnCompat                          // something Apache would refuse or read otherwise
+	WarnUndefinedVar                    // a ${VAR} nothing defines (Var names it)
+)
 
 func (w Warning) String() string { return fmt.Sprintf("%s: %s", formatPos(w.Pos), w.Msg) }
 

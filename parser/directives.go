@@ -86,7 +86,7 @@ func (r *reader) setServerRoot(s *source, d *Directive) {
 	root = filepath.Clean(root)
 	if fi, err := r.stat(root); err != nil || !fi.IsDir() {
 		if r.opts.NoHostChecks {
-			r.warnf(d.Args[0].Pos, "ServerRoot must be a valid directory (%s is not one on this host)", root)
+			r.warnAs(WarnHost, d.Args[0].Pos, "ServerRoot must be a valid directory (%s is not one on this host)", root)
 		} else {
 			r.hintf(d.Args[0].Pos, s.chain, "point ServerRoot at an existing directory",
 				"ServerRoot must be a valid directory")

@@ -48,7 +48,8 @@ func (r *reader) expand(s *source, t text) text {
 		val, ok := r.lookupVar(name)
 		if !ok {
 			if !strings.Contains(name, ":") {
-				r.warnf(t.posAt(i), "Config variable ${%s} is not defined", name)
+				r.warnAs(WarnUndefinedVar, t.posAt(i), "Config variable ${%s} is not defined", name)
+				r.cfg.Warnings[len(r.cfg.Warnings)-1].Var = name
 			}
 			i = end
 			continue

@@ -56,7 +56,7 @@ func (inc *includer) fail(hint, format string, args ...any) {
 // under Options.NoHostChecks.
 func (inc *includer) hostProblem(hint, format string, args ...any) {
 	if inc.r.opts.NoHostChecks {
-		inc.r.warnf(inc.d.Pos, format, args...)
+		inc.r.warnAs(WarnHost, inc.d.Pos, format, args...)
 		return
 	}
 	inc.fail(hint, format, args...)

@@ -171,7 +171,11 @@ func (r *reader) hintf(pos Position, chain []Position, hint, format string, args
 }
 
 func (r *reader) warnf(pos Position, format string, args ...any) {
-	r.cfg.Warnings = append(r.cfg.Warnings, Warning{Pos: pos, Msg: fmt.Sprintf(format, args...)})
+	r.warnAs(WarnLint, pos, format, args...)
+}
+
+func (r *reader) warnAs(kind WarningKind, pos Position, format string, args ...any) {
+	r.cfg.Warnings = append(r.cfg.Warnings, Warning{Pos: pos, Msg: fmt.Sprintf(format, args...), Kind: kind})
 }
 
 func (r *reader) readBytes(path string) ([]byte, error) {
@@ -206,7 +210,7 @@ func (r *reader) readSource(name string, b []byte, chain []Position) []*Directiv
 	if strings.HasPrefix(src, "\xef\xbb\xbf") {
 		// Blanked rather than cut so that offsets and columns stay true.
 		src = "   " + src[3:]
-		r.warnf(Position{Filename: name, Line: 1, Column: 1},
+		r.warnAs(WarnCompat, Position{Filename: name, Line: 1, Column: 1},
 			"file starts with a UTF-8 byte order mark; Apache on Unix does not skip it and refuses the file "+
 				"(Invalid command '\\xef\\xbb\\xbf...'): save the file without the BOM")
 	}

@@ -364,7 +364,7 @@ func (c *cmd) denyFor(a *AccessDeny, why string) bool {
 	if m := a.Methods.String(); m != "" {
 		where += " for " + m
 	}
-	c.warn("denies", "%s: %s, so %s refuses (403) the requests it could apply to; replace it with \"Require all granted\" or \"Require all denied\" to decide access yourself", a.Directive, why, where)
+	c.warn(WarnDenies, "%s: %s, so %s refuses (403) the requests it could apply to; replace it with \"Require all granted\" or \"Require all denied\" to decide access yourself", a.Directive, why, where)
 	return true
 }
 
@@ -456,9 +456,9 @@ func setupAllowDeny(c *cmd) *parser.Error {
 			continue
 		}
 		if kind == "allow" {
-			c.warn("denies", "%s from %s: appserver evaluates only \"from all\"; this Allow never matches, so where it is needed the section answers 403 (fail closed); write \"Require all granted\" (or \"Require all denied\") instead", c.d.Name, h)
+			c.warn(WarnDenies, "%s from %s: appserver evaluates only \"from all\"; this Allow never matches, so where it is needed the section answers 403 (fail closed); write \"Require all granted\" (or \"Require all denied\") instead", c.d.Name, h)
 		} else {
-			c.warn("denies", "%s from %s: appserver evaluates only \"from all\"; this Deny is taken to match every client, so the section answers 403 unless an Allow from all overrides it (fail closed); write \"Require all denied\" (or \"Require all granted\") instead", c.d.Name, h)
+			c.warn(WarnDenies, "%s from %s: appserver evaluates only \"from all\"; this Deny is taken to match every client, so the section answers 403 unless an Allow from all overrides it (fail closed); write \"Require all denied\" (or \"Require all granted\") instead", c.d.Name, h)
 		}
 	}
 	return nil
@@ -516,7 +516,7 @@ func setupRewriteRule(c *cmd) *parser.Error {
 	status := rewriteRefuses(flags)
 	if status == 0 {
 		if !c.sc.discard {
-			c.warn("ignored", "RewriteRule is ignored: URL rewriting does not happen")
+			c.warn(WarnIgnored, "RewriteRule is ignored: URL rewriting does not happen")
 		}
 		return nil
 	}
@@ -585,7 +585,7 @@ func setupRewriteCond(c *cmd) *parser.Error {
 	}
 	c.sc.rewriteConds = append(c.sc.rewriteConds, cd)
 	if !c.sc.discard {
-		c.warn("ignored", "RewriteCond is ignored: URL rewriting does not happen (it only narrows a RewriteRule that refuses requests)")
+		c.warn(WarnIgnored, "RewriteCond is ignored: URL rewriting does not happen (it only narrows a RewriteRule that refuses requests)")
 	}
 	return nil
 }
@@ -601,7 +601,7 @@ func init() {
 // the ignored table because some of its forms restrict access.
 func (c *cmd) ignoredWarn(loss string) {
 	if !c.sc.discard {
-		c.warn("ignored", "%s is ignored: %s", c.def.name, loss)
+		c.warn(WarnIgnored, "%s is ignored: %s", c.def.name, loss)
 	}
 }
 

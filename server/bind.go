@@ -62,7 +62,7 @@ func (c *Config) ListenProblems() (errs parser.ErrorList, warnings []Warning) {
 		}
 		e := c.bindError(addr, err)
 		if errors.Is(err, syscall.EADDRINUSE) {
-			warnings = append(warnings, Warning{Pos: e.Pos, Kind: "host", Msg: e.Msg + " now: serve will fail unless its holder stops (" + e.Hint + ")"})
+			warnings = append(warnings, Warning{Pos: e.Pos, Kind: WarnHost, Msg: e.Msg + " now: serve will fail unless its holder stops (" + e.Hint + ")"})
 			continue
 		}
 		errs = append(errs, e)

@@ -57,8 +57,20 @@ type Config struct {
 type Warning struct {
 	Pos  parser.Position
 	Msg  string
-	Kind string // "ignored", "denies", "lint", "host", "compat"
+	Kind WarningKind
 }
+
+// WarningKind says what a warning is about; the names are those configtest
+// prints and --json carries.
+type WarningKind string
+
+const (
+	WarnIgnored WarningKind = "ignored" // a directive appserver recognises and does not implement
+	WarnDenies  WarningKind = "denies"  // access rules appserver cannot evaluate: the section answers 403
+	WarnLint    WarningKind = "lint"    // probably a mistake, though Apache accepts it
+	WarnHost    WarningKind = "host"    // depends on this machine (--no-host-checks)
+	WarnCompat  WarningKind = "compat"  // Apache and appserver read it differently
+)
 
 // WarningCounts says how many warnings there are of each kind, most
 // frequent first: "230 warnings: 201 ignored, 24 lint, 5 denies".
@@ -66,7 +78,7 @@ func WarningCounts(ws []Warning) string {
 	if len(ws) == 0 {
 		return "no warnings"
 	}
-	counts := map[string]int{}
+	counts := map[WarningKind]int{}
 	for _, w := range ws {
 		k := w.Kind
 		if k == "" {
@@ -74,7 +86,7 @@ func WarningCounts(ws []Warning) string {
 		}
 		counts[k]++
 	}
-	kinds := make([]string, 0, len(counts))
+	kinds := make([]WarningKind, 0, len(counts))
 	for k := range counts {
 		kinds = append(kinds, k)
 	}

@@ -108,7 +108,7 @@ func (c *cmd) argPos(i int) parser.Position {
 }
 
 // warn records a warning at the directive.
-func (c *cmd) warn(kind, format string, a ...any) {
+func (c *cmd) warn(kind WarningKind, format string, a ...any) {
 	c.ld.warn(c.d.Pos, kind, fmt.Sprintf(format, a...))
 }
 

@@ -205,7 +205,7 @@ func setupSetEnv(c *cmd) *parser.Error {
 	if strings.Contains(name, "=") {
 		// mod_env's AH10032: the variable is still set, literally named A=B.
 		i := strings.IndexByte(name, '=')
-		c.warn("lint", "Spurious usage of '=' in an environment variable name. 'SetEnv %s %s' expected instead?", name[:i], name[i+1:])
+		c.warn(WarnLint, "Spurious usage of '=' in an environment variable name. 'SetEnv %s %s' expected instead?", name[:i], name[i+1:])
 	}
 	c.sc.conf.Env = append(c.sc.conf.Env, EnvOp{Op: "set", Name: name, Value: value, Pos: c.d.Pos})
 	return nil
@@ -275,7 +275,7 @@ func setupAliasMatch(kind string) func(c *cmd) *parser.Error {
 func (ld *loader) addAlias(c *cmd, a *Alias) {
 	c.sc.vhost.FileAliases = append(c.sc.vhost.FileAliases, a)
 	if strings.HasPrefix(a.Kind, "script") && !c.sc.discard {
-		c.warn("compat", "%s maps %s to CGI scripts, which appserver does not run: requests there get 404 (serve the app with WSGIScriptAlias instead)", c.def.name, a.URL)
+		c.warn(WarnCompat, "%s maps %s to CGI scripts, which appserver does not run: requests there get 404 (serve the app with WSGIScriptAlias instead)", c.def.name, a.URL)
 	}
 	if a.Regex != nil || strings.Contains(a.Target, "$") || c.sc.discard {
 		return
@@ -308,7 +308,7 @@ func setupAddHandler(c *cmd) *parser.Error {
 		c.sc.conf.AddHandlers[ext] = handler
 	}
 	if handler != "wsgi-script" && !c.sc.discard {
-		c.warn("ignored", "AddHandler %s is ignored: appserver runs only the wsgi-script handler", c.args[0])
+		c.warn(WarnIgnored, "AddHandler %s is ignored: appserver runs only the wsgi-script handler", c.args[0])
 	}
 	return nil
 }
@@ -563,7 +563,7 @@ func setupLogLevel(c *cmd) *parser.Error {
 	}
 	if c.sc.dirPath() {
 		if !c.sc.discard {
-			c.warn("ignored", "LogLevel inside <%s> is ignored: appserver logs at the server's level everywhere", c.sc.sec.Name)
+			c.warn(WarnIgnored, "LogLevel inside <%s> is ignored: appserver logs at the server's level everywhere", c.sc.sec.Name)
 		}
 		return nil
 	}
@@ -579,7 +579,7 @@ func setupSSLEngine(c *cmd) *parser.Error {
 	case "off":
 		c.sc.vhost.SSLEngine = false
 	case "optional":
-		c.warn("compat", "'SSLEngine optional' is no longer supported (by httpd either): TLS stays off here")
+		c.warn(WarnCompat, "'SSLEngine optional' is no longer supported (by httpd either): TLS stays off here")
 		c.sc.vhost.SSLEngine = false
 	default:
 		return c.errArg(0, "Argument must be On or Off")
@@ -596,7 +596,7 @@ func setupSSLFile(name string, field func(*VHost) *string) func(c *cmd) *parser.
 		}
 		f := field(c.sc.vhost)
 		if *f != "" {
-			c.warn("compat", "%s given twice in one server: appserver uses the last one (%s) and not %s", name, p, *f)
+			c.warn(WarnCompat, "%s given twice in one server: appserver uses the last one (%s) and not %s", name, p, *f)
 		}
 		*f = p
 		return nil

@@ -124,9 +124,9 @@ func setupRequire(c *cmd) *parser.Error {
 		v = authzUnknown
 		if !c.sc.discard && !c.sc.limited() {
 			if !knownAuthzProviders[strings.ToLower(word)] {
-				c.warn("ignored", "Require %s: unknown authorization provider %q; appserver treats it as never granting, so this section is denied (403) unless another Require grants it", word, word)
+				c.warn(WarnIgnored, "Require %s: unknown authorization provider %q; appserver treats it as never granting, so this section is denied (403) unless another Require grants it", word, word)
 			} else {
-				c.warn("ignored", "Require %s is not evaluated by appserver and never grants: this section is denied (403) unless another Require grants it; write \"Require all granted\" to serve it", strings.TrimSpace(raw))
+				c.warn(WarnIgnored, "Require %s is not evaluated by appserver and never grants: this section is denied (403) unless another Require grants it; write \"Require all granted\" to serve it", strings.TrimSpace(raw))
 			}
 		}
 	}
@@ -148,7 +148,7 @@ func setupRequire(c *cmd) *parser.Error {
 	}
 	if c.sc.limited() {
 		if v == authzGranted {
-			c.warn("ignored", "Require inside <%s> is ignored: appserver does not grant access by request method, so these methods get the enclosing section's access rule", c.sc.findParent("limit", "limitexcept").Name)
+			c.warn(WarnIgnored, "Require inside <%s> is ignored: appserver does not grant access by request method, so these methods get the enclosing section's access rule", c.sc.findParent("limit", "limitexcept").Name)
 		} else {
 			c.denyFor(&AccessDeny{Methods: limitOf(c.sc)}, "appserver does not evaluate Require per method")
 		}

@@ -135,7 +135,7 @@ func (ld *loader) virtualHost(sc *scope, d *parser.Directive, _ []*parser.Direct
 			return
 		}
 		if addr.Host != "*" && net.ParseIP(addr.Host) == nil {
-			ld.warn(d.Args[i].Pos, "compat", "<VirtualHost> address "+a.Value+
+			ld.warn(d.Args[i].Pos, WarnCompat, "<VirtualHost> address "+a.Value+
 				" is a host name: appserver does not resolve it, so the vhost is chosen by name only; write its IP address or * instead")
 		}
 		vh.Addrs = append(vh.Addrs, addr)
@@ -319,7 +319,7 @@ func ifSection(ld *loader, sc *scope, d *parser.Directive, before []*parser.Dire
 		}
 	}
 	if !sc.discard {
-		ld.warn(d.Pos, "ignored", "<"+canonical+"> is ignored: appserver does not evaluate request-time expressions, so the directives inside it never apply")
+		ld.warn(d.Pos, WarnIgnored, "<"+canonical+"> is ignored: appserver does not evaluate request-time expressions, so the directives inside it never apply")
 	}
 	walkDiscarded(ld, sc, scopeIf, d)
 }
@@ -347,7 +347,7 @@ func proxySection(ld *loader, sc *scope, d *parser.Directive, _ []*parser.Direct
 		return
 	}
 	if !sc.discard {
-		ld.warn(d.Pos, "ignored", "<"+canonical+"> is ignored: appserver is not a proxy, so the directives inside it never apply")
+		ld.warn(d.Pos, WarnIgnored, "<"+canonical+"> is ignored: appserver is not a proxy, so the directives inside it never apply")
 	}
 	walkDiscarded(ld, sc, scopeProxy, d)
 }
@@ -373,7 +373,7 @@ func ignoredSection(loss string) func(*loader, *scope, *parser.Directive, []*par
 			return
 		}
 		if !sc.discard {
-			ld.warn(d.Pos, "ignored", "<"+canonical+"> is ignored: "+loss)
+			ld.warn(d.Pos, WarnIgnored, "<"+canonical+"> is ignored: "+loss)
 		}
 	}
 }

@@ -107,7 +107,7 @@ func init() {
 						return e
 					}
 				}
-				c.warn("ignored", "%s has no effect in appserver: %s", c.def.name, why)
+				c.warn(WarnIgnored, "%s has no effect in appserver: %s", c.def.name, why)
 				return nil
 			}})
 	}
@@ -121,7 +121,7 @@ func init() {
 						return c.errArg(0, "WSGIPythonHashSeed must be \"random\" or an integer in range [0; 4294967295]")
 					}
 				}
-				c.warn("ignored", "WSGIPythonHashSeed has no effect in appserver: set PYTHONHASHSEED in the environment instead")
+				c.warn(WarnIgnored, "WSGIPythonHashSeed has no effect in appserver: set PYTHONHASHSEED in the environment instead")
 				return nil
 			}},
 		&directiveDef{name: "WSGIAcceptMutex", module: "mod_wsgi.c", where: rsrcConf, forbid: globalOnly, arity: take1,
@@ -131,7 +131,7 @@ func init() {
 				default:
 					return c.errArg(0, "Accept mutex lock mechanism '%s' is invalid. Valid accept mutex mechanisms for this platform are: default, flock, fcntl, sysvsem, posixsem, pthread.", c.args[0])
 				}
-				c.warn("ignored", "WSGIAcceptMutex has no effect in appserver: workers do not share an accept mutex")
+				c.warn(WarnIgnored, "WSGIAcceptMutex has no effect in appserver: workers do not share an accept mutex")
 				return nil
 			}},
 	)
@@ -484,7 +484,7 @@ func setupWSGIScriptAlias(match bool) func(c *cmd) *parser.Error {
 					g.spec.Preload = append(g.spec.Preload, daemon.Preload{Script: target, ApplicationGroup: *ag, CallableObject: callable})
 				}
 			} else if !c.sc.discard {
-				c.warn("compat", "%s would preload %s into the Apache child processes (process-group=%%{GLOBAL}); appserver has no embedded mode, so nothing is preloaded there", c.def.name, target)
+				c.warn(WarnCompat, "%s would preload %s into the Apache child processes (process-group=%%{GLOBAL}); appserver has no embedded mode, so nothing is preloaded there", c.def.name, target)
 			}
 		}
 		if pg != nil && *pg != "" && !strings.HasPrefix(*pg, "%") && !c.sc.discard {
@@ -586,7 +586,7 @@ func setupWSGIImportScript(c *cmd) *parser.Error {
 		g := c.ld.groups[*pg]
 		g.spec.Preload = append(g.spec.Preload, daemon.Preload{Script: script, ApplicationGroup: *ag})
 	} else {
-		c.warn("compat", "WSGIImportScript %s targets the Apache child processes (process-group=%%{GLOBAL}); appserver has no embedded mode, so it is not imported anywhere", script)
+		c.warn(WarnCompat, "WSGIImportScript %s targets the Apache child processes (process-group=%%{GLOBAL}); appserver has no embedded mode, so it is not imported anywhere", script)
 	}
 	if _, err := hostStat(script); err != nil {
 		c.ld.hostProblem(c.errArg(0, "WSGI import script %s does not exist: create it or fix the path", script))

@@ -34,7 +34,7 @@ func (ld *loader) lintGroupRefs() {
 			if s := closestGroup(r.name, ld.groups); s != "" {
 				msg += fmt.Sprintf(" (did you mean '%s'?)", s)
 			}
-			ld.warn(r.pos, "lint", msg)
+			ld.warn(r.pos, WarnLint, msg)
 			continue
 		}
 		if g.vhost == nil || g.vhost.IsMain || r.vhost == g.vhost {
@@ -43,7 +43,7 @@ func (ld *loader) lintGroupRefs() {
 		own := ld.serverName(g.vhost)
 		cur := ld.serverName(r.vhost)
 		if own != cur {
-			ld.warn(r.pos, "lint", fmt.Sprintf("%s %s uses a group defined in the <VirtualHost> at %s (ServerName %q) from a server named %q: mod_wsgi answers 500 (\"Daemon process called '%s' cannot be accessed by this WSGI application\"); define the group at top level or in a vhost with the same ServerName",
+			ld.warn(r.pos, WarnLint, fmt.Sprintf("%s %s uses a group defined in the <VirtualHost> at %s (ServerName %q) from a server named %q: mod_wsgi answers 500 (\"Daemon process called '%s' cannot be accessed by this WSGI application\"); define the group at top level or in a vhost with the same ServerName",
 				r.what, r.name, fmtPos(g.vhost.Pos), own, cur, r.name))
 		}
 	}
@@ -94,7 +94,7 @@ func (ld *loader) lintUnroutedGroups() {
 			continue
 		}
 		g := ld.groups[spec.Name]
-		ld.warn(g.pos, "lint", fmt.Sprintf("WSGI daemon process group '%s' is defined but nothing routes to it (no WSGIProcessGroup %s, process-group=%s or WSGIImportScript): its processes would sit idle; route some URLs to it or remove it",
+		ld.warn(g.pos, WarnLint, fmt.Sprintf("WSGI daemon process group '%s' is defined but nothing routes to it (no WSGIProcessGroup %s, process-group=%s or WSGIImportScript): its processes would sit idle; route some URLs to it or remove it",
 			spec.Name, spec.Name, spec.Name))
 	}
 }
@@ -150,7 +150,7 @@ func (ld *loader) lintDeadTimers() {
 			continue
 		}
 		g := ld.groups[spec.Name]
-		ld.warn(g.pos, "lint", fmt.Sprintf("%s of group '%s' silently does nothing under mod_wsgi: its timers only run when deadlock-timeout or inactivity-timeout is non-zero, and this group sets deadlock-timeout=0 without inactivity-timeout; drop deadlock-timeout=0 (default 300) or set inactivity-timeout",
+		ld.warn(g.pos, WarnLint, fmt.Sprintf("%s of group '%s' silently does nothing under mod_wsgi: its timers only run when deadlock-timeout or inactivity-timeout is non-zero, and this group sets deadlock-timeout=0 without inactivity-timeout; drop deadlock-timeout=0 (default 300) or set inactivity-timeout",
 			strings.Join(dead, ", "), spec.Name))
 	}
 }
@@ -166,7 +166,7 @@ func (ld *loader) lintLocations() {
 			continue
 		}
 		if msg := neverMatches(s.Path); msg != "" {
-			ld.warn(s.Pos, "lint", fmt.Sprintf("<%s %s> can never match: %s", si.d.Name, s.Path, msg))
+			ld.warn(s.Pos, WarnLint, fmt.Sprintf("<%s %s> can never match: %s", si.d.Name, s.Path, msg))
 			continue
 		}
 		if dirConfEmpty(s.Conf) {
@@ -176,7 +176,7 @@ func (ld *loader) lintLocations() {
 			if later.vhost != si.vhost || !covers(later.sec, s) || !overridesAll(later.sec.Conf, s.Conf) {
 				continue
 			}
-			ld.warn(s.Pos, "lint", fmt.Sprintf("<%s %s> is fully shadowed: <%s %s> at %s comes later and sets everything it sets for every URL it matches (sections merge in file order, the later one wins); remove it or merge the two",
+			ld.warn(s.Pos, WarnLint, fmt.Sprintf("<%s %s> is fully shadowed: <%s %s> at %s comes later and sets everything it sets for every URL it matches (sections merge in file order, the later one wins); remove it or merge the two",
 				si.d.Name, s.Path, later.d.Name, later.sec.Path, fmtPos(later.sec.Pos)))
 			break
 		}
@@ -288,7 +288,7 @@ func (ld *loader) lintScriptAliases() {
 			if sa.Regex != nil || sa.URL == "/" || !strings.HasSuffix(sa.URL, "/") || !hostFileExists(sa.Target) {
 				continue
 			}
-			ld.warn(sa.Pos, "lint", fmt.Sprintf("WSGIScriptAlias %s ends in '/' but %s is a file: %s itself gets 404 and %sx looks for the file %sx; write WSGIScriptAlias %s %s",
+			ld.warn(sa.Pos, WarnLint, fmt.Sprintf("WSGIScriptAlias %s ends in '/' but %s is a file: %s itself gets 404 and %sx looks for the file %sx; write WSGIScriptAlias %s %s",
 				sa.URL, sa.Target, strings.TrimSuffix(sa.URL, "/"), sa.URL, sa.Target, strings.TrimSuffix(sa.URL, "/"), sa.Target))
 		}
 	}

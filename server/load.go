@@ -99,30 +99,20 @@ func Load(path string, opts LoadOptions) (*Config, error) {
 func loadTree(tree *parser.Config, opts LoadOptions) (*Config, parser.ErrorList) {
 	ld := newLoader(tree, opts)
 	for _, w := range tree.Warnings {
-		if name, ok := undefinedVarName(w.Msg); ok {
-			ld.undefinedVar(w.Pos, name)
-			continue
+		switch w.Kind {
+		case parser.WarnUndefinedVar:
+			ld.undefinedVar(w.Pos, w.Var)
+		case parser.WarnHost:
+			ld.warn(w.Pos, WarnHost, w.Msg)
+		case parser.WarnCompat:
+			ld.warn(w.Pos, WarnCompat, w.Msg)
+		default:
+			ld.warn(w.Pos, WarnLint, w.Msg)
 		}
-		ld.warn(w.Pos, parserWarningKind(w.Msg), w.Msg)
 	}
 	ld.walk(ld.top, tree.Root)
 	ld.finish()
 	return ld.cfg, ld.errs
-}
-
-// parserWarningKind sorts the reader's warnings into Load's kinds: files
-// and folders missing on this host (under NoHostChecks) are "host", a byte
-// order mark Apache would refuse is "compat", the rest (undefined ${VAR},
-// unclosed conditionals, macro oddities) is "lint".
-func parserWarningKind(msg string) string {
-	switch {
-	case strings.Contains(msg, "Could not open"), strings.Contains(msg, "No matches for the wildcard"),
-		strings.Contains(msg, "on this host"):
-		return "host"
-	case strings.Contains(msg, "byte order mark"):
-		return "compat"
-	}
-	return "lint"
 }
 
 // loader is the state of one walk over the tree.
@@ -211,7 +201,7 @@ func newLoader(tree *parser.Config, opts LoadOptions) *loader {
 	return ld
 }
 
-func (ld *loader) warn(pos parser.Position, kind, msg string) {
+func (ld *loader) warn(pos parser.Position, kind WarningKind, msg string) {
 	ld.cfg.Warnings = append(ld.cfg.Warnings, Warning{Pos: pos, Msg: msg, Kind: kind})
 }
 
@@ -219,17 +209,6 @@ func (ld *loader) fail(e *parser.Error) {
 	if e != nil && !ld.followsUndefinedVar(e) {
 		ld.errs = append(ld.errs, e)
 	}
-}
-
-// undefinedVarName recognises the reader's warning about a ${NAME} that
-// nothing defines.
-func undefinedVarName(msg string) (string, bool) {
-	rest, ok := strings.CutPrefix(msg, "Config variable ${")
-	if !ok {
-		return "", false
-	}
-	name, ok := strings.CutSuffix(rest, "} is not defined")
-	return name, ok
 }
 
 // undefinedVar reports a ${NAME} that neither Define nor the environment
@@ -253,7 +232,7 @@ func (ld *loader) undefinedVar(pos parser.Position, name string) {
 		hint = ld.opts.Envvars + " does not set it either; " + hint
 	}
 	if ld.opts.NoHostChecks {
-		ld.warn(pos, "host", msg+" on this host: "+hint)
+		ld.warn(pos, WarnHost, msg+" on this host: "+hint)
 		return
 	}
 	ld.errs = append(ld.errs, &parser.Error{Pos: pos, Msg: msg, Hint: hint})
@@ -277,7 +256,7 @@ func (ld *loader) hostProblem(e *parser.Error) {
 		return
 	}
 	if ld.opts.NoHostChecks {
-		ld.warn(e.Pos, "host", e.Msg)
+		ld.warn(e.Pos, WarnHost, e.Msg)
 		return
 	}
 	ld.fail(e)
@@ -447,7 +426,7 @@ func (ld *loader) ignored(sc *scope, d *parser.Directive, ig *ignoredDef) {
 	if sc.discard {
 		return
 	}
-	ld.warn(d.Pos, "ignored", ig.name+" is ignored: "+ig.loss())
+	ld.warn(d.Pos, WarnIgnored, ig.name+" is ignored: "+ig.loss())
 }
 
 // finish runs what httpd does after reading (ap_fixup_virtual_hosts) and

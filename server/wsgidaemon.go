@@ -218,7 +218,7 @@ func setupWSGIDaemonProcess(c *cmd) *parser.Error {
 	c.ld.groups[name] = g
 	c.ld.cfg.Groups = append(c.ld.cfg.Groups, spec)
 	for _, l := range p.lenient {
-		c.ld.warn(l.pos, "lint", lenientMessage(l))
+		c.ld.warn(l.pos, WarnLint, lenientMessage(l))
 	}
 	return nil
 }
@@ -585,7 +585,7 @@ func setupAppserverGroup(c *cmd) *parser.Error {
 		return e
 	}
 	if minSet && spec.IdleTimeout == 0 && spec.MinProcesses < spec.Processes {
-		c.warn("lint", "min-processes=%d has no effect without idle-timeout: the group always runs processes=%d; add idle-timeout=SECONDS", spec.MinProcesses, spec.Processes)
+		c.warn(WarnLint, "min-processes=%d has no effect without idle-timeout: the group always runs processes=%d; add idle-timeout=SECONDS", spec.MinProcesses, spec.Processes)
 	}
 	return nil
 }
