@@ -196,17 +196,6 @@ type corpusResult struct {
 	Warnings []corpusProblem `json:"warnings"`
 }
 
-// corpusBuild builds the appserver binary once for this test run.
-func corpusBuild(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "appserver")
-	out, err := exec.Command("go", "build", "-o", bin, "github.com/appserver/appserver/cmd/appserver").CombinedOutput()
-	if err != nil {
-		t.Fatalf("go build ./cmd/appserver: %v\n%s", err, out)
-	}
-	return bin
-}
-
 // corpusConfigtest runs configtest --no-host-checks --json on path.
 func corpusConfigtest(t *testing.T, bin, path string) corpusResult {
 	t.Helper()
@@ -252,7 +241,10 @@ func TestCorpus(t *testing.T) {
 	if len(files) == 0 {
 		t.Fatal("the corpus folder holds no .conf files")
 	}
-	bin := corpusBuild(t)
+	bin, err := oracleBuild(t)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var apache *corpusApacheRun
 	if *corpusApache {
 		apache = corpusNewApache(t)

@@ -10,21 +10,47 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
 
-// oracleBuild builds the real binary once per test run. A failure is
-// returned, not fatal, so the Apache half of every case still runs and is
-// reported.
+// built is the binary every test of this package runs, built once per
+// test run (TestMain removes it).
+var built struct {
+	once sync.Once
+	dir  string
+	bin  string
+	err  error
+}
+
+// oracleBuild returns the real binary, building it on first use. A failure
+// is returned, not fatal, so the Apache half of every case still runs and
+// is reported.
 func oracleBuild(t *testing.T) (string, error) {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "appserver")
-	cmd := exec.Command("go", "build", "-o", bin, "github.com/appserver/appserver/cmd/appserver")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("go build ./cmd/appserver failed (%v):\n%s", err, out)
+	built.once.Do(func() {
+		built.dir, built.err = os.MkdirTemp("", "appserver-test-bin-")
+		if built.err != nil {
+			return
+		}
+		bin := filepath.Join(built.dir, "appserver")
+		cmd := exec.Command("go", "build", "-o", bin, "github.com/appserver/appserver/cmd/appserver")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			built.err = fmt.Errorf("go build ./cmd/appserver failed (%v):\n%s", err, out)
+			return
+		}
+		built.bin = bin
+	})
+	return built.bin, built.err
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if built.dir != "" {
+		os.RemoveAll(built.dir)
 	}
-	return bin, nil
+	os.Exit(code)
 }
 
 // oracleRoute is one line of `appserver routes --json`.
