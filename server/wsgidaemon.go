@@ -328,33 +328,43 @@ func bufferOpt(what string, least int, tooSmall string, field func(*daemon.Spec)
 	}
 }
 
-func (p *daemonParser) setUser() *parser.Error {
-	v := p.opt.value
-	if v == "" {
-		return p.fail("Invalid user for WSGI daemon process.")
+// namedUser reads a user option that may not be empty (what names it in
+// mod_wsgi's message), reporting a user unknown on this host.
+func (p *daemonParser) namedUser(what, noIDMsg string) (string, int, *parser.Error) {
+	if p.opt.value == "" {
+		return "", -1, p.fail("Invalid %s for WSGI daemon process.", what)
 	}
-	name, uid, he := p.lookupUser(v, "Couldn't determine user name from uid.")
-	if uid == 0 {
-		return p.fail("WSGI process blocked from running as root. (name an unprivileged user in user=)")
-	}
+	name, uid, he := p.lookupUser(p.opt.value, noIDMsg)
 	if he != nil {
 		p.c.ld.hostProblem(he)
 	}
-	p.spec.User = name
-	return nil
+	return name, uid, nil
 }
 
-func (p *daemonParser) setGroup() *parser.Error {
-	v := p.opt.value
-	if v == "" {
-		return p.fail("Invalid group for WSGI daemon process.")
+// namedGroup is namedUser for a group option.
+func (p *daemonParser) namedGroup(what, noIDMsg string) (string, *parser.Error) {
+	if p.opt.value == "" {
+		return "", p.fail("Invalid %s for WSGI daemon process.", what)
 	}
-	g, he := p.lookupGroup(v, "")
+	g, he := p.lookupGroup(p.opt.value, noIDMsg)
 	if he != nil {
 		p.c.ld.hostProblem(he)
 	}
-	p.spec.Group = g
-	return nil
+	return g, nil
+}
+
+func (p *daemonParser) setUser() *parser.Error {
+	name, uid, e := p.namedUser("user", "Couldn't determine user name from uid.")
+	if e == nil && uid == 0 {
+		return p.fail("WSGI process blocked from running as root. (name an unprivileged user in user=)")
+	}
+	p.spec.User = name
+	return e
+}
+
+func (p *daemonParser) setGroup() (e *parser.Error) {
+	p.spec.Group, e = p.namedGroup("group", "")
+	return e
 }
 
 func (p *daemonParser) setSupplementaryGroups() *parser.Error {
@@ -415,43 +425,21 @@ func (p *daemonParser) setPythonHome() *parser.Error {
 	return nil
 }
 
-func (p *daemonParser) setSocketUser() *parser.Error {
-	v := p.opt.value
-	if v == "" {
-		return p.fail("Invalid socket user for WSGI daemon process.")
-	}
-	name, _, he := p.lookupUser(v, "Couldn't determine user name from socket user.")
-	if he != nil {
-		p.c.ld.hostProblem(he)
-	}
-	p.spec.SocketUser = name
-	return nil
+func (p *daemonParser) setSocketUser() (e *parser.Error) {
+	p.spec.SocketUser, _, e = p.namedUser("socket user", "Couldn't determine user name from socket user.")
+	return e
 }
 
-func (p *daemonParser) setScriptUser() *parser.Error {
-	v := p.opt.value
-	if v == "" {
-		return p.fail("Invalid script user for WSGI daemon process.")
-	}
-	name, _, he := p.lookupUser(v, "Couldn't determine uid from script user.")
-	if he != nil {
-		p.c.ld.hostProblem(he)
-	}
-	p.spec.ScriptUser, p.scriptUserSet = name, true
-	return nil
+func (p *daemonParser) setScriptUser() (e *parser.Error) {
+	p.spec.ScriptUser, _, e = p.namedUser("script user", "Couldn't determine uid from script user.")
+	p.scriptUserSet = e == nil
+	return e
 }
 
-func (p *daemonParser) setScriptGroup() *parser.Error {
-	v := p.opt.value
-	if v == "" {
-		return p.fail("Invalid script group for WSGI daemon process.")
-	}
-	g, he := p.lookupGroup(v, "Couldn't determine gid from script group.")
-	if he != nil {
-		p.c.ld.hostProblem(he)
-	}
-	p.spec.ScriptGroup, p.scriptGroupSet = g, true
-	return nil
+func (p *daemonParser) setScriptGroup() (e *parser.Error) {
+	p.spec.ScriptGroup, e = p.namedGroup("script group", "Couldn't determine gid from script group.")
+	p.scriptGroupSet = e == nil
+	return e
 }
 
 func (p *daemonParser) setServerMetrics() *parser.Error {
