@@ -67,7 +67,9 @@ func (d *discardWriter) WriteHeader(int)             {}
 
 // BenchmarkRoundTrip sends hello-world requests through a Group with 2
 // processes × 8 threads, from as many goroutines as threads.
-func BenchmarkRoundTrip(b *testing.B) {
+// startBenchGroup starts the 2 × 8 group the benchmarks use, stopped when
+// the benchmark ends.
+func startBenchGroup(b *testing.B) *Group {
 	requirePython(b)
 	spec := testSpec("bench")
 	spec.Processes = 2
@@ -76,7 +78,12 @@ func BenchmarkRoundTrip(b *testing.B) {
 	if err := g.Start(context.Background()); err != nil {
 		b.Fatal(err)
 	}
-	defer g.Stop(context.Background())
+	b.Cleanup(func() { g.Stop(context.Background()) })
+	return g
+}
+
+func BenchmarkRoundTrip(b *testing.B) {
+	g := startBenchGroup(b)
 	req := &Request{Script: testApp(b), CallableObject: "application", Env: benchEnv(), ScriptReloading: true}
 	r := httptest.NewRequest("GET", "/hello", nil)
 	// Load the app in every thread before timing.
@@ -161,15 +168,7 @@ func BenchmarkHTTPRoundTrip(b *testing.B) {
 // BenchmarkUpload posts 1 MB bodies that the app reads in 64 KiB pieces
 // (bench/'s upload workload without HTTP), reporting the workers' CPU.
 func BenchmarkUpload(b *testing.B) {
-	requirePython(b)
-	spec := testSpec("bench")
-	spec.Processes = 2
-	spec.Threads = 8
-	g := NewGroup(spec, Options{AllowRoot: true, Logger: discardLogger()})
-	if err := g.Start(context.Background()); err != nil {
-		b.Fatal(err)
-	}
-	defer g.Stop(context.Background())
+	g := startBenchGroup(b)
 	body := make([]byte, 1<<20)
 	env := append(benchEnv(), "CONTENT_LENGTH", strconv.Itoa(len(body)))
 	for i := 0; i+1 < len(env); i += 2 {
