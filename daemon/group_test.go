@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"os/exec"
@@ -1211,5 +1212,29 @@ func TestGroupRestart(t *testing.T) {
 	}
 	if code, body, _ := h.get("/hello"); code != 200 || body != "Hello world!" {
 		t.Errorf("after the restart: %d %q", code, body)
+	}
+}
+
+// TestRequiredPreloadFailureSaysWhy: a required script that fails makes
+// Start fail with the worker's own message, every time. The worker's last
+// control line races its exit; repeated starts catch a reader that loses
+// it (CI saw "exit status 4" instead of the message).
+func TestRequiredPreloadFailureSaysWhy(t *testing.T) {
+	requirePython(t)
+	dir := t.TempDir()
+	script := filepath.Join(dir, "noapp.py")
+	os.WriteFile(script, []byte("app = None\n"), 0o644)
+	want := "does not contain WSGI application 'application'"
+	for i := range 8 {
+		spec := testSpec("required")
+		spec.Preload = []Preload{{Script: script, CallableObject: "application", Required: true}}
+		g := NewGroup(spec, Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), AllowRoot: true})
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		err := g.Start(ctx)
+		cancel()
+		g.Stop(context.Background())
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Fatalf("start %d: %v, want an error saying %q", i, err, want)
+		}
 	}
 }

@@ -334,13 +334,17 @@ func (p *process) wait() {
 	err := p.cmd.Wait()
 	p.waitErr = err
 	close(p.exited)
-	p.closeControl()
+	// No closeControl here: the worker's last control lines (a fatal
+	// message) may still be unread, and closing under readControl drops
+	// them. Its end is closed now, so readControl reaches EOF by itself;
+	// the timer below is the safety net for a stray holder of that end.
 	// A request in flight learns from its own read whether the worker had
 	// read it (EOF) or not (ECONNRESET, see call.unseen); closing its
 	// connection now would hide that. The close is only the safety net
 	// for a stray process that still holds the worker's end.
 	conns := p.conns
 	time.AfterFunc(time.Second, func() {
+		p.closeControl()
 		for _, c := range conns {
 			c.nc.Close()
 		}
