@@ -52,12 +52,13 @@ With --json, prints one JSON object per URL and line.`,
 			if err != nil {
 				return &exitError{code: ExitUsage, err: err}
 			}
+			table := server.Compile(cfg, server.Options{})
 			for _, u := range args {
 				req := server.Request{Method: strings.ToUpper(method), Target: u, Host: host, LocalIP: ip, LocalPort: port, HTTPS: https}
 				if pu, err := url.Parse(u); err == nil && pu.IsAbs() && host == "" {
 					req.Host = pu.Host
 				}
-				r := cfg.Route(req)
+				r := table.Route(req)
 				if asJSON {
 					if err := json.NewEncoder(out).Encode(routeJSON(u, r)); err != nil {
 						return err

@@ -146,7 +146,7 @@ Deny from all
 		{"GET", "/script", false, 403},
 	}
 	for _, tt := range tests {
-		r := cfg.Route(Request{Method: tt.method, Target: tt.target, HTTPS: tt.https, LocalPort: 8080})
+		r := Compile(cfg, Options{}).Route(Request{Method: tt.method, Target: tt.target, HTTPS: tt.https, LocalPort: 8080})
 		if r.Status != tt.want {
 			t.Errorf("%s %s (https=%v): status %d (%s), want %d", tt.method, tt.target, tt.https, r.Status, r.Reason, tt.want)
 		}
@@ -240,7 +240,7 @@ func TestRewriteRefuse(t *testing.T) {
 		"/": 200, "/gitx": 200, "/a": 200, "/cx": 200, "/older": 200, "/keep": 200,
 		"/git/x": 403, "/ax": 403, "/bx": 403, "/old": 410, "/old/y": 410, "/secret": 403, "/SECRET/x": 403, "/kx": 403,
 	} {
-		if r := cfg.Route(Request{Target: target, LocalPort: 8080}); r.Status != want {
+		if r := Compile(cfg, Options{}).Route(Request{Target: target, LocalPort: 8080}); r.Status != want {
 			t.Errorf("%s: %d (%s), want %d", target, r.Status, r.Reason, want)
 		}
 	}
@@ -258,7 +258,7 @@ func TestRewriteRefuse(t *testing.T) {
 		if tt.ua != "" {
 			h.Set("User-Agent", tt.ua)
 		}
-		if r := cfg.Route(Request{Method: tt.method, Target: tt.target, LocalPort: 8080, Header: h}); r.Status != tt.want {
+		if r := Compile(cfg, Options{}).Route(Request{Method: tt.method, Target: tt.target, LocalPort: 8080, Header: h}); r.Status != tt.want {
 			t.Errorf("%s %s UA %q: %d (%s), want %d", tt.method, tt.target, tt.ua, r.Status, r.Reason, tt.want)
 		}
 	}
@@ -288,7 +288,7 @@ func TestAccessFilesSection(t *testing.T) {
 		t.Fatal(err)
 	}
 	for target, want := range map[string]int{"/s/app.ini": 403, "/s/app.txt": 200} {
-		if r := cfg.Route(Request{Target: target, LocalPort: 8080}); r.Status != want {
+		if r := Compile(cfg, Options{}).Route(Request{Target: target, LocalPort: 8080}); r.Status != want {
 			t.Errorf("%s: %d (%s), want %d", target, r.Status, r.Reason, want)
 		}
 	}

@@ -43,14 +43,6 @@ type Config struct {
 	// Warnings found while loading (ignored directives, lint, host problems
 	// under NoHostChecks). Errors are returned by Load instead.
 	Warnings []Warning
-
-	// Stat looks files up for routing (the WSGIScriptAlias file walk,
-	// static files). Nil means os.Stat.
-	Stat StatFunc
-
-	// compiled holds the routing tables (route.go), built by Compile or on
-	// the first Route call.
-	compiled routeCache
 }
 
 // Warning is a non-fatal finding, with the position it is about.

@@ -75,7 +75,7 @@ func TestRoutePassAuthorization(t *testing.T) {
 		t.Fatal(err)
 	}
 	for target, want := range map[string]bool{"/a": false, "/b": true, "/c/x": true} {
-		r := cfg.Route(Request{Target: target, LocalIP: "127.0.0.1", LocalPort: 8080})
+		r := Compile(cfg, Options{}).Route(Request{Target: target, LocalIP: "127.0.0.1", LocalPort: 8080})
 		if r.Status != 200 || r.PassAuthorization != want {
 			t.Errorf("%s: status %d, PassAuthorization %v, want 200 and %v", target, r.Status, r.PassAuthorization, want)
 		}

@@ -27,6 +27,8 @@ import (
 type FrontendOptions struct {
 	// Logger receives the error log. nil = slog.Default().
 	Logger *slog.Logger
+	// Routing are the host facts routing uses (zero: this host's).
+	Routing Options
 	// Python overrides the interpreter of every group ("" = per group:
 	// python-home, WSGIPythonHome, else python3 on PATH).
 	Python string
@@ -40,9 +42,10 @@ type FrontendOptions struct {
 // Apache + mod_wsgi would and hands it to a daemon group, a static file or an
 // error answer.
 type Frontend struct {
-	cfg  *Config
-	opts FrontendOptions
-	log  *slog.Logger
+	cfg   *Config
+	table *Table
+	opts  FrontendOptions
+	log   *slog.Logger
 
 	// groups are the configured groups; read-only after NewFrontend, so
 	// the per-request lookup takes no lock.
@@ -80,7 +83,7 @@ func NewFrontend(cfg *Config, opts FrontendOptions) *Frontend {
 	for _, spec := range cfg.Groups {
 		f.groups[spec.Name] = daemon.NewGroup(f.withServerUser(spec), f.groupOptions(spec))
 	}
-	cfg.Compile()
+	f.table = Compile(cfg, opts.Routing)
 	return f
 }
 
@@ -256,7 +259,7 @@ func (f *Frontend) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	local := localAddrOf(r)
 	localIP, localPort := splitAddr(local)
 	port, _ := strconv.Atoi(localPort)
-	rt := f.cfg.Route(Request{Method: r.Method, Target: r.RequestURI, Host: r.Host,
+	rt := f.table.Route(Request{Method: r.Method, Target: r.RequestURI, Host: r.Host,
 		LocalIP: localIP, LocalPort: port, HTTPS: r.TLS != nil, Header: r.Header})
 	requestID := newRequestID()
 	if f.logs.has(rt.VHost) {

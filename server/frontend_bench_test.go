@@ -78,10 +78,7 @@ WSGIScriptAlias / %s/app.py
 	if err != nil {
 		tb.Fatalf("Load: %v", err)
 	}
-	if stat != nil {
-		cfg.Stat = stat
-	}
-	f := NewFrontend(cfg, FrontendOptions{Python: py, AllowRoot: true, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	f := NewFrontend(cfg, FrontendOptions{Routing: Options{Stat: stat}, Python: py, AllowRoot: true, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if err := f.Start(ctx); err != nil {

@@ -6,7 +6,6 @@ import (
 	"os"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/appserver/appserver/daemon"
@@ -86,20 +85,30 @@ type Route struct {
 	ServerPort int
 }
 
-// routeCache holds the compiled routing tables of a Config.
-type routeCache struct{ p atomic.Pointer[routeTables] }
+// Options are the host facts routing depends on. Zero values mean the
+// running host's: os.Stat, the working directory, the host name.
+type Options struct {
+	// Stat looks files up (the walk of the URL-to-file mapping).
+	Stat StatFunc
+	// Cwd resolves relative file names, as apr_filepath_merge does with
+	// the server's working directory.
+	Cwd string
+	// Hostname names a main server that has no ServerName.
+	Hostname string
+}
 
-// routeTables is everything Route needs, built once per Config.
-type routeTables struct {
+// Table is a Config compiled for routing. It is safe for concurrent use
+// and never changes; a changed Config needs a new Compile.
+type Table struct {
+	cfg     *Config
+	stat    StatFunc
 	main    *serverTable
 	servers []*serverTable // the vhosts, in file order
 	vhosts  *vhostIndex
 	groups  map[string]*daemon.Spec
 
 	restrictEmbedded bool
-	// cwd resolves relative file names, as apr_filepath_merge does with
-	// the server's working directory.
-	cwd string
+	cwd              string // Options.Cwd
 
 	// merged caches merge results by the chain of DirConfs merged, so that
 	// the common requests of a site merge nothing at all.
@@ -130,7 +139,7 @@ type mergedConf struct {
 // mergeChain merges chain[0] (the server defaults) with the sections that
 // follow, in order: dirs sections from the directory walk, files from the
 // file walk, then those of the location walk.
-func (t *routeTables) mergeChain(chain []*DirConf, dirs, files int) *mergedConf {
+func (t *Table) mergeChain(chain []*DirConf, dirs, files int) *mergedConf {
 	if len(chain) > maxChain {
 		return computeMerge(chain, dirs, files)
 	}
@@ -241,31 +250,23 @@ type serverTable struct {
 	fileAliases   []*Alias       // likewise
 }
 
-// Compile builds the routing tables. Route calls it on first use and
-// NewFrontend before serving; anyone who changes a Config after routing
-// with it calls it to rebuild.
-func (c *Config) Compile() {
-	c.compiled.p.Store(buildTables(c))
-}
-
-func (c *Config) tables() *routeTables {
-	if t := c.compiled.p.Load(); t != nil {
-		return t
+// Compile builds the routing tables of c, resolving what Options leaves
+// zero from the running host.
+func Compile(c *Config, o Options) *Table {
+	if o.Stat == nil {
+		o.Stat = os.Stat
 	}
-	t := buildTables(c)
-	if c.compiled.p.CompareAndSwap(nil, t) {
-		return t
+	if o.Cwd == "" {
+		o.Cwd, _ = os.Getwd()
 	}
-	return c.compiled.p.Load()
-}
-
-func buildTables(c *Config) *routeTables {
+	if o.Hostname == "" {
+		o.Hostname = localHostname()
+	}
 	main := c.Main
 	if main == nil {
 		main = &VHost{IsMain: true}
 	}
-	t := &routeTables{groups: map[string]*daemon.Spec{}, restrictEmbedded: c.RestrictEmbedded, merged: map[mergeKey]*mergedConf{}}
-	t.cwd, _ = os.Getwd()
+	t := &Table{cfg: c, stat: o.Stat, cwd: o.Cwd, groups: map[string]*daemon.Spec{}, restrictEmbedded: c.RestrictEmbedded, merged: map[mergeKey]*mergedConf{}}
 	for _, g := range c.Groups {
 		if _, dup := t.groups[g.Name]; !dup {
 			t.groups[g.Name] = g
@@ -273,7 +274,7 @@ func buildTables(c *Config) *routeTables {
 	}
 	mainName := main.Name
 	if mainName == "" {
-		mainName = localHostname()
+		mainName = o.Hostname
 	}
 	t.main = newServerTable(main, nil, mainName, main.Port)
 	for _, vh := range c.VHosts {
@@ -292,6 +293,9 @@ func buildTables(c *Config) *routeTables {
 	t.vhosts = buildVhostIndex(t.servers)
 	return t
 }
+
+// Config is the Config t was compiled from.
+func (t *Table) Config() *Config { return t.cfg }
 
 func newServerTable(v, main *VHost, name string, port int) *serverTable {
 	st := &serverTable{v: v, name: name, port: port, defaults: v.Defaults}
@@ -347,16 +351,7 @@ func newServerTable(v, main *VHost, name string, port int) *serverTable {
 // Route decides what Apache + mod_wsgi would do with req: which server
 // answers, what r->uri is, which sections apply, and which handler runs
 // with which settings. It is safe for concurrent use.
-func (c *Config) Route(req Request) *Route {
-	t := c.tables()
-	stat := c.Stat
-	if stat == nil {
-		stat = os.Stat
-	}
-	return t.route(req, stat)
-}
-
-func (t *routeTables) route(req Request, stat StatFunc) *Route {
+func (t *Table) Route(req Request) *Route {
 	r := &Route{Status: 200, Handler: "none"}
 	ip := localAddr(req.LocalIP)
 	st := t.selectServer(ip, req.LocalPort, "")
@@ -419,7 +414,7 @@ func (t *routeTables) route(req Request, stat StatFunc) *Route {
 	}
 	r.URI = uri
 
-	d := decider{t: t, st: st, r: r, stat: stat, uri: uri, method: strings.ToUpper(req.Method), https: req.HTTPS, header: req.Header, host: req.Host}
+	d := decider{t: t, st: st, r: r, stat: t.stat, uri: uri, method: strings.ToUpper(req.Method), https: req.HTTPS, header: req.Header, host: req.Host}
 	d.run()
 	if r.Status == 200 && r.Handler == "wsgi" {
 		d.wsgi(rh.name)
@@ -449,7 +444,7 @@ func localAddr(s string) netip.Addr {
 // known: translate, map to storage (directory and file walk), location
 // walk, access check, type check, fixups.
 type decider struct {
-	t    *routeTables
+	t    *Table
 	st   *serverTable
 	r    *Route
 	stat StatFunc

@@ -8,12 +8,12 @@ import (
 // benchConfig is a site with n <Location> sections: plain prefixes that
 // pick process groups and set variables, plus a few regex and wildcard
 // sections, under a WSGIScriptAlias of the whole site.
-func benchConfig(t testing.TB, n int) *Config {
+func benchConfig(t testing.TB, n int) *testConfig {
 	main := mainServer("bench.test")
 	main.Defaults.ProcessGroup = setting("main")
 	main.Defaults.Env = env("newrelic.app_name", "Site (main);Site")
 	main.ScriptAliases = []*ScriptAlias{scriptAlias(t, "/", "/srv/site/wsgi.py", false)}
-	c := &Config{Main: main, Stat: newFakeFS("/srv/site/wsgi.py").stat}
+	c := &testConfig{Config: &Config{Main: main}, Stat: newFakeFS("/srv/site/wsgi.py").stat}
 	for _, g := range []string{"main", "volume", "admin"} {
 		c.Groups = append(c.Groups, group(g, ""))
 	}
@@ -38,14 +38,15 @@ func benchConfig(t testing.TB, n int) *Config {
 func BenchmarkRoute1000Locations(b *testing.B) {
 	c := benchConfig(b, 1000)
 	req := Request{Method: "GET", Target: "/p250/sub/page?x=1", Host: "bench.test", LocalIP: "127.0.0.1", LocalPort: 80}
-	r := c.Route(req)
+	table := Compile(c.Config, Options{Stat: c.Stat})
+	r := table.Route(req)
 	if r.Status != 200 || r.ProcessGroup != "admin" || r.Env["newrelic.app_name"] != "Site (p250);Site" || r.ScriptName != "" || r.PathInfo != "/p250/sub/page" {
 		b.Fatalf("unexpected route: %d %s %q %v %q %q", r.Status, r.Reason, r.ProcessGroup, r.Env, r.ScriptName, r.PathInfo)
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
-		c.Route(req)
+		table.Route(req)
 	}
 }
 
@@ -54,7 +55,7 @@ func BenchmarkRoute1000Locations(b *testing.B) {
 func TestBenchConfigShape(t *testing.T) {
 	c := benchConfig(t, 1000)
 	kinds := map[int]int{}
-	tables := c.tables()
+	tables := Compile(c.Config, Options{Stat: c.Stat})
 	for _, ls := range tables.main.locs.secs {
 		kinds[ls.kind]++
 	}

@@ -41,7 +41,7 @@ func TestRouteGolden(t *testing.T) {
 					files = append(files, strings.TrimSpace(f))
 				}
 			}
-			cfg.Stat = newFakeFS(files...).stat
+			table := Compile(cfg, Options{Stat: newFakeFS(files...).stat})
 			urls, err := os.ReadFile(strings.TrimSuffix(conf, ".conf") + ".urls")
 			if err != nil {
 				t.Fatal(err)
@@ -52,7 +52,7 @@ func TestRouteGolden(t *testing.T) {
 					continue
 				}
 				req := goldenRequest(cfg, line)
-				fmt.Fprintf(&b, "%s\n%s\n", line, formatRoute(cfg.Route(req)))
+				fmt.Fprintf(&b, "%s\n%s\n", line, formatRoute(table.Route(req)))
 			}
 			golden := strings.TrimSuffix(conf, ".conf") + ".golden"
 			if f := flag.Lookup("update"); f != nil && f.Value.String() == "true" {

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"fmt"
 	"io/fs"
 	"path"
 	"strings"
@@ -13,7 +14,7 @@ import (
 // Helpers that build Configs by hand for the routing tests, the way Load
 // would fill them in.
 
-// fakeFS is a file system for Config.Stat: path -> is a directory. Parents
+// fakeFS is a file system for Options.Stat: path -> is a directory. Parents
 // of every entry are directories.
 type fakeFS map[string]*fakeInfo
 
@@ -135,6 +136,27 @@ func group(name, vhost string) *daemon.Spec {
 }
 
 // get routes a GET for target with the given Host on 127.0.0.1:port.
-func get(c *Config, target, host string, port int) *Route {
-	return c.Route(Request{Method: "GET", Target: target, Host: host, LocalIP: "127.0.0.1", LocalPort: port})
+// c is a *Config (routed against the real file system) or a *testConfig.
+func get(c any, target, host string, port int) *Route {
+	return tableOf(c).Route(Request{Method: "GET", Target: target, Host: host, LocalIP: "127.0.0.1", LocalPort: port})
+}
+
+// testConfig is a Config and the file system its routes see.
+type testConfig struct {
+	*Config
+	Stat StatFunc
+}
+
+func (c *testConfig) Route(req Request) *Route {
+	return Compile(c.Config, Options{Stat: c.Stat}).Route(req)
+}
+
+func tableOf(c any) *Table {
+	switch c := c.(type) {
+	case *Config:
+		return Compile(c, Options{})
+	case *testConfig:
+		return Compile(c.Config, Options{Stat: c.Stat})
+	}
+	panic(fmt.Sprintf("tableOf(%T)", c))
 }

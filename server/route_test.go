@@ -39,7 +39,7 @@ func TestMergeOrderTable(t *testing.T) {
 			sec(t, SectionDirectory, "/tmp/aptest", &DirConf{Env: env("ORD2", "dir")}),
 		}
 		main.ScriptAliases = []*ScriptAlias{scriptAlias(t, "/s", "/tmp/aptest/app.wsgi", false)}
-		c := &Config{Main: main, Stat: newFakeFS("/tmp/aptest/app.wsgi").stat}
+		c := &testConfig{Config: &Config{Main: main}, Stat: newFakeFS("/tmp/aptest/app.wsgi").stat}
 		if got := get(c, "/s", "", 80).Env["ORD2"]; got != "loc" {
 			t.Errorf("ORD2=%q, want loc", got)
 		}
@@ -66,7 +66,7 @@ func TestMergeOrderTable(t *testing.T) {
 		main.Defaults.ProcessGroup = setting("main")
 		main.Sections = []*Section{sec(t, SectionLocation, "/other", &DirConf{ProcessGroup: setting("other")})}
 		main.ScriptAliases = []*ScriptAlias{scriptAlias(t, "/", "/srv/app.wsgi", false)}
-		c := &Config{Main: main, Groups: []*daemon.Spec{group("main", ""), group("other", "")}, Stat: newFakeFS("/srv/app.wsgi").stat}
+		c := &testConfig{Config: &Config{Main: main, Groups: []*daemon.Spec{group("main", ""), group("other", "")}}, Stat: newFakeFS("/srv/app.wsgi").stat}
 		for target, want := range map[string]string{"/other": "other", "/other/x": "other", "/": "main", "/otherx": "main"} {
 			r := get(c, target, "", 80)
 			if r.Status != 200 || r.ProcessGroup != want || r.Group == nil || r.Group.Name != want {
@@ -92,7 +92,7 @@ func TestDirectoryMergeOrder(t *testing.T) {
 	}
 	main.Sections[3].Nested = []*Section{sec(t, SectionFiles, "app.wsgi", &DirConf{Env: env("F", "nested")})}
 	main.ScriptAliases = []*ScriptAlias{scriptAlias(t, "/", "/srv/app/", false)}
-	c := &Config{Main: main, Stat: newFakeFS("/srv/app/app.wsgi").stat}
+	c := &testConfig{Config: &Config{Main: main}, Stat: newFakeFS("/srv/app/app.wsgi").stat}
 	r := get(c, "/app.wsgi/x", "", 80)
 	want := map[string]string{"D": "regex", "R": "1", "S": "1", "ROOT": "1", "L": "loc", "F": "nested", "W": "wild"}
 	if fmt.Sprint(r.Env) != fmt.Sprint(want) {
@@ -117,7 +117,7 @@ func TestDirectoryMatchSeesFile(t *testing.T) {
 		sec(t, SectionFiles, "probe_app.py", &DirConf{Env: env("FILES_HIT", "1")}),
 	}
 	main.ScriptAliases = []*ScriptAlias{scriptAlias(t, "/a", "/work/shared/ref/probe_app.py", false)}
-	c := &Config{Main: main, Stat: newFakeFS("/work/shared/ref/probe_app.py").stat}
+	c := &testConfig{Config: &Config{Main: main}, Stat: newFakeFS("/work/shared/ref/probe_app.py").stat}
 	r := get(c, "/a/x", "127.0.0.1:28531", 28531)
 	want := map[string]string{"DM_FILE": "1", "DM_PREFIX": "1", "FILES_HIT": "1", "MATCH_X": "f"}
 	if fmt.Sprint(r.Env) != fmt.Sprint(want) {
@@ -166,13 +166,13 @@ func TestScriptNamePathInfoTable(t *testing.T) {
 		scriptAlias(t, "^/m/([^/]+)", "/srv/dir/$1.wsgi", true),
 		scriptAlias(t, "^/mm/[^/]+", "/srv/env.wsgi", true),
 	}
-	c := &Config{Main: main, Stat: scriptFS().stat}
+	c := &testConfig{Config: &Config{Main: main}, Stat: scriptFS().stat}
 	rootMain := mainServer("localhost")
 	rootMain.ScriptAliases = []*ScriptAlias{scriptAlias(t, "/", "/srv/env.wsgi", false)}
-	root := &Config{Main: rootMain, Stat: scriptFS().stat}
+	root := &testConfig{Config: &Config{Main: rootMain}, Stat: scriptFS().stat}
 
 	tests := []struct {
-		c          *Config
+		c          *testConfig
 		target     string
 		status     int
 		scriptName string
@@ -247,7 +247,7 @@ func TestMissingScriptTreatedAsFile(t *testing.T) {
 		scriptAlias(t, "/scripts/", "/nowhere/scripts/", false),
 	}
 	main.Sections = []*Section{sec(t, SectionDirectory, "/nowhere/site", &DirConf{Env: env("DIR", "1")})}
-	c := &Config{Main: main, Stat: newFakeFS().stat}
+	c := &testConfig{Config: &Config{Main: main}, Stat: newFakeFS().stat}
 	r := get(c, "/app/x", "site.test", 80)
 	if r.Status != 200 || r.ScriptName != "/app" || r.PathInfo != "/x" || r.Script != "/nowhere/site/wsgi.py" || r.Env["DIR"] != "1" {
 		t.Errorf("got %d %s %q %q %q env %v", r.Status, r.Reason, r.ScriptName, r.PathInfo, r.Script, r.Env)
@@ -258,14 +258,12 @@ func TestMissingScriptTreatedAsFile(t *testing.T) {
 	}
 	// A script whose folder exists is really missing: Apache's 404.
 	c.Stat = newFakeFS("/nowhere/site/").stat
-	c.Compile()
 	if r := get(c, "/app/x", "site.test", 80); r.Status != 404 || r.Reason != "Target WSGI script not found or unable to stat: /nowhere/site/wsgi.py" {
 		t.Errorf("missing script in existing folder: %d %q", r.Status, r.Reason)
 	}
 	// When the target exists the real walk decides: a missing file is 404.
 	c.Stat = newFakeFS("/nowhere/site/wsgi.py").stat
 	main.ScriptAliases[0].URL = "/app/"
-	c.Compile()
 	if r := get(c, "/app/z", "site.test", 80); r.Status != 404 {
 		t.Errorf("existing target, missing file: status %d", r.Status)
 	}
@@ -282,7 +280,7 @@ func TestApplicationGroupNaming(t *testing.T) {
 		scriptAlias(t, "/UP", "/srv/env.wsgi", false),
 		scriptAlias(t, "/", "/srv/env.wsgi", false),
 	}
-	c := &Config{Main: main, Stat: scriptFS().stat}
+	c := &testConfig{Config: &Config{Main: main}, Stat: scriptFS().stat}
 
 	v1 := vhost(main, "v1.test", addr("*:28532"))
 	v1.Port = 8081
@@ -304,12 +302,12 @@ func TestApplicationGroupNaming(t *testing.T) {
 	v3 := vhost(main, "", addr("*:28532"))
 	v3.ScriptAliases = []*ScriptAlias{scriptAlias(t, "/a", "/srv/env.wsgi", false)}
 	v3.ScriptAliases[0].ApplicationGroup = strp("%{HOST}")
-	vc := &Config{Main: mainServer("127.0.0.1"), VHosts: []*VHost{v1, v2, v3}, Groups: []*daemon.Spec{group("gv1", "v1.test")}, Stat: scriptFS().stat}
+	vc := &testConfig{Config: &Config{Main: mainServer("127.0.0.1"), VHosts: []*VHost{v1, v2, v3}, Groups: []*daemon.Spec{group("gv1", "v1.test")}}, Stat: scriptFS().stat}
 	vc.Main.ScriptAliases = main.ScriptAliases
 
 	tests := []struct {
 		name   string
-		c      *Config
+		c      *testConfig
 		req    Request
 		status int
 		group  string
@@ -399,7 +397,7 @@ func TestGroupExpansion(t *testing.T) {
 // TestWSGIProcessGroupRules covers §3.2: alias options win over sections,
 // %{ENV:}, unknown groups, WSGIRestrictProcess and WSGIRestrictEmbedded.
 func TestWSGIProcessGroupRules(t *testing.T) {
-	mk := func() (*Config, *VHost) {
+	mk := func() (*testConfig, *VHost) {
 		main := mainServer("127.0.0.1")
 		main.Defaults.ProcessGroup = setting("app")
 		main.ScriptAliases = []*ScriptAlias{
@@ -416,7 +414,7 @@ func TestWSGIProcessGroupRules(t *testing.T) {
 			sec(t, SectionLocation, "/opt/x", &DirConf{ProcessGroup: setting("app"), ApplicationGroup: setting("%{GLOBAL}"),
 				CallableObject: setting("handler"), PassAuthorization: boolp(false), Env: env("which", "opt-x")}),
 		}
-		return &Config{Main: main, Groups: []*daemon.Spec{group("app", ""), group("other", "")}, Stat: scriptFS().stat}, main
+		return &testConfig{Config: &Config{Main: main, Groups: []*daemon.Spec{group("app", ""), group("other", "")}}, Stat: scriptFS().stat}, main
 	}
 	// The cases/mount.conf of the reference scripts.
 	c, _ := mk()
@@ -465,7 +463,6 @@ func TestWSGIProcessGroupRules(t *testing.T) {
 			t.Errorf("restricted group: %d %s", r.Status, r.Reason)
 		}
 		main.Defaults.ProcessGroup = setting("%{GLOBAL}")
-		c.Compile() // the Config changed after routing
 		if r := get(c, "/app", "", 80); r.Status != 200 || r.ProcessGroup != "" {
 			t.Errorf("embedded allowed by %%{GLOBAL}: %d %s", r.Status, r.Reason)
 		}
@@ -490,7 +487,7 @@ func TestWSGIProcessGroupRules(t *testing.T) {
 // overrides nothing, as observed), AddHandler, ExecCGI, Require, and the
 // DocumentRoot fallback.
 func TestHandlers(t *testing.T) {
-	mk := func() (*Config, *VHost) {
+	mk := func() (*testConfig, *VHost) {
 		main := mainServer("main.test")
 		main.DocumentRoot = "/var/www"
 		main.ScriptAliases = []*ScriptAlias{scriptAlias(t, "/", "/srv/env.wsgi", false)}
@@ -507,7 +504,7 @@ func TestHandlers(t *testing.T) {
 			sec(t, SectionLocation, "/private", &DirConf{Require: "denied"}),
 		}
 		fs := newFakeFS("/srv/env.wsgi", "/srv/static/a.css", "/var/www/index.html", "/var/www/cgi/run.wsgi", "/usr/share/icons/x.png", "/srv/other.py")
-		return &Config{Main: main, Stat: fs.stat}, main
+		return &testConfig{Config: &Config{Main: main}, Stat: fs.stat}, main
 	}
 	tests := []struct {
 		name    string
@@ -568,7 +565,7 @@ func TestHandlers(t *testing.T) {
 }
 
 func TestOptionsStar(t *testing.T) {
-	c := &Config{Main: mainServer("main.test")}
+	c := &testConfig{Config: &Config{Main: mainServer("main.test")}}
 	if r := c.Route(Request{Method: "OPTIONS", Target: "*"}); r.Status != 200 {
 		t.Errorf("OPTIONS *: %d %s", r.Status, r.Reason)
 	}
@@ -627,7 +624,7 @@ func TestRouteNeverPanics(t *testing.T) {
 // earlier variable when its section is the walk's only one with mod_env
 // directives. Expectations observed on Apache 2.4.71.
 func TestEnvMergePerWalk(t *testing.T) {
-	mk := func(secondDir bool) *Config {
+	mk := func(secondDir bool) *testConfig {
 		main := mainServer("127.0.0.1")
 		main.Defaults.Env = env("KEEP", "server")
 		main.ScriptAliases = []*ScriptAlias{scriptAlias(t, "/", "/work/shared/ref/probe_app.py", false)}
@@ -648,7 +645,7 @@ func TestEnvMergePerWalk(t *testing.T) {
 		if secondDir {
 			main.Sections = append(main.Sections, sec(t, SectionDirectory, "/work/shared/ref", &DirConf{Env: env("D2", "1")}))
 		}
-		return &Config{Main: main, Stat: newFakeFS("/work/shared/ref/probe_app.py").stat}
+		return &testConfig{Config: &Config{Main: main}, Stat: newFakeFS("/work/shared/ref/probe_app.py").stat}
 	}
 	tests := []struct {
 		secondDir bool
@@ -693,8 +690,7 @@ func TestTranslateCorners(t *testing.T) {
 		sec(t, SectionDirectory, "/e5d/sub", &DirConf{AddHandlers: map[string]string{"wsgi": "wsgi-script"}, Options: []string{"+ExecCGI"}}),
 		sec(t, SectionLocation, "/noexec", &DirConf{Options: []string{"-ExecCGI"}}),
 	}
-	c := &Config{Main: main, Groups: []*daemon.Spec{group("g1", ""), group("g2", "")},
-		Stat: newFakeFS("/e5d/app.wsgi", "/e5d/sub/run.wsgi", "/probe.py").stat}
+	c := &testConfig{Config: &Config{Main: main, Groups: []*daemon.Spec{group("g1", ""), group("g2", "")}}, Stat: newFakeFS("/e5d/app.wsgi", "/e5d/sub/run.wsgi", "/probe.py").stat}
 	tests := []struct {
 		target             string
 		status             int
@@ -724,7 +720,7 @@ func TestTranslateCorners(t *testing.T) {
 func TestStaticOutcomes(t *testing.T) {
 	main := mainServer("main.test")
 	main.DocumentRoot = "/var/www"
-	c := &Config{Main: main, Stat: newFakeFS("/var/www/a.txt", "/var/www/docs/index.html", "/var/www/empty/").stat}
+	c := &testConfig{Config: &Config{Main: main}, Stat: newFakeFS("/var/www/a.txt", "/var/www/docs/index.html", "/var/www/empty/").stat}
 	tests := []struct {
 		target string
 		status int
@@ -756,7 +752,7 @@ func TestRelativeScriptPath(t *testing.T) {
 	}
 	main := mainServer("main.test")
 	main.ScriptAliases = []*ScriptAlias{scriptAlias(t, "/", "site/wsgi.py", false)}
-	c := &Config{Main: main, Stat: newFakeFS(cwd + "/site/wsgi.py").stat}
+	c := &testConfig{Config: &Config{Main: main}, Stat: newFakeFS(cwd + "/site/wsgi.py").stat}
 	r := get(c, "/x", "", 80)
 	if r.Status != 200 || r.Script != cwd+"/site/wsgi.py" || r.PathInfo != "/x" {
 		t.Errorf("got %d %s %q %q", r.Status, r.Reason, r.Script, r.PathInfo)
@@ -779,12 +775,12 @@ func TestScriptAliasNeverServesSource(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, target := range []string{"/cgi-bin/secret.cgi", "/secret.cgi"} {
-		r := cfg.Route(Request{Target: target, LocalIP: "127.0.0.1", LocalPort: 8080})
+		r := Compile(cfg, Options{}).Route(Request{Target: target, LocalIP: "127.0.0.1", LocalPort: 8080})
 		if r.Handler == "static" {
 			t.Errorf("%s: a CGI script is served as a static file (%s): its source would leak", target, r.File)
 		}
 	}
-	if r := cfg.Route(Request{Target: "/cgi-bin/secret.cgi", LocalIP: "127.0.0.1", LocalPort: 8080}); r.Status != 404 {
+	if r := Compile(cfg, Options{}).Route(Request{Target: "/cgi-bin/secret.cgi", LocalIP: "127.0.0.1", LocalPort: 8080}); r.Status != 404 {
 		t.Errorf("/cgi-bin/secret.cgi: status %d, want 404", r.Status)
 	}
 }

@@ -156,7 +156,7 @@ func (x *vhostIndex) chainFor(localIP netip.Addr, port int) *addrChain {
 
 // selectServer picks the serving server for a connection and request host
 // (already canonicalised; "" = none).
-func (t *routeTables) selectServer(localIP netip.Addr, port int, host string) *serverTable {
+func (t *Table) selectServer(localIP netip.Addr, port int, host string) *serverTable {
 	c := t.vhosts.chainFor(localIP, port)
 	if c == nil {
 		return t.main

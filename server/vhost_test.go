@@ -42,7 +42,7 @@ func TestVhostSelectionTable(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.ip+"/"+tt.host, func(t *testing.T) {
-			r := c.Route(Request{Target: "/", Host: tt.host, LocalIP: tt.ip, LocalPort: 28431})
+			r := tableOf(c).Route(Request{Target: "/", Host: tt.host, LocalIP: tt.ip, LocalPort: 28431})
 			got := r.VHost.Name
 			if r.Status == 400 {
 				got = "400"
@@ -87,7 +87,7 @@ func TestVhostSelectionSets(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := c.Route(Request{Target: "/", Host: tt.host, LocalIP: tt.ip, LocalPort: tt.port})
+			r := tableOf(c).Route(Request{Target: "/", Host: tt.host, LocalIP: tt.ip, LocalPort: tt.port})
 			if r.VHost != tt.want {
 				t.Errorf("served by %q %v, want %q", r.VHost.Name, r.VHost.Addrs, tt.want.Name)
 			}
