@@ -12,93 +12,6 @@ import (
 	"time"
 )
 
-// Formats every Apache config in the wild assumes (Debian's apache2.conf
-// defines them); a LogFormat with the same nickname replaces them.
-var builtinLogFormats = map[string]string{
-	"common":         `%h %l %u %t "%r" %>s %b`,
-	"combined":       `%h %l %u %t "%r" %>s %O "%{Referer}i" "%{User-Agent}i"`,
-	"vhost_combined": `%v:%p %h %l %u %t "%r" %>s %O "%{Referer}i" "%{User-Agent}i"`,
-	"referer":        `%{Referer}i -> %U`,
-	"agent":          `%{User-agent}i`,
-}
-
-// logFormat is a compiled mod_log_config format.
-type logFormat []logItem
-
-type logItem struct {
-	lit  string // literal text when op == 0
-	op   byte   // the conversion letter
-	arg  string // the {...} argument
-	orig bool   // '<': the original request's value (same as final here)
-}
-
-// compileLogFormat parses a LogFormat string; unknown conversions are an
-// error, as in mod_log_config.
-func compileLogFormat(s string) (logFormat, error) {
-	var f logFormat
-	var lit strings.Builder
-	flush := func() {
-		if lit.Len() > 0 {
-			f = append(f, logItem{lit: lit.String()})
-			lit.Reset()
-		}
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c == '\\' && i+1 < len(s) {
-			i++
-			switch s[i] {
-			case 'n':
-				lit.WriteByte('\n')
-			case 't':
-				lit.WriteByte('\t')
-			default:
-				lit.WriteByte(s[i])
-			}
-			continue
-		}
-		if c != '%' {
-			lit.WriteByte(c)
-			continue
-		}
-		i++
-		if i >= len(s) {
-			return nil, fmt.Errorf("LogFormat %q ends with a lone %%", s)
-		}
-		if s[i] == '%' {
-			lit.WriteByte('%')
-			continue
-		}
-		item := logItem{}
-		// Modifiers: status conditions ("!400,501") and < / >.
-		for i < len(s) && strings.IndexByte("!0123456789,<>", s[i]) >= 0 {
-			if s[i] == '<' {
-				item.orig = true
-			}
-			i++
-		}
-		if i < len(s) && s[i] == '{' {
-			end := strings.IndexByte(s[i:], '}')
-			if end < 0 {
-				return nil, fmt.Errorf("LogFormat %q: missing '}'", s)
-			}
-			item.arg = s[i+1 : i+end]
-			i += end + 1
-		}
-		if i >= len(s) {
-			return nil, fmt.Errorf("LogFormat %q ends inside a %% conversion", s)
-		}
-		item.op = s[i]
-		if strings.IndexByte("aABbDefhHiklLmnopPqrRsStTuUvVXIO", item.op) < 0 {
-			return nil, fmt.Errorf("Unrecognized LogFormat directive %%%c", item.op)
-		}
-		flush()
-		f = append(f, item)
-	}
-	flush()
-	return f, nil
-}
-
 // logRecord is what one access log line is made from.
 type logRecord struct {
 	r         *http.Request
@@ -112,18 +25,18 @@ type logRecord struct {
 	requestID string
 }
 
-func (f logFormat) appendTo(b []byte, rec *logRecord) []byte {
+func appendFormat(b []byte, f logFormat, rec *logRecord) []byte {
 	for _, it := range f {
 		if it.op == 0 {
 			b = append(b, it.lit...)
 			continue
 		}
-		b = it.appendTo(b, rec)
+		b = appendItem(b, it, rec)
 	}
 	return b
 }
 
-func (it logItem) appendTo(b []byte, rec *logRecord) []byte {
+func appendItem(b []byte, it logItem, rec *logRecord) []byte {
 	r := rec.r
 	dash := func(s string) []byte {
 		if s == "" {
@@ -192,7 +105,7 @@ func (it logItem) appendTo(b []byte, rec *logRecord) []byte {
 	case 'P':
 		return strconv.AppendInt(b, int64(os.Getpid()), 10)
 	case 'p', 'v', 'V', 'U', 'f', 'R':
-		return it.appendServerItem(b, rec)
+		return appendServerItem(b, it, rec)
 	case 'q':
 		if r.URL.RawQuery != "" {
 			b = append(b, '?')
@@ -217,7 +130,7 @@ func (it logItem) appendTo(b []byte, rec *logRecord) []byte {
 
 // appendServerItem appends the items that describe the server and the
 // route the request took (%p %v %V %U %f %R).
-func (it logItem) appendServerItem(b []byte, rec *logRecord) []byte {
+func appendServerItem(b []byte, it logItem, rec *logRecord) []byte {
 	r := rec.r
 	dash := func(s string) []byte {
 		if s == "" {
@@ -452,7 +365,7 @@ func (al *accessLogs) log(rec *logRecord) {
 			}
 		}
 		bp := logBufPool.Get().(*[]byte)
-		b := l.format.appendTo((*bp)[:0], rec)
+		b := appendFormat((*bp)[:0], l.format, rec)
 		b = append(b, '\n')
 		l.out.write(b)
 		*bp = b

@@ -36,7 +36,7 @@ func TestLogFormat(t *testing.T) {
 		if err != nil {
 			t.Fatalf("compile %q: %v", tt.format, err)
 		}
-		if got := string(f.appendTo(nil, rec)); got != tt.want {
+		if got := string(appendFormat(nil, f, rec)); got != tt.want {
 			t.Errorf("format %q:\n got %s\nwant %s", tt.format, got, tt.want)
 		}
 	}

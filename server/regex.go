@@ -3,6 +3,7 @@ package server
 import (
 	"regexp"
 	"strconv"
+	"strings"
 
 	"github.com/dlclark/regexp2"
 )
@@ -99,4 +100,69 @@ func runeOffsets(s string) []int {
 		offs = append(offs, i)
 	}
 	return append(offs, len(s))
+}
+
+// dollarEndOnly rewrites each '$' anchor of a PCRE pattern (not escaped,
+// not in a character class) as \z, so that a backtracking engine whose '$'
+// also matches before a final newline behaves like httpd's PCRE with
+// DOLLAR_ENDONLY. Patterns with inline flags are left alone: (?m) must keep
+// its multi-line '$'.
+func dollarEndOnly(src string) string {
+	if strings.IndexByte(src, '$') < 0 || hasInlineM(src) {
+		return src
+	}
+	var sb strings.Builder
+	inClass := false
+	for i := 0; i < len(src); i++ {
+		c := src[i]
+		switch {
+		case c == '\\' && i+1 < len(src):
+			sb.WriteByte(c)
+			i++
+			sb.WriteByte(src[i])
+			continue
+		case inClass:
+			if c == ']' {
+				inClass = false
+			}
+		case c == '[':
+			inClass = true
+			sb.WriteByte(c)
+			// A ']' first in the class (after an optional '^') is literal.
+			if i+1 < len(src) && src[i+1] == '^' {
+				i++
+				sb.WriteByte(src[i])
+			}
+			if i+1 < len(src) && src[i+1] == ']' {
+				i++
+				sb.WriteByte(src[i])
+			}
+			continue
+		case c == '$':
+			sb.WriteString(`\z`)
+			continue
+		}
+		sb.WriteByte(c)
+	}
+	return sb.String()
+}
+
+// hasInlineM reports whether a pattern sets PCRE's multi-line flag inline,
+// as in "(?m)" or "(?im:...)".
+func hasInlineM(src string) bool {
+	for i := 0; i+2 < len(src); i++ {
+		if src[i] != '(' || src[i+1] != '?' {
+			continue
+		}
+		for j := i + 2; j < len(src); j++ {
+			c := src[j]
+			if c == 'm' {
+				return true
+			}
+			if (c|0x20 < 'a' || c|0x20 > 'z') && c != '-' {
+				break
+			}
+		}
+	}
+	return false
 }
