@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/appserver/appserver/server"
+	"github.com/appserver/appserver/server/load"
 )
 
 // The files the runner feeds the servers: the shared config must load in
@@ -97,7 +98,7 @@ func TestConfigLoadsInAppserver(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(filepath.Base(tc.site), func(t *testing.T) {
 			env := benchEnv(t, tc.site)
-			cfg, err := server.Load("bench.conf", server.LoadOptions{LookupEnv: func(k string) (string, bool) {
+			cfg, err := load.File("bench.conf", load.Options{LookupEnv: func(k string) (string, bool) {
 				v, ok := env[k]
 				return v, ok
 			}})
@@ -111,7 +112,7 @@ func TestConfigLoadsInAppserver(t *testing.T) {
 			if fmt.Sprint(got) != fmt.Sprint(tc.groups) {
 				t.Errorf("groups %v, want %v", got, tc.groups)
 			}
-			ls, err := cfg.Listeners()
+			ls, err := server.Listeners(cfg)
 			if err != nil || len(ls) != 1 || ls[0].Addr != "127.0.0.1:28299" {
 				t.Errorf("listeners %+v %v, want 127.0.0.1:28299 only", ls, err)
 			}

@@ -12,6 +12,8 @@ import (
 
 	"github.com/appserver/appserver/parser"
 	"github.com/appserver/appserver/server"
+	"github.com/appserver/appserver/server/config"
+	"github.com/appserver/appserver/server/load"
 	"github.com/spf13/cobra"
 )
 
@@ -37,15 +39,15 @@ func (f *loadFlags) register(c *cobra.Command, fileRequired bool) {
 	}
 }
 
-func (f *loadFlags) load() (*server.Config, error) {
+func (f *loadFlags) load() (*config.Config, error) {
 	envvars := f.envvars
 	switch envvars {
 	case "":
-		envvars = server.FindEnvvars(f.file)
+		envvars = load.FindEnvvars(f.file)
 	case "none":
 		envvars = ""
 	}
-	return server.Load(f.file, server.LoadOptions{Defines: f.defines, NoHostChecks: f.noHostChecks, Envvars: envvars})
+	return load.File(f.file, load.Options{Defines: f.defines, NoHostChecks: f.noHostChecks, Envvars: envvars})
 }
 
 func newConfigtestCmd() *cobra.Command {
@@ -62,7 +64,7 @@ because appserver cannot evaluate them ("denies"), lint, host problems under
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			cfg, err := lf.load()
-			var warnings []server.Warning
+			var warnings []config.Warning
 			if cfg != nil {
 				warnings = cfg.Warnings
 			}
@@ -72,10 +74,10 @@ because appserver cannot evaluate them ("denies"), lint, host problems under
 			}
 			if err == nil && !lf.noHostChecks {
 				// What serve checks before it starts, so that the two agree.
-				if _, err := cfg.Listeners(); err != nil {
+				if _, err := server.Listeners(cfg); err != nil {
 					errs = append(errs, asErrorList(err)...)
 				}
-				listenErrs, listenWarnings := cfg.ListenProblems()
+				listenErrs, listenWarnings := server.ListenProblems(cfg)
 				errs = append(errs, listenErrs...)
 				warnings = append(warnings, listenWarnings...)
 			}
@@ -123,7 +125,7 @@ func asErrorList(err error) parser.ErrorList {
 	return nil
 }
 
-func writeConfigtestText(w io.Writer, errs parser.ErrorList, warnings []server.Warning, strict, ok bool) {
+func writeConfigtestText(w io.Writer, errs parser.ErrorList, warnings []config.Warning, strict, ok bool) {
 	src := newSourceCache()
 	for _, e := range errs {
 		fmt.Fprintf(w, "%s\n", e.Error())
@@ -146,7 +148,7 @@ func writeConfigtestText(w io.Writer, errs parser.ErrorList, warnings []server.W
 		src.caret(w, wn.Pos)
 	}
 	if len(warnings) > 0 {
-		fmt.Fprintln(w, server.WarningCounts(warnings))
+		fmt.Fprintln(w, config.WarningCounts(warnings))
 	}
 	if ok {
 		fmt.Fprintln(w, "Syntax OK")
@@ -167,7 +169,7 @@ type jsonProblem struct {
 	Message string `json:"message"`
 }
 
-func writeConfigtestJSON(w io.Writer, errs parser.ErrorList, warnings []server.Warning, ok bool) {
+func writeConfigtestJSON(w io.Writer, errs parser.ErrorList, warnings []config.Warning, ok bool) {
 	out := struct {
 		OK       bool          `json:"ok"`
 		Errors   []jsonProblem `json:"errors"`

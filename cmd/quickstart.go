@@ -9,7 +9,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/appserver/appserver/server"
+	"github.com/appserver/appserver/server/config"
 	"github.com/spf13/cobra"
 )
 
@@ -128,7 +128,7 @@ func quote(s string) string {
 // requireScripts makes every script the groups preload a condition of
 // their start: a script that does not import, or lacks its callable, stops
 // serve with the Python error instead of a 500 on every request.
-func requireScripts(cfg *server.Config) {
+func requireScripts(cfg *config.Config) {
 	for _, g := range cfg.Groups {
 		for i := range g.Preload {
 			g.Preload[i].Required = true

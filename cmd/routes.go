@@ -12,7 +12,8 @@ import (
 	"text/tabwriter"
 
 	"github.com/appserver/appserver/daemon"
-	"github.com/appserver/appserver/server"
+	"github.com/appserver/appserver/server/config"
+	"github.com/appserver/appserver/server/route"
 	"github.com/spf13/cobra"
 )
 
@@ -52,9 +53,9 @@ With --json, prints one JSON object per URL and line.`,
 			if err != nil {
 				return &exitError{code: ExitUsage, err: err}
 			}
-			table := server.Compile(cfg, server.Options{})
+			table := route.Compile(cfg, route.Options{})
 			for _, u := range args {
-				req := server.Request{Method: strings.ToUpper(method), Target: u, Host: host, LocalIP: ip, LocalPort: port, HTTPS: https}
+				req := route.Request{Method: strings.ToUpper(method), Target: u, Host: host, LocalIP: ip, LocalPort: port, HTTPS: https}
 				if pu, err := url.Parse(u); err == nil && pu.IsAbs() && host == "" {
 					req.Host = pu.Host
 				}
@@ -80,7 +81,7 @@ With --json, prints one JSON object per URL and line.`,
 }
 
 // localAddr picks the listener address a request is taken to arrive on.
-func localAddr(cfg *server.Config, listen string) (string, int, error) {
+func localAddr(cfg *config.Config, listen string) (string, int, error) {
 	if listen != "" {
 		h, p, err := net.SplitHostPort(listen)
 		if err != nil {
@@ -118,7 +119,7 @@ type routeOut struct {
 	Env              map[string]string `json:"env"`
 }
 
-func routeJSON(u string, r *server.Route) routeOut {
+func routeJSON(u string, r *route.Route) routeOut {
 	o := routeOut{
 		URL: u, Status: r.Status, Reason: r.Reason, VHost: vhostLabel(r.VHost), Handler: r.Handler,
 		ProcessGroup: r.ProcessGroup, ApplicationGroup: r.ApplicationGroup, Script: r.Script,
@@ -133,7 +134,7 @@ func routeJSON(u string, r *server.Route) routeOut {
 	return o
 }
 
-func vhostLabel(v *server.VHost) string {
+func vhostLabel(v *config.VHost) string {
 	switch {
 	case v == nil:
 		return ""
@@ -149,7 +150,7 @@ func vhostLabel(v *server.VHost) string {
 	return fmt.Sprintf("<VirtualHost %s> at %s:%d", strings.Join(addrs, " "), v.Pos.Filename, v.Pos.Line)
 }
 
-func writeRouteText(w io.Writer, u string, r *server.Route) {
+func writeRouteText(w io.Writer, u string, r *route.Route) {
 	o := routeJSON(u, r)
 	fmt.Fprintf(w, "%s\n", u)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
@@ -189,7 +190,7 @@ func quoteEmpty(s, empty string) string {
 	return s
 }
 
-func writeRouteTable(w io.Writer, cfg *server.Config) {
+func writeRouteTable(w io.Writer, cfg *config.Config) {
 	fmt.Fprintf(w, "Config: %s\n", cfg.File)
 	if len(cfg.Listen) > 0 {
 		fmt.Fprintf(w, "\nListen:\n")
@@ -208,7 +209,7 @@ func writeRouteTable(w io.Writer, cfg *server.Config) {
 	for _, g := range cfg.Groups {
 		fmt.Fprintf(w, "  %s  %s\n      %s\n", g.Name, g.Source, strings.Join(groupOptions(g), " "))
 	}
-	for _, v := range append([]*server.VHost{cfg.Main}, cfg.VHosts...) {
+	for _, v := range append([]*config.VHost{cfg.Main}, cfg.VHosts...) {
 		if v == nil {
 			continue
 		}
@@ -241,7 +242,7 @@ func writeRouteTable(w io.Writer, cfg *server.Config) {
 		tw.Flush()
 		sections := v.Sections
 		if !v.IsMain && cfg.Main != nil {
-			sections = append(append([]*server.Section{}, cfg.Main.Sections...), v.Sections...)
+			sections = append(append([]*config.Section{}, cfg.Main.Sections...), v.Sections...)
 		}
 		if len(sections) > 0 {
 			fmt.Fprintf(w, "  sections, in merge order (later wins):\n")
@@ -254,29 +255,29 @@ func writeRouteTable(w io.Writer, cfg *server.Config) {
 	}
 }
 
-func sectionLabel(s *server.Section) string {
+func sectionLabel(s *config.Section) string {
 	switch s.Kind {
-	case server.SectionLocation:
+	case config.SectionLocation:
 		return "<Location " + s.Path + ">"
-	case server.SectionLocationMatch:
+	case config.SectionLocationMatch:
 		return "<LocationMatch " + strconv.Quote(s.Path) + ">"
-	case server.SectionDirectory:
+	case config.SectionDirectory:
 		return "<Directory " + s.Path + ">"
-	case server.SectionDirectoryMatch:
+	case config.SectionDirectoryMatch:
 		return "<DirectoryMatch " + strconv.Quote(s.Path) + ">"
-	case server.SectionFiles:
+	case config.SectionFiles:
 		return "<Files " + s.Path + ">"
 	default:
 		return "<FilesMatch " + strconv.Quote(s.Path) + ">"
 	}
 }
 
-func dirConfSummary(d *server.DirConf) string {
+func dirConfSummary(d *config.DirConf) string {
 	if d == nil {
 		return ""
 	}
 	var parts []string
-	add := func(k string, s *server.Setting) {
+	add := func(k string, s *config.Setting) {
 		if s != nil {
 			parts = append(parts, k+"="+s.Value)
 		}
@@ -301,7 +302,7 @@ func dirConfSummary(d *server.DirConf) string {
 	return strings.Join(parts, " ")
 }
 
-func scriptAliasOptions(sa *server.ScriptAlias) string {
+func scriptAliasOptions(sa *config.ScriptAlias) string {
 	var parts []string
 	if sa.ProcessGroup != nil {
 		parts = append(parts, "process-group="+*sa.ProcessGroup)
@@ -347,7 +348,7 @@ func groupOptions(g *daemon.Spec) []string {
 	return opts
 }
 
-func writeRouteTableJSON(w io.Writer, cfg *server.Config) error {
+func writeRouteTableJSON(w io.Writer, cfg *config.Config) error {
 	type group struct {
 		Name    string   `json:"name"`
 		Source  string   `json:"source"`
@@ -370,13 +371,13 @@ func writeRouteTableJSON(w io.Writer, cfg *server.Config) error {
 	for _, g := range cfg.Groups {
 		out.Groups = append(out.Groups, group{g.Name, g.Source, groupOptions(g)})
 	}
-	for _, v := range append([]*server.VHost{cfg.Main}, cfg.VHosts...) {
+	for _, v := range append([]*config.VHost{cfg.Main}, cfg.VHosts...) {
 		if v == nil {
 			continue
 		}
 		sections := v.Sections
 		if !v.IsMain && cfg.Main != nil {
-			sections = append(append([]*server.Section{}, cfg.Main.Sections...), v.Sections...)
+			sections = append(append([]*config.Section{}, cfg.Main.Sections...), v.Sections...)
 		}
 		vh := vhost{Name: vhostLabel(v), Aliases: v.Aliases, Sections: []section{}}
 		for _, s := range sections {

@@ -20,6 +20,7 @@ import (
 	appserver "github.com/appserver/appserver"
 	"github.com/appserver/appserver/daemon"
 	"github.com/appserver/appserver/server"
+	"github.com/appserver/appserver/server/config"
 	"github.com/appserver/appserver/server/http1"
 	"github.com/spf13/cobra"
 )
@@ -119,7 +120,7 @@ func unpackDemo() (string, error) {
 
 // errorLogOutput is the main server's ErrorLog file, else stderr (also for
 // piped and syslog targets, which appserver does not support).
-func errorLogOutput(cfg *server.Config) (io.Writer, func(), error) {
+func errorLogOutput(cfg *config.Config) (io.Writer, func(), error) {
 	t := ""
 	if cfg.Main != nil {
 		t = cfg.Main.ErrorLog
@@ -185,7 +186,7 @@ func signalName(sig os.Signal) string {
 	return sig.String()
 }
 
-func serve(cfg *server.Config, sf serveFlags) error {
+func serve(cfg *config.Config, sf serveFlags) error {
 	setMemoryLimit()
 	out, closeLog, err := errorLogOutput(cfg)
 	if err != nil {
@@ -201,10 +202,10 @@ func serve(cfg *server.Config, sf serveFlags) error {
 	if len(cfg.Warnings) > 0 {
 		// One line per start: the list is configtest's job, and hundreds of
 		// "ignored" lines on every start bury what matters in the log.
-		log.Warn("config "+server.WarningCounts(cfg.Warnings)+"; appserver configtest -f "+cfg.File+" lists them",
+		log.Warn("config "+config.WarningCounts(cfg.Warnings)+"; appserver configtest -f "+cfg.File+" lists them",
 			"count", len(cfg.Warnings))
 	}
-	listeners, err := cfg.Listeners()
+	listeners, err := server.Listeners(cfg)
 	if err != nil {
 		return &exitError{code: ExitFailed, err: err}
 	}
@@ -212,7 +213,7 @@ func serve(cfg *server.Config, sf serveFlags) error {
 		return &exitError{code: ExitFailed, err: fmt.Errorf("%s: no Listen directive: nothing to serve", cfg.File)}
 	}
 	// Bind first: a port in use should fail before any worker starts.
-	lns, err := cfg.Bind(listeners)
+	lns, err := server.Bind(cfg, listeners)
 	if err != nil {
 		return &exitError{code: ExitFailed, err: err}
 	}
@@ -239,7 +240,7 @@ func serve(cfg *server.Config, sf serveFlags) error {
 	var wg sync.WaitGroup
 	errc := make(chan error, len(lns))
 	for i, ln := range lns {
-		srv := cfg.HTTP1Server(listeners[i], front, log)
+		srv := server.HTTP1Server(cfg, listeners[i], front, log)
 		servers = append(servers, srv)
 		wg.Add(1)
 		go func() {

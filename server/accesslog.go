@@ -10,12 +10,15 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/appserver/appserver/server/config"
+	"github.com/appserver/appserver/server/route"
 )
 
 // logRecord is what one access log line is made from.
 type logRecord struct {
 	r         *http.Request
-	route     *Route
+	route     *route.Route
 	status    int
 	bodyBytes int64
 	headBytes int64
@@ -25,10 +28,10 @@ type logRecord struct {
 	requestID string
 }
 
-func appendFormat(b []byte, f logFormat, rec *logRecord) []byte {
+func appendFormat(b []byte, f config.LogFormat, rec *logRecord) []byte {
 	for _, it := range f {
-		if it.op == 0 {
-			b = append(b, it.lit...)
+		if it.Op == 0 {
+			b = append(b, it.Lit...)
 			continue
 		}
 		b = appendItem(b, it, rec)
@@ -36,7 +39,7 @@ func appendFormat(b []byte, f logFormat, rec *logRecord) []byte {
 	return b
 }
 
-func appendItem(b []byte, it logItem, rec *logRecord) []byte {
+func appendItem(b []byte, it config.LogItem, rec *logRecord) []byte {
 	r := rec.r
 	dash := func(s string) []byte {
 		if s == "" {
@@ -44,9 +47,9 @@ func appendItem(b []byte, it logItem, rec *logRecord) []byte {
 		}
 		return appendEscaped(b, s)
 	}
-	switch it.op {
+	switch it.Op {
 	case 'h', 'a':
-		if it.arg == "c" || it.op == 'h' || it.arg == "" {
+		if it.Arg == "c" || it.Op == 'h' || it.Arg == "" {
 			h, _ := splitAddr(r.RemoteAddr)
 			return append(b, h...)
 		}
@@ -56,7 +59,7 @@ func appendItem(b []byte, it logItem, rec *logRecord) []byte {
 	case 'l', 'u':
 		return append(b, '-')
 	case 't':
-		return appendApacheTime(b, rec.start, it.arg)
+		return appendApacheTime(b, rec.start, it.Arg)
 	case 'r':
 		// Piece by piece: the same bytes without building the line first.
 		b = appendEscaped(b, r.Method)
@@ -84,7 +87,7 @@ func appendItem(b []byte, it logItem, rec *logRecord) []byte {
 	case 'D':
 		return strconv.AppendInt(b, rec.dur.Microseconds(), 10)
 	case 'T':
-		switch it.arg {
+		switch it.Arg {
 		case "ms":
 			return strconv.AppendInt(b, rec.dur.Milliseconds(), 10)
 		case "us":
@@ -92,16 +95,16 @@ func appendItem(b []byte, it logItem, rec *logRecord) []byte {
 		}
 		return strconv.AppendInt(b, int64(rec.dur/time.Second), 10)
 	case 'i':
-		return dash(r.Header.Get(it.arg))
+		return dash(r.Header.Get(it.Arg))
 	case 'o':
-		return dash(rec.header.Get(it.arg))
+		return dash(rec.header.Get(it.Arg))
 	case 'e':
 		if rec.route != nil {
-			if v, ok := rec.route.Env[it.arg]; ok {
+			if v, ok := rec.route.Env[it.Arg]; ok {
 				return dash(v)
 			}
 		}
-		return dash(os.Getenv(it.arg))
+		return dash(os.Getenv(it.Arg))
 	case 'P':
 		return strconv.AppendInt(b, int64(os.Getpid()), 10)
 	case 'p', 'v', 'V', 'U', 'f', 'R':
@@ -130,7 +133,7 @@ func appendItem(b []byte, it logItem, rec *logRecord) []byte {
 
 // appendServerItem appends the items that describe the server and the
 // route the request took (%p %v %V %U %f %R).
-func appendServerItem(b []byte, it logItem, rec *logRecord) []byte {
+func appendServerItem(b []byte, it config.LogItem, rec *logRecord) []byte {
 	r := rec.r
 	dash := func(s string) []byte {
 		if s == "" {
@@ -138,13 +141,13 @@ func appendServerItem(b []byte, it logItem, rec *logRecord) []byte {
 		}
 		return appendEscaped(b, s)
 	}
-	switch it.op {
+	switch it.Op {
 	case 'p':
-		if it.arg == "remote" {
+		if it.Arg == "remote" {
 			_, p := splitAddr(r.RemoteAddr)
 			return append(b, p...)
 		}
-		if it.arg == "local" {
+		if it.Arg == "local" {
 			_, p := splitAddr(localAddrOf(r))
 			return append(b, p...)
 		}
@@ -285,24 +288,24 @@ func (l *logFile) close() error {
 
 // accessLog is one CustomLog of a vhost.
 type accessLog struct {
-	format  logFormat
+	format  config.LogFormat
 	out     *logFile
 	envCond string // "VAR" or "!VAR" from env=, "" = always
 }
 
 // accessLogs holds the compiled CustomLogs of every vhost.
 type accessLogs struct {
-	byVHost map[*VHost][]*accessLog
+	byVHost map[*config.VHost][]*accessLog
 	files   map[string]*logFile
 }
 
 // openAccessLogs compiles every CustomLog and opens its file. Piped logs
 // ("|program") and expr= conditions are not supported: they are reported
 // in the returned warnings and skipped.
-func openAccessLogs(cfg *Config) (*accessLogs, []string, error) {
-	al := &accessLogs{byVHost: map[*VHost][]*accessLog{}, files: map[string]*logFile{}}
+func openAccessLogs(cfg *config.Config) (*accessLogs, []string, error) {
+	al := &accessLogs{byVHost: map[*config.VHost][]*accessLog{}, files: map[string]*logFile{}}
 	var warnings []string
-	for _, v := range append([]*VHost{cfg.Main}, cfg.VHosts...) {
+	for _, v := range append([]*config.VHost{cfg.Main}, cfg.VHosts...) {
 		if v == nil {
 			continue
 		}
@@ -314,15 +317,15 @@ func openAccessLogs(cfg *Config) (*accessLogs, []string, error) {
 			}
 			src, ok := v.LogFormats[cl.Format]
 			if !ok {
-				if b, isBuiltin := builtinLogFormats[cl.Format]; isBuiltin {
+				if b, isBuiltin := config.BuiltinLogFormats[cl.Format]; isBuiltin {
 					src = b
 				} else if cl.Format == "" {
-					src = builtinLogFormats["common"]
+					src = config.BuiltinLogFormats["common"]
 				} else {
 					src = cl.Format // httpd: a string that is no nickname is the format itself
 				}
 			}
-			format, err := compileLogFormat(src)
+			format, err := config.CompileLogFormat(src)
 			if err != nil {
 				al.close()
 				return nil, warnings, fmt.Errorf("%s: %w", at, err)
@@ -373,7 +376,7 @@ func (al *accessLogs) log(rec *logRecord) {
 	}
 }
 
-func (al *accessLogs) has(v *VHost) bool { return al != nil && len(al.byVHost[v]) > 0 }
+func (al *accessLogs) has(v *config.VHost) bool { return al != nil && len(al.byVHost[v]) > 0 }
 
 func (al *accessLogs) close() {
 	if al == nil {

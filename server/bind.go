@@ -10,12 +10,13 @@ import (
 	"syscall"
 
 	"github.com/appserver/appserver/parser"
+	"github.com/appserver/appserver/server/config"
 )
 
 // Bind opens a socket for each listener, closing them all if one fails.
 // Errors name the Listen directive and say what to do about the common
 // causes: the port in use, or a port below 1024 without the right to bind it.
-func (c *Config) Bind(listeners []Listener) ([]net.Listener, error) {
+func Bind(c *config.Config, listeners []Listener) ([]net.Listener, error) {
 	var lns []net.Listener
 	for _, l := range listeners {
 		ln, err := net.Listen("tcp", l.Addr)
@@ -23,15 +24,15 @@ func (c *Config) Bind(listeners []Listener) ([]net.Listener, error) {
 			for _, o := range lns {
 				o.Close()
 			}
-			return nil, c.bindError(l.Addr, err)
+			return nil, bindError(c, l.Addr, err)
 		}
 		lns = append(lns, ln)
 	}
 	return lns, nil
 }
 
-func (c *Config) bindError(addr string, err error) *parser.Error {
-	pos := c.listenPos(addr)
+func bindError(c *config.Config, addr string, err error) *parser.Error {
+	pos := listenPos(c, addr)
 	_, port, _ := net.SplitHostPort(addr)
 	switch {
 	case errors.Is(err, syscall.EADDRINUSE):
@@ -48,11 +49,11 @@ func (c *Config) bindError(addr string, err error) *parser.Error {
 // on this host before serve runs: a port below 1024 it may not bind (an
 // error), a port something else holds now (a host warning: it may be the
 // running server this config is meant to replace).
-func (c *Config) ListenProblems() (errs parser.ErrorList, warnings []Warning) {
+func ListenProblems(c *config.Config) (errs parser.ErrorList, warnings []config.Warning) {
 	for _, l := range c.Listen {
 		addr := net.JoinHostPort(l.Addr, strconv.Itoa(l.Port))
 		if l.Port < 1024 && !canBindPrivileged() {
-			errs = append(errs, c.bindError(addr, syscall.EACCES))
+			errs = append(errs, bindError(c, addr, syscall.EACCES))
 			continue
 		}
 		ln, err := net.Listen("tcp", addr)
@@ -60,9 +61,9 @@ func (c *Config) ListenProblems() (errs parser.ErrorList, warnings []Warning) {
 			ln.Close()
 			continue
 		}
-		e := c.bindError(addr, err)
+		e := bindError(c, addr, err)
 		if errors.Is(err, syscall.EADDRINUSE) {
-			warnings = append(warnings, Warning{Pos: e.Pos, Kind: WarnHost, Msg: e.Msg + " now: serve will fail unless its holder stops (" + e.Hint + ")"})
+			warnings = append(warnings, config.Warning{Pos: e.Pos, Kind: config.WarnHost, Msg: e.Msg + " now: serve will fail unless its holder stops (" + e.Hint + ")"})
 			continue
 		}
 		errs = append(errs, e)
@@ -70,7 +71,7 @@ func (c *Config) ListenProblems() (errs parser.ErrorList, warnings []Warning) {
 	return errs, warnings
 }
 
-func (c *Config) listenPos(addr string) parser.Position {
+func listenPos(c *config.Config, addr string) parser.Position {
 	for _, l := range c.Listen {
 		if net.JoinHostPort(l.Addr, strconv.Itoa(l.Port)) == addr {
 			return l.Pos

@@ -6,6 +6,8 @@ import (
 
 	"github.com/appserver/appserver/daemon"
 	"github.com/appserver/appserver/parser"
+	"github.com/appserver/appserver/server/config"
+	"github.com/appserver/appserver/server/route"
 )
 
 // CheckScripts starts one process of each group the scripts route to, with
@@ -13,13 +15,13 @@ import (
 // script that does not import or lacks its callable is reported with the
 // Python error. Scripts of the embedded group ("") are skipped and counted
 // in unchecked.
-func CheckScripts(ctx context.Context, cfg *Config, opts FrontendOptions) (checked, unchecked int, errs parser.ErrorList) {
+func CheckScripts(ctx context.Context, cfg *config.Config, opts FrontendOptions) (checked, unchecked int, errs parser.ErrorList) {
 	f := &Frontend{cfg: cfg, opts: opts, log: opts.Logger}
 	if f.log == nil {
 		f.log = slog.Default()
 	}
-	byGroup := map[string][]ScriptCheck{}
-	for _, ck := range Compile(cfg, Options{}).ScriptChecks() {
+	byGroup := map[string][]route.ScriptCheck{}
+	for _, ck := range route.Compile(cfg, route.Options{}).ScriptChecks() {
 		if ck.ProcessGroup == "" {
 			unchecked++
 			continue

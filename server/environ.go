@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/appserver/appserver/server/route"
 )
 
 // serverSoftware is SERVER_SOFTWARE. Apps that sniff for mod_wsgi look at
@@ -16,7 +18,7 @@ const serverSoftware = "appserver/0.1 (mod_wsgi-compatible)"
 // envInput is what a request's WSGI environ is built from.
 type envInput struct {
 	r          *http.Request
-	route      *Route
+	route      *route.Route
 	requestID  string
 	start      time.Time // when the request was read (mod_wsgi.request_start)
 	queueStart time.Time // when it was handed to the group (mod_wsgi.queue_start)

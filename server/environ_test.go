@@ -6,6 +6,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/appserver/appserver/server/load"
+	"github.com/appserver/appserver/server/route"
 )
 
 func TestBuildEnvHeaders(t *testing.T) {
@@ -37,7 +40,7 @@ func TestBuildEnvHeaders(t *testing.T) {
 			for k, v := range tt.headers {
 				r.Header[k] = []string{v} // as sent, without canonicalising "X_Sneaky"
 			}
-			env := buildEnv(envInput{r: r, route: &Route{ScriptName: "/app", PathInfo: "/x", PassAuthorization: tt.pass}})
+			env := buildEnv(envInput{r: r, route: &route.Route{ScriptName: "/app", PathInfo: "/x", PassAuthorization: tt.pass}})
 			got := map[string]string{}
 			for i := 0; i+1 < len(env); i += 2 {
 				got[env[i]] = env[i+1]
@@ -70,12 +73,12 @@ func TestRoutePassAuthorization(t *testing.T) {
 	if err := os.WriteFile(conf, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := Load(conf, LoadOptions{})
+	cfg, err := load.File(conf, load.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for target, want := range map[string]bool{"/a": false, "/b": true, "/c/x": true} {
-		r := Compile(cfg, Options{}).Route(Request{Target: target, LocalIP: "127.0.0.1", LocalPort: 8080})
+		r := route.Compile(cfg, route.Options{}).Route(route.Request{Target: target, LocalIP: "127.0.0.1", LocalPort: 8080})
 		if r.Status != 200 || r.PassAuthorization != want {
 			t.Errorf("%s: status %d, PassAuthorization %v, want 200 and %v", target, r.Status, r.PassAuthorization, want)
 		}

@@ -20,6 +20,8 @@ import (
 	"time"
 
 	"github.com/appserver/appserver/daemon"
+	"github.com/appserver/appserver/server/config"
+	"github.com/appserver/appserver/server/route"
 )
 
 // FrontendOptions are the settings of a Frontend that do not come from the
@@ -28,7 +30,7 @@ type FrontendOptions struct {
 	// Logger receives the error log. nil = slog.Default().
 	Logger *slog.Logger
 	// Routing are the host facts routing uses (zero: this host's).
-	Routing Options
+	Routing route.Options
 	// Python overrides the interpreter of every group ("" = per group:
 	// python-home, WSGIPythonHome, else python3 on PATH).
 	Python string
@@ -42,8 +44,8 @@ type FrontendOptions struct {
 // Apache + mod_wsgi would and hands it to a daemon group, a static file or an
 // error answer.
 type Frontend struct {
-	cfg   *Config
-	table *Table
+	cfg   *config.Config
+	table *route.Table
 	opts  FrontendOptions
 	log   *slog.Logger
 
@@ -74,7 +76,7 @@ type embeddedStart struct {
 const embeddedRetry = 5 * time.Second
 
 // NewFrontend prepares the groups of cfg; Start starts them.
-func NewFrontend(cfg *Config, opts FrontendOptions) *Frontend {
+func NewFrontend(cfg *config.Config, opts FrontendOptions) *Frontend {
 	log := opts.Logger
 	if log == nil {
 		log = slog.Default()
@@ -83,7 +85,7 @@ func NewFrontend(cfg *Config, opts FrontendOptions) *Frontend {
 	for _, spec := range cfg.Groups {
 		f.groups[spec.Name] = daemon.NewGroup(f.withServerUser(spec), f.groupOptions(spec))
 	}
-	f.table = Compile(cfg, opts.Routing)
+	f.table = route.Compile(cfg, opts.Routing)
 	return f
 }
 
@@ -259,7 +261,7 @@ func (f *Frontend) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	local := localAddrOf(r)
 	localIP, localPort := splitAddr(local)
 	port, _ := strconv.Atoi(localPort)
-	rt := f.table.Route(Request{Method: r.Method, Target: r.RequestURI, Host: r.Host,
+	rt := f.table.Route(route.Request{Method: r.Method, Target: r.RequestURI, Host: r.Host,
 		LocalIP: localIP, LocalPort: port, HTTPS: r.TLS != nil, Header: r.Header})
 	requestID := newRequestID()
 	if f.logs.has(rt.VHost) {
@@ -277,7 +279,7 @@ func (f *Frontend) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f.serveRouted(w, r, rt, start, requestID, local)
 }
 
-func (f *Frontend) serveRouted(w http.ResponseWriter, r *http.Request, rt *Route, start time.Time, requestID, local string) {
+func (f *Frontend) serveRouted(w http.ResponseWriter, r *http.Request, rt *route.Route, start time.Time, requestID, local string) {
 	if rt.Status != http.StatusOK {
 		if rt.Reason != "" {
 			f.log.Info(rt.Reason, "status", rt.Status, "uri", r.RequestURI)
@@ -312,7 +314,7 @@ func (f *Frontend) serveRouted(w http.ResponseWriter, r *http.Request, rt *Route
 	}
 }
 
-func (f *Frontend) serveWSGI(w http.ResponseWriter, r *http.Request, rt *Route, start time.Time, requestID, local string) {
+func (f *Frontend) serveWSGI(w http.ResponseWriter, r *http.Request, rt *route.Route, start time.Time, requestID, local string) {
 	conf := rt.Conf
 	if len(r.TransferEncoding) > 0 && (conf == nil || conf.ChunkedRequest == nil || !*conf.ChunkedRequest) {
 		// mod_wsgi: "optional support for chunked transfer encoding has not been enabled".
@@ -333,7 +335,7 @@ func (f *Frontend) serveWSGI(w http.ResponseWriter, r *http.Request, rt *Route, 
 		env = setEnv(env, "REQUEST_METHOD", http.MethodGet)
 	}
 	g.Serve(w, r, &daemon.Request{Env: env, Script: rt.Script, ApplicationGroup: rt.ApplicationGroup,
-		CallableObject: rt.CallableObject, ScriptReloading: reloading, ScriptMtime: rt.scriptMtime})
+		CallableObject: rt.CallableObject, ScriptReloading: reloading, ScriptMtime: rt.ScriptMtime})
 	// Serve has encoded the environ into its frame and is done with it (it
 	// does not return normally when it aborts: then the slice is dropped).
 	putEnv(env)
@@ -349,7 +351,7 @@ func setEnv(env []string, k, v string) []string {
 	return append(env, k, v)
 }
 
-func documentRoot(v *VHost, cfg *Config) string {
+func documentRoot(v *config.VHost, cfg *config.Config) string {
 	if v != nil && v.DocumentRoot != "" {
 		return v.DocumentRoot
 	}
@@ -363,7 +365,7 @@ func documentRoot(v *VHost, cfg *Config) string {
 // default handler does: GET, HEAD and POST, Range and conditional requests,
 // an Apache-style ETag, and the type from the MIME table with no charset
 // added and no content sniffing.
-func (f *Frontend) serveStatic(w http.ResponseWriter, r *http.Request, rt *Route) {
+func (f *Frontend) serveStatic(w http.ResponseWriter, r *http.Request, rt *route.Route) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead && r.Method != http.MethodPost {
 		w.Header().Set("Allow", "GET,POST,OPTIONS,HEAD")
 		writeError(w, http.StatusMethodNotAllowed, "The requested method "+r.Method+" is not allowed for this URL.")
@@ -423,7 +425,7 @@ func staticType(name string) string {
 
 // redirectLocation is where mod_dir's DirectorySlash sends a request for a
 // directory without its trailing slash.
-func redirectLocation(r *http.Request, rt *Route) string {
+func redirectLocation(r *http.Request, rt *route.Route) string {
 	scheme, defPort := "http", 80
 	if r.TLS != nil {
 		scheme, defPort = "https", 443

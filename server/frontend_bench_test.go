@@ -19,6 +19,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/appserver/appserver/server/load"
+	"github.com/appserver/appserver/server/route"
 )
 
 // The front end's whole per-request path: Frontend.ServeHTTP routes the
@@ -52,7 +55,7 @@ func benchPython(tb testing.TB) string {
 // startBenchFrontend loads a config like bench/site-bench.conf and starts
 // its group; accessLog adds a CustomLog in the combined format. stat, when
 // set, replaces the router's file lookups.
-func startBenchFrontend(tb testing.TB, accessLog bool, stat StatFunc) (*Frontend, string) {
+func startBenchFrontend(tb testing.TB, accessLog bool, stat route.StatFunc) (*Frontend, string) {
 	tb.Helper()
 	py := benchPython(tb)
 	dir := tb.TempDir()
@@ -74,11 +77,11 @@ WSGIScriptAlias / %s/app.py
 	if err := os.WriteFile(confPath, []byte(conf), 0o644); err != nil {
 		tb.Fatal(err)
 	}
-	cfg, err := Load(confPath, LoadOptions{})
+	cfg, err := load.File(confPath, load.Options{})
 	if err != nil {
 		tb.Fatalf("Load: %v", err)
 	}
-	f := NewFrontend(cfg, FrontendOptions{Routing: Options{Stat: stat}, Python: py, AllowRoot: true, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	f := NewFrontend(cfg, FrontendOptions{Routing: route.Options{Stat: stat}, Python: py, AllowRoot: true, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if err := f.Start(ctx); err != nil {
@@ -169,7 +172,7 @@ func BenchmarkFrontend(b *testing.B) {
 	for _, tc := range []struct {
 		name, path string
 		log        bool
-		stat       StatFunc
+		stat       route.StatFunc
 	}{
 		{"hello/log=off", "/hello", false, nil},
 		{"hello/log=on", "/hello", true, nil},
@@ -218,7 +221,7 @@ func BenchmarkFrontend(b *testing.B) {
 
 // cachedStat is os.Stat remembered forever: a bound on what caching the
 // router's lookups could save, not a correct cache.
-func cachedStat() StatFunc {
+func cachedStat() route.StatFunc {
 	var cache sync.Map
 	return func(name string) (fs.FileInfo, error) {
 		if v, ok := cache.Load(name); ok {

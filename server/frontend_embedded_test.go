@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/appserver/appserver/server/load"
 )
 
 // The embedded group starts on first use, once for all the requests that
@@ -28,7 +30,7 @@ func TestEmbeddedGroupStartSharedAndRemembered(t *testing.T) {
 	if err := os.WriteFile(conf, []byte("Listen 8999\nWSGIScriptAlias / "+script+"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := Load(conf, LoadOptions{})
+	cfg, err := load.File(conf, load.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/appserver/appserver/parser"
+	"github.com/appserver/appserver/server/config"
 	"github.com/appserver/appserver/server/http1"
 )
 
@@ -23,12 +24,12 @@ type Listener struct {
 // Listeners returns what Listen and the vhosts' SSL settings ask to serve.
 // Certificates are loaded here, so a bad one is reported before anything
 // starts; with several TLS vhosts on one port the client's SNI picks.
-func (c *Config) Listeners() ([]Listener, error) {
+func Listeners(c *config.Config) ([]Listener, error) {
 	var out []Listener
 	for _, l := range c.Listen {
 		ln := Listener{Addr: net.JoinHostPort(l.Addr, strconv.Itoa(l.Port))}
 		var certs []tls.Certificate
-		for _, v := range append([]*VHost{c.Main}, c.VHosts...) {
+		for _, v := range append([]*config.VHost{c.Main}, c.VHosts...) {
 			if v == nil || !v.SSLEngine || !vhostOnPort(v, l.Port) {
 				continue
 			}
@@ -51,14 +52,14 @@ func (c *Config) Listeners() ([]Listener, error) {
 	return out, nil
 }
 
-func keyFile(v *VHost) string {
+func keyFile(v *config.VHost) string {
 	if v.SSLCertificateKeyFile != "" {
 		return v.SSLCertificateKeyFile
 	}
 	return v.SSLCertificateFile // the key may be in the certificate file, as mod_ssl allows
 }
 
-func vhostOnPort(v *VHost, port int) bool {
+func vhostOnPort(v *config.VHost, port int) bool {
 	if v.IsMain {
 		return v.Port == 0 || v.Port == port
 	}
@@ -70,7 +71,7 @@ func vhostOnPort(v *VHost, port int) bool {
 	return false
 }
 
-func vhostName(v *VHost) string {
+func vhostName(v *config.VHost) string {
 	if v.Name != "" {
 		return v.Name
 	}
@@ -85,10 +86,10 @@ func vhostName(v *VHost) string {
 // MaxKeepAliveRequests) and the request limits of the first vhost on the
 // listener's port that sets them, else the main server's. Over TLS, h2
 // connections go to a net/http server with the same Timeout and limits.
-func (c *Config) HTTP1Server(ln Listener, h http.Handler, log *slog.Logger) *http1.Server {
+func HTTP1Server(c *config.Config, ln Listener, h http.Handler, log *slog.Logger) *http1.Server {
 	m := c.Main
 	if m == nil {
-		m = &VHost{}
+		m = &config.VHost{}
 	}
 	seconds := func(p *int, def int) time.Duration {
 		if p != nil && *p > 0 {
@@ -106,7 +107,7 @@ func (c *Config) HTTP1Server(ln Listener, h http.Handler, log *slog.Logger) *htt
 	if _, p, err := net.SplitHostPort(ln.Addr); err == nil {
 		port, _ = strconv.Atoi(p)
 	}
-	limit := func(get func(v *VHost) *int) *int {
+	limit := func(get func(v *config.VHost) *int) *int {
 		for _, v := range c.VHosts {
 			if v != nil && vhostOnPort(v, port) && get(v) != nil {
 				return get(v)
@@ -114,9 +115,9 @@ func (c *Config) HTTP1Server(ln Listener, h http.Handler, log *slog.Logger) *htt
 		}
 		return get(m)
 	}
-	lines := limit(func(v *VHost) *int { return v.LimitRequestLine })
-	fieldSize := limit(func(v *VHost) *int { return v.LimitRequestFieldSize })
-	fields := limit(func(v *VHost) *int { return v.LimitRequestFields })
+	lines := limit(func(v *config.VHost) *int { return v.LimitRequestLine })
+	fieldSize := limit(func(v *config.VHost) *int { return v.LimitRequestFieldSize })
+	fields := limit(func(v *config.VHost) *int { return v.LimitRequestFields })
 	maxReq := 100
 	if m.MaxKeepAliveRequests != nil {
 		maxReq = max(*m.MaxKeepAliveRequests, 0)

@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
+
+	"github.com/appserver/appserver/server/config"
 )
 
 // Trusted proxy headers, as mod_wsgi applies WSGITrustedProxyHeaders and
@@ -23,7 +25,7 @@ var proxyFamilies = [][]string{
 // trusted proxy headers of conf. Without WSGITrustedProxyHeaders it only
 // returns env unchanged: mod_wsgi passes such headers through as plain
 // HTTP_* variables.
-func applyTrustedProxies(env []string, r *http.Request, conf *DirConf) []string {
+func applyTrustedProxies(env []string, r *http.Request, conf *config.DirConf) []string {
 	if conf == nil || len(conf.TrustedProxyHeaders) == 0 {
 		return env
 	}

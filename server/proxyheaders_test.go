@@ -3,6 +3,9 @@ package server
 import (
 	"net/http/httptest"
 	"testing"
+
+	"github.com/appserver/appserver/server/config"
+	"github.com/appserver/appserver/server/route"
 )
 
 func TestTrustedProxyHeaders(t *testing.T) {
@@ -40,9 +43,9 @@ func TestTrustedProxyHeaders(t *testing.T) {
 			for k, v := range tt.request {
 				r.Header.Set(k, v)
 			}
-			rt := &Route{ScriptName: "/mnt", PathInfo: "/x", ServerName: "localhost", ServerPort: 80}
+			rt := &route.Route{ScriptName: "/mnt", PathInfo: "/x", ServerName: "localhost", ServerPort: 80}
 			env := buildEnv(envInput{r: r, route: rt})
-			env = applyTrustedProxies(env, r, &DirConf{TrustedProxyHeaders: tt.headers, TrustedProxies: tt.proxies})
+			env = applyTrustedProxies(env, r, &config.DirConf{TrustedProxyHeaders: tt.headers, TrustedProxies: tt.proxies})
 			got := map[string]string{}
 			for i := 0; i+1 < len(env); i += 2 {
 				got[env[i]] = env[i+1]

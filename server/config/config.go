@@ -1,0 +1,277 @@
+// Package server turns a parsed config into routing tables and daemon group
+// specs, answers "what would Apache + mod_wsgi do with this request", and
+// runs the HTTP front end.
+package config
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/appserver/appserver/daemon"
+	"github.com/appserver/appserver/parser"
+)
+
+// Config is a loaded, validated configuration: what serve runs and what
+// configtest and routes report on. Build it with Load.
+type Config struct {
+	File       string
+	ServerRoot string
+	// Envvars is the apache2ctl envvars file whose variables were read.
+	Envvars string
+
+	// Listen holds the Listen directives in order.
+	Listen []Listen
+	// Main is the main server (directives outside any <VirtualHost>).
+	Main *VHost
+	// VHosts in file order.
+	VHosts []*VHost
+	// Groups are the WSGIDaemonProcess groups in definition order.
+	Groups []*daemon.Spec
+
+	// Server-wide settings (main server only in httpd).
+	User, Group          string // "" = not set
+	PidFile              string
+	SocketPrefix         string // WSGISocketPrefix
+	PythonHome           string // WSGIPythonHome
+	PythonPath           []string
+	RestrictEmbedded     bool
+	MapHEADToGETExplicit bool
+	// ImportScripts are WSGIImportScript directives in order.
+	ImportScripts []*ImportScript
+
+	// Warnings found while loading (ignored directives, lint, host problems
+	// under NoHostChecks). Errors are returned by Load instead.
+	Warnings []Warning
+}
+
+// Warning is a non-fatal finding, with the position it is about.
+type Warning struct {
+	Pos  parser.Position
+	Msg  string
+	Kind WarningKind
+}
+
+// WarningKind says what a warning is about; the names are those configtest
+// prints and --json carries.
+type WarningKind string
+
+const (
+	WarnIgnored WarningKind = "ignored" // a directive appserver recognises and does not implement
+	WarnDenies  WarningKind = "denies"  // access rules appserver cannot evaluate: the section answers 403
+	WarnLint    WarningKind = "lint"    // probably a mistake, though Apache accepts it
+	WarnHost    WarningKind = "host"    // depends on this machine (--no-host-checks)
+	WarnCompat  WarningKind = "compat"  // Apache and appserver read it differently
+)
+
+// WarningCounts says how many warnings there are of each kind, most
+// frequent first: "230 warnings: 201 ignored, 24 lint, 5 denies".
+func WarningCounts(ws []Warning) string {
+	if len(ws) == 0 {
+		return "no warnings"
+	}
+	counts := map[WarningKind]int{}
+	for _, w := range ws {
+		k := w.Kind
+		if k == "" {
+			k = "other"
+		}
+		counts[k]++
+	}
+	kinds := make([]WarningKind, 0, len(counts))
+	for k := range counts {
+		kinds = append(kinds, k)
+	}
+	sort.Slice(kinds, func(i, j int) bool {
+		if counts[kinds[i]] != counts[kinds[j]] {
+			return counts[kinds[i]] > counts[kinds[j]]
+		}
+		return kinds[i] < kinds[j]
+	})
+	parts := make([]string, len(kinds))
+	for i, k := range kinds {
+		parts[i] = fmt.Sprintf("%d %s", counts[k], k)
+	}
+	noun := "warnings"
+	if len(ws) == 1 {
+		noun = "warning"
+	}
+	return fmt.Sprintf("%d %s: %s", len(ws), noun, strings.Join(parts, ", "))
+}
+
+// Listen is one Listen directive.
+type Listen struct {
+	Pos   parser.Position
+	Addr  string // host part, "" = all addresses
+	Port  int
+	Proto string // "http", "https" or ""
+}
+
+// VHost is the main server or one <VirtualHost>.
+type VHost struct {
+	Pos     parser.Position
+	IsMain  bool
+	Addrs   []VHostAddr // empty for the main server
+	Name    string      // ServerName without port ("" = not set)
+	Port    int         // port from "ServerName host:port", else 0
+	Aliases []string    // ServerAlias entries, lower-cased; may contain * and ?
+
+	// Defaults are the per-directory settings written directly at server or
+	// vhost scope (httpd's "lookup defaults"). For a vhost they are merged
+	// over the main server's at load time.
+	Defaults *DirConf
+	// Sections are the <Location>, <LocationMatch>, <Directory>,
+	// <DirectoryMatch>, <Files> and <FilesMatch> sections written at this
+	// scope, in file order (not merged with the main server's).
+	Sections []*Section
+
+	ScriptAliases []*ScriptAlias // WSGIScriptAlias(Match), file order
+	FileAliases   []*Alias       // Alias / AliasMatch, file order
+	DocumentRoot  string
+
+	// Server-level settings; unset fields inherit from the main server.
+	Timeout               *int // seconds
+	KeepAlive             *bool
+	KeepAliveTimeout      *int
+	MaxKeepAliveRequests  *int
+	LimitRequestLine      *int
+	LimitRequestFieldSize *int
+	LimitRequestFields    *int
+	ErrorLog              string
+	CustomLogs            []CustomLog
+	LogFormats            map[string]string // nickname -> format
+	LogLevel              string
+	SSLEngine             bool
+	SSLCertificateFile    string
+	SSLCertificateKeyFile string
+	MergeSlashes          *bool
+	AllowEncodedSlashes   string // "", "Off", "On", "NoDecode"
+}
+
+// VHostAddr is one address of a <VirtualHost>.
+type VHostAddr struct {
+	Host string // IP, hostname, or "*" (also for _default_)
+	Port int    // 0 = any port ("*" or omitted with no main-server port)
+	Text string // as written, which also acts as an exact alias
+}
+
+// SectionKind tells which kind of section a Section is.
+type SectionKind int
+
+const (
+	SectionLocation      SectionKind = iota
+	SectionLocationMatch             // <LocationMatch> and <Location ~>
+	SectionDirectory
+	SectionDirectoryMatch // <DirectoryMatch> and <Directory ~>
+	SectionFiles
+	SectionFilesMatch // <FilesMatch> and <Files ~>
+)
+
+// Section is one per-directory section with the settings written in it.
+type Section struct {
+	Pos  parser.Position
+	Kind SectionKind
+	// Path is the argument as written (a URL path, filesystem path, file name
+	// pattern, or regex source).
+	Path string
+	// Regex is set for the *Match kinds.
+	Regex *Regexp
+	Conf  *DirConf
+	// Nested are <Files> sections inside a <Directory>.
+	Nested []*Section
+}
+
+// DirConf holds per-directory settings. A nil pointer or empty string means
+// "not set here", so merging keeps the parent's value.
+type DirConf struct {
+	ProcessGroup        *Setting // WSGIProcessGroup
+	ApplicationGroup    *Setting // WSGIApplicationGroup
+	CallableObject      *Setting // WSGICallableObject
+	RestrictProcess     []string // WSGIRestrictProcess (replaces, not merges)
+	PassAuthorization   *bool
+	ScriptReloading     *bool
+	ChunkedRequest      *bool
+	ErrorOverride       *bool
+	IgnoreActivity      *bool
+	EnableSendfile      *bool
+	MapHEADToGET        string   // "", "On", "Off", "Auto"
+	TrustedProxyHeaders []string // replaces, not merges
+	TrustedProxies      []string // replaces, not merges
+
+	// Env lists SetEnv, UnsetEnv and PassEnv in the order written; mod_env
+	// merges them per variable (child wins, UnsetEnv removes the parent's).
+	Env []EnvOp
+
+	Handler *Setting // SetHandler ("wsgi-script", "None", "server-status", ...)
+	Require string   // "", "granted", "denied" (Require all ...)
+	// AllowMethods lists the methods mod_allowmethods lets through (nil:
+	// not set here; empty: "reset", every method).
+	AllowMethods []string
+	// AuthMerging is this section's own AuthMerging ("", "off", "and",
+	// "or"): how its Require combines with the parent's.
+	AuthMerging string
+	// Compat is the Order/Allow/Deny/Satisfy config in effect (access.go).
+	Compat *AccessCompat
+	// Denies are restricting rules appserver does not evaluate; each
+	// refuses the requests it could apply to (fail closed).
+	Denies           []*AccessDeny
+	LimitRequestBody *int64
+	Options          []string // kept for ExecCGI checks; otherwise ignored
+
+	// AddHandlers maps file extensions (lower-case, without the dot) to
+	// handler names (AddHandler); merged per extension, child wins.
+	AddHandlers map[string]string
+}
+
+// Setting is a string value with the position it was set at.
+type Setting struct {
+	Value string
+	Pos   parser.Position
+}
+
+// EnvOp is one SetEnv, UnsetEnv or PassEnv variable.
+type EnvOp struct {
+	Op    string // "set", "unset", "pass"
+	Name  string
+	Value string // for "set"; for "pass" the value read from the environment at load time
+	Pos   parser.Position
+}
+
+// ScriptAlias is a WSGIScriptAlias or WSGIScriptAliasMatch.
+type ScriptAlias struct {
+	Pos    parser.Position
+	URL    string  // prefix, or regex source for Match
+	Regex  *Regexp // set for WSGIScriptAliasMatch
+	Target string  // file or directory; may contain $N for Match
+	// Options; nil = not given.
+	ProcessGroup      *string
+	ApplicationGroup  *string
+	CallableObject    *string
+	PassAuthorization *bool
+}
+
+// Alias is an Alias, AliasMatch (static files), or a ScriptAlias (CGI; kept
+// so that routes can explain it).
+type Alias struct {
+	Pos    parser.Position
+	URL    string
+	Regex  *Regexp
+	Target string
+	Kind   string // "alias", "aliasmatch", "scriptalias", "scriptaliasmatch"
+}
+
+// ImportScript is a WSGIImportScript directive.
+type ImportScript struct {
+	Pos              parser.Position
+	Script           string
+	ProcessGroup     string
+	ApplicationGroup string
+}
+
+// CustomLog is one CustomLog directive.
+type CustomLog struct {
+	Pos    parser.Position
+	Target string // file path or "|program"
+	Format string // nickname or inline format
+	Cond   string // env=[!]VAR, if given
+}

@@ -1,0 +1,165 @@
+package config
+
+import "strings"
+
+// MergeDirConf returns the per-directory settings that apply when child is
+// merged over parent, with the semantics of httpd's merge_dir_config for the
+// modules appserver implements:
+//
+//   - single values (pointers, non-empty strings) are the child's when the
+//     child sets them, else the parent's (mod_wsgi's "-1 means unset" rule);
+//   - lists that mod_wsgi keeps per context (WSGIRestrictProcess,
+//     WSGITrustedProxyHeaders, WSGITrustedProxies) are replaced, never
+//     joined; a non-nil empty list is a setting of its own ("no group");
+//   - Env holds the parent's operations followed by the child's, so that
+//     applying them in order gives mod_env's per-variable merge (child wins,
+//     UnsetEnv removes the parent's value);
+//   - Require follows AuthMerging: Off (httpd's default) replaces the
+//     parent's rule, And keeps a parent's denial, Or keeps a parent's grant;
+//   - Compat (mod_access_compat) is replaced whole by a child that has one:
+//     the module has no merger;
+//   - Denies (rules appserver cannot evaluate) accumulate: failing closed
+//     may deny more than httpd, never less;
+//   - AddHandler extensions are merged per extension, child wins (mod_mime);
+//   - Options follow core's rule: a list with any option written without
+//     +/- replaces the parent's, a list of only +X/-X adjusts it.
+//
+// Either argument may be nil. The result never shares slices with the
+// arguments, so callers may append to it.
+func MergeDirConf(parent, child *DirConf) *DirConf {
+	if parent == nil {
+		parent = &DirConf{}
+	}
+	if child == nil {
+		child = &DirConf{}
+	}
+	out := *parent
+	out.RestrictProcess = copyStrings(parent.RestrictProcess)
+	out.TrustedProxyHeaders = copyStrings(parent.TrustedProxyHeaders)
+	out.TrustedProxies = copyStrings(parent.TrustedProxies)
+	out.Options = copyStrings(parent.Options)
+	out.Env = append([]EnvOp(nil), parent.Env...)
+
+	if child.ProcessGroup != nil {
+		out.ProcessGroup = child.ProcessGroup
+	}
+	if child.ApplicationGroup != nil {
+		out.ApplicationGroup = child.ApplicationGroup
+	}
+	if child.CallableObject != nil {
+		out.CallableObject = child.CallableObject
+	}
+	if child.RestrictProcess != nil {
+		out.RestrictProcess = copyStrings(child.RestrictProcess)
+	}
+	mergeBool(&out.PassAuthorization, child.PassAuthorization)
+	mergeBool(&out.ScriptReloading, child.ScriptReloading)
+	mergeBool(&out.ChunkedRequest, child.ChunkedRequest)
+	mergeBool(&out.ErrorOverride, child.ErrorOverride)
+	mergeBool(&out.IgnoreActivity, child.IgnoreActivity)
+	mergeBool(&out.EnableSendfile, child.EnableSendfile)
+	if child.MapHEADToGET != "" {
+		out.MapHEADToGET = child.MapHEADToGET
+	}
+	if child.TrustedProxyHeaders != nil {
+		out.TrustedProxyHeaders = copyStrings(child.TrustedProxyHeaders)
+	}
+	if child.TrustedProxies != nil {
+		out.TrustedProxies = copyStrings(child.TrustedProxies)
+	}
+	out.Env = append(out.Env, child.Env...)
+	if child.Handler != nil {
+		out.Handler = child.Handler
+	}
+	if len(parent.AddHandlers)+len(child.AddHandlers) > 0 {
+		out.AddHandlers = make(map[string]string, len(parent.AddHandlers)+len(child.AddHandlers))
+		for k, v := range parent.AddHandlers {
+			out.AddHandlers[k] = v
+		}
+		for k, v := range child.AddHandlers {
+			out.AddHandlers[k] = v
+		}
+	}
+	if child.Require != "" {
+		switch {
+		case child.AuthMerging == "and" && parent.Require == "denied":
+		case child.AuthMerging == "or" && parent.Require == "granted":
+		default:
+			out.Require = child.Require
+		}
+	}
+	out.AuthMerging = child.AuthMerging
+	if child.AllowMethods != nil {
+		out.AllowMethods = child.AllowMethods
+	}
+	if child.Compat != nil {
+		out.Compat = child.Compat
+	}
+	if len(child.Denies) > 0 {
+		out.Denies = append(append([]*AccessDeny(nil), parent.Denies...), child.Denies...)
+	}
+	if child.LimitRequestBody != nil {
+		v := *child.LimitRequestBody
+		out.LimitRequestBody = &v
+	}
+	if child.Options != nil {
+		out.Options = MergeOptions(out.Options, child.Options)
+	}
+	return &out
+}
+
+func mergeBool(dst **bool, child *bool) {
+	if child != nil {
+		v := *child
+		*dst = &v
+	}
+}
+
+func copyStrings(s []string) []string {
+	if s == nil {
+		return nil
+	}
+	return append(make([]string, 0, len(s)), s...)
+}
+
+// mergeOptions applies child's Options list over parent's. httpd keeps
+// options as bit sets; we keep the words, which is enough to answer "is
+// ExecCGI on here" (optionSet).
+func MergeOptions(parent, child []string) []string {
+	relative := true
+	for _, o := range child {
+		if o == "" || (o[0] != '+' && o[0] != '-') {
+			relative = false
+			break
+		}
+	}
+	if !relative {
+		return copyStrings(child)
+	}
+	out := copyStrings(parent)
+	if out == nil {
+		out = []string{}
+	}
+	return append(out, child...)
+}
+
+// optionSet reports whether option name (e.g. "ExecCGI") is on after the
+// Options words in opts, applied in order. "All" turns on everything except
+// MultiViews, as in httpd.
+func OptionSet(opts []string, name string) bool {
+	on := false
+	for _, o := range opts {
+		switch {
+		case o == "":
+		case o[0] == '+' || o[0] == '-':
+			if strings.EqualFold(o[1:], name) || (strings.EqualFold(o[1:], "All") && !strings.EqualFold(name, "MultiViews")) {
+				on = o[0] == '+'
+			}
+		case strings.EqualFold(o, "None"):
+			on = false
+		case strings.EqualFold(o, name) || (strings.EqualFold(o, "All") && !strings.EqualFold(name, "MultiViews")):
+			on = true
+		}
+	}
+	return on
+}

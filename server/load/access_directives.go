@@ -1,0 +1,442 @@
+package load
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/appserver/appserver/parser"
+	"github.com/appserver/appserver/server/config"
+	"github.com/appserver/appserver/server/modules"
+)
+
+// limitOf returns the <Limit>/<LimitExcept> sc is in.
+func limitOf(sc *scope) config.MethodLimit {
+	for s := sc; s != nil; s = s.parent {
+		if s.kind != scopeLimit || s.sec == nil {
+			continue
+		}
+		m := config.MethodLimit{Methods: []string{}, Except: strings.EqualFold(s.sec.Name, "LimitExcept")}
+		for _, v := range s.sec.Values() {
+			if v != "" {
+				m.Methods = append(m.Methods, strings.ToUpper(v))
+			}
+		}
+		return m
+	}
+	return config.MethodLimit{}
+}
+
+// ifOuter returns the scope an <If>/<ElseIf>/<Else> around sc sits in, or
+// nil when sc is not inside one (or the If is itself inside a <Proxy>,
+// which never applies).
+func ifOuter(sc *scope) *scope {
+	var found *scope
+	for s := sc; s != nil; s = s.parent {
+		switch s.kind {
+		case scopeProxy:
+			return nil
+		case scopeIf:
+			found = s
+		}
+	}
+	if found == nil {
+		return nil
+	}
+	return found.parent
+}
+
+// denyFor records an AccessDeny for directive c. Inside <If> it goes to the
+// section around the If (whose body appserver does not evaluate), for every
+// method. It returns false when the directive is in a place that never
+// applies.
+func (c *cmd) denyFor(a *config.AccessDeny, why string) bool {
+	a.Pos = c.d.Pos
+	if a.Directive == "" {
+		a.Directive = strings.TrimSpace(c.d.Name + " " + c.d.Raw)
+	}
+	target := c.sc
+	if c.sc.discard {
+		target = ifOuter(c.sc)
+		if target == nil || target.discard {
+			return false
+		}
+		a.Methods = config.MethodLimit{}
+		a.Regex, a.Conds = nil, nil
+		why = fmt.Sprintf("it is inside <%s>, which appserver does not evaluate", c.sc.findParent("if", "elseif", "else").Name)
+	}
+	target.conf.Denies = append(target.conf.Denies, a)
+	if why == "" && !c.sc.discard {
+		return true // evaluated exactly: nothing to warn about
+	}
+	where := "this section"
+	if target.section == nil {
+		where = "this server"
+	}
+	if m := a.Methods.String(); m != "" {
+		where += " for " + m
+	}
+	c.warn(config.WarnDenies, "%s: %s, so %s refuses (403) the requests it could apply to; replace it with \"Require all granted\" or \"Require all denied\" to decide access yourself", a.Directive, why, where)
+	return true
+}
+
+func init() {
+	accessDirs := modules.AccessConf | modules.OrAuthCfg | modules.OrLimit
+	directives.add(
+		&directiveDef{name: "order", module: "mod_access_compat.c", where: accessDirs, arity: take1,
+			help: "'allow,deny', 'deny,allow', or 'mutual-failure'", setup: setupOrder},
+		&directiveDef{name: "allow", module: "mod_access_compat.c", where: accessDirs, arity: iterate2,
+			help: "'from' followed by hostnames or IP-address wildcards", setup: setupAllowDeny},
+		&directiveDef{name: "deny", module: "mod_access_compat.c", where: accessDirs, arity: iterate2,
+			help: "'from' followed by hostnames or IP-address wildcards", setup: setupAllowDeny},
+		&directiveDef{name: "Satisfy", module: "mod_access_compat.c", where: accessDirs, arity: take1,
+			help: "access policy if both allow and require used ('all' or 'any')", setup: setupSatisfy},
+		&directiveDef{name: "SSLRequireSSL", module: "mod_ssl.c", where: accessDirs, arity: noArgs,
+			help: "Require the SSL protocol for the per-directory context", setup: func(c *cmd) *parser.Error {
+				c.denyFor(&config.AccessDeny{UnlessTLS: true, Methods: limitOf(c.sc)}, "") // evaluated: 403 over plain HTTP
+				return nil
+			}},
+		&directiveDef{name: "NSSRequireSSL", module: "mod_nss.c", where: accessDirs, arity: noArgs, setup: func(c *cmd) *parser.Error {
+			c.denyFor(&config.AccessDeny{UnlessTLS: true, Methods: limitOf(c.sc)}, "") // evaluated: 403 over plain HTTP
+			return nil
+		}},
+		&directiveDef{name: "SSLRequire", module: "mod_ssl.c", where: accessDirs, arity: rawArgs,
+			help: "Require a boolean expression to evaluate to true for granting access", setup: func(c *cmd) *parser.Error {
+				if strings.TrimSpace(c.d.Raw) == "" {
+					return c.err("SSLRequire takes one argument, Require a boolean expression to evaluate to true for granting access")
+				}
+				c.denyFor(&config.AccessDeny{Methods: limitOf(c.sc)}, "appserver does not evaluate SSLRequire expressions")
+				return nil
+			}},
+	)
+}
+
+// compatConf returns the AccessCompat of the scope's section, creating it.
+// Inside <If> the directive is not evaluated: the section around it denies.
+func (c *cmd) compatConf() *config.AccessCompat {
+	if c.sc.discard {
+		return nil
+	}
+	if c.sc.conf.Compat == nil {
+		c.sc.conf.Compat = &config.AccessCompat{}
+	}
+	return c.sc.conf.Compat
+}
+
+func setupOrder(c *cmd) *parser.Error {
+	v := strings.ToLower(c.args[0])
+	switch v {
+	case "allow,deny", "deny,allow", "mutual-failure":
+	default:
+		return c.err("unknown order")
+	}
+	if ac := c.compatConf(); ac != nil {
+		ac.Rules = append(ac.Rules, config.CompatRule{Pos: c.d.Pos, Kind: "order", Value: v, Methods: limitOf(c.sc)})
+	} else if v != "deny,allow" {
+		c.denyFor(&config.AccessDeny{}, "")
+	}
+	return nil
+}
+
+func setupSatisfy(c *cmd) *parser.Error {
+	v := strings.ToLower(c.args[0])
+	if v != "all" && v != "any" {
+		return c.err("Satisfy either 'any' or 'all'.")
+	}
+	if ac := c.compatConf(); ac != nil {
+		ac.Rules = append(ac.Rules, config.CompatRule{Pos: c.d.Pos, Kind: "satisfy", Value: v, Methods: limitOf(c.sc)})
+	}
+	return nil
+}
+
+func setupAllowDeny(c *cmd) *parser.Error {
+	if !strings.EqualFold(c.args[0], "from") {
+		return c.err("allow and deny must be followed by 'from'")
+	}
+	kind := strings.ToLower(c.def.name)
+	hosts := append([]string(nil), c.args[1:]...)
+	ac := c.compatConf()
+	if ac == nil {
+		if kind == "deny" {
+			c.denyFor(&config.AccessDeny{}, "")
+		}
+		return nil
+	}
+	ac.Rules = append(ac.Rules, config.CompatRule{Pos: c.d.Pos, Kind: kind, Hosts: hosts, Methods: limitOf(c.sc)})
+	for _, h := range hosts {
+		if strings.EqualFold(h, "all") {
+			continue
+		}
+		if kind == "allow" {
+			c.warn(config.WarnDenies, "%s from %s: appserver evaluates only \"from all\"; this Allow never matches, so where it is needed the section answers 403 (fail closed); write \"Require all granted\" (or \"Require all denied\") instead", c.d.Name, h)
+		} else {
+			c.warn(config.WarnDenies, "%s from %s: appserver evaluates only \"from all\"; this Deny is taken to match every client, so the section answers 403 unless an Allow from all overrides it (fail closed); write \"Require all denied\" (or \"Require all granted\") instead", c.d.Name, h)
+		}
+	}
+	return nil
+}
+
+// rewriteRefuses returns the status RewriteRule flags end the request
+// with, or 0: F is 403, G is 410, R= a status outside 300-399 is that
+// status.
+func rewriteRefuses(flags string) int {
+	flags = strings.TrimSuffix(strings.TrimPrefix(flags, "["), "]")
+	for _, f := range strings.Split(flags, ",") {
+		name, val, _ := strings.Cut(strings.TrimSpace(f), "=")
+		switch strings.ToLower(name) {
+		case "f", "forbidden":
+			return 403
+		case "g", "gone":
+			return 410
+		case "r", "redirect":
+			if n, err := strconv.Atoi(strings.TrimSpace(val)); err == nil && (n < 300 || n > 399) && n >= 100 && n < 600 {
+				return n
+			}
+		}
+	}
+	return 0
+}
+
+func hasFlag(flags string, names ...string) bool {
+	flags = strings.TrimSuffix(strings.TrimPrefix(flags, "["), "]")
+	for _, f := range strings.Split(flags, ",") {
+		name, _, _ := strings.Cut(strings.TrimSpace(f), "=")
+		for _, n := range names {
+			if strings.EqualFold(name, n) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// setupRewriteRule: URL rewriting is not implemented, but a rule that
+// refuses requests ([F], [G], [R=4xx]) must still refuse them. At server
+// level it refuses the URIs its pattern matches (whatever its RewriteCond
+// say: they could be true); in a section, every request of the section.
+func setupRewriteRule(c *cmd) *parser.Error {
+	args := c.d.Values()
+	if len(args) < 2 || len(args) > 3 {
+		return c.err("RewriteRule: bad argument line '%s'", strings.TrimSpace(c.d.Raw))
+	}
+	flags := ""
+	if len(args) == 3 {
+		flags = args[2]
+	}
+	conds := c.sc.rewriteConds
+	c.sc.rewriteConds = nil
+	status := rewriteRefuses(flags)
+	if status == 0 {
+		if !c.sc.discard {
+			c.warn(config.WarnIgnored, "RewriteRule is ignored: URL rewriting does not happen")
+		}
+		return nil
+	}
+	a := &config.AccessDeny{Status: status}
+	why := "appserver does not rewrite URLs but keeps the refusals of rules with [F], [G] or [R=4xx]"
+	if c.sc.section == nil && !c.sc.discard {
+		pat := args[0]
+		if strings.HasPrefix(pat, "!") {
+			a.Negate = true
+			pat = pat[1:]
+		}
+		if hasFlag(flags, "nc", "nocase") {
+			pat = "(?i)" + pat
+		}
+		re, err := config.CompileRegexp(pat)
+		if err != nil {
+			return c.err("RewriteRule: cannot compile regular expression '%s'", args[0])
+		}
+		a.Regex = re
+		a.Conds = conds
+		exact := true
+		for _, cd := range conds {
+			exact = exact && cd.Regex != nil
+		}
+		if exact {
+			why = "" // evaluated as mod_rewrite would: nothing lost
+		} else {
+			why += " (RewriteCond lines other than a request variable against a pattern are not evaluated: taken as true)"
+		}
+	} else if !c.sc.discard {
+		a.Conds = conds
+		why += "; inside a section its pattern is not evaluated (only its conditions on request variables are)"
+	}
+	c.denyFor(a, why)
+	return nil
+}
+
+// setupRewriteCond keeps the condition for the next RewriteRule of the
+// same scope.
+func setupRewriteCond(c *cmd) *parser.Error {
+	args := c.d.Values()
+	if len(args) < 2 || len(args) > 3 {
+		return c.err("RewriteCond: bad argument line '%s'", strings.TrimSpace(c.d.Raw))
+	}
+	cd := &config.RewriteCond{}
+	flags := ""
+	if len(args) == 3 {
+		flags = args[2]
+	}
+	cd.OrNext = hasFlag(flags, "or", "ornext")
+	pat := args[1]
+	if cd.Var = config.RewriteVar(args[0]); cd.Var != "" {
+		if strings.HasPrefix(pat, "!") {
+			cd.Negate = true
+			pat = pat[1:]
+		}
+		// Comparisons and file tests (=, <, -f, -d, ...) are not regexes.
+		if pat != "" && !strings.ContainsAny(pat[:1], "=<>") && !strings.HasPrefix(pat, "-") {
+			if hasFlag(flags, "nc", "nocase") {
+				pat = "(?i)" + pat
+			}
+			if re, err := config.CompileRegexp(pat); err == nil {
+				cd.Regex = re
+			}
+		}
+	}
+	c.sc.rewriteConds = append(c.sc.rewriteConds, cd)
+	if !c.sc.discard {
+		c.warn(config.WarnIgnored, "RewriteCond is ignored: URL rewriting does not happen (it only narrows a RewriteRule that refuses requests)")
+	}
+	return nil
+}
+
+func init() {
+	directives.add(&directiveDef{name: "RewriteCond", module: "mod_rewrite.c", where: modules.Anywhere, arity: rawArgs,
+		help: "an input string and a to be applied regexp-pattern", setup: setupRewriteCond})
+	directives.add(&directiveDef{name: "RewriteRule", module: "mod_rewrite.c", where: modules.Anywhere, arity: rawArgs,
+		help: "an URL-applied regexp-pattern and a substitution URL", setup: setupRewriteRule})
+}
+
+// ignoredWarn is the "ignored" warning of a directive that lost its place in
+// the ignored table because some of its forms restrict access.
+func (c *cmd) ignoredWarn(loss string) {
+	if !c.sc.discard {
+		c.warn(config.WarnIgnored, "%s is ignored: %s", c.def.name, loss)
+	}
+}
+
+// setupAllowMethods: mod_allowmethods answers 405 to methods not listed
+// (HEAD goes with GET); "reset" lifts an outer list. Evaluated exactly.
+func setupAllowMethods(c *cmd) *parser.Error {
+	ms := []string{}
+	for _, a := range c.args {
+		if strings.EqualFold(a, "reset") {
+			if len(c.args) > 1 {
+				return c.err("\"reset\" cannot be used with other methods")
+			}
+			break
+		}
+		ms = append(ms, strings.ToUpper(a))
+	}
+	if c.sc.discard {
+		if len(ms) > 0 {
+			c.denyFor(&config.AccessDeny{}, "")
+		}
+		return nil
+	}
+	c.sc.conf.AllowMethods = ms
+	return nil
+}
+
+// setupAuthMerging records how this section's Require combines with the
+// parent's (mod_authz_core); MergeDirConf applies it.
+func setupAuthMerging(c *cmd) *parser.Error {
+	v := strings.ToLower(c.args[0])
+	switch v {
+	case "off", "and", "or":
+	default:
+		return c.err("AuthMerging must be one of: Off | And | Or")
+	}
+	if !c.sc.discard {
+		c.sc.conf.AuthMerging = v
+	}
+	return nil
+}
+
+// setupRedirect: redirects are not sent (a lost feature), but a Redirect
+// whose status is not 3xx ("gone", 403, ...) refuses requests and must keep
+// doing so.
+func setupRedirect(c *cmd) *parser.Error {
+	args := c.d.Values()
+	status := 0
+	if len(args) > 0 {
+		switch w := strings.ToLower(args[0]); w {
+		case "gone":
+			status = 410
+			args = args[1:]
+		case "permanent", "temp", "seeother":
+			args = args[1:]
+		default:
+			if n, err := strconv.Atoi(w); err == nil {
+				if n < 300 || n > 399 {
+					status = n
+				}
+				args = args[1:]
+			}
+		}
+	}
+	if status == 0 {
+		c.ignoredWarn("this redirect is not sent")
+		return nil
+	}
+	a := &config.AccessDeny{Status: status}
+	match := strings.EqualFold(c.def.name, "RedirectMatch")
+	// In a section Redirect names no path: it applies to the whole section
+	// (a RedirectMatch there too: refusing more is the safe side).
+	if len(args) > 0 && c.sc.section == nil {
+		src := args[0]
+		if !match {
+			// mod_alias matches the path prefix on segment boundaries.
+			src = "^" + regexp.QuoteMeta(strings.TrimSuffix(src, "/")) + "(/|$)"
+		}
+		re, err := config.CompileRegexp(src)
+		if err != nil {
+			return c.err("Regular expression could not be compiled.")
+		}
+		a.Regex = re
+	}
+	c.denyFor(a, "")
+	return nil
+}
+
+func init() {
+	accessDirs := modules.AccessConf | modules.OrAuthCfg | modules.OrLimit
+	directives.add(
+		&directiveDef{name: "AllowMethods", module: "mod_allowmethods.c", where: accessDirs, arity: iterate,
+			help: "only allow specific methods", setup: setupAllowMethods},
+		&directiveDef{name: "AuthMerging", module: "mod_authz_core.c", where: accessDirs, arity: take1,
+			help:  "controls how a <Directory>, <Location>, or similar directive's authorization directives are combined with those of its predecessor",
+			setup: setupAuthMerging},
+		&directiveDef{name: "Redirect", module: "mod_alias.c", where: modules.Anywhere, arity: rawArgs, setup: setupRedirect},
+		&directiveDef{name: "RedirectMatch", module: "mod_alias.c", where: modules.Anywhere, arity: rawArgs, setup: setupRedirect},
+		&directiveDef{name: "SSLVerifyClient", module: "mod_ssl.c", where: modules.Anywhere, arity: take1,
+			help: "SSL Client verify type ('none', 'optional', 'require', 'optional_no_ca')", setup: func(c *cmd) *parser.Error {
+				switch strings.ToLower(c.args[0]) {
+				case "require":
+					c.denyFor(&config.AccessDeny{}, "appserver does not request client certificates, so no client can meet it")
+				case "none", "optional", "optional_no_ca":
+					c.ignoredWarn("client certificates are not requested or verified")
+				default:
+					return c.err("SSLVerifyClient: Invalid argument '%s'", c.args[0])
+				}
+				return nil
+			}},
+		&directiveDef{name: "WSGIAccessScript", module: "mod_wsgi.c", where: accessDirs, arity: rawArgs, setup: func(c *cmd) *parser.Error {
+			if strings.TrimSpace(c.d.Raw) == "" {
+				return c.err("WSGIAccessScript takes one argument")
+			}
+			c.denyFor(&config.AccessDeny{}, "appserver does not run access scripts")
+			return nil
+		}},
+		&directiveDef{name: "AllowOverride", module: "core.c", where: modules.AccessConf, arity: rawArgs, setup: func(c *cmd) *parser.Error {
+			if v := strings.TrimSpace(c.d.Raw); v == "" || strings.EqualFold(v, "None") {
+				return nil // .htaccess files are not read by httpd either
+			}
+			c.ignoredWarn(".htaccess files are never read, so access rules in them (Require, Deny, RewriteRule) do not apply: move them into this section")
+			return nil
+		}},
+	)
+}

@@ -1,0 +1,788 @@
+package route
+
+import (
+	"net/http"
+	"net/netip"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/appserver/appserver/daemon"
+	"github.com/appserver/appserver/server/config"
+)
+
+// Request is what routing needs to know about one HTTP request.
+type Request struct {
+	Method string // "" = GET
+	// Target is the request-target as sent: origin-form "/p?q" (not yet
+	// decoded or normalised) or absolute-form "http://host/p".
+	Target string
+	// Host is the Host header; "" = none (HTTP/1.0).
+	Host string
+	// LocalIP and LocalPort are the address the connection came in on; they
+	// choose the candidate vhosts. LocalIP "" means 127.0.0.1.
+	LocalIP   string
+	LocalPort int
+	// HTTPS is true on a TLS listener.
+	HTTPS bool
+	// Header holds the request headers, for RewriteCond on headers in
+	// refusing RewriteRules; nil is a request without any.
+	Header http.Header
+}
+
+// Route is the decision Apache + mod_wsgi would make for a Request.
+type Route struct {
+	// Status is 200 when a handler will run, else what Apache answers before
+	// any handler (400 bad path, 404 encoded slash or no mapping, 403
+	// Require all denied, 500 unknown daemon group).
+	Status int
+	// Reason says why Status is not 200, in the words of Apache's error log.
+	Reason string
+
+	VHost *config.VHost
+	// URI is the normalised, decoded path (httpd's r->uri); Query the raw
+	// query string.
+	URI   string
+	Query string
+
+	// Handler is "wsgi", "static" or "none".
+	Handler string
+
+	// For Handler "wsgi":
+	ProcessGroup      string       // resolved name; "" = embedded (%{GLOBAL})
+	Group             *daemon.Spec // nil when ProcessGroup names no group
+	ApplicationGroup  string       // as mod_wsgi reports it ("" = %{GLOBAL})
+	Script            string       // SCRIPT_FILENAME
+	ScriptName        string
+	PathInfo          string
+	CallableObject    string
+	PassAuthorization bool
+
+	// File is the file a "static" handler serves.
+	File string
+
+	// Env holds every variable SetEnv, PassEnv and regex captures
+	// (MATCH_NAME) add, after mod_env merging; nil when there are none.
+	// The map may be shared with other requests: do not modify it.
+	Env map[string]string
+
+	// Conf is the merged per-directory config (shared: do not modify). Its
+	// Env lists every operation that applied; Env above is the result.
+	Conf *config.DirConf
+
+	// server and cwd map further URIs on the chosen server (PathTranslated).
+	server *serverTable
+	cwd    string
+	// scriptMtime is the WSGI script's mtime from the walk (zero when the
+	// walk did not stat a real file), for the worker's reload check.
+	ScriptMtime time.Time
+
+	// ServerName and ServerPort are SERVER_NAME and SERVER_PORT as httpd
+	// computes them with UseCanonicalName Off: the request's host (else the
+	// server's ServerName) and the Host header's port (else the ServerName
+	// port, else 80 or 443).
+	ServerName string
+	ServerPort int
+}
+
+// Options are the host facts routing depends on. Zero values mean the
+// running host's: os.Stat, the working directory, the host name.
+type Options struct {
+	// Stat looks files up (the walk of the URL-to-file mapping).
+	Stat StatFunc
+	// Cwd resolves relative file names, as apr_filepath_merge does with
+	// the server's working directory.
+	Cwd string
+	// Hostname names a main server that has no ServerName.
+	Hostname string
+}
+
+// Table is a Config compiled for routing. It is safe for concurrent use
+// and never changes; a changed Config needs a new Compile.
+type Table struct {
+	cfg     *config.Config
+	stat    StatFunc
+	main    *serverTable
+	servers []*serverTable // the vhosts, in file order
+	vhosts  *vhostIndex
+	groups  map[string]*daemon.Spec
+
+	restrictEmbedded bool
+	cwd              string // Options.Cwd
+
+	// merged caches merge results by the chain of DirConfs merged, so that
+	// the common requests of a site merge nothing at all.
+	mergedMu sync.RWMutex
+	merged   map[mergeKey]*mergedConf
+}
+
+// Merge cache bounds: chains longer than maxChain are merged every time,
+// and the cache stops growing at maxMergeCache entries.
+const (
+	maxChain      = 16
+	maxMergeCache = 4096
+)
+
+// mergeKey identifies a merge: the DirConfs merged, in order, and how
+// many of them came from each walk.
+type mergeKey struct {
+	n, dirs, files int
+	confs          [maxChain]*config.DirConf
+}
+
+// mergedConf is a merged per-directory config and its mod_env table.
+type mergedConf struct {
+	conf   *config.DirConf
+	modEnv map[string]string // nil when empty
+}
+
+// mergeChain merges chain[0] (the server defaults) with the sections that
+// follow, in order: dirs sections from the directory walk, files from the
+// file walk, then those of the location walk.
+func (t *Table) mergeChain(chain []*config.DirConf, dirs, files int) *mergedConf {
+	if len(chain) > maxChain {
+		return computeMerge(chain, dirs, files)
+	}
+	k := mergeKey{dirs: dirs, files: files}
+	k.n = copy(k.confs[:], chain)
+	t.mergedMu.RLock()
+	mc, ok := t.merged[k]
+	t.mergedMu.RUnlock()
+	if ok {
+		return mc
+	}
+	mc = computeMerge(chain, dirs, files)
+	t.mergedMu.Lock()
+	if len(t.merged) < maxMergeCache {
+		t.merged[k] = mc
+	}
+	t.mergedMu.Unlock()
+	return mc
+}
+
+func computeMerge(chain []*config.DirConf, dirs, files int) *mergedConf {
+	conf := chain[0]
+	for _, c := range chain[1:] {
+		conf = config.MergeDirConf(conf, c)
+	}
+	if conf == nil {
+		conf = &config.DirConf{}
+	}
+	mc := &mergedConf{conf: conf}
+	table := map[string]string{}
+	if chain[0] != nil {
+		applyEnv(table, chain[0].Env)
+	}
+	groups := [3][]*config.DirConf{chain[1 : 1+dirs], chain[1+dirs : 1+dirs+files], chain[1+dirs+files:]}
+	for _, g := range groups {
+		mergeEnvGroup(table, g)
+	}
+	if len(table) > 0 {
+		mc.modEnv = table
+	}
+	return mc
+}
+
+// mergeEnvGroup merges the mod_env settings of one walk's sections into
+// table the way httpd does. Each walk first merges its matching sections
+// with each other (the first one as is), then the result onto the
+// per-directory config; mod_env's merge keeps no UnsetEnv list, and httpd
+// skips sections without mod_env directives. So an UnsetEnv removes a
+// variable set before the walk only when its section is the walk's only
+// one with SetEnv/UnsetEnv/PassEnv (verified on Apache 2.4.71: two
+// matching <Location>s, one with "UnsetEnv KEEP", keep a server-level KEEP).
+func mergeEnvGroup(table map[string]string, group []*config.DirConf) {
+	var only *config.DirConf
+	n := 0
+	for _, c := range group {
+		if c != nil && len(c.Env) > 0 {
+			only = c
+			n++
+		}
+	}
+	switch {
+	case n == 1:
+		applyEnv(table, only.Env)
+	case n > 1:
+		folded := map[string]string{}
+		for _, c := range group {
+			if c != nil {
+				applyEnv(folded, c.Env)
+			}
+		}
+		for k, v := range folded {
+			table[k] = v
+		}
+	}
+}
+
+// applyEnv applies SetEnv/PassEnv/UnsetEnv operations in order.
+func applyEnv(table map[string]string, ops []config.EnvOp) {
+	for _, op := range ops {
+		switch op.Op {
+		case "set", "pass":
+			table[op.Name] = op.Value
+		case "unset":
+			delete(table, op.Name)
+		}
+	}
+}
+
+// serverTable is one server (main or vhost) with its settings resolved and
+// the main server's sections, aliases and defaults folded in as httpd does
+// when it fixes up virtual hosts.
+type serverTable struct {
+	v            *config.VHost
+	name         string // server_hostname: ServerName, or inherited
+	port         int    // the server's port: ServerName's, else the address's
+	exactAliases []string
+	wildAliases  []string
+
+	mergeSlashes bool
+	slashes      int // encodedSlashes*
+	docRoot      string
+	defaults     *config.DirConf
+
+	locs          locationIndex
+	dirs          []dirMatcher
+	files         []*config.Section     // server-level <Files>: main's, then the vhost's
+	scriptAliases []*config.ScriptAlias // the vhost's, then the main server's
+	fileAliases   []*config.Alias       // likewise
+}
+
+// Compile builds the routing tables of c, resolving what Options leaves
+// zero from the running host.
+func Compile(c *config.Config, o Options) *Table {
+	if o.Stat == nil {
+		o.Stat = os.Stat
+	}
+	if o.Cwd == "" {
+		o.Cwd, _ = os.Getwd()
+	}
+	if o.Hostname == "" {
+		o.Hostname = localHostname()
+	}
+	main := c.Main
+	if main == nil {
+		main = &config.VHost{IsMain: true}
+	}
+	t := &Table{cfg: c, stat: o.Stat, cwd: o.Cwd, groups: map[string]*daemon.Spec{}, restrictEmbedded: c.RestrictEmbedded, merged: map[mergeKey]*mergedConf{}}
+	for _, g := range c.Groups {
+		if _, dup := t.groups[g.Name]; !dup {
+			t.groups[g.Name] = g
+		}
+	}
+	mainName := main.Name
+	if mainName == "" {
+		mainName = o.Hostname
+	}
+	t.main = newServerTable(main, nil, mainName, main.Port)
+	for _, vh := range c.VHosts {
+		name, port := vh.Name, vh.Port
+		if name == "" {
+			// httpd names a vhost without ServerName after the main server
+			// (for an IP-based one it would ask reverse DNS) and gives it
+			// the port of its first address.
+			name = mainName
+			if len(vh.Addrs) > 0 {
+				port = vh.Addrs[0].Port
+			}
+		}
+		t.servers = append(t.servers, newServerTable(vh, main, name, port))
+	}
+	t.vhosts = buildVhostIndex(t.servers)
+	return t
+}
+
+// Config is the Config t was compiled from.
+func (t *Table) Config() *config.Config { return t.cfg }
+
+func newServerTable(v, main *config.VHost, name string, port int) *serverTable {
+	st := &serverTable{v: v, name: name, port: port, defaults: v.Defaults}
+	for _, a := range v.Aliases {
+		if strings.ContainsAny(a, "*?") {
+			st.wildAliases = append(st.wildAliases, a)
+		} else {
+			st.exactAliases = append(st.exactAliases, a)
+		}
+	}
+	var sections []*config.Section
+	mergeSlashes, slashes, docRoot := v.MergeSlashes, v.AllowEncodedSlashes, v.DocumentRoot
+	st.scriptAliases = append(st.scriptAliases, v.ScriptAliases...)
+	st.fileAliases = append(st.fileAliases, v.FileAliases...)
+	if main != nil {
+		sections = append(sections, main.Sections...)
+		st.scriptAliases = append(st.scriptAliases, main.ScriptAliases...)
+		st.fileAliases = append(st.fileAliases, main.FileAliases...)
+		if mergeSlashes == nil {
+			mergeSlashes = main.MergeSlashes
+		}
+		if slashes == "" {
+			slashes = main.AllowEncodedSlashes
+		}
+		if docRoot == "" {
+			docRoot = main.DocumentRoot
+		}
+		if st.defaults == nil {
+			st.defaults = main.Defaults
+		}
+	}
+	sections = append(sections, v.Sections...)
+	st.mergeSlashes = mergeSlashes == nil || *mergeSlashes
+	st.slashes = encodedSlashMode(slashes)
+	st.docRoot = docRoot
+
+	var locs, dirs []*config.Section
+	for _, s := range sections {
+		switch s.Kind {
+		case config.SectionLocation, config.SectionLocationMatch:
+			locs = append(locs, s)
+		case config.SectionDirectory, config.SectionDirectoryMatch:
+			dirs = append(dirs, s)
+		case config.SectionFiles, config.SectionFilesMatch:
+			st.files = append(st.files, s)
+		}
+	}
+	st.locs = newLocationIndex(locs)
+	st.dirs = newDirSections(dirs)
+	return st
+}
+
+// Route decides what Apache + mod_wsgi would do with req: which server
+// answers, what r->uri is, which sections apply, and which handler runs
+// with which settings. It is safe for concurrent use.
+func (t *Table) Route(req Request) *Route {
+	r := &Route{Status: 200, Handler: "none"}
+	ip := localAddr(req.LocalIP)
+	st := t.selectServer(ip, req.LocalPort, "")
+	r.VHost = st.v
+
+	tg, bad := parseTarget(req.Target, req.HTTPS)
+	if req.Method == "CONNECT" && req.Target != "" && req.Target[0] != '/' {
+		// ap_parse_uri: an authority-form CONNECT target has no path, and
+		// r->uri is "/" (REQUEST_URI stays the authority).
+		tg, bad = target{path: "/"}, ""
+	}
+	if bad != "" {
+		return r.fail(400, bad)
+	}
+	var rh requestHost
+	if tg.hasHost {
+		var ok bool
+		if rh, ok = canonHost(tg.host, false); !ok {
+			return r.fail(400, "Client sent malformed Host header: "+tg.host)
+		}
+		rh.port, rh.hasPort = tg.port, tg.hasPort
+	} else if req.Host != "" {
+		var ok bool
+		if rh, ok = canonHost(req.Host, true); !ok {
+			return r.fail(400, "Client sent malformed Host header: "+req.Host)
+		}
+	}
+	if rh.name != "" {
+		st = t.selectServer(ip, req.LocalPort, rh.name)
+		r.VHost = st.v
+	}
+	r.server, r.cwd = st, t.cwd
+	r.Query = tg.query
+	r.ServerName = rh.name
+	if r.ServerName == "" {
+		r.ServerName = st.name
+	}
+	switch {
+	case rh.hasPort:
+		r.ServerPort = rh.port
+	case st.port != 0:
+		r.ServerPort = st.port
+	case req.HTTPS:
+		r.ServerPort = 443
+	default:
+		r.ServerPort = 80
+	}
+
+	if tg.star {
+		if req.Method == "OPTIONS" {
+			// "OPTIONS *" is answered by the core with the server's Allow.
+			r.URI = "*"
+			return r
+		}
+		return r.fail(400, "invalid URI path (*)")
+	}
+	uri, status, reason := normalizePath(tg.path, st.mergeSlashes, st.slashes)
+	if status != 0 {
+		return r.fail(status, reason)
+	}
+	r.URI = uri
+
+	d := decider{t: t, st: st, r: r, stat: t.stat, uri: uri, method: strings.ToUpper(req.Method), https: req.HTTPS, header: req.Header, host: req.Host}
+	d.run()
+	if r.Status == 200 && r.Handler == "wsgi" {
+		d.wsgi(rh.name)
+	}
+	return r
+}
+
+func (r *Route) fail(status int, reason string) *Route {
+	r.Status, r.Reason = status, reason
+	return r
+}
+
+// localAddr parses Request.LocalIP ("" = 127.0.0.1).
+func localAddr(s string) netip.Addr {
+	if s == "" {
+		return netip.AddrFrom4([4]byte{127, 0, 0, 1})
+	}
+	s = strings.TrimSuffix(strings.TrimPrefix(s, "["), "]")
+	ip, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Addr{}
+	}
+	return ip.Unmap()
+}
+
+// decider carries one request through httpd's phases after the URI is
+// known: translate, map to storage (directory and file walk), location
+// walk, access check, type check, fixups.
+type decider struct {
+	t    *Table
+	st   *serverTable
+	r    *Route
+	stat StatFunc
+	uri  string
+	// method and https are what access rules look at.
+	method string
+	https  bool
+	header http.Header
+	host   string
+
+	m        mapping
+	walk     walkResult
+	captures map[string]string
+}
+
+func (d *decider) run() {
+	r, st := d.r, d.st
+	d.m = st.translate(d.uri)
+	// chain is what to merge, in order, starting with the defaults.
+	var buf [maxChain]*config.DirConf
+	chain := append(buf[:0], st.defaults)
+	hasFile := d.m.kind != mapNone
+	dirs, files := 0, 0
+	if hasFile {
+		fn := d.m.filename
+		if !strings.HasPrefix(fn, "/") && d.t.cwd != "" {
+			fn = d.t.cwd + "/" + fn
+			d.m.target = d.t.cwd + "/" + d.m.target
+		}
+		full := canonFilename(fn)
+		wk := newWalker(d.stat, &d.m, full)
+		d.walk = walkFile(full, &wk)
+		chain, dirs, files = d.directories(chain)
+	}
+	chain = d.locations(chain)
+	mc := d.t.mergeChain(chain, dirs, files)
+	conf := mc.conf
+	r.Conf = conf
+
+	if status, reason := config.Access(conf, &config.AccessReq{Method: d.method, Uri: d.uri, Https: d.https, Header: d.header, Host: d.host}); status != 0 {
+		what := d.walk.filename
+		if what == "" {
+			what = d.uri
+		}
+		r.fail(status, reason+": "+what)
+	}
+
+	handler := ""
+	switch {
+	case d.m.kind == mapWSGI:
+		handler = "wsgi-script"
+	case d.m.kind == mapAlias && strings.HasPrefix(strings.ToLower(d.m.alias.Kind), "scriptalias"):
+		handler = "cgi-script"
+	}
+	if hasFile && d.walk.ftype != ftDir {
+		// mod_mime: each extension of the file name that has an AddHandler
+		// sets the handler, the last one winning.
+		if h := addHandlerFor(conf.AddHandlers, d.walk.filename); h != "" {
+			handler = h
+		}
+	}
+	if conf.Handler != nil && !strings.EqualFold(conf.Handler.Value, "none") {
+		// SetHandler overrides everything; "SetHandler None" overrides
+		// nothing, so a WSGIScriptAlias still runs.
+		handler = strings.ToLower(conf.Handler.Value)
+	}
+	switch handler {
+	case "wsgi-script", "application/x-httpd-wsgi":
+		r.Handler = "wsgi"
+	case "server-status", "server-metrics":
+		// Not served (yet): say so here, so that routes and serve agree.
+		r.Handler = "none"
+		if r.Status == 200 {
+			r.fail(404, "SetHandler "+handler+": appserver does not serve this page")
+		}
+	case "cgi-script":
+		// httpd without mod_cgi would hand the script's source to the
+		// client; appserver runs no CGI and refuses instead.
+		r.Handler = "none"
+		if r.Status == 200 {
+			r.fail(404, "CGI script not served (appserver runs no CGI): "+d.walk.full)
+		}
+	default:
+		if !hasFile {
+			r.Handler = "none"
+			if r.Status == 200 {
+				r.fail(404, "no DocumentRoot or alias maps "+d.uri)
+			}
+		} else {
+			// httpd's default handler serves any handler no module claims
+			// as a plain file.
+			r.Handler = "static"
+			r.File = d.walk.full
+		}
+	}
+	r.Env = d.environment(mc)
+	if r.Status != 200 || !hasFile {
+		return
+	}
+	if d.walk.ftype == ftDir && !strings.HasSuffix(d.uri, "/") {
+		// mod_dir (loaded in every stock Apache) redirects a directory
+		// request without its trailing slash, whatever the handler.
+		r.fail(301, "mod_dir DirectorySlash: redirect to "+d.uri+"/")
+		return
+	}
+	if r.Handler == "static" {
+		d.static()
+	}
+}
+
+// static is what httpd's default handler (after mod_dir's DirectoryIndex
+// index.html) does with the mapped file.
+func (d *decider) static() {
+	r, w := d.r, &d.walk
+	switch {
+	case w.ftype == ftNone || (w.ftype == ftFile && w.pathInfo != ""):
+		r.fail(404, "File does not exist: "+w.full)
+	case w.ftype == ftDir:
+		index := w.filename + "index.html"
+		if fi, err := d.stat(index); err == nil && !fi.IsDir() {
+			r.File = index
+			return
+		}
+		r.fail(404, "Attempt to serve directory: "+w.filename)
+	}
+}
+
+// directories adds the <Directory>, <DirectoryMatch> and <Files> sections
+// that apply to the walked file to chain, in httpd's order, and says how
+// many of each walk it added.
+func (d *decider) directories(chain []*config.DirConf) (_ []*config.DirConf, dirs, files int) {
+	w := &d.walk
+	var nested []*config.Section
+	for i := range d.st.dirs {
+		ds := &d.st.dirs[i]
+		if ds.re != nil {
+			if !ds.re.MatchString(w.filename) {
+				continue
+			}
+			d.captures = addCaptures(d.captures, ds.re, ds.names, w.filename)
+		} else if !ds.dirMatches(w.full, w.levels) {
+			continue
+		}
+		chain = append(chain, ds.sec.Conf)
+		dirs++
+		nested = append(nested, ds.sec.Nested...)
+	}
+	base := w.filename[strings.LastIndexByte(w.filename, '/')+1:]
+	for _, list := range [2][]*config.Section{d.st.files, nested} {
+		for _, s := range list {
+			if s.Kind != config.SectionFiles && s.Kind != config.SectionFilesMatch {
+				continue
+			}
+			if !fileSectionMatches(s, base) {
+				continue
+			}
+			if s.Kind == config.SectionFilesMatch && s.Regex != nil {
+				d.captures = addCaptures(d.captures, s.Regex, matchNames(s.Regex), base)
+			}
+			chain = append(chain, s.Conf)
+			files++
+		}
+	}
+	return chain, dirs, files
+}
+
+// locations adds the matching Location sections to chain in file order.
+func (d *decider) locations(chain []*config.DirConf) []*config.DirConf {
+	var buf [32]int32
+	ids := d.st.locs.match(buf[:0], d.uri, noSlashRuns(d.uri))
+	for _, i := range ids {
+		ls := &d.st.locs.secs[i]
+		if ls.kind == locRegex && ls.names != nil {
+			d.captures = addCaptures(d.captures, ls.re, ls.names, d.uri)
+		}
+		chain = append(chain, ls.sec.Conf)
+	}
+	return chain
+}
+
+// environment is r->subprocess_env as far as routing sets it: regex
+// captures, then mod_env's table (applied at fixups, so it wins).
+func (d *decider) environment(mc *mergedConf) map[string]string {
+	if d.captures == nil {
+		return mc.modEnv
+	}
+	for k, v := range mc.modEnv {
+		d.captures[k] = v
+	}
+	return d.captures
+}
+
+// addHandlerFor is mod_mime's handler lookup over the extensions of a file
+// name ("a.wsgi.bak" has extensions wsgi and bak).
+func addHandlerFor(handlers map[string]string, filename string) string {
+	if len(handlers) == 0 {
+		return ""
+	}
+	base := filename[strings.LastIndexByte(filename, '/')+1:]
+	dot := strings.IndexByte(base, '.')
+	if dot < 0 {
+		return ""
+	}
+	h := ""
+	for _, ext := range strings.Split(base[dot+1:], ".") {
+		if ext == "" {
+			continue
+		}
+		if v, ok := handlers[strings.ToLower(ext)]; ok {
+			h = v
+		}
+	}
+	return strings.ToLower(h)
+}
+
+// wsgi applies mod_wsgi's handler checks and resolves the groups.
+func (d *decider) wsgi(hostname string) {
+	r, conf, w := d.r, d.r.Conf, &d.walk
+	aliased := d.m.kind == mapWSGI
+	file := w.filename
+	if !aliased && !config.OptionSet(conf.Options, "ExecCGI") {
+		r.fail(403, "Options ExecCGI is off in this directory: "+file)
+		return
+	}
+	switch {
+	case d.m.kind == mapNone || w.ftype == ftNone:
+		r.fail(404, "Target WSGI script not found or unable to stat: "+file)
+		return
+	case w.ftype == ftDir:
+		r.fail(403, "Attempt to invoke directory as WSGI application: "+file)
+		return
+	}
+	r.Script = file
+	if w.finfo != nil {
+		r.ScriptMtime = w.finfo.ModTime()
+	}
+	r.ScriptName, r.PathInfo = d.uri, ""
+	if w.pathInfo != "" {
+		r.ScriptName = d.uri[:findPathInfo(d.uri, w.pathInfo)]
+		r.PathInfo = collapseCGIPath(w.pathInfo)
+	}
+	r.ScriptName = collapseCGIPath(r.ScriptName)
+
+	g := groupContext{
+		serverName: d.st.name,
+		port:       r.ServerPort,
+		hostname:   hostname,
+		uri:        d.uri,
+		pathInfo:   w.pathInfo,
+		env:        r.Env,
+	}
+	var sa *config.ScriptAlias
+	if aliased {
+		sa = d.m.script
+	}
+	switch {
+	case sa != nil && sa.ProcessGroup != nil:
+		r.ProcessGroup = g.expandGroup(*sa.ProcessGroup)
+	case conf.ProcessGroup != nil:
+		r.ProcessGroup = g.expandGroup(conf.ProcessGroup.Value)
+	}
+	switch {
+	case sa != nil && sa.ApplicationGroup != nil:
+		r.ApplicationGroup = g.expandGroup(*sa.ApplicationGroup)
+	case conf.ApplicationGroup != nil:
+		r.ApplicationGroup = g.expandGroup(conf.ApplicationGroup.Value)
+	default:
+		r.ApplicationGroup = g.resource()
+	}
+	switch {
+	case sa != nil && sa.CallableObject != nil:
+		// mod_wsgi takes the callable-object= option literally.
+		r.CallableObject = *sa.CallableObject
+	case conf.CallableObject != nil:
+		r.CallableObject = g.callableObject(conf.CallableObject.Value)
+	default:
+		r.CallableObject = "application"
+	}
+	switch {
+	case sa != nil && sa.PassAuthorization != nil:
+		r.PassAuthorization = *sa.PassAuthorization
+	case conf.PassAuthorization != nil:
+		r.PassAuthorization = *conf.PassAuthorization
+	}
+
+	if conf.RestrictProcess != nil && !allowedGroup(conf.RestrictProcess, r.ProcessGroup) {
+		r.fail(500, "Daemon process called '"+r.ProcessGroup+"' cannot be accessed by this WSGI application as not a member of allowed groups: "+file)
+		return
+	}
+	if r.ProcessGroup == "" {
+		if d.t.restrictEmbedded {
+			r.fail(500, "Embedded mode of mod_wsgi disabled by runtime configuration: "+file)
+		}
+		return
+	}
+	spec := d.t.groups[r.ProcessGroup]
+	if spec == nil {
+		r.fail(500, "No WSGI daemon process called '"+r.ProcessGroup+"' has been configured: "+file)
+		return
+	}
+	// A group defined in a vhost serves only vhosts with the same
+	// ServerName; one defined in the main server serves everyone.
+	if spec.VHost != "" && spec.VHost != d.st.name {
+		r.fail(500, "Daemon process called '"+r.ProcessGroup+"' cannot be accessed by this WSGI application: "+file)
+		return
+	}
+	r.Group = spec
+}
+
+// allowedGroup checks WSGIRestrictProcess (where %{GLOBAL} is embedded).
+func allowedGroup(list []string, group string) bool {
+	for _, g := range list {
+		if g == "%{GLOBAL}" {
+			g = ""
+		}
+		if g == group {
+			return true
+		}
+	}
+	return false
+}
+
+// PathTranslated is PATH_TRANSLATED: httpd maps PATH_INFO as if it were a
+// URI on the same server (a sub-request through the aliases and
+// DocumentRoot) and reports the file name it reaches; "" when nothing maps
+// it.
+func (r *Route) PathTranslated() string {
+	if r.PathInfo == "" || r.server == nil {
+		return ""
+	}
+	m := r.server.translate(r.PathInfo)
+	if m.kind == mapNone {
+		return ""
+	}
+	fn := m.filename
+	if !strings.HasPrefix(fn, "/") && r.cwd != "" {
+		fn = r.cwd + "/" + fn
+	}
+	return canonFilename(fn)
+}
