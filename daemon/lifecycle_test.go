@@ -730,7 +730,7 @@ func TestRecycleUnderLoadWithoutFailures(t *testing.T) {
 		h := newHarness(t, spec, withTick(50*time.Millisecond))
 		st := runLoad(t, h, clients, duration, func(c, i int) *http.Request {
 			if i%4 == 0 {
-				return h.request("/grow?kb=128")
+				return h.request("/grow?kb=384") // recycles at a few hundred requests, so a busy host still sees it
 			}
 			return h.request("/pid")
 		})
