@@ -131,7 +131,7 @@ func writeConfigtestText(w io.Writer, errs parser.ErrorList, warnings []config.W
 		fmt.Fprintf(w, "%s\n", e.Error())
 		for i := len(e.IncludedFrom) - 1; i >= 0; i-- {
 			p := e.IncludedFrom[i]
-			fmt.Fprintf(w, "\tincluded from %s:%d:%d\n", p.Filename, p.Line, p.Column)
+			fmt.Fprintf(w, "\tincluded from %s\n", parser.FormatPos(p))
 		}
 		src.caret(w, e.Pos)
 	}
@@ -144,7 +144,7 @@ func writeConfigtestText(w io.Writer, errs parser.ErrorList, warnings []config.W
 		if wn.Kind != "" {
 			kind = " [" + string(wn.Kind) + "]"
 		}
-		fmt.Fprintf(w, "%s:%d:%d: %s%s: %s\n", wn.Pos.Filename, wn.Pos.Line, wn.Pos.Column, label, kind, wn.Msg)
+		fmt.Fprintf(w, "%s: %s%s: %s\n", parser.FormatPos(wn.Pos), label, kind, wn.Msg)
 		src.caret(w, wn.Pos)
 	}
 	if len(warnings) > 0 {

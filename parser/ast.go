@@ -173,7 +173,7 @@ const (
 	WarnUndefinedVar                    // a ${VAR} nothing defines (Var names it)
 )
 
-func (w Warning) String() string { return fmt.Sprintf("%s: %s", formatPos(w.Pos), w.Msg) }
+func (w Warning) String() string { return fmt.Sprintf("%s: %s", FormatPos(w.Pos), w.Msg) }
 
 // Error is a config error at a position.
 type Error struct {
@@ -191,9 +191,9 @@ type Error struct {
 // Error is "file:line:col: message", followed by " (hint)" when there is one.
 func (e *Error) Error() string {
 	if e.Hint != "" {
-		return fmt.Sprintf("%s: %s (%s)", formatPos(e.Pos), e.Msg, e.Hint)
+		return fmt.Sprintf("%s: %s (%s)", FormatPos(e.Pos), e.Msg, e.Hint)
 	}
-	return fmt.Sprintf("%s: %s", formatPos(e.Pos), e.Msg)
+	return fmt.Sprintf("%s: %s", FormatPos(e.Pos), e.Msg)
 }
 
 // Chain renders the include chain as "included from f:l:c" lines, innermost
@@ -205,7 +205,7 @@ func (e *Error) Chain() string {
 			b.WriteByte('\n')
 		}
 		b.WriteString("\tincluded from ")
-		b.WriteString(formatPos(e.IncludedFrom[i]))
+		b.WriteString(FormatPos(e.IncludedFrom[i]))
 	}
 	return b.String()
 }
@@ -225,6 +225,8 @@ func (l ErrorList) Error() string {
 	return b.String()
 }
 
-func formatPos(p Position) string {
+// FormatPos writes p as file:line:col, the one form every message of
+// appserver uses (editors and grep understand it).
+func FormatPos(p Position) string {
 	return fmt.Sprintf("%s:%d:%d", p.Filename, p.Line, p.Column)
 }

@@ -21,7 +21,7 @@ func Dump(w io.Writer, ds []*Directive) {
 func dump(b *strings.Builder, ds []*Directive, indent string) {
 	for _, d := range ds {
 		b.WriteString(indent)
-		b.WriteString(formatPos(d.Pos))
+		b.WriteString(FormatPos(d.Pos))
 		b.WriteByte(' ')
 		if d.Section {
 			b.WriteByte('<')
@@ -37,7 +37,7 @@ func dump(b *strings.Builder, ds []*Directive, indent string) {
 			b.WriteString(" via")
 			for _, p := range d.IncludedFrom {
 				b.WriteByte(' ')
-				b.WriteString(formatPos(p))
+				b.WriteString(FormatPos(p))
 			}
 		}
 		b.WriteByte('\n')
@@ -71,5 +71,5 @@ func relPos(base, p Position) string {
 	if p.Filename == base.Filename {
 		return fmt.Sprintf("%d:%d", p.Line, p.Column)
 	}
-	return formatPos(p)
+	return FormatPos(p)
 }

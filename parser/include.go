@@ -119,9 +119,9 @@ func (inc *includer) readFile(path string, b []byte) {
 		// since it was entered: reading it again repeats forever.
 		var via []string
 		for _, g := range r.stack[i+1:] {
-			via = append(via, formatPos(g.from))
+			via = append(via, FormatPos(g.from))
 		}
-		via = append(via, formatPos(inc.d.Pos))
+		via = append(via, FormatPos(inc.d.Pos))
 		inc.fail("break the cycle; Apache gives up after 128 nested Includes with \"Exceeded maximum include depth of 128, There appears to be a recursion.\"",
 			"Include loop: %s includes itself (%s)", path, strings.Join(via, " -> "))
 		return

@@ -11,6 +11,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/appserver/appserver/parser"
 	"github.com/appserver/appserver/server/config"
 	"github.com/appserver/appserver/server/route"
 )
@@ -310,7 +311,7 @@ func openAccessLogs(cfg *config.Config) (*accessLogs, []string, error) {
 			continue
 		}
 		for _, cl := range v.CustomLogs {
-			at := fmt.Sprintf("%s:%d:%d", cl.Pos.Filename, cl.Pos.Line, cl.Pos.Column)
+			at := parser.FormatPos(cl.Pos)
 			if strings.HasPrefix(cl.Target, "|") {
 				warnings = append(warnings, at+": piped logs are not supported; CustomLog "+cl.Target+" is not written")
 				continue

@@ -274,7 +274,7 @@ func Access(conf *DirConf, r *AccessReq) (int, string) {
 			if status == 0 {
 				status = 403
 			}
-			return status, fmt.Sprintf("refused by %s at %s:%d:%d (appserver keeps the refusals of access rules it does not implement: fail closed)", a.Directive, a.Pos.Filename, a.Pos.Line, a.Pos.Column)
+			return status, fmt.Sprintf("refused by %s at %s (appserver keeps the refusals of access rules it does not implement: fail closed)", a.Directive, parser.FormatPos(a.Pos))
 		}
 	}
 	reqOK := conf.Require != "denied"

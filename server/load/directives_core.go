@@ -489,7 +489,7 @@ func setupErrorLog(c *cmd) *parser.Error {
 	if isFile {
 		what := "main error log"
 		if !c.sc.vhost.IsMain {
-			what = "error log of vhost defined at " + fmtPos(c.sc.sec.Pos)
+			what = "error log of vhost defined at " + parser.FormatPos(c.sc.sec.Pos)
 		}
 		c.ld.checkLogDir(c, t, what)
 	}
@@ -513,7 +513,7 @@ func setupCustomLog(c *cmd) *parser.Error {
 	t, isFile := c.ld.logTarget(c.args[0])
 	cl.Target = t
 	if isFile {
-		c.ld.checkLogDir(c, t, "log file '"+t+"' defined at "+fmtPos(c.d.Pos))
+		c.ld.checkLogDir(c, t, "log file '"+t+"' defined at "+parser.FormatPos(c.d.Pos))
 	}
 	c.sc.vhost.CustomLogs = append(c.sc.vhost.CustomLogs, cl)
 	return nil
@@ -522,7 +522,7 @@ func setupCustomLog(c *cmd) *parser.Error {
 func setupTransferLog(c *cmd) *parser.Error {
 	t, isFile := c.ld.logTarget(c.args[0])
 	if isFile {
-		c.ld.checkLogDir(c, t, "log file '"+t+"' defined at "+fmtPos(c.d.Pos))
+		c.ld.checkLogDir(c, t, "log file '"+t+"' defined at "+parser.FormatPos(c.d.Pos))
 	}
 	// TransferLog uses the last LogFormat without a nickname ("" here).
 	c.sc.vhost.CustomLogs = append(c.sc.vhost.CustomLogs, config.CustomLog{Pos: c.d.Pos, Target: t})

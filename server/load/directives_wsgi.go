@@ -346,11 +346,11 @@ func (ld *loader) groupAccessError(c *cmd, pos parser.Position, name string) *pa
 	cur, own := c.sc.vhost.Name, g.vhost.Name
 	switch {
 	case cur != "" && own != "" && cur != own:
-		return c.errAt(pos, "WSGI process group not accessible. (group '%s' is defined in the <VirtualHost> at %s with ServerName %s, and this server is %s: define the group at top level or in a vhost with the same ServerName)", name, fmtPos(g.vhost.Pos), own, cur)
+		return c.errAt(pos, "WSGI process group not accessible. (group '%s' is defined in the <VirtualHost> at %s with ServerName %s, and this server is %s: define the group at top level or in a vhost with the same ServerName)", name, parser.FormatPos(g.vhost.Pos), own, cur)
 	case cur == "" && own != "":
 		return c.errAt(pos, "WSGI process group not matchable. (group '%s' is defined in a <VirtualHost> with ServerName %s, and this server has no ServerName before this line: add one, or define the group at top level)", name, own)
 	case cur != "" && own == "":
-		return c.errAt(pos, "WSGI process group not matchable. (group '%s' is defined in the <VirtualHost> at %s, which has no ServerName: give it ServerName %s, or define the group at top level)", name, fmtPos(g.vhost.Pos), cur)
+		return c.errAt(pos, "WSGI process group not matchable. (group '%s' is defined in the <VirtualHost> at %s, which has no ServerName: give it ServerName %s, or define the group at top level)", name, parser.FormatPos(g.vhost.Pos), cur)
 	}
 	return nil
 }

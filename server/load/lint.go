@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/appserver/appserver/parser"
 	"github.com/appserver/appserver/server/config"
 	"github.com/appserver/appserver/server/internal/suggest"
 )
@@ -47,7 +48,7 @@ func (ld *loader) lintGroupRefs() {
 		cur := ld.serverName(r.vhost)
 		if own != cur {
 			ld.warn(r.pos, config.WarnLint, fmt.Sprintf("%s %s uses a group defined in the <VirtualHost> at %s (ServerName %q) from a server named %q: mod_wsgi answers 500 (\"Daemon process called '%s' cannot be accessed by this WSGI application\"); define the group at top level or in a vhost with the same ServerName",
-				r.what, r.name, fmtPos(g.vhost.Pos), own, cur, r.name))
+				r.what, r.name, parser.FormatPos(g.vhost.Pos), own, cur, r.name))
 		}
 	}
 }
@@ -180,7 +181,7 @@ func (ld *loader) lintLocations() {
 				continue
 			}
 			ld.warn(s.Pos, config.WarnLint, fmt.Sprintf("<%s %s> is fully shadowed: <%s %s> at %s comes later and sets everything it sets for every URL it matches (sections merge in file order, the later one wins); remove it or merge the two",
-				si.d.Name, s.Path, later.d.Name, later.sec.Path, fmtPos(later.sec.Pos)))
+				si.d.Name, s.Path, later.d.Name, later.sec.Path, parser.FormatPos(later.sec.Pos)))
 			break
 		}
 	}

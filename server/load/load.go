@@ -2,7 +2,6 @@ package load
 
 import (
 	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
@@ -567,12 +566,6 @@ func hostFileExists(p string) bool {
 func hostDirExists(p string) bool {
 	fi, err := os.Stat(p)
 	return err == nil && fi.IsDir()
-}
-
-// fmtPos formats a position as file:line:col, for messages that point
-// at another place.
-func fmtPos(p parser.Position) string {
-	return fmt.Sprintf("%s:%d:%d", p.Filename, p.Line, p.Column)
 }
 
 // implemented answers <IfDirective name> and <IfSection name> (asked as

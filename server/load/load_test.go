@@ -141,7 +141,7 @@ func dumpLoad(cfg *config.Config, err error) string {
 	var list parser.ErrorList
 	if errors.As(err, &list) {
 		for _, e := range list {
-			fmt.Fprintf(&b, "error %s: %s\n", fmtPos(e.Pos), e.Msg)
+			fmt.Fprintf(&b, "error %s: %s\n", parser.FormatPos(e.Pos), e.Msg)
 		}
 	} else if err != nil {
 		fmt.Fprintf(&b, "error: %v\n", err)
@@ -151,7 +151,7 @@ func dumpLoad(cfg *config.Config, err error) string {
 		return b.String()
 	}
 	for _, w := range cfg.Warnings {
-		fmt.Fprintf(&b, "warning %s: [%s] %s\n", fmtPos(w.Pos), w.Kind, w.Msg)
+		fmt.Fprintf(&b, "warning %s: [%s] %s\n", parser.FormatPos(w.Pos), w.Kind, w.Msg)
 	}
 	dumpValue(&b, "config", reflect.ValueOf(cfg), 0)
 	return b.String()
@@ -172,7 +172,7 @@ func dumpValue(b *strings.Builder, name string, v reflect.Value, depth int) {
 	}
 	if p, ok := v.Interface().(parser.Position); ok {
 		if p.Filename != "" {
-			fmt.Fprintf(b, "%s%s: %s\n", indent, name, fmtPos(p))
+			fmt.Fprintf(b, "%s%s: %s\n", indent, name, parser.FormatPos(p))
 		}
 		return
 	}
@@ -245,7 +245,7 @@ func TestLoadSeedConfigs(t *testing.T) {
 			}
 			for _, w := range cfg.Warnings {
 				if w.Kind == "lint" || w.Kind == "host" {
-					t.Errorf("unexpected warning %s: [%s] %s", fmtPos(w.Pos), w.Kind, w.Msg)
+					t.Errorf("unexpected warning %s: [%s] %s", parser.FormatPos(w.Pos), w.Kind, w.Msg)
 				}
 			}
 			if len(cfg.Groups) == 0 {

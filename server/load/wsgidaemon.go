@@ -59,12 +59,12 @@ func setupWSGIDaemonProcess(c *cmd) *parser.Error {
 		return nil
 	}
 	if prev := c.ld.groups[name]; prev != nil {
-		return c.err("Name duplicates previous WSGI daemon definition. (group '%s' is already defined at %s)", name, fmtPos(prev.pos))
+		return c.err("Name duplicates previous WSGI daemon definition. (group '%s' is already defined at %s)", name, parser.FormatPos(prev.pos))
 	}
 	if c.sc.discard {
 		return nil
 	}
-	spec.Source = fmtPos(c.d.Pos)
+	spec.Source = parser.FormatPos(c.d.Pos)
 	if !c.sc.vhost.IsMain {
 		spec.VHost = c.sc.vhost.Name
 	}
