@@ -169,7 +169,7 @@ func setupListen(c *cmd) *parser.Error {
 	if len(c.args) < 1 || len(c.args) > 2 {
 		return c.err("Listen requires 1 or 2 arguments.")
 	}
-	host, port, ok := parseAddrPort(c.args[0])
+	host, port, ok := parser.ParseAddrPort(c.args[0])
 	if !ok {
 		return c.errArg(0, "Invalid address or port")
 	}
@@ -186,7 +186,7 @@ func setupListen(c *cmd) *parser.Error {
 	if len(c.args) == 2 {
 		proto = strings.ToLower(c.args[1])
 		if proto != "http" && proto != "https" {
-			c.ld.warn(c.argPos(1), "compat", "Listen protocol "+c.args[1]+" is not served by appserver, which speaks http and https only")
+			c.ld.warn(c.argPos(1), config.WarnCompat, "Listen protocol "+c.args[1]+" is not served by appserver, which speaks http and https only")
 		}
 	}
 	for _, l := range c.ld.cfg.Listen {

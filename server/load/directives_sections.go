@@ -2,7 +2,6 @@ package load
 
 import (
 	"net"
-	"strconv"
 	"strings"
 
 	"github.com/appserver/appserver/parser"
@@ -158,7 +157,7 @@ func parseVHostAddr(text string, defaultPort int) (config.VHostAddr, string) {
 		w = w[:len(w)-2]
 		wild = true
 	}
-	host, port, ok := parseAddrPort(w)
+	host, port, ok := parser.ParseAddrPort(w)
 	if !ok {
 		return config.VHostAddr{}, "The address or port is invalid"
 	}
@@ -172,52 +171,6 @@ func parseVHostAddr(text string, defaultPort int) (config.VHostAddr, string) {
 		host = "*"
 	}
 	return config.VHostAddr{Host: host, Port: port, Text: text}, ""
-}
-
-// parseAddrPort is apr_parse_addr_port: "80", "host", "host:80", "[v6]",
-// "[v6]:80". ok is false where APR returns EINVAL; port 0 means none given.
-func parseAddrPort(s string) (host string, port int, ok bool) {
-	if s == "" {
-		return "", 0, false
-	}
-	i := len(s) - 1
-	for i >= 0 && s[i] >= '0' && s[i] <= '9' {
-		i--
-	}
-	if i < 0 {
-		p, err := strconv.Atoi(s)
-		if err != nil || p < 1 || p > 65535 {
-			return "", 0, false
-		}
-		return "", p, true
-	}
-	hostPart := s
-	if s[i] == ':' && i != len(s)-1 {
-		if i == 0 {
-			return "", 0, false
-		}
-		p, err := strconv.Atoi(s[i+1:])
-		if err != nil || p < 1 || p > 65535 {
-			return "", 0, false
-		}
-		port = p
-		hostPart = s[:i]
-	}
-	if strings.HasPrefix(hostPart, "[") {
-		end := strings.IndexByte(hostPart, ']')
-		if end != len(hostPart)-1 {
-			return "", 0, false
-		}
-		h := hostPart[1:end]
-		if strings.Contains(h, "%") {
-			return "", 0, false
-		}
-		if ip := net.ParseIP(h); ip == nil || ip.To4() != nil && !strings.Contains(h, ":") {
-			return "", 0, false
-		}
-		return h, port, true
-	}
-	return hostPart, port, true
 }
 
 // dirSection returns the runner of a per-directory section.

@@ -5,10 +5,10 @@ import (
 	"net"
 	"net/netip"
 	"os"
-	"strconv"
 	"strings"
 	"time"
 
+	"github.com/appserver/appserver/parser"
 	"github.com/appserver/appserver/server/config"
 )
 
@@ -263,7 +263,7 @@ func canonHost(h string, fromHeader bool) (requestHost, bool) {
 	v6 := false
 	if fromHeader {
 		var ok bool
-		host, rh.port, ok = splitHostPort(h)
+		host, rh.port, ok = parser.ParseAddrPort(h) // allDigits above: never a bare port
 		if !ok {
 			return rh, false
 		}
@@ -302,38 +302,6 @@ func canonHost(h string, fromHeader bool) (requestHost, bool) {
 	}
 	rh.name = host
 	return rh, true
-}
-
-// splitHostPort is apr_parse_addr_port for a Host header: an optional
-// trailing ":port" (1..65535), IPv6 literals in brackets without a scope.
-func splitHostPort(s string) (host string, port int, ok bool) {
-	end := len(s)
-	i := end
-	for i > 0 && isDigit(s[i-1]) {
-		i--
-	}
-	if i > 0 && s[i-1] == ':' && i < end {
-		if i-1 == 0 {
-			return "", 0, false
-		}
-		n, err := strconv.Atoi(s[i:])
-		if err != nil || n < 1 || n > 65535 {
-			return "", 0, false
-		}
-		port = n
-		end = i - 1
-	}
-	host = s[:end]
-	if strings.HasPrefix(host, "[") {
-		if !strings.HasSuffix(host, "]") || strings.IndexByte(host, '%') >= 0 {
-			return "", 0, false
-		}
-		host = host[1 : len(host)-1]
-		if ip, err := netip.ParseAddr(host); err != nil || !ip.Is6() {
-			return "", 0, false
-		}
-	}
-	return host, port, true
 }
 
 // validV6Literal mirrors fix_hostname_v6_literal's character checks.
