@@ -109,7 +109,7 @@ type routeOut struct {
 	Status           int               `json:"status"`
 	Reason           string            `json:"reason,omitempty"`
 	VHost            string            `json:"vhost"`
-	Handler          string            `json:"handler"`
+	Handler          route.Handler     `json:"handler"`
 	ProcessGroup     string            `json:"process_group"`
 	ApplicationGroup string            `json:"application_group"`
 	Script           string            `json:"script"`
@@ -129,7 +129,7 @@ func routeJSON(u string, r *route.Route) routeOut {
 		o.Env = map[string]string{}
 	}
 	if o.Handler == "" {
-		o.Handler = "none"
+		o.Handler = route.HandlerNone
 	}
 	return o
 }
@@ -161,8 +161,8 @@ func writeRouteText(w io.Writer, u string, r *route.Route) {
 	}
 	line("status", status)
 	line("vhost", o.VHost)
-	line("handler", o.Handler)
-	if o.Handler == "wsgi" {
+	line("handler", string(o.Handler))
+	if o.Handler == route.HandlerWSGI {
 		line("process group", quoteEmpty(o.ProcessGroup, "(embedded: %{GLOBAL})"))
 		line("application group", quoteEmpty(o.ApplicationGroup, "(main interpreter: %{GLOBAL})"))
 		line("script", o.Script)
@@ -291,11 +291,11 @@ func dirConfSummary(d *config.DirConf) string {
 	}
 	for _, e := range d.Env {
 		switch e.Op {
-		case "set":
+		case config.EnvSet:
 			parts = append(parts, "SetEnv "+e.Name+"="+strconv.Quote(e.Value))
-		case "unset":
+		case config.EnvUnset:
 			parts = append(parts, "UnsetEnv "+e.Name)
-		case "pass":
+		case config.EnvPass:
 			parts = append(parts, "PassEnv "+e.Name)
 		}
 	}

@@ -181,7 +181,7 @@ func appendServerItem(b []byte, it config.LogItem, rec *logRecord) []byte {
 		}
 		return dash("")
 	case 'R':
-		if rec.route != nil && rec.route.Handler == "wsgi" {
+		if rec.route != nil && rec.route.Handler == route.HandlerWSGI {
 			return append(b, "wsgi-script"...)
 		}
 		return append(b, '-')

@@ -305,9 +305,9 @@ func (f *Frontend) serveRouted(w http.ResponseWriter, r *http.Request, rt *route
 		r.Body = http.MaxBytesReader(w, r.Body, limit)
 	}
 	switch rt.Handler {
-	case "wsgi":
+	case route.HandlerWSGI:
 		f.serveWSGI(w, r, rt, start, requestID, local)
-	case "static":
+	case route.HandlerStatic:
 		f.serveStatic(w, r, rt)
 	default:
 		writeError(w, http.StatusNotFound, "")

@@ -29,10 +29,20 @@ type AccessCompat struct {
 	Rules []CompatRule
 }
 
+// CompatKind is the mod_access_compat directive of a CompatRule.
+type CompatKind string
+
+const (
+	CompatOrder   CompatKind = "order"
+	CompatAllow   CompatKind = "allow"
+	CompatDeny    CompatKind = "deny"
+	CompatSatisfy CompatKind = "satisfy"
+)
+
 // CompatRule is one Order, Allow, Deny or Satisfy directive.
 type CompatRule struct {
 	Pos     parser.Position
-	Kind    string   // "order", "allow", "deny", "satisfy"
+	Kind    CompatKind
 	Value   string   // order: "allow,deny", "deny,allow", "mutual-failure"; satisfy: "all", "any"
 	Hosts   []string // allow/deny: the words after "from"
 	Methods MethodLimit
@@ -83,7 +93,7 @@ const (
 
 // matchHosts is find_allowdeny for the rules of kind that apply to method:
 // "all" matches, anything else cannot be told.
-func (ac *AccessCompat) matchHosts(kind, method string) Tri {
+func (ac *AccessCompat) matchHosts(kind CompatKind, method string) Tri {
 	res := TriNo
 	for i := range ac.Rules {
 		r := &ac.Rules[i]
@@ -101,7 +111,7 @@ func (ac *AccessCompat) matchHosts(kind, method string) Tri {
 }
 
 // setting returns the last Order or Satisfy value that applies to method.
-func (ac *AccessCompat) setting(kind, method, def string) string {
+func (ac *AccessCompat) setting(kind CompatKind, method, def string) string {
 	v := def
 	for i := range ac.Rules {
 		if r := &ac.Rules[i]; r.Kind == kind && r.Methods.applies(method) {
@@ -114,9 +124,9 @@ func (ac *AccessCompat) setting(kind, method, def string) string {
 // check is mod_access_compat's check_dir_access in three values, and
 // whether Satisfy Any applies.
 func (ac *AccessCompat) Check(method string) (granted Tri, any bool) {
-	allow, deny := ac.matchHosts("allow", method), ac.matchHosts("deny", method)
-	any = ac.setting("satisfy", method, "all") == "any"
-	switch ac.setting("order", method, "deny,allow") {
+	allow, deny := ac.matchHosts(CompatAllow, method), ac.matchHosts(CompatDeny, method)
+	any = ac.setting(CompatSatisfy, method, "all") == "any"
+	switch ac.setting(CompatOrder, method, "deny,allow") {
 	case "allow,deny", "mutual-failure":
 		// Both grant only when an Allow matches and no Deny does.
 		switch {

@@ -231,11 +231,20 @@ type Setting struct {
 
 // EnvOp is one SetEnv, UnsetEnv or PassEnv variable.
 type EnvOp struct {
-	Op    string // "set", "unset", "pass"
+	Op    EnvOpKind
 	Name  string
-	Value string // for "set"; for "pass" the value read from the environment at load time
+	Value string // for EnvSet; for EnvPass the value read from the environment at load time
 	Pos   parser.Position
 }
+
+// EnvOpKind is the mod_env directive an EnvOp comes from.
+type EnvOpKind string
+
+const (
+	EnvSet   EnvOpKind = "set"   // SetEnv
+	EnvUnset EnvOpKind = "unset" // UnsetEnv
+	EnvPass  EnvOpKind = "pass"  // PassEnv
+)
 
 // ScriptAlias is a WSGIScriptAlias or WSGIScriptAliasMatch.
 type ScriptAlias struct {
@@ -257,8 +266,21 @@ type Alias struct {
 	URL    string
 	Regex  *Regexp
 	Target string
-	Kind   string // "alias", "aliasmatch", "scriptalias", "scriptaliasmatch"
+	Kind   AliasKind
 }
+
+// AliasKind is the mod_alias directive an Alias comes from.
+type AliasKind string
+
+const (
+	AliasFile      AliasKind = "alias"            // Alias
+	AliasFileMatch AliasKind = "aliasmatch"       // AliasMatch
+	AliasCGI       AliasKind = "scriptalias"      // ScriptAlias
+	AliasCGIMatch  AliasKind = "scriptaliasmatch" // ScriptAliasMatch
+)
+
+// CGI reports whether the alias maps to CGI scripts (ScriptAlias*).
+func (k AliasKind) CGI() bool { return k == AliasCGI || k == AliasCGIMatch }
 
 // ImportScript is a WSGIImportScript directive.
 type ImportScript struct {

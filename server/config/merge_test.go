@@ -9,7 +9,7 @@ func TestMergeDirConf(t *testing.T) {
 	on, off := true, false
 	n10, n20 := int64(10), int64(20)
 	set := func(v string) *Setting { return &Setting{Value: v} }
-	env := func(op, name, value string) EnvOp { return EnvOp{Op: op, Name: name, Value: value} }
+	env := func(op EnvOpKind, name, value string) EnvOp { return EnvOp{Op: op, Name: name, Value: value} }
 	tests := []struct {
 		name          string
 		parent, child *DirConf

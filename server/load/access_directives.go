@@ -132,7 +132,7 @@ func setupOrder(c *cmd) *parser.Error {
 		return c.err("unknown order")
 	}
 	if ac := c.compatConf(); ac != nil {
-		ac.Rules = append(ac.Rules, config.CompatRule{Pos: c.d.Pos, Kind: "order", Value: v, Methods: limitOf(c.sc)})
+		ac.Rules = append(ac.Rules, config.CompatRule{Pos: c.d.Pos, Kind: config.CompatOrder, Value: v, Methods: limitOf(c.sc)})
 	} else if v != "deny,allow" {
 		c.denyFor(&config.AccessDeny{}, "")
 	}
@@ -145,7 +145,7 @@ func setupSatisfy(c *cmd) *parser.Error {
 		return c.err("Satisfy either 'any' or 'all'.")
 	}
 	if ac := c.compatConf(); ac != nil {
-		ac.Rules = append(ac.Rules, config.CompatRule{Pos: c.d.Pos, Kind: "satisfy", Value: v, Methods: limitOf(c.sc)})
+		ac.Rules = append(ac.Rules, config.CompatRule{Pos: c.d.Pos, Kind: config.CompatSatisfy, Value: v, Methods: limitOf(c.sc)})
 	}
 	return nil
 }
@@ -154,11 +154,11 @@ func setupAllowDeny(c *cmd) *parser.Error {
 	if !strings.EqualFold(c.args[0], "from") {
 		return c.err("allow and deny must be followed by 'from'")
 	}
-	kind := strings.ToLower(c.def.name)
+	kind := config.CompatKind(strings.ToLower(c.def.name))
 	hosts := append([]string(nil), c.args[1:]...)
 	ac := c.compatConf()
 	if ac == nil {
-		if kind == "deny" {
+		if kind == config.CompatDeny {
 			c.denyFor(&config.AccessDeny{}, "")
 		}
 		return nil
@@ -168,7 +168,7 @@ func setupAllowDeny(c *cmd) *parser.Error {
 		if strings.EqualFold(h, "all") {
 			continue
 		}
-		if kind == "allow" {
+		if kind == config.CompatAllow {
 			c.warn(config.WarnDenies, "%s from %s: appserver evaluates only \"from all\"; this Allow never matches, so where it is needed the section answers 403 (fail closed); write \"Require all granted\" (or \"Require all denied\") instead", c.d.Name, h)
 		} else {
 			c.warn(config.WarnDenies, "%s from %s: appserver evaluates only \"from all\"; this Deny is taken to match every client, so the section answers 403 unless an Allow from all overrides it (fail closed); write \"Require all denied\" (or \"Require all granted\") instead", c.d.Name, h)

@@ -34,13 +34,13 @@ func init() {
 		&directiveDef{name: "PassEnv", module: "mod_env.c", where: modules.OrFileInfo, arity: iterate,
 			help: "a list of environment variables to pass to CGI.", setup: setupPassEnv},
 		&directiveDef{name: "Alias", module: "mod_alias.c", where: modules.RsrcConf | modules.AccessConf, arity: take12,
-			help: "a fakename and a realname, or a realname in a Location", setup: setupAlias("alias")},
+			help: "a fakename and a realname, or a realname in a Location", setup: setupAlias(config.AliasFile)},
 		&directiveDef{name: "ScriptAlias", module: "mod_alias.c", where: modules.RsrcConf | modules.AccessConf, arity: take12,
-			help: "a fakename and a realname, or a realname in a Location", setup: setupAlias("scriptalias")},
+			help: "a fakename and a realname, or a realname in a Location", setup: setupAlias(config.AliasCGI)},
 		&directiveDef{name: "AliasMatch", module: "mod_alias.c", where: modules.RsrcConf, arity: take2,
-			help: "a regular expression and a filename", setup: setupAliasMatch("aliasmatch")},
+			help: "a regular expression and a filename", setup: setupAliasMatch(config.AliasFileMatch)},
 		&directiveDef{name: "ScriptAliasMatch", module: "mod_alias.c", where: modules.RsrcConf, arity: take2,
-			help: "a regular expression and a filename", setup: setupAliasMatch("scriptaliasmatch")},
+			help: "a regular expression and a filename", setup: setupAliasMatch(config.AliasCGIMatch)},
 		&directiveDef{name: "Require", module: "mod_authz_core.c", where: modules.OrAuthCfg, arity: rawArgs, setup: setupRequire},
 		&directiveDef{name: "SetHandler", module: "core.c", where: modules.OrFileInfo, arity: take1,
 			help: "a handler name that overrides any other configured handler", setup: setupSetHandler},
@@ -209,13 +209,13 @@ func setupSetEnv(c *cmd) *parser.Error {
 		i := strings.IndexByte(name, '=')
 		c.warn(config.WarnLint, "Spurious usage of '=' in an environment variable name. 'SetEnv %s %s' expected instead?", name[:i], name[i+1:])
 	}
-	c.sc.conf.Env = append(c.sc.conf.Env, config.EnvOp{Op: "set", Name: name, Value: value, Pos: c.d.Pos})
+	c.sc.conf.Env = append(c.sc.conf.Env, config.EnvOp{Op: config.EnvSet, Name: name, Value: value, Pos: c.d.Pos})
 	return nil
 }
 
 func setupUnsetEnv(c *cmd) *parser.Error {
 	for i, name := range c.args {
-		c.sc.conf.Env = append(c.sc.conf.Env, config.EnvOp{Op: "unset", Name: name, Pos: c.argPos(i)})
+		c.sc.conf.Env = append(c.sc.conf.Env, config.EnvOp{Op: config.EnvUnset, Name: name, Pos: c.argPos(i)})
 	}
 	return nil
 }
@@ -228,12 +228,12 @@ func setupPassEnv(c *cmd) *parser.Error {
 			c.ld.warn(c.argPos(i), "lint", "PassEnv variable "+name+" was undefined: set it in appserver's environment or remove it from PassEnv")
 			continue
 		}
-		c.sc.conf.Env = append(c.sc.conf.Env, config.EnvOp{Op: "pass", Name: name, Value: v, Pos: c.argPos(i)})
+		c.sc.conf.Env = append(c.sc.conf.Env, config.EnvOp{Op: config.EnvPass, Name: name, Value: v, Pos: c.argPos(i)})
 	}
 	return nil
 }
 
-func setupAlias(kind string) func(c *cmd) *parser.Error {
+func setupAlias(kind config.AliasKind) func(c *cmd) *parser.Error {
 	return func(c *cmd) *parser.Error {
 		if c.sc.dirPath() {
 			// mod_alias: one argument inside a <Location> maps that location.
@@ -261,7 +261,7 @@ func setupAlias(kind string) func(c *cmd) *parser.Error {
 	}
 }
 
-func setupAliasMatch(kind string) func(c *cmd) *parser.Error {
+func setupAliasMatch(kind config.AliasKind) func(c *cmd) *parser.Error {
 	return func(c *cmd) *parser.Error {
 		re, err := config.CompileRegexp(c.args[0])
 		if err != nil {
@@ -276,7 +276,7 @@ func setupAliasMatch(kind string) func(c *cmd) *parser.Error {
 // addAlias records an Alias-family directive and checks its target.
 func (ld *loader) addAlias(c *cmd, a *config.Alias) {
 	c.sc.vhost.FileAliases = append(c.sc.vhost.FileAliases, a)
-	if strings.HasPrefix(a.Kind, "script") && !c.sc.discard {
+	if a.Kind.CGI() && !c.sc.discard {
 		c.warn(config.WarnCompat, "%s maps %s to CGI scripts, which appserver does not run: requests there get 404 (serve the app with WSGIScriptAlias instead)", c.def.name, a.URL)
 	}
 	if a.Regex != nil || strings.Contains(a.Target, "$") || c.sc.discard {

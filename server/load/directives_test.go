@@ -161,7 +161,7 @@ ServerAlias WWW.vh.test *.Vh.Test
 	}
 	var env []string
 	for _, op := range m.Defaults.Env {
-		env = append(env, op.Op+":"+op.Name+"="+op.Value)
+		env = append(env, string(op.Op)+":"+op.Name+"="+op.Value)
 	}
 	wantEnv := []string{"set:newrelic.app_name=My Site (main);My Site", "set:EMPTY=", "unset:GONE=", "pass:HOME_DIR=/home/x", "set:A=B=c"}
 	if !reflect.DeepEqual(env, wantEnv) {
@@ -243,7 +243,7 @@ ScriptAlias /srv/files
 		if a.Regex != nil {
 			re = " re"
 		}
-		got = append(got, a.Kind+" "+a.URL+" -> "+a.Target+re)
+		got = append(got, string(a.Kind)+" "+a.URL+" -> "+a.Target+re)
 	}
 	want := []string{
 		"alias /static -> /srv/static",

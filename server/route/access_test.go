@@ -189,7 +189,7 @@ Deny from all
 }
 
 func TestAccessCompatCheck(t *testing.T) {
-	rule := func(kind, v string, hosts ...string) config.CompatRule {
+	rule := func(kind config.CompatKind, v string, hosts ...string) config.CompatRule {
 		return config.CompatRule{Kind: kind, Value: v, Hosts: hosts}
 	}
 	tests := []struct {

@@ -46,10 +46,9 @@ type Route struct {
 	URI   string
 	Query string
 
-	// Handler is "wsgi", "static" or "none".
-	Handler string
+	Handler Handler
 
-	// For Handler "wsgi":
+	// For HandlerWSGI:
 	ProcessGroup      string       // resolved name; "" = embedded (%{GLOBAL})
 	Group             *daemon.Spec // nil when ProcessGroup names no group
 	ApplicationGroup  string       // as mod_wsgi reports it ("" = %{GLOBAL})
@@ -59,7 +58,7 @@ type Route struct {
 	CallableObject    string
 	PassAuthorization bool
 
-	// File is the file a "static" handler serves.
+	// File is the file HandlerStatic serves.
 	File string
 
 	// Env holds every variable SetEnv, PassEnv and regex captures
@@ -85,6 +84,15 @@ type Route struct {
 	ServerName string
 	ServerPort int
 }
+
+// Handler is what answers a routed request.
+type Handler string
+
+const (
+	HandlerWSGI   Handler = "wsgi"   // a WSGI application (mod_wsgi's wsgi-script)
+	HandlerStatic Handler = "static" // a file under DocumentRoot or an Alias
+	HandlerNone   Handler = "none"   // nothing: Status says what the client gets
+)
 
 // Options are the host facts routing depends on. Zero values mean the
 // running host's: os.Stat, the working directory, the host name.
@@ -221,9 +229,9 @@ func mergeEnvGroup(table map[string]string, group []*config.DirConf) {
 func applyEnv(table map[string]string, ops []config.EnvOp) {
 	for _, op := range ops {
 		switch op.Op {
-		case "set", "pass":
+		case config.EnvSet, config.EnvPass:
 			table[op.Name] = op.Value
-		case "unset":
+		case config.EnvUnset:
 			delete(table, op.Name)
 		}
 	}
@@ -353,7 +361,7 @@ func newServerTable(v, main *config.VHost, name string, port int) *serverTable {
 // answers, what r->uri is, which sections apply, and which handler runs
 // with which settings. It is safe for concurrent use.
 func (t *Table) Route(req Request) *Route {
-	r := &Route{Status: 200, Handler: "none"}
+	r := &Route{Status: 200, Handler: HandlerNone}
 	ip := localAddr(req.LocalIP)
 	st := t.selectServer(ip, req.LocalPort, "")
 	r.VHost = st.v
@@ -417,7 +425,7 @@ func (t *Table) Route(req Request) *Route {
 
 	d := decider{t: t, st: st, r: r, stat: t.stat, uri: uri, method: strings.ToUpper(req.Method), https: req.HTTPS, header: req.Header, host: req.Host}
 	d.run()
-	if r.Status == 200 && r.Handler == "wsgi" {
+	if r.Status == 200 && r.Handler == HandlerWSGI {
 		d.wsgi(rh.name)
 	}
 	return r
@@ -497,7 +505,7 @@ func (d *decider) run() {
 	switch {
 	case d.m.kind == mapWSGI:
 		handler = "wsgi-script"
-	case d.m.kind == mapAlias && strings.HasPrefix(strings.ToLower(d.m.alias.Kind), "scriptalias"):
+	case d.m.kind == mapAlias && d.m.alias.Kind.CGI():
 		handler = "cgi-script"
 	}
 	if hasFile && d.walk.ftype != ftDir {
@@ -514,30 +522,30 @@ func (d *decider) run() {
 	}
 	switch handler {
 	case "wsgi-script", "application/x-httpd-wsgi":
-		r.Handler = "wsgi"
+		r.Handler = HandlerWSGI
 	case "server-status", "server-metrics":
 		// Not served (yet): say so here, so that routes and serve agree.
-		r.Handler = "none"
+		r.Handler = HandlerNone
 		if r.Status == 200 {
 			r.fail(404, "SetHandler "+handler+": appserver does not serve this page")
 		}
 	case "cgi-script":
 		// httpd without mod_cgi would hand the script's source to the
 		// client; appserver runs no CGI and refuses instead.
-		r.Handler = "none"
+		r.Handler = HandlerNone
 		if r.Status == 200 {
 			r.fail(404, "CGI script not served (appserver runs no CGI): "+d.walk.full)
 		}
 	default:
 		if !hasFile {
-			r.Handler = "none"
+			r.Handler = HandlerNone
 			if r.Status == 200 {
 				r.fail(404, "no DocumentRoot or alias maps "+d.uri)
 			}
 		} else {
 			// httpd's default handler serves any handler no module claims
 			// as a plain file.
-			r.Handler = "static"
+			r.Handler = HandlerStatic
 			r.File = d.walk.full
 		}
 	}
@@ -551,7 +559,7 @@ func (d *decider) run() {
 		r.fail(301, "mod_dir DirectorySlash: redirect to "+d.uri+"/")
 		return
 	}
-	if r.Handler == "static" {
+	if r.Handler == HandlerStatic {
 		d.static()
 	}
 }

@@ -513,7 +513,7 @@ func TestHandlers(t *testing.T) {
 		setup   func(*config.VHost)
 		target  string
 		status  int
-		handler string
+		handler Handler
 		file    string
 	}{
 		{"script alias", nil, "/x", 200, "wsgi", ""},
@@ -696,7 +696,7 @@ func TestTranslateCorners(t *testing.T) {
 	tests := []struct {
 		target             string
 		status             int
-		handler            string
+		handler            Handler
 		scriptName, pathIn string
 	}{
 		{"/static/app.wsgi", 200, "static", "", ""},

@@ -34,7 +34,7 @@ func (t *Table) ScriptChecks() []ScriptCheck {
 				continue
 			}
 			r := t.Route(Request{Target: sa.URL, Host: v.Name, LocalIP: ip, LocalPort: port})
-			if r.Handler != "wsgi" || r.Script == "" {
+			if r.Handler != HandlerWSGI || r.Script == "" {
 				continue
 			}
 			ck := ScriptCheck{Script: r.Script, ProcessGroup: r.ProcessGroup, ApplicationGroup: r.ApplicationGroup, CallableObject: r.CallableObject}
