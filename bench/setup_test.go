@@ -107,7 +107,7 @@ func TestConfigLoadsInAppserver(t *testing.T) {
 			}
 			got := map[string][2]int{}
 			for _, g := range cfg.Groups {
-				got[g.Name] = [2]int{g.Processes, g.Threads}
+				got[g.Spec.Name] = [2]int{g.Spec.Processes, g.Spec.Threads}
 			}
 			if fmt.Sprint(got) != fmt.Sprint(tc.groups) {
 				t.Errorf("groups %v, want %v", got, tc.groups)

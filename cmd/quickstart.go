@@ -130,8 +130,8 @@ func quote(s string) string {
 // serve with the Python error instead of a 500 on every request.
 func requireScripts(cfg *config.Config) {
 	for _, g := range cfg.Groups {
-		for i := range g.Preload {
-			g.Preload[i].Required = true
+		for i := range g.Spec.Preload {
+			g.Spec.Preload[i].Required = true
 		}
 	}
 }

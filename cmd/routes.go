@@ -207,7 +207,7 @@ func writeRouteTable(w io.Writer, cfg *config.Config) {
 		fmt.Fprintf(w, "  (none: every WSGI request runs in the embedded group)\n")
 	}
 	for _, g := range cfg.Groups {
-		fmt.Fprintf(w, "  %s  %s\n      %s\n", g.Name, g.Source, strings.Join(groupOptions(g), " "))
+		fmt.Fprintf(w, "  %s  %s\n      %s\n", g.Spec.Name, g.Spec.Source, strings.Join(groupOptions(g.Spec), " "))
 	}
 	for _, v := range append([]*config.VHost{cfg.Main}, cfg.VHosts...) {
 		if v == nil {
@@ -369,7 +369,7 @@ func writeRouteTableJSON(w io.Writer, cfg *config.Config) error {
 		VHosts []vhost `json:"vhosts"`
 	}{Groups: []group{}, VHosts: []vhost{}}
 	for _, g := range cfg.Groups {
-		out.Groups = append(out.Groups, group{g.Name, g.Source, groupOptions(g)})
+		out.Groups = append(out.Groups, group{g.Spec.Name, g.Spec.Source, groupOptions(g.Spec)})
 	}
 	for _, v := range append([]*config.VHost{cfg.Main}, cfg.VHosts...) {
 		if v == nil {

@@ -6,17 +6,13 @@ package daemon
 import "time"
 
 // Spec is one WSGIDaemonProcess group, as configured. Field comments give the
-// mod_wsgi 4.9 default that applies when the option is omitted; server/ fills
-// the defaults in, so a Spec built by server.Load is complete.
+// mod_wsgi 4.9 default that applies when the option is omitted; server/wsgiopt
+// fills the defaults in, so a Spec built by server/load is complete.
 type Spec struct {
 	// Name is the group name, unique server-wide.
 	Name string
 	// Where the WSGIDaemonProcess directive is ("file:line:col"), for messages.
 	Source string
-	// VHost is the ServerName of the <VirtualHost> that defined the group, ""
-	// for the main server. mod_wsgi lets only vhosts with the same ServerName
-	// (or any, for a main-server group) use it.
-	VHost string
 
 	// Processes is the number of processes (default 1).
 	Processes int
@@ -63,13 +59,11 @@ type Spec struct {
 	// default is 100; 0 here means no cap.
 	ListenBacklog int
 
-	SocketUser        string
 	SendBufferSize    int
 	ReceiveBufferSize int
 	// HeaderBufferSize: a response header line ("Name: value") of
 	// HeaderBufferSize-2 bytes or more gets the client a 500. 0 = 32768.
-	HeaderBufferSize   int
-	ResponseBufferSize int // 0 = 65536; appserver flushes as data comes
+	HeaderBufferSize int
 	// ResponseSocketTimeout bounds each write of the response to the
 	// client; when it passes the request is cancelled and the connection
 	// aborted. 0 = SocketTimeout (0 too = none).
@@ -84,12 +78,9 @@ type Spec struct {
 	CPUTimeLimit time.Duration
 	// CPUPriority is the workers' nice value, set by the front end (so a
 	// negative one works when it runs as root). 0 = unchanged.
-	CPUPriority         int
-	MemoryLimit         int64 // bytes; RLIMIT_DATA; 0 = off
-	VirtualMemoryLimit  int64 // bytes; RLIMIT_AS; 0 = off
-	ServerMetrics       bool
-	NewRelicConfigFile  string
-	NewRelicEnvironment string
+	CPUPriority        int
+	MemoryLimit        int64 // bytes; RLIMIT_DATA; 0 = off
+	VirtualMemoryLimit int64 // bytes; RLIMIT_AS; 0 = off
 
 	// appserver extensions (AppserverGroup directive, see docs/configuration.md).
 

@@ -28,7 +28,8 @@ func CheckScripts(ctx context.Context, cfg *config.Config, opts FrontendOptions)
 		}
 		byGroup[ck.ProcessGroup] = append(byGroup[ck.ProcessGroup], ck)
 	}
-	for _, spec := range cfg.Groups {
+	for _, g := range cfg.Groups {
+		spec := g.Spec
 		checks := byGroup[spec.Name]
 		if len(checks) == 0 {
 			continue

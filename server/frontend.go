@@ -82,7 +82,8 @@ func NewFrontend(cfg *config.Config, opts FrontendOptions) *Frontend {
 		log = slog.Default()
 	}
 	f := &Frontend{cfg: cfg, opts: opts, log: log, groups: map[string]*daemon.Group{}}
-	for _, spec := range cfg.Groups {
+	for _, g := range cfg.Groups {
+		spec := g.Spec
 		f.groups[spec.Name] = daemon.NewGroup(f.withServerUser(spec), f.groupOptions(spec))
 	}
 	f.table = route.Compile(cfg, opts.Routing)
@@ -178,7 +179,8 @@ func (f *Frontend) Groups() map[string]*daemon.Group {
 // the caller holds f.mu.
 func (f *Frontend) sortedGroups() []*daemon.Group {
 	out := make([]*daemon.Group, 0, len(f.groups))
-	for _, spec := range f.cfg.Groups {
+	for _, g := range f.cfg.Groups {
+		spec := g.Spec
 		out = append(out, f.groups[spec.Name])
 	}
 	if f.embedded != nil {

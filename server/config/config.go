@@ -27,7 +27,7 @@ type Config struct {
 	// VHosts in file order.
 	VHosts []*VHost
 	// Groups are the WSGIDaemonProcess groups in definition order.
-	Groups []*daemon.Spec
+	Groups []*Group
 
 	// Server-wide settings (main server only in httpd).
 	User, Group          string // "" = not set
@@ -43,6 +43,24 @@ type Config struct {
 	// Warnings found while loading (ignored directives, lint, host problems
 	// under NoHostChecks). Errors are returned by Load instead.
 	Warnings []Warning
+}
+
+// Group is a WSGIDaemonProcess: Spec is what package daemon runs; the
+// other fields are what only the configuration and routing use.
+type Group struct {
+	Spec *daemon.Spec
+	// VHost is the ServerName of the <VirtualHost> that defined the group,
+	// "" for the main server. mod_wsgi lets only vhosts with the same
+	// ServerName (or any, for a main-server group) use it.
+	VHost string
+	// Accepted as mod_wsgi does, without effect in appserver: its workers
+	// speak to the front end over socket pairs (socket-user), it flushes as
+	// data comes (response-buffer-size), and monitoring is its own.
+	SocketUser          string
+	ResponseBufferSize  int
+	ServerMetrics       bool
+	NewRelicConfigFile  string
+	NewRelicEnvironment string
 }
 
 // Warning is a non-fatal finding, with the position it is about.

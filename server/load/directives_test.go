@@ -498,7 +498,7 @@ SetEnv AFTER 1
 	}
 	specs := map[string]string{}
 	for _, g := range cfg.Groups {
-		specs[g.Name] = g.VHost
+		specs[g.Spec.Name] = g.VHost
 	}
 	// A vhost without ServerName is named after the main server.
 	if want := map[string]string{"main": "", "a": "a.test", "b": "main.test"}; !reflect.DeepEqual(specs, want) {

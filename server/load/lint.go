@@ -93,7 +93,8 @@ func (ld *loader) lintUnroutedGroups() {
 	if ld.anyDynamicGroup() {
 		return
 	}
-	for _, spec := range ld.cfg.Groups {
+	for _, g := range ld.cfg.Groups {
+		spec := g.Spec
 		if used[spec.Name] || len(spec.Preload) > 0 {
 			continue
 		}
@@ -137,7 +138,8 @@ func (ld *loader) anyDynamicGroup() bool {
 // startup-timeout only runs when deadlock-timeout or inactivity-timeout is
 // non-zero.
 func (ld *loader) lintDeadTimers() {
-	for _, spec := range ld.cfg.Groups {
+	for _, g := range ld.cfg.Groups {
+		spec := g.Spec
 		if spec.DeadlockTimeout != 0 || spec.InactivityTimeout != 0 {
 			continue
 		}

@@ -437,7 +437,8 @@ func (ld *loader) finish() {
 		inheritServer(vh, main, st)
 		vh.Defaults = config.MergeDirConf(main.Defaults, st.own)
 	}
-	for _, g := range cfg.Groups {
+	for _, group := range cfg.Groups {
+		g := group.Spec
 		def := ld.groups[g.Name]
 		if g.SocketTimeout == 0 {
 			// mod_wsgi: socket-timeout 0 means the Timeout of the server
@@ -450,13 +451,13 @@ func (ld *loader) finish() {
 			}
 			g.SocketTimeout = time.Duration(timeout) * time.Second
 		}
-		if g.VHost != "" || def == nil || def.vhost == nil || def.vhost.IsMain {
+		if group.VHost != "" || def == nil || def.vhost == nil || def.vhost.IsMain {
 			continue
 		}
 		// A vhost without ServerName is named after the main server once
 		// httpd fixes the vhosts up, which is the name mod_wsgi compares
 		// at request time.
-		g.VHost = main.Name
+		group.VHost = main.Name
 	}
 	ld.lint()
 	ld.sortWarnings()

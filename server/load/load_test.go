@@ -367,7 +367,7 @@ func TestLoadTreeByHand(t *testing.T) {
 	if got, want := errStrings(errs), []string{"5:3: SetEnv takes 1-2 arguments, an environment variable name and optional value to pass to CGI."}; !reflect.DeepEqual(got, want) {
 		t.Errorf("errors: got %q, want %q", got, want)
 	}
-	if len(cfg.Groups) != 1 || cfg.Groups[0].Threads != 3 || cfg.Main.Defaults.ProcessGroup.Value != "g" {
+	if len(cfg.Groups) != 1 || cfg.Groups[0].Spec.Threads != 3 || cfg.Main.Defaults.ProcessGroup.Value != "g" {
 		t.Errorf("hand-built tree not walked: %+v", cfg.Groups)
 	}
 }

@@ -37,7 +37,8 @@ func setupWSGIDaemonProcess(c *cmd) *parser.Error {
 		return nil
 	})
 	res := wsgiopt.Read(name, opts, c.errAt)
-	spec := res.Spec
+	group := res.Group
+	spec := group.Spec
 	for _, he := range res.HostProblems {
 		c.ld.hostProblem(he)
 	}
@@ -66,11 +67,11 @@ func setupWSGIDaemonProcess(c *cmd) *parser.Error {
 	}
 	spec.Source = parser.FormatPos(c.d.Pos)
 	if !c.sc.vhost.IsMain {
-		spec.VHost = c.sc.vhost.Name
+		group.VHost = c.sc.vhost.Name
 	}
 	g := &groupDef{spec: spec, pos: c.d.Pos, vhost: c.sc.vhost}
 	c.ld.groups[name] = g
-	c.ld.cfg.Groups = append(c.ld.cfg.Groups, spec)
+	c.ld.cfg.Groups = append(c.ld.cfg.Groups, group)
 	for _, l := range res.Lenient {
 		c.ld.warn(l.Pos, config.WarnLint, l.Message())
 	}

@@ -18,8 +18,8 @@ func loadGroup(t *testing.T, conf, name string) (*config.Config, *daemon.Spec) {
 		t.Fatalf("unexpected errors: %v", errs)
 	}
 	for _, g := range cfg.Groups {
-		if g.Name == name {
-			return cfg, g
+		if g.Spec.Name == name {
+			return cfg, g.Spec
 		}
 	}
 	t.Fatalf("no group %q", name)
@@ -80,16 +80,12 @@ func TestWSGIDaemonOptions(t *testing.T) {
 		}},
 		{"listen-backlog=500", func(s *daemon.Spec) bool { return s.ListenBacklog == 500 }},
 		{"send-buffer-size=512 receive-buffer-size=1024 header-buffer-size=8192 response-buffer-size=65536", func(s *daemon.Spec) bool {
-			return s.SendBufferSize == 512 && s.ReceiveBufferSize == 1024 && s.HeaderBufferSize == 8192 && s.ResponseBufferSize == 65536
+			return s.SendBufferSize == 512 && s.ReceiveBufferSize == 1024 && s.HeaderBufferSize == 8192
 		}},
-		{"socket-user=www-data script-user=root", func(s *daemon.Spec) bool { return s.SocketUser == "www-data" && s.ScriptUser == "root" }},
+		{"script-user=root", func(s *daemon.Spec) bool { return s.ScriptUser == "root" }},
 		{"script-group=root", func(s *daemon.Spec) bool { return s.ScriptGroup == "root" }},
 		{"cpu-time-limit=30 cpu-priority=-5", func(s *daemon.Spec) bool { return s.CPUTimeLimit == 30*time.Second && s.CPUPriority == -5 }},
 		{"memory-limit=1G virtual-memory-limit=2147483648", func(s *daemon.Spec) bool { return s.MemoryLimit == 1 && s.VirtualMemoryLimit == 2147483648 }},
-		{"server-metrics=ON", func(s *daemon.Spec) bool { return s.ServerMetrics }},
-		{"newrelic-config-file=/etc/nr.ini newrelic-environment=prod", func(s *daemon.Spec) bool {
-			return s.NewRelicConfigFile == "/etc/nr.ini" && s.NewRelicEnvironment == "prod"
-		}},
 		// mod_wsgi reads the value with ap_getword_conf, which skips blanks.
 		{"lang= fr_FR threads=2", func(s *daemon.Spec) bool { return s.Lang == "fr_FR" && s.Threads == 2 }},
 	}
@@ -100,6 +96,20 @@ func TestWSGIDaemonOptions(t *testing.T) {
 				t.Errorf("spec after %q: %+v", tc.opts, s)
 			}
 		})
+	}
+}
+
+// The options daemon has no use for land in the config's Group.
+func TestWSGIDaemonGroupOptions(t *testing.T) {
+	cfg, errs := loadTestConf(t, "WSGIDaemonProcess g response-buffer-size=65536 socket-user=www-data server-metrics=ON "+
+		"newrelic-config-file=/etc/nr.ini newrelic-environment=prod\nWSGIProcessGroup g\n", Options{NoHostChecks: true})
+	if errs != nil || len(cfg.Groups) != 1 {
+		t.Fatalf("load: %v", errs)
+	}
+	g := cfg.Groups[0]
+	if g.ResponseBufferSize != 65536 || g.SocketUser != "www-data" || !g.ServerMetrics ||
+		g.NewRelicConfigFile != "/etc/nr.ini" || g.NewRelicEnvironment != "prod" {
+		t.Errorf("group: %+v", g)
 	}
 }
 
@@ -141,7 +151,7 @@ WSGIImportScript /srv/embedded.py process-group=%{GLOBAL} application-group=%{GL
 	if !reflect.DeepEqual(a.Preload, want) {
 		t.Errorf("group a preload:\n got %+v\nwant %+v", a.Preload, want)
 	}
-	b := cfg.Groups[1]
+	b := cfg.Groups[1].Spec
 	if want := []daemon.Preload{{Script: "/srv/service.py"}}; !reflect.DeepEqual(b.Preload, want) {
 		t.Errorf("group b preload: %+v", b.Preload)
 	}

@@ -8,7 +8,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/appserver/appserver/daemon"
 	"github.com/appserver/appserver/server/config"
 )
 
@@ -49,10 +48,10 @@ type Route struct {
 	Handler Handler
 
 	// For HandlerWSGI:
-	ProcessGroup      string       // resolved name; "" = embedded (%{GLOBAL})
-	Group             *daemon.Spec // nil when ProcessGroup names no group
-	ApplicationGroup  string       // as mod_wsgi reports it ("" = %{GLOBAL})
-	Script            string       // SCRIPT_FILENAME
+	ProcessGroup      string        // resolved name; "" = embedded (%{GLOBAL})
+	Group             *config.Group // nil when ProcessGroup names no group
+	ApplicationGroup  string        // as mod_wsgi reports it ("" = %{GLOBAL})
+	Script            string        // SCRIPT_FILENAME
 	ScriptName        string
 	PathInfo          string
 	CallableObject    string
@@ -114,7 +113,7 @@ type Table struct {
 	main    *serverTable
 	servers []*serverTable // the vhosts, in file order
 	vhosts  *vhostIndex
-	groups  map[string]*daemon.Spec
+	groups  map[string]*config.Group
 
 	restrictEmbedded bool
 	cwd              string // Options.Cwd
@@ -275,10 +274,10 @@ func Compile(c *config.Config, o Options) *Table {
 	if main == nil {
 		main = &config.VHost{IsMain: true}
 	}
-	t := &Table{cfg: c, stat: o.Stat, cwd: o.Cwd, groups: map[string]*daemon.Spec{}, restrictEmbedded: c.RestrictEmbedded, merged: map[mergeKey]*mergedConf{}}
+	t := &Table{cfg: c, stat: o.Stat, cwd: o.Cwd, groups: map[string]*config.Group{}, restrictEmbedded: c.RestrictEmbedded, merged: map[mergeKey]*mergedConf{}}
 	for _, g := range c.Groups {
-		if _, dup := t.groups[g.Name]; !dup {
-			t.groups[g.Name] = g
+		if _, dup := t.groups[g.Spec.Name]; !dup {
+			t.groups[g.Spec.Name] = g
 		}
 	}
 	mainName := main.Name
@@ -749,18 +748,18 @@ func (d *decider) wsgi(hostname string) {
 		}
 		return
 	}
-	spec := d.t.groups[r.ProcessGroup]
-	if spec == nil {
+	group := d.t.groups[r.ProcessGroup]
+	if group == nil {
 		r.fail(500, "No WSGI daemon process called '"+r.ProcessGroup+"' has been configured: "+file)
 		return
 	}
 	// A group defined in a vhost serves only vhosts with the same
 	// ServerName; one defined in the main server serves everyone.
-	if spec.VHost != "" && spec.VHost != d.st.name {
+	if group.VHost != "" && group.VHost != d.st.name {
 		r.fail(500, "Daemon process called '"+r.ProcessGroup+"' cannot be accessed by this WSGI application: "+file)
 		return
 	}
-	r.Group = spec
+	r.Group = group
 }
 
 // allowedGroup checks WSGIRestrictProcess (where %{GLOBAL} is embedded).

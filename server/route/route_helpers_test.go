@@ -132,8 +132,8 @@ func addr(text string) config.VHostAddr {
 	return config.VHostAddr{Host: host, Port: port, Text: text}
 }
 
-func group(name, vhost string) *daemon.Spec {
-	return &daemon.Spec{Name: name, VHost: vhost, Processes: 1, Threads: 15}
+func group(name, vhost string) *config.Group {
+	return &config.Group{Spec: &daemon.Spec{Name: name, Processes: 1, Threads: 15}, VHost: vhost}
 }
 
 // get routes a GET for target with the given Host on 127.0.0.1:port.

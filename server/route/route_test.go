@@ -9,7 +9,6 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/appserver/appserver/daemon"
 	"github.com/appserver/appserver/server/config"
 	"github.com/appserver/appserver/server/load"
 )
@@ -68,10 +67,10 @@ func TestMergeOrderTable(t *testing.T) {
 		main.Defaults.ProcessGroup = setting("main")
 		main.Sections = []*config.Section{sec(t, config.SectionLocation, "/other", &config.DirConf{ProcessGroup: setting("other")})}
 		main.ScriptAliases = []*config.ScriptAlias{scriptAlias(t, "/", "/srv/app.wsgi", false)}
-		c := &testConfig{Config: &config.Config{Main: main, Groups: []*daemon.Spec{group("main", ""), group("other", "")}}, Stat: newFakeFS("/srv/app.wsgi").stat}
+		c := &testConfig{Config: &config.Config{Main: main, Groups: []*config.Group{group("main", ""), group("other", "")}}, Stat: newFakeFS("/srv/app.wsgi").stat}
 		for target, want := range map[string]string{"/other": "other", "/other/x": "other", "/": "main", "/otherx": "main"} {
 			r := get(c, target, "", 80)
-			if r.Status != 200 || r.ProcessGroup != want || r.Group == nil || r.Group.Name != want {
+			if r.Status != 200 || r.ProcessGroup != want || r.Group == nil || r.Group.Spec.Name != want {
 				t.Errorf("%s: %d %s group %q, want %q", target, r.Status, r.Reason, r.ProcessGroup, want)
 			}
 		}
@@ -304,7 +303,7 @@ func TestApplicationGroupNaming(t *testing.T) {
 	v3 := vhost(main, "", addr("*:28532"))
 	v3.ScriptAliases = []*config.ScriptAlias{scriptAlias(t, "/a", "/srv/env.wsgi", false)}
 	v3.ScriptAliases[0].ApplicationGroup = strp("%{HOST}")
-	vc := &testConfig{Config: &config.Config{Main: mainServer("127.0.0.1"), VHosts: []*config.VHost{v1, v2, v3}, Groups: []*daemon.Spec{group("gv1", "v1.test")}}, Stat: scriptFS().stat}
+	vc := &testConfig{Config: &config.Config{Main: mainServer("127.0.0.1"), VHosts: []*config.VHost{v1, v2, v3}, Groups: []*config.Group{group("gv1", "v1.test")}}, Stat: scriptFS().stat}
 	vc.Main.ScriptAliases = main.ScriptAliases
 
 	tests := []struct {
@@ -416,7 +415,7 @@ func TestWSGIProcessGroupRules(t *testing.T) {
 			sec(t, config.SectionLocation, "/opt/x", &config.DirConf{ProcessGroup: setting("app"), ApplicationGroup: setting("%{GLOBAL}"),
 				CallableObject: setting("handler"), PassAuthorization: boolp(false), Env: env("which", "opt-x")}),
 		}
-		return &testConfig{Config: &config.Config{Main: main, Groups: []*daemon.Spec{group("app", ""), group("other", "")}}, Stat: scriptFS().stat}, main
+		return &testConfig{Config: &config.Config{Main: main, Groups: []*config.Group{group("app", ""), group("other", "")}}, Stat: scriptFS().stat}, main
 	}
 	// The cases/mount.conf of the reference scripts.
 	c, _ := mk()
@@ -692,7 +691,7 @@ func TestTranslateCorners(t *testing.T) {
 		sec(t, config.SectionDirectory, "/e5d/sub", &config.DirConf{AddHandlers: map[string]string{"wsgi": "wsgi-script"}, Options: []string{"+ExecCGI"}}),
 		sec(t, config.SectionLocation, "/noexec", &config.DirConf{Options: []string{"-ExecCGI"}}),
 	}
-	c := &testConfig{Config: &config.Config{Main: main, Groups: []*daemon.Spec{group("g1", ""), group("g2", "")}}, Stat: newFakeFS("/e5d/app.wsgi", "/e5d/sub/run.wsgi", "/probe.py").stat}
+	c := &testConfig{Config: &config.Config{Main: main, Groups: []*config.Group{group("g1", ""), group("g2", "")}}, Stat: newFakeFS("/e5d/app.wsgi", "/e5d/sub/run.wsgi", "/probe.py").stat}
 	tests := []struct {
 		target             string
 		status             int

@@ -18,6 +18,7 @@ import (
 
 	"github.com/appserver/appserver/daemon"
 	"github.com/appserver/appserver/parser"
+	"github.com/appserver/appserver/server/config"
 )
 
 // NewSpec returns a group with mod_wsgi 4.9.4's defaults.
@@ -58,6 +59,7 @@ type Lenient struct {
 // daemonParser holds the state of one WSGIDaemonProcess being read.
 type daemonParser struct {
 	newErr  ErrorFunc
+	group   *config.Group
 	spec    *daemon.Spec
 	opt     Option
 	pos     parser.Position
@@ -164,7 +166,7 @@ type ErrorFunc func(pos parser.Position, format string, a ...any) *parser.Error
 
 // Result is what Read makes of one WSGIDaemonProcess.
 type Result struct {
-	Spec *daemon.Spec
+	Group *config.Group
 	// Errs are the bad options, every one of them (mod_wsgi stops at the
 	// first) so that one configtest run shows all there is to fix.
 	Errs []*parser.Error
@@ -180,7 +182,8 @@ type Result struct {
 
 // Read reads the options of group name in order.
 func Read(name string, opts []Option, newErr ErrorFunc) Result {
-	p := &daemonParser{newErr: newErr, spec: NewSpec(name)}
+	spec := NewSpec(name)
+	p := &daemonParser{newErr: newErr, group: &config.Group{Spec: spec}, spec: spec}
 	var errs []*parser.Error
 	for _, opt := range opts {
 		p.opt, p.pos = opt, opt.Pos
@@ -193,7 +196,7 @@ func Read(name string, opts []Option, newErr ErrorFunc) Result {
 			errs = append(errs, e)
 		}
 	}
-	return Result{Spec: p.spec, Errs: errs, HostProblems: p.host, Lenient: p.lenient,
+	return Result{Group: p.group, Errs: errs, HostProblems: p.host, Lenient: p.lenient,
 		ScriptUserAndGroup: p.scriptUserSet && p.scriptGroupSet}
 }
 
@@ -233,8 +236,8 @@ var setters = map[string]func(p *daemonParser) *parser.Error{
 	"locale":               stringOpt(func(s *daemon.Spec) *string { return &s.Locale }),
 	"python-eggs":          stringOpt(func(s *daemon.Spec) *string { return &s.PythonEggs }),
 	"display-name":         stringOpt(func(s *daemon.Spec) *string { return &s.DisplayName }),
-	"newrelic-config-file": stringOpt(func(s *daemon.Spec) *string { return &s.NewRelicConfigFile }),
-	"newrelic-environment": stringOpt(func(s *daemon.Spec) *string { return &s.NewRelicEnvironment }),
+	"newrelic-config-file": func(p *daemonParser) *parser.Error { p.group.NewRelicConfigFile = p.opt.Value; return nil },
+	"newrelic-environment": func(p *daemonParser) *parser.Error { p.group.NewRelicEnvironment = p.opt.Value; return nil },
 	"maximum-requests":     intOpt("request count", nonNegative, func(s *daemon.Spec) *int { return &s.MaximumRequests }),
 	"listen-backlog":       intOpt("listen backlog", nonNegative, func(s *daemon.Spec) *int { return &s.ListenBacklog }),
 	"cpu-priority":         intOpt("CPU priority", anyInt, func(s *daemon.Spec) *int { return &s.CPUPriority }),
@@ -261,8 +264,8 @@ var setters = map[string]func(p *daemonParser) *parser.Error{
 		func(s *daemon.Spec) *int { return &s.ReceiveBufferSize }),
 	"header-buffer-size": bufferOpt("header buffer size", 8192, "Header buffer size must be >= 8192 bytes, or 0 for default.",
 		func(s *daemon.Spec) *int { return &s.HeaderBufferSize }),
-	"response-buffer-size": bufferOpt("response buffer size", 65536, "Response buffer size must be >= 65536 bytes, or 0 for default.",
-		func(s *daemon.Spec) *int { return &s.ResponseBufferSize }),
+	"response-buffer-size": groupBufferOpt("response buffer size", 65536, "Response buffer size must be >= 65536 bytes, or 0 for default.",
+		func(g *config.Group) *int { return &g.ResponseBufferSize }),
 	"socket-user":    (*daemonParser).setSocketUser,
 	"script-user":    (*daemonParser).setScriptUser,
 	"script-group":   (*daemonParser).setScriptGroup,
@@ -301,9 +304,13 @@ func stringOpt(field func(*daemon.Spec) *string) func(*daemonParser) *parser.Err
 
 // bufferOpt is a socket buffer size: 0 (the default) or at least least.
 func bufferOpt(what string, least int, tooSmall string, field func(*daemon.Spec) *int) func(*daemonParser) *parser.Error {
+	return groupBufferOpt(what, least, tooSmall, func(g *config.Group) *int { return field(g.Spec) })
+}
+
+func groupBufferOpt(what string, least int, tooSmall string, field func(*config.Group) *int) func(*daemonParser) *parser.Error {
 	return func(p *daemonParser) *parser.Error {
 		n, e := p.int(what, anyInt)
-		*field(p.spec) = n
+		*field(p.group) = n
 		if e == nil && n < least && n != 0 {
 			return p.fail("%s", tooSmall)
 		}
@@ -409,7 +416,7 @@ func (p *daemonParser) setPythonHome() *parser.Error {
 }
 
 func (p *daemonParser) setSocketUser() (e *parser.Error) {
-	p.spec.SocketUser, _, e = p.namedUser("socket user", "Couldn't determine user name from socket user.")
+	p.group.SocketUser, _, e = p.namedUser("socket user", "Couldn't determine user name from socket user.")
 	return e
 }
 
@@ -428,9 +435,9 @@ func (p *daemonParser) setScriptGroup() (e *parser.Error) {
 func (p *daemonParser) setServerMetrics() *parser.Error {
 	switch v := p.opt.Value; {
 	case strings.EqualFold(v, "on"):
-		p.spec.ServerMetrics = true
+		p.group.ServerMetrics = true
 	case strings.EqualFold(v, "off"):
-		p.spec.ServerMetrics = false
+		p.group.ServerMetrics = false
 	default:
 		return p.fail("Invalid server metrics flag for WSGI daemon process. (write server-metrics=On or server-metrics=Off)")
 	}
