@@ -3,16 +3,15 @@ package main
 import (
 	"bytes"
 	"encoding/xml"
-	"flag"
 	"io"
 	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-)
 
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+	"github.com/appserver/appserver/internal/testutil"
+)
 
 // fakeResults is a run of every server on every workload, 3 repeats, with
 // numbers shaped like real ones: appserver twice Apache's speed, slower
@@ -66,24 +65,7 @@ func fakeResults() *Results {
 
 func golden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./bench -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file; run go test ./bench -update and review the diff\n--- got (first 1500 bytes) ---\n%s",
-			path, got[:min(len(got), 1500)])
-	}
+	testutil.Golden(t, filepath.Join("testdata", name), got)
 }
 
 func TestMarkdownGolden(t *testing.T) {

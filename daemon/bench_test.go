@@ -10,9 +10,10 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/appserver/appserver/internal/testutil"
 )
 
 // benchEnv is about what server/ sends for a browser request.
@@ -94,7 +95,7 @@ func BenchmarkRoundTrip(b *testing.B) {
 	for _, p := range g.Snapshot().Processes {
 		pids = append(pids, p.PID)
 	}
-	pyStart, goStart := workerCPU(pids), selfCPU()
+	pyStart, goStart := workerCPU(pids), testutil.SelfCPU()
 	b.SetParallelism(8)
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -110,7 +111,7 @@ func BenchmarkRoundTrip(b *testing.B) {
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "req/s")
 	b.ReportMetric(float64(workerCPU(pids)-pyStart)/float64(time.Microsecond)/float64(b.N), "py-µs/req")
-	b.ReportMetric(float64(selfCPU()-goStart)/float64(time.Microsecond)/float64(b.N), "go-µs/req")
+	b.ReportMetric(float64(testutil.SelfCPU()-goStart)/float64(time.Microsecond)/float64(b.N), "go-µs/req")
 }
 
 // workerCPU sums user+system CPU of the processes (clock ticks of 10ms).
@@ -131,12 +132,6 @@ func workerCPU(pids []int) time.Duration {
 		}
 	}
 	return total
-}
-
-func selfCPU() time.Duration {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // BenchmarkHTTPRoundTrip is the same through a real HTTP server and

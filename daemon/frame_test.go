@@ -5,17 +5,15 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
-	"flag"
 	"net/http"
-	"os"
 	"reflect"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
-)
 
-var update = flag.Bool("update", false, "rewrite golden files")
+	"github.com/appserver/appserver/internal/testutil"
+)
 
 func TestAppendHeadRoundTrip(t *testing.T) {
 	tests := []struct {
@@ -98,19 +96,7 @@ func TestFrameLayoutGolden(t *testing.T) {
 		putHeader(b[:], f.typ, f.flags, f.count, f.size)
 		out.WriteString("# " + f.name + "\n" + hex.Dump(b[:]))
 	}
-	const golden = "testdata/frames.golden"
-	if *update {
-		if err := os.WriteFile(golden, []byte(out.String()), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if out.String() != string(want) {
-		t.Errorf("frame layout changed:\n%s\nwant:\n%s", out.String(), want)
-	}
+	testutil.Golden(t, "testdata/frames.golden", []byte(out.String()))
 }
 
 // sFrame builds an S payload the way the worker does.

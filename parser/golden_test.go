@@ -2,16 +2,15 @@ package parser
 
 import (
 	"bytes"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
-)
 
-var update = flag.Bool("update", false, "rewrite the .golden files under testdata/")
+	"github.com/appserver/appserver/internal/testutil"
+)
 
 // A case file under testdata/read/ is a small archive: "-- name --" lines
 // start files, written to a temporary directory; main.conf is read. An
@@ -38,21 +37,7 @@ func TestReadGolden(t *testing.T) {
 		name := strings.TrimSuffix(filepath.Base(c), ".txt")
 		t.Run(name, func(t *testing.T) {
 			got := runCase(t, c)
-			golden := strings.TrimSuffix(c, ".txt") + ".golden"
-			if *update {
-				if err := os.WriteFile(golden, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test ./parser -update)", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("output differs from %s (go test ./parser -run TestReadGolden -update rewrites it):\n%s",
-					golden, lineDiff(string(want), string(got)))
-			}
+			testutil.Golden(t, strings.TrimSuffix(c, ".txt")+".golden", got)
 		})
 	}
 }
@@ -173,26 +158,4 @@ func runCase(t *testing.T, path string) []byte {
 		fmt.Fprintf(&b, "file %d %s\n", i, f)
 	}
 	return bytes.ReplaceAll(b.Bytes(), []byte(dir), []byte("$DIR"))
-}
-
-// lineDiff is a small line-based diff: lines only in want are "-", lines
-// only in got are "+", around the first difference.
-func lineDiff(want, got string) string {
-	w := strings.Split(want, "\n")
-	g := strings.Split(got, "\n")
-	i := 0
-	for i < len(w) && i < len(g) && w[i] == g[i] {
-		i++
-	}
-	var b strings.Builder
-	for k := max(0, i-3); k < i; k++ {
-		fmt.Fprintf(&b, "  %s\n", w[k])
-	}
-	for k := i; k < len(w) && k < i+10; k++ {
-		fmt.Fprintf(&b, "- %s\n", w[k])
-	}
-	for k := i; k < len(g) && k < i+10; k++ {
-		fmt.Fprintf(&b, "+ %s\n", g[k])
-	}
-	return b.String()
 }

@@ -16,10 +16,10 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/appserver/appserver/internal/testutil"
 	"github.com/appserver/appserver/server/load"
 	"github.com/appserver/appserver/server/route"
 )
@@ -198,7 +198,7 @@ func BenchmarkFrontend(b *testing.B) {
 					pids = append(pids, p.PID)
 				}
 			}
-			py0, go0 := procsCPU(pids), selfCPU()
+			py0, go0 := procsCPU(pids), testutil.SelfCPU()
 			b.SetParallelism(max(1, 8/runtime.GOMAXPROCS(0)))
 			b.ReportAllocs()
 			b.ResetTimer()
@@ -213,7 +213,7 @@ func BenchmarkFrontend(b *testing.B) {
 			elapsed := time.Since(start)
 			b.StopTimer()
 			b.ReportMetric(float64(b.N)/elapsed.Seconds(), "req/s")
-			b.ReportMetric(float64(selfCPU()-go0)/float64(time.Microsecond)/float64(b.N), "go-µs/req")
+			b.ReportMetric(float64(testutil.SelfCPU()-go0)/float64(time.Microsecond)/float64(b.N), "go-µs/req")
 			b.ReportMetric(float64(procsCPU(pids)-py0)/float64(time.Microsecond)/float64(b.N), "py-µs/req")
 		})
 	}
@@ -253,10 +253,4 @@ func procsCPU(pids []int) time.Duration {
 		}
 	}
 	return total
-}
-
-func selfCPU() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

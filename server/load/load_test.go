@@ -2,7 +2,6 @@ package load
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	"io/fs"
 	"os"
@@ -12,11 +11,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/appserver/appserver/internal/testutil"
 	"github.com/appserver/appserver/parser"
 	"github.com/appserver/appserver/server/config"
 )
-
-var updateLoadGolden = flag.Bool("update", false, "rewrite the golden files of server/load/testdata/load")
 
 // testConfPath is where loadTestConf pretends its config lives.
 const testConfPath = "/cfg/test.conf"
@@ -94,45 +92,9 @@ func TestLoadGolden(t *testing.T) {
 			}
 			cfg, err := File(conf, opts)
 			got := dumpLoad(cfg, err)
-			golden := strings.TrimSuffix(conf, ".conf") + ".golden"
-			if *updateLoadGolden {
-				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run with -update to create it)", err)
-			}
-			if got != string(want) {
-				t.Errorf("dump differs from %s (run with -update after checking):\n%s", golden, lineDiff(string(want), got))
-			}
+			testutil.Golden(t, strings.TrimSuffix(conf, ".conf")+".golden", []byte(got))
 		})
 	}
-}
-
-// lineDiff shows the first lines where two texts differ.
-func lineDiff(want, got string) string {
-	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
-	var b strings.Builder
-	shown := 0
-	for i := 0; i < len(w) || i < len(g); i++ {
-		var wl, gl string
-		if i < len(w) {
-			wl = w[i]
-		}
-		if i < len(g) {
-			gl = g[i]
-		}
-		if wl != gl {
-			fmt.Fprintf(&b, "line %d:\n  want: %s\n  got:  %s\n", i+1, wl, gl)
-			if shown++; shown == 10 {
-				break
-			}
-		}
-	}
-	return b.String()
 }
 
 // dumpLoad renders what Load returned in a stable, reviewable text form.

@@ -1,7 +1,6 @@
 package route
 
 import (
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -10,11 +9,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/appserver/appserver/internal/testutil"
 	"github.com/appserver/appserver/server/config"
 	"github.com/appserver/appserver/server/load"
 )
-
-var updateRouteGolden = flag.Bool("update", false, "rewrite the golden files of server/route/testdata/route")
 
 // TestRouteGolden loads each testdata/route/NAME.conf with Load, routes
 // every line of NAME.urls and compares the decisions with NAME.golden.
@@ -59,20 +57,7 @@ func TestRouteGolden(t *testing.T) {
 				req := goldenRequest(cfg, line)
 				fmt.Fprintf(&b, "%s\n%s\n", line, formatRoute(table.Route(req)))
 			}
-			golden := strings.TrimSuffix(conf, ".conf") + ".golden"
-			if *updateRouteGolden {
-				if err := os.WriteFile(golden, []byte(b.String()), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run with -update to create it)", err)
-			}
-			if got := b.String(); got != string(want) {
-				t.Errorf("%s differs from the routing (run with -update and review the diff):\n%s", golden, diffLines(string(want), got))
-			}
+			testutil.Golden(t, strings.TrimSuffix(conf, ".conf")+".golden", []byte(b.String()))
 		})
 	}
 }
@@ -134,25 +119,6 @@ func formatRoute(r *Route) string {
 		sb.WriteString("\n  env:")
 		for _, k := range keys {
 			fmt.Fprintf(&sb, " %s=%s", k, strconv.Quote(r.Env[k]))
-		}
-	}
-	return sb.String()
-}
-
-// diffLines is a small line diff for failure messages.
-func diffLines(want, got string) string {
-	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
-	var sb strings.Builder
-	for i := 0; i < len(w) || i < len(g); i++ {
-		var a, b string
-		if i < len(w) {
-			a = w[i]
-		}
-		if i < len(g) {
-			b = g[i]
-		}
-		if a != b {
-			fmt.Fprintf(&sb, "line %d:\n  - %s\n  + %s\n", i+1, a, b)
 		}
 	}
 	return sb.String()
