@@ -129,10 +129,15 @@ type Options struct {
 	LookupEnv func(string) (string, bool)
 	// Modules are the module identifiers (e.g. "wsgi_module") and source file
 	// names (e.g. "mod_wsgi.c") that <IfModule> treats as loaded before any
-	// LoadModule. Nil means DefaultModules for a config with no LoadModule,
-	// and LoadingModules (Apache's static ones) for a config that loads its
-	// modules.
+	// LoadModule. Nil means Provided for a config with no LoadModule, and
+	// Static for a config that loads its modules.
 	Modules []string
+	// Provided are the modules a config that loads none sees: what the
+	// server itself implements.
+	Provided []string
+	// Static are the modules compiled into the server, loaded before the
+	// first LoadModule of a config that loads its own.
+	Static []string
 	// NoHostChecks turns host problems (a missing Include file or
 	// directory, a wildcard Include matching nothing, a ServerRoot that is
 	// not a directory) into warnings, for checking a config away from its

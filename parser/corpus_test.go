@@ -17,7 +17,7 @@ func TestCorpusNoPanic(t *testing.T) {
 	}
 	for _, f := range files {
 		opts := Options{NoHostChecks: true, LookupEnv: func(string) (string, bool) { return "", false }}
-		cfg, err := ReadFile(f, opts)
+		cfg, err := ReadFile(f, withModules(opts))
 		if cfg == nil {
 			t.Fatalf("%s: nil Config", f)
 		}
@@ -30,7 +30,7 @@ func TestCorpusNoPanic(t *testing.T) {
 				t.Errorf("%s: unpositioned error %v", f, e)
 			}
 		}
-		cfg2, err2 := ReadFile(f, opts)
+		cfg2, err2 := ReadFile(f, withModules(opts))
 		if snapshot(cfg, err) != snapshot(cfg2, err2) {
 			t.Errorf("%s: reading twice differs", f)
 		}

@@ -63,7 +63,7 @@ func FuzzRead(f *testing.F) {
 
 	const name = "/fuzz/fuzz.conf"
 	f.Fuzz(func(t *testing.T, data []byte) {
-		cfg, err := Read(name, data, memFS(name, data))
+		cfg, err := Read(name, data, withModules(memFS(name, data)))
 		if cfg == nil {
 			t.Fatal("nil Config")
 		}
@@ -85,7 +85,7 @@ func FuzzRead(f *testing.F) {
 				checkPos(t, name, data, a.Pos)
 			}
 		})
-		cfg2, err2 := Read(name, data, memFS(name, data))
+		cfg2, err2 := Read(name, data, withModules(memFS(name, data)))
 		if snapshot(cfg, err) != snapshot(cfg2, err2) {
 			t.Fatalf("reading twice differs:\n%s\n----\n%s", snapshot(cfg, err), snapshot(cfg2, err2))
 		}
@@ -135,7 +135,7 @@ func BenchmarkRead10k(b *testing.B) {
 	b.SetBytes(int64(len(src)))
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := Read("bench.conf", src, Options{LookupEnv: func(string) (string, bool) { return "", false }}); err != nil {
+		if _, err := Read("bench.conf", src, withModules(Options{LookupEnv: func(string) (string, bool) { return "", false }})); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -153,7 +153,7 @@ func TestRead10kTime(t *testing.T) {
 	}
 	res := testing.Benchmark(func(b *testing.B) {
 		for b.Loop() {
-			if _, err := Read("bench.conf", src, Options{LookupEnv: func(string) (string, bool) { return "", false }}); err != nil {
+			if _, err := Read("bench.conf", src, withModules(Options{LookupEnv: func(string) (string, bool) { return "", false }})); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -205,7 +205,7 @@ func TestRunawayStops(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			const name = "/fuzz/fuzz.conf"
-			_, err := Read(name, []byte(tt.src), memFS(name, []byte(tt.src)))
+			_, err := Read(name, []byte(tt.src), withModules(memFS(name, []byte(tt.src))))
 			el, _ := err.(ErrorList)
 			if len(el) != 1 || !strings.Contains(el[0].Msg, tt.want) {
 				t.Fatalf("want one error containing %q, got %d: %v", tt.want, len(el), err)

@@ -18,7 +18,7 @@ import (
 //
 //	define NAME        -D NAME
 //	env NAME=VALUE     process environment (nothing else is visible)
-//	module NAME        Options.Modules (replaces DefaultModules)
+//	module NAME        Options.Modules (replaces the provided modules)
 //	directive NAME     Options.IsDirective answers true for NAME
 //	nohostchecks       Options.NoHostChecks
 //	serverroot PATH    Options.ServerRoot, relative to the case directory
@@ -124,7 +124,7 @@ func runCase(t *testing.T, path string) []byte {
 			return false
 		}
 	}
-	cfg, err := ReadFile(filepath.Join(dir, "main.conf"), opts)
+	cfg, err := ReadFile(filepath.Join(dir, "main.conf"), withModules(opts))
 	var b bytes.Buffer
 	Dump(&b, cfg.Root)
 	if len(cfg.Warnings) > 0 {

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/alecthomas/participle/v2/lexer"
+	"github.com/appserver/appserver/server/modules"
 )
 
 // render is a compact one-line view of directives for table tests:
@@ -35,7 +36,7 @@ func readString(t *testing.T, src string, opts Options) (*Config, error) {
 	if opts.LookupEnv == nil {
 		opts.LookupEnv = func(string) (string, bool) { return "", false }
 	}
-	return Read("t.conf", []byte(src), opts)
+	return Read("t.conf", []byte(src), withModules(opts))
 }
 
 // TestLogicalLines covers httpd's line-joining and
@@ -195,4 +196,10 @@ func TestLineTooLong(t *testing.T) {
 	if len(el) != 1 || el[0].Msg != "Error reading t.conf at line 1: Line too long" || len(cfg.Root) != 1 {
 		t.Fatalf("17 MiB line: %v, %d directives", err, len(cfg.Root))
 	}
+}
+
+// withModules gives o the module lists load.File passes.
+func withModules(o Options) Options {
+	o.Provided, o.Static = modules.Provided, modules.Static
+	return o
 }

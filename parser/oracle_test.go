@@ -107,7 +107,7 @@ func TestApacheOracle(t *testing.T) {
 				}
 				return os.LookupEnv(k)
 			}
-			cfg, rerr := ReadFile(filepath.Join(dir, "main.conf"), opts)
+			cfg, rerr := ReadFile(filepath.Join(dir, "main.conf"), withModules(opts))
 			if rerr != nil {
 				t.Fatalf("Read failed where Apache succeeded: %v", rerr)
 			}

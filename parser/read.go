@@ -46,18 +46,18 @@ func ReadFile(path string, opts Options) (*Config, error) {
 // mods-enabled/*.load) gets Apache's answer to <IfModule>, the static
 // modules plus what it loads, so <IfModule ssl_module> is false unless
 // LoadModule ssl_module is there; a config with no LoadModule at all (a
-// site snippet, an appserver config) sees DefaultModules.
+// site snippet, an appserver config) sees Options.Provided.
 func readLoading(opts Options, read func(Options) (*reader, *Config, error)) (*Config, error) {
 	if opts.Modules != nil {
 		_, cfg, err := read(opts)
 		return cfg, err
 	}
-	opts.Modules = DefaultModules
+	opts.Modules = opts.Provided
 	r, cfg, err := read(opts)
 	if len(r.loaded) == 0 {
 		return cfg, err
 	}
-	opts.Modules = LoadingModules
+	opts.Modules = opts.Static
 	_, cfg, err = read(opts)
 	return cfg, err
 }
@@ -136,7 +136,7 @@ func newReader(file string, opts Options) *reader {
 	}
 	mods := opts.Modules
 	if mods == nil {
-		mods = DefaultModules
+		mods = opts.Provided
 	}
 	for _, m := range mods {
 		r.cfg.Modules[m] = true

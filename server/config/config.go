@@ -1,6 +1,7 @@
-// Package server turns a parsed config into routing tables and daemon group
-// specs, answers "what would Apache + mod_wsgi do with this request", and
-// runs the HTTP front end.
+// Package config is the typed model of an httpd.conf as appserver reads
+// it: servers, sections and their per-directory settings, aliases, groups,
+// logs, and the access rules with their evaluation. Package load builds
+// it; route, server and cmd read it and never change it.
 package config
 
 import (

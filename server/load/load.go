@@ -68,6 +68,8 @@ func File(path string, opts Options) (*config.Config, error) {
 		NoHostChecks: opts.NoHostChecks,
 		ReadFile:     opts.ReadFile,
 		IsDirective:  implemented,
+		Provided:     modules.Provided,
+		Static:       modules.Static,
 	}
 	tree, err := parser.ReadFile(path, popts)
 	var errs parser.ErrorList

@@ -1,7 +1,6 @@
 // Package wsgiopt reads mod_wsgi's option=value lists (words.go), and
-// the options of WSGIDaemonProcess, and of
-// appserver's AppserverGroup, into a daemon.Spec, as mod_wsgi 4.9.4's
-// wsgi_add_daemon_process does (mod_wsgi.c): each option checked in turn,
+// the options of WSGIDaemonProcess into a config.Group, as mod_wsgi
+// 4.9.4's wsgi_add_daemon_process does (mod_wsgi.c): each option checked in turn,
 // with mod_wsgi's message. Integer options go through C's atoi and the
 // memory limits through apr_atoi64, so "threads=abc" means 0 and
 // "memory-limit=1G" means 1 byte; mod_wsgi accepts both silently,

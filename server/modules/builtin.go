@@ -1,10 +1,10 @@
-package parser
+package modules
 
-// DefaultModules are the module identifiers and source names <IfModule>
+// Provided are the module identifiers and source names <IfModule>
 // treats as loaded in a config with no LoadModule: the modules whose
 // directives appserver implements. docs/configuration.md lists them (the -M
 // view).
-var DefaultModules = []string{
+var Provided = []string{
 	"core_module", "core.c", "http_module", "http_core.c",
 	"so_module", "mod_so.c",
 	"mpm_event_module", "event.c",
@@ -21,10 +21,10 @@ var DefaultModules = []string{
 	"appserver_module", "mod_appserver.c",
 }
 
-// LoadingModules are what <IfModule> treats as loaded before the first
+// Static are what <IfModule> treats as loaded before the first
 // LoadModule of a config that loads its modules: those compiled into
 // Debian's apache2 (apache2 -l), and appserver's own.
-var LoadingModules = []string{
+var Static = []string{
 	"core_module", "core.c", "http_module", "http_core.c",
 	"so_module", "mod_so.c", "watchdog_module", "mod_watchdog.c",
 	"log_config_module", "mod_log_config.c", "logio_module", "mod_logio.c",
