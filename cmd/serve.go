@@ -231,7 +231,7 @@ func serve(cfg *server.Config, sf serveFlags) error {
 		w := newSourceWatcher(sf.quick.roots)
 		go w.run(ctx, time.Second, func(path string) {
 			log.Info("source changed: restarting the workers", "file", path)
-			front.RestartGroups(daemon.ReasonFilesChanged)
+			front.RestartGroups(string(daemon.ReasonFilesChanged))
 		})
 	}
 

@@ -407,7 +407,7 @@ func (g *Group) startSlot(i int, notify chan<- error) {
 			g.mu.Lock()
 			if p.state != stExited {
 				p.state = stStopping
-				p.reason = "start failed"
+				p.reason = reasonStartFailed
 			}
 			g.mu.Unlock()
 			p.kill()
@@ -431,7 +431,7 @@ func (g *Group) startSlot(i int, notify chan<- error) {
 				pid = p.pid
 			}
 			g.log.Error("daemon: cannot start worker process, restarting", "group", g.spec.Name, "slot", i, "pid", pid,
-				"reason", "start failed", "err", err, "restart_in", delay)
+				"reason", reasonStartFailed, "err", err, "restart_in", delay)
 			g.emit(Event{Kind: EventSpawnFailed, Slot: i, PID: pid, Err: err, Backoff: delay})
 			g.poke()
 		}
@@ -516,7 +516,7 @@ func (g *Group) retire(p *process, now time.Time, grace time.Duration) {
 	if s := &g.slots[p.slot]; s.cur == p {
 		s.cur = nil
 	}
-	if p.reason == "" {
+	if p.reason == noReason {
 		p.reason = p.recycle
 	}
 }
@@ -533,9 +533,9 @@ func (g *Group) loadStarted(p *process) {
 
 // requestRecycle asks for p to be replaced gracefully (a worker-side
 // trigger).
-func (g *Group) requestRecycle(p *process, reason string) {
+func (g *Group) requestRecycle(p *process, reason Reason) {
 	g.mu.Lock()
-	ok := p.state == stReady && p.recycle == ""
+	ok := p.state == stReady && p.recycle == noReason
 	if ok {
 		p.recycle = reason
 		g.stats.recycles++
@@ -550,13 +550,13 @@ func (g *Group) requestRecycle(p *process, reason string) {
 // Restart replaces every ready process of the group gracefully, as
 // maximum-requests does: each goes out of dispatch once its replacement is
 // ready and finishes the requests it has. reason names the cause in events
-// and the log.
+// and the log: one of the Reason* constants, as a string.
 func (g *Group) Restart(reason string) {
 	g.mu.Lock()
 	procs := slices.Clone(g.ready)
 	g.mu.Unlock()
 	for _, p := range procs {
-		g.requestRecycle(p, reason)
+		g.requestRecycle(p, Reason(reason))
 	}
 }
 
@@ -629,9 +629,9 @@ func (g *Group) sampleRSS() {
 
 // recycleReason says whether a serving process should be replaced now.
 // Caller holds g.mu.
-func (g *Group) recycleReason(p *process, now time.Time) string {
+func (g *Group) recycleReason(p *process, now time.Time) Reason {
 	s := g.spec
-	if p.recycle != "" {
+	if p.recycle != noReason {
 		return p.recycle
 	}
 	// deadlock-timeout: the main thread did not answer a ping (it needs the
@@ -669,7 +669,7 @@ func (g *Group) recycleReason(p *process, now time.Time) string {
 	if s.MaximumRSS > 0 && p.rss.Load() > s.MaximumRSS {
 		return ReasonMaximumRSS
 	}
-	return ""
+	return noReason
 }
 
 // reconcile applies the rules once; the actions that block run after the
@@ -685,8 +685,8 @@ func (g *Group) reconcile() {
 	}
 	for i := range g.slots {
 		s := &g.slots[i]
-		if p := s.cur; p != nil && p.state == stReady && p.recycle == "" {
-			if r := g.recycleReason(p, now); r != "" {
+		if p := s.cur; p != nil && p.state == stReady && p.recycle == noReason {
+			if r := g.recycleReason(p, now); r != noReason {
 				p.recycle = r
 				g.stats.recycles++
 				evs = append(evs, Event{Kind: EventRecycling, Slot: i, PID: p.pid, Reason: r})
@@ -720,7 +720,7 @@ func (g *Group) reconcile() {
 		if !s.active || s.spawning || now.Before(s.retryAt) {
 			continue
 		}
-		if s.cur == nil || s.cur.recycle != "" {
+		if s.cur == nil || s.cur.recycle != noReason {
 			s.spawning = true
 			g.wg.Add(1)
 			acts = append(acts, func() { go g.startSlot(i, nil) })
@@ -855,7 +855,7 @@ func (g *Group) scale(now time.Time) []func() {
 	for i := len(g.slots) - 1; i >= 0 && active > g.minProcs; i-- {
 		s := &g.slots[i]
 		p := s.cur
-		if !s.active || s.spawning || p == nil || p.state != stReady || p.recycle != "" ||
+		if !s.active || s.spawning || p == nil || p.state != stReady || p.recycle != noReason ||
 			p.inflight > 0 || now.Sub(p.lastActive) < g.spec.IdleTimeout {
 			continue
 		}
@@ -912,9 +912,9 @@ func (g *Group) processExited(p *process) {
 			g.stats.crashes++
 		}
 		s.retryAt = now.Add(ev.Backoff)
-	case prev == stStarting && ev.Reason == "":
+	case prev == stStarting && ev.Reason == noReason:
 		ev.Reason = ReasonCrash // startSlot counts it as a failed start
-	case ev.Reason == "":
+	case ev.Reason == noReason:
 		ev.Reason = ReasonStop
 	}
 	g.mu.Unlock()
@@ -952,7 +952,7 @@ func (g *Group) Stop(ctx context.Context) error {
 		w.ch <- nil
 	}
 	for _, p := range slices.Clone(g.ready) {
-		if p.reason == "" {
+		if p.reason == noReason {
 			p.reason = ReasonStop
 		}
 		g.retire(p, now, 0)
@@ -1087,7 +1087,7 @@ func (g *Group) Snapshot() Snapshot {
 			StartedAt: p.startedAt,
 			ReadyAt:   p.readyAt,
 			RSS:       p.rss.Load(),
-			Recycle:   p.recycle,
+			Recycle:   string(p.recycle),
 		})
 	}
 	slices.SortFunc(s.Processes, func(a, b ProcessSnapshot) int {

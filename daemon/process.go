@@ -76,12 +76,12 @@ type process struct {
 	served        uint64
 	completed     uint64 // requests it answered without breaking (for diedYoung)
 	limit         uint64 // maximum-requests budget incl. jitter; 0 = none
-	recycle       string // why a replacement is wanted; "" = none
+	recycle       Reason // why a replacement is wanted; noReason = none
 	readyAt       time.Time
 	lastActive    time.Time
 	drainDeadline time.Time
 	killAt        time.Time
-	reason        string // reported when it exits
+	reason        Reason // reported when it exits
 	// startup-timeout: armed by the first attempt to load a script,
 	// disarmed for good by the first successful load (mod_wsgi).
 	loadState    loadState
@@ -408,7 +408,7 @@ func (p *process) readControl() {
 			p.loadState = loadDone
 			p.g.mu.Unlock()
 		case bytes.HasPrefix(line, []byte("recycle ")):
-			switch reason := string(line[len("recycle "):]); reason {
+			switch reason := Reason(line[len("recycle "):]); reason {
 			case ReasonGracefulSignal, ReasonCPUTimeLimit:
 				p.g.requestRecycle(p, reason)
 			}

@@ -398,7 +398,7 @@ func (g *Group) release(c *wconn, broken, reload bool) {
 	switch {
 	case broken:
 		p.live--
-		if p.state == stReady && p.recycle == "" && !p.hasExited() {
+		if p.state == stReady && p.recycle == noReason && !p.hasExited() {
 			p.recycle = ReasonBrokenConn
 			g.stats.recycles++
 			ev = &Event{Kind: EventRecycling, Slot: p.slot, PID: p.pid, Reason: p.recycle}
