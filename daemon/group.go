@@ -406,8 +406,7 @@ func (g *Group) startSlot(i int, notify chan<- error) {
 		if err != nil {
 			g.mu.Lock()
 			if p.state != stExited {
-				p.state = stStopping
-				p.reason = reasonStartFailed
+				g.transition(p, stStopping, reasonStartFailed)
 			}
 			g.mu.Unlock()
 			p.kill()
@@ -457,7 +456,7 @@ func (g *Group) install(i int, p *process) {
 		p.closeControl()
 		return
 	}
-	p.state = stReady
+	g.transition(p, stReady, noReason)
 	p.readyAt = now
 	p.lastActive = now
 	p.lastPong.Store(now.UnixNano())
@@ -470,7 +469,7 @@ func (g *Group) install(i int, p *process) {
 		if old.recycle == ReasonGracefulSignal && g.spec.EvictionTimeout > 0 {
 			grace = g.spec.EvictionTimeout
 		}
-		g.retire(old, now, grace)
+		g.retire(old, now, grace, noReason)
 	}
 	// Highest index first into the LIFO idle stack, so that thread 1 is
 	// the busiest; queued requests get connections at once.
@@ -503,11 +502,13 @@ func (g *Group) shutdownTimeout() time.Duration {
 }
 
 // retire takes p out of dispatch; it stops once idle or after grace
-// (0 = no deadline). Caller holds g.mu.
-func (g *Group) retire(p *process, now time.Time, grace time.Duration) {
+// (0 = no deadline). reason is why it stops (noReason: why it is being
+// recycled); it is kept unless p already has one. Caller holds g.mu.
+func (g *Group) retire(p *process, now time.Time, grace time.Duration, reason Reason) {
 	g.ready = slices.DeleteFunc(g.ready, func(q *process) bool { return q == p })
+	to := p.state
 	if p.state == stReady || p.state == stStarting {
-		p.state = stDraining
+		to = stDraining
 		if grace > 0 {
 			p.drainDeadline = now.Add(grace)
 		}
@@ -516,9 +517,10 @@ func (g *Group) retire(p *process, now time.Time, grace time.Duration) {
 	if s := &g.slots[p.slot]; s.cur == p {
 		s.cur = nil
 	}
-	if p.reason == noReason {
-		p.reason = p.recycle
+	if reason == noReason {
+		reason = p.recycle
 	}
+	g.transition(p, to, reason)
 }
 
 // loadStarted arms startup-timeout on the first attempt to load a script.
@@ -536,13 +538,13 @@ func (g *Group) loadStarted(p *process) {
 func (g *Group) requestRecycle(p *process, reason Reason) {
 	g.mu.Lock()
 	ok := p.state == stReady && p.recycle == noReason
+	var ev Event
 	if ok {
-		p.recycle = reason
-		g.stats.recycles++
+		ev = g.markRecycle(p, reason)
 	}
 	g.mu.Unlock()
 	if ok {
-		g.emit(Event{Kind: EventRecycling, Slot: p.slot, PID: p.pid, Reason: reason})
+		g.emit(ev)
 		g.poke()
 	}
 }
@@ -687,22 +689,20 @@ func (g *Group) reconcile() {
 		s := &g.slots[i]
 		if p := s.cur; p != nil && p.state == stReady && p.recycle == noReason {
 			if r := g.recycleReason(p, now); r != noReason {
-				p.recycle = r
-				g.stats.recycles++
-				evs = append(evs, Event{Kind: EventRecycling, Slot: i, PID: p.pid, Reason: r})
+				evs = append(evs, g.markRecycle(p, r))
 				switch r {
 				case ReasonRequestTimeout:
 					// Hard: stop dispatching now, log the stuck stacks, let
 					// the others finish within shutdown-timeout, then kill.
 					// The stuck requests then get 504.
 					p.timedOut.Store(true)
-					g.retire(p, now, g.shutdownTimeout())
+					g.retire(p, now, g.shutdownTimeout(), noReason)
 					acts = append(acts, func() { go p.dumpStacks(2 * time.Second) })
 				case ReasonDeadlockTimeout, ReasonStartupTimeout:
 					// Hard as well: a process that cannot take the GIL, or
 					// whose application never loaded, serves nothing; new
 					// requests wait for the replacement instead.
-					g.retire(p, now, g.shutdownTimeout())
+					g.retire(p, now, g.shutdownTimeout(), noReason)
 					msg := "Daemon process deadlock timer expired, stopping process"
 					var delay time.Duration
 					if r == ReasonStartupTimeout {
@@ -745,7 +745,7 @@ func (g *Group) reconcile() {
 		switch p.state {
 		case stDraining:
 			if p.inflight == 0 || (!p.drainDeadline.IsZero() && now.After(p.drainDeadline)) {
-				p.state = stStopping
+				g.transition(p, stStopping, noReason)
 				p.killAt = now.Add(g.shutdownTimeout())
 				if p.inflight > 0 {
 					acts = append(acts, p.kill)
@@ -861,8 +861,7 @@ func (g *Group) scale(now time.Time) []func() {
 		}
 		s.active = false
 		active--
-		p.reason = ReasonIdleTimeout
-		g.retire(p, now, 0)
+		g.retire(p, now, 0, ReasonIdleTimeout)
 		acts = append(acts, func() {
 			g.log.Info("daemon: stopping an idle process", "group", g.spec.Name, "pid", p.pid,
 				"idle_timeout", g.spec.IdleTimeout, "min_processes", g.minProcs)
@@ -876,7 +875,7 @@ func (g *Group) processExited(p *process) {
 	now := g.clock.Now()
 	g.mu.Lock()
 	prev := p.state
-	p.state = stExited
+	g.transition(p, stExited, noReason)
 	p.idle = nil
 	delete(g.all, p)
 	g.ready = slices.DeleteFunc(g.ready, func(q *process) bool { return q == p })
@@ -952,10 +951,7 @@ func (g *Group) Stop(ctx context.Context) error {
 		w.ch <- nil
 	}
 	for _, p := range slices.Clone(g.ready) {
-		if p.reason == noReason {
-			p.reason = ReasonStop
-		}
-		g.retire(p, now, 0)
+		g.retire(p, now, 0, ReasonStop)
 	}
 	g.drained = make(chan struct{})
 	if g.inflight == 0 {

@@ -33,20 +33,6 @@ import (
 //go:embed worker/worker.py
 var workerSource []byte
 
-type procState int
-
-const (
-	stStarting procState = iota // spawned, waiting for "ready"
-	stReady                     // takes requests
-	stDraining                  // no new requests; stopped when idle
-	stStopping                  // control socket closed or killed; waiting for exit
-	stExited
-)
-
-func (s procState) String() string {
-	return [...]string{"starting", "ready", "draining", "stopping", "exited"}[s]
-}
-
 // process is one worker process of a group.
 type process struct {
 	g     *Group
@@ -68,7 +54,8 @@ type process struct {
 	timedOut  atomic.Bool  // killed by request-timeout: in-flight answers are 504
 	lastPong  atomic.Int64 // g.clock time (UnixNano) of the last answer to a ping
 
-	// Guarded by g.mu.
+	// Guarded by g.mu. state and reason are written by g.transition
+	// only, recycle by g.markRecycle only.
 	state         procState
 	idle          []*wconn
 	live          int // connections not broken

@@ -399,18 +399,16 @@ func (g *Group) release(c *wconn, broken, reload bool) {
 	case broken:
 		p.live--
 		if p.state == stReady && p.recycle == noReason && !p.hasExited() {
-			p.recycle = ReasonBrokenConn
-			g.stats.recycles++
-			ev = &Event{Kind: EventRecycling, Slot: p.slot, PID: p.pid, Reason: p.recycle}
+			e := g.markRecycle(p, ReasonBrokenConn)
+			ev = &e
 		}
 		g.poke()
 	case reload:
 		p.idle = append(p.idle, c)
 		if p.state == stReady {
-			p.recycle = ReasonScriptReload
-			g.stats.recycles++
-			g.retire(p, now, g.graceTimeout())
-			ev = &Event{Kind: EventRecycling, Slot: p.slot, PID: p.pid, Reason: p.recycle}
+			e := g.markRecycle(p, ReasonScriptReload)
+			g.retire(p, now, g.graceTimeout(), noReason)
+			ev = &e
 		}
 		g.poke()
 	case p.state == stReady:
