@@ -453,19 +453,85 @@ type call struct {
 	w http.ResponseWriter
 	r *http.Request
 
-	rc        *http.ResponseController
-	headSent  bool
-	rejected  bool // the response was replaced by an error answer (500)
-	discard   bool // stop writing to the client (gone, rejected, or body not allowed)
-	cancelled bool // C was sent
-	bodyEOF   bool
-	broken    bool
-	deadline  bool // a write deadline is set on the client connection
-	written   int64
-	declared  int64 // the application's Content-Length (-1 = none, or no body allowed)
-	canRetry  bool  // a request the worker never read may be sent again
-	bodyAsked bool  // an R came: the client's body may be read from now on
+	rc       *http.ResponseController
+	st       exchState
+	written  int64
+	declared int64 // the application's Content-Length (-1 = none, or no body allowed)
+	canRetry bool  // a request the worker never read may be sent again
 }
+
+// reply is what becomes of the worker's response on its way to the
+// client. It only rises, in this order; exchState.raise moves it.
+type reply uint8
+
+const (
+	// replyPass: the worker's response goes to the client.
+	replyPass reply = iota
+	// replyDrop: the rest of the body is dropped quietly (beyond the
+	// application's Content-Length, or a status that allows none); the
+	// application runs on.
+	replyDrop
+	// replyCancelled: C was sent and the rest is dropped: the client is
+	// gone, or its body could not be read.
+	replyCancelled
+	// replyRejected: an error answer went to the client in place of the
+	// worker's response, and C was sent.
+	replyRejected
+)
+
+// exchState is the state of one request exchange: where the response
+// stands (reply and headSent) and the few flags that are independent of
+// it.
+type exchState struct {
+	reply reply
+	// headSent: the application's response head was written to the
+	// client. It can follow an error answer (replyRejected) when the
+	// worker's head was already on its way; such a head is the last one
+	// accepted.
+	headSent bool
+	// bodyAsked: an R came, so the client's body may have been read.
+	bodyAsked bool
+	// bodyEOF: the client's body is read to its end, failed, or absent.
+	bodyEOF bool
+	// broken: the worker connection is closed or out of step; it is not
+	// reused.
+	broken bool
+	// deadline: a write deadline is set on the client connection.
+	deadline bool
+}
+
+// discarding reports whether the worker's output no longer reaches the
+// client.
+func (s *exchState) discarding() bool { return s.reply >= replyDrop }
+
+// cancelled reports whether C was sent.
+func (s *exchState) cancelled() bool { return s.reply >= replyCancelled }
+
+// rejected reports whether an error answer replaced the response.
+func (s *exchState) rejected() bool { return s.reply == replyRejected }
+
+// answered reports whether the client has a response head, the
+// application's or an error answer.
+func (s *exchState) answered() bool { return s.headSent || s.rejected() }
+
+// raise moves the reply up to r (never down) and reports whether C is to
+// be sent now: the first move to replyCancelled or beyond.
+func (s *exchState) raise(r reply) (sendCancel bool) {
+	sendCancel = r >= replyCancelled && s.reply < replyCancelled
+	s.reply = max(s.reply, r)
+	return sendCancel
+}
+
+// dropRest stops passing the response body to the client, quietly.
+func (s *exchState) dropRest() { s.raise(replyDrop) }
+
+// cancel: the request is to stop (client gone, or its body failed); it
+// reports whether C is to be sent now.
+func (s *exchState) cancel() (sendCancel bool) { return s.raise(replyCancelled) }
+
+// reject: an error answer went out in place of the response; it reports
+// whether C is to be sent now.
+func (s *exchState) reject() (sendCancel bool) { return s.raise(replyRejected) }
 
 // bufferedResponse is how much response body can be written without
 // reaching the client's socket: net/http buffers the first 2 KB of a body.
@@ -474,7 +540,7 @@ const bufferedResponse = 2048
 func (g *Group) exchange(c *wconn, w http.ResponseWriter, r *http.Request, req *Request, canRetry bool) outcome {
 	x := call{g: g, c: c, w: w, r: r, canRetry: canRetry, declared: -1}
 	out := x.run(req)
-	if out == outAbort && x.headSent && !x.discard {
+	if out == outAbort && x.st.headSent && !x.st.discarding() {
 		// Let the client have the status and what body there is, as
 		// Apache does; the abort then marks the body as truncated.
 		if x.rc == nil {
@@ -482,7 +548,7 @@ func (g *Group) exchange(c *wconn, w http.ResponseWriter, r *http.Request, req *
 		}
 		_ = x.rc.Flush()
 	}
-	if x.broken {
+	if x.st.broken {
 		// A closed connection usually means the process died; give its
 		// exit a moment to arrive, so that a crash is handled as a crash
 		// (with backoff) and not as a planned replacement.
@@ -493,11 +559,11 @@ func (g *Group) exchange(c *wconn, w http.ResponseWriter, r *http.Request, req *
 		}
 		t.Stop()
 	}
-	if x.deadline && out == outDone {
+	if x.st.deadline && out == outDone {
 		// Leave no deadline behind for the connection's next request.
 		_ = x.rc.SetWriteDeadline(time.Time{})
 	}
-	g.release(c, x.broken, out == outBounce)
+	g.release(c, x.st.broken, out == outBounce)
 	return out
 }
 
@@ -532,7 +598,7 @@ func (x *call) run(req *Request) outcome {
 	hasBody := x.r.Body != nil && x.r.Body != http.NoBody && x.r.ContentLength != 0
 	if !hasBody {
 		flags |= headNoBody
-		x.bodyEOF = true
+		x.st.bodyEOF = true
 	}
 	frame, err := appendHead(buf[:0], req, flags)
 	if err != nil {
@@ -574,7 +640,7 @@ func (x *call) run(req *Request) outcome {
 		answered = true
 		switch h.typ {
 		case frameRead:
-			if x.cancelled {
+			if x.st.cancelled() {
 				continue // nothing is sent after C
 			}
 			if err := x.sendBody(buf, h.count, h.flags&readWindow != 0); err != nil {
@@ -585,27 +651,27 @@ func (x *call) run(req *Request) outcome {
 				return out
 			}
 		case frameData:
-			if !x.headSent && !x.rejected {
+			if !x.st.answered() {
 				return x.protocol("response body before the head")
 			}
 			if err := x.copyData(h.length); err != nil {
 				return x.lost(err)
 			}
 		case frameFinish:
-			if !x.headSent && !x.rejected {
+			if !x.st.answered() {
 				return x.protocol("response finished before the head")
 			}
 			if c.br.Buffered() != 0 {
-				x.broken = true // out of step; do not reuse
+				x.st.broken = true // out of step; do not reuse
 			}
-			if x.declared >= 0 && x.written < x.declared && !x.discard {
+			if x.declared >= 0 && x.written < x.declared && !x.st.discarding() {
 				x.g.log.Warn("daemon: the application's response is shorter than its Content-Length; the client connection is closed",
 					"group", x.g.spec.Name, "content_length", x.declared, "sent", x.written, "uri", x.r.RequestURI)
 			}
-			if x.rejected {
+			if x.st.rejected() {
 				return outDone
 			}
-			if x.cancelled {
+			if x.st.cancelled() {
 				return outAbort
 			}
 			return outDone
@@ -614,10 +680,10 @@ func (x *call) run(req *Request) outcome {
 			if err != nil {
 				return x.lost(err)
 			}
-			if x.rejected {
+			if x.st.rejected() {
 				return outDone
 			}
-			if x.headSent || x.cancelled {
+			if x.st.headSent || x.st.cancelled() {
 				if msg != "" {
 					x.g.log.Error("daemon: "+msg, "group", x.g.spec.Name, "uri", x.r.RequestURI)
 				}
@@ -630,7 +696,7 @@ func (x *call) run(req *Request) outcome {
 			x.g.fail(x.w, x.r, http.StatusInternalServerError, e)
 			return outDone
 		case frameReload:
-			if x.headSent || h.length != 0 {
+			if x.st.headSent || h.length != 0 {
 				return x.protocol("unexpected reload frame")
 			}
 			return outBounce
@@ -644,15 +710,16 @@ func (x *call) run(req *Request) outcome {
 // means the request may be sent again: the worker never read it, nothing
 // of the client's body was consumed and nothing was answered.
 func (x *call) unseen(err error, errnos ...syscall.Errno) bool {
-	if !x.canRetry || x.headSent || x.rejected || x.cancelled || x.written > 0 {
+	// (rejected implies cancelled.)
+	if !x.canRetry || x.st.headSent || x.st.cancelled() || x.written > 0 {
 		return false
 	}
-	if x.bodyAsked {
+	if x.st.bodyAsked {
 		return false // the client's body may have been read
 	}
 	for _, e := range errnos {
 		if errors.Is(err, e) {
-			x.broken = true
+			x.st.broken = true
 			return true
 		}
 	}
@@ -662,7 +729,7 @@ func (x *call) unseen(err error, errnos ...syscall.Errno) bool {
 // lost handles a failed read or write on the worker connection: the
 // worker died, was killed, or did not answer within socket-timeout.
 func (x *call) lost(err error) outcome {
-	x.broken = true
+	x.st.broken = true
 	g := x.g
 	status := http.StatusInternalServerError
 	msg := "Truncated or oversized response headers received from daemon process"
@@ -677,11 +744,11 @@ func (x *call) lost(err error) outcome {
 		status = http.StatusGatewayTimeout
 		msg = "Daemon process was restarted by request-timeout while serving"
 	}
-	if x.rejected {
+	if x.st.rejected() {
 		return outDone // the error answer is out already
 	}
-	if x.headSent || x.cancelled {
-		if !x.cancelled {
+	if x.st.headSent || x.st.cancelled() {
+		if !x.st.cancelled() {
 			g.log.Error("daemon: Failed to proxy response from daemon process", "group", g.spec.Name, "err", err, "uri", x.r.RequestURI)
 		}
 		return outAbort
@@ -695,17 +762,18 @@ func (x *call) lost(err error) outcome {
 // frames are read and dropped, keeping the connection in step.
 func (x *call) reject(err error) error {
 	x.g.fail(x.w, x.r, http.StatusInternalServerError, err)
-	x.rejected = true
-	x.discard = true
-	return x.cancel()
+	return x.sendCancel(x.st.reject())
 }
 
-// cancel sends C once.
-func (x *call) cancel() error {
-	if x.cancelled {
+// cancel tells the worker to stop the request (C), once.
+func (x *call) cancel() error { return x.sendCancel(x.st.cancel()) }
+
+// sendCancel sends C when first is set (the state's first move to
+// cancelled or beyond).
+func (x *call) sendCancel(first bool) error {
+	if !first {
 		return nil
 	}
-	x.cancelled = true
 	var hdr [frameHeaderLen]byte
 	putHeader(hdr[:], frameCancel, 0, 0, 0)
 	x.arm()
@@ -727,7 +795,7 @@ func (x *call) armWrite() {
 		x.rc = http.NewResponseController(x.w)
 	}
 	if x.rc.SetWriteDeadline(time.Now().Add(t)) == nil {
-		x.deadline = true
+		x.st.deadline = true
 	}
 }
 
@@ -741,7 +809,7 @@ func (g *Group) headerBufferSize() int {
 // start handles an S frame: the response head. stop is set when the
 // exchange ends here with out.
 func (x *call) start(buf []byte, h frameHeader, req *Request) (out outcome, stop bool) {
-	if x.headSent || h.length > maxHeadLen {
+	if x.st.headSent || h.length > maxHeadLen {
 		return x.protocol("unexpected or oversized response head"), true
 	}
 	p := buf[:0]
@@ -795,7 +863,7 @@ func (x *call) writeHead(rh responseHead) {
 	} else {
 		x.w.WriteHeader(rh.code)
 	}
-	x.headSent = true
+	x.st.headSent = true
 }
 
 func bodyAllowed(code int) bool {
@@ -826,9 +894,9 @@ func (x *call) readMessage(n uint32) (string, error) {
 // all but the last flagged bodyMore: one round trip per window instead of
 // one per chunk, and still never more in flight than the worker asked for.
 func (x *call) sendBody(buf []byte, want uint32, window bool) error {
-	x.bodyAsked = true
+	x.st.bodyAsked = true
 	c := x.c
-	if !x.bodyEOF {
+	if !x.st.bodyEOF {
 		left := int64(maxChunk)
 		if want > 0 && (window || int64(want) < left) {
 			left = int64(want)
@@ -837,7 +905,7 @@ func (x *call) sendBody(buf []byte, want uint32, window bool) error {
 			n := int(min(left, maxChunk))
 			k, err := x.r.Body.Read(buf[frameHeaderLen : frameHeaderLen+n])
 			if err != nil {
-				x.bodyEOF = true
+				x.st.bodyEOF = true
 				if !errors.Is(err, io.EOF) {
 					return x.bodyFailed(err)
 				}
@@ -845,7 +913,7 @@ func (x *call) sendBody(buf []byte, want uint32, window bool) error {
 			if k > 0 {
 				left -= int64(k)
 				var flags byte
-				if window && left > 0 && !x.bodyEOF {
+				if window && left > 0 && !x.st.bodyEOF {
 					flags = bodyMore
 				}
 				putHeader(buf, frameBody, flags, 0, uint32(k))
@@ -855,7 +923,7 @@ func (x *call) sendBody(buf []byte, want uint32, window bool) error {
 				}
 				continue
 			}
-			if x.bodyEOF {
+			if x.st.bodyEOF {
 				break
 			}
 		}
@@ -876,12 +944,11 @@ func (x *call) bodyFailed(err error) error {
 	status := bodyErrorStatus(err)
 	x.g.log.Error("daemon: Request data read error when proxying data to daemon process",
 		"group", x.g.spec.Name, "err", err, "status", status, "uri", x.r.RequestURI)
-	if !x.headSent && !x.rejected {
+	if !x.st.answered() {
 		x.g.fail(x.w, x.r, status, nil)
-		x.rejected = true
+		return x.sendCancel(x.st.reject())
 	}
-	x.discard = true
-	return x.cancel()
+	return x.sendCancel(x.st.cancel())
 }
 
 // bodyErrorStatus is Apache's answer to a failed read of the request body.
@@ -906,7 +973,7 @@ func (x *call) copyData(n uint32) error {
 	remaining := int(n)
 	x.written += int64(n)
 	armed := false
-	if !x.discard && x.written > bufferedResponse {
+	if !x.st.discarding() && x.written > bufferedResponse {
 		// Only a write that can reach the client's socket needs the
 		// deadline; a small response waits in net/http's buffer.
 		x.armWrite()
@@ -921,7 +988,7 @@ func (x *call) copyData(n uint32) error {
 		}
 		k := min(remaining, br.Buffered())
 		b, _ := br.Peek(k)
-		if !x.discard {
+		if !x.st.discarding() {
 			if _, err := x.w.Write(b); err != nil {
 				if err := x.clientFailed(err); err != nil {
 					return err
@@ -933,7 +1000,7 @@ func (x *call) copyData(n uint32) error {
 	}
 	// Flush only when nothing more is waiting: a response that arrived
 	// whole goes out in one write when the handler returns.
-	if !x.discard && br.Buffered() == 0 {
+	if !x.st.discarding() && br.Buffered() == 0 {
 		if !armed {
 			x.armWrite()
 		}
@@ -952,7 +1019,7 @@ func (x *call) copyData(n uint32) error {
 // quietly (Apache does the same); anything else means the client is gone:
 // tell the worker (C) so the application stops at its next write.
 func (x *call) clientFailed(err error) error {
-	x.discard = true
+	x.st.dropRest()
 	if errors.Is(err, http.ErrContentLength) {
 		x.g.log.Warn("daemon: the application's response is longer than its Content-Length; the rest was dropped",
 			"group", x.g.spec.Name, "content_length", x.declared, "uri", x.r.RequestURI)
