@@ -240,43 +240,9 @@ func (x *call) run(req *Request) outcome {
 				return x.lost(err)
 			}
 		case frameFinish:
-			if !x.st.answered() {
-				return x.protocol("response finished before the head")
-			}
-			if c.br.Buffered() != 0 {
-				x.st.broken = true // out of step; do not reuse
-			}
-			if x.declared >= 0 && x.written < x.declared && !x.st.discarding() {
-				x.g.log.Warn("daemon: the application's response is shorter than its Content-Length; the client connection is closed",
-					"group", x.g.spec.Name, "content_length", x.declared, "sent", x.written, "uri", x.r.RequestURI)
-			}
-			if x.st.rejected() {
-				return outDone
-			}
-			if x.st.cancelled() {
-				return outAbort
-			}
-			return outDone
+			return x.finish()
 		case frameError:
-			msg, err := x.readMessage(h.length)
-			if err != nil {
-				return x.lost(err)
-			}
-			if x.st.rejected() {
-				return outDone
-			}
-			if x.st.headSent || x.st.cancelled() {
-				if msg != "" {
-					x.g.log.Error("daemon: "+msg, "group", x.g.spec.Name, "uri", x.r.RequestURI)
-				}
-				return outAbort
-			}
-			var e error
-			if msg != "" {
-				e = errors.New(msg)
-			}
-			x.g.fail(x.w, x.r, http.StatusInternalServerError, e)
-			return outDone
+			return x.workerError(h.length)
 		case frameReload:
 			if x.st.headSent || h.length != 0 {
 				return x.protocol("unexpected reload frame")
@@ -286,6 +252,52 @@ func (x *call) run(req *Request) outcome {
 			return x.protocol(fmt.Sprintf("unknown frame type %q", h.typ))
 		}
 	}
+}
+
+// finish handles an F frame: the response is complete.
+func (x *call) finish() outcome {
+	if !x.st.answered() {
+		return x.protocol("response finished before the head")
+	}
+	if x.c.br.Buffered() != 0 {
+		x.st.broken = true // out of step; do not reuse
+	}
+	if x.declared >= 0 && x.written < x.declared && !x.st.discarding() {
+		x.g.log.Warn("daemon: the application's response is shorter than its Content-Length; the client connection is closed",
+			"group", x.g.spec.Name, "content_length", x.declared, "sent", x.written, "uri", x.r.RequestURI)
+	}
+	if x.st.rejected() {
+		return outDone
+	}
+	if x.st.cancelled() {
+		return outAbort
+	}
+	return outDone
+}
+
+// workerError handles an E frame of n bytes: the application failed.
+// Before any head the client gets a 500; after one, the connection is
+// aborted.
+func (x *call) workerError(n uint32) outcome {
+	msg, err := x.readMessage(n)
+	if err != nil {
+		return x.lost(err)
+	}
+	if x.st.rejected() {
+		return outDone
+	}
+	if x.st.headSent || x.st.cancelled() {
+		if msg != "" {
+			x.g.log.Error("daemon: "+msg, "group", x.g.spec.Name, "uri", x.r.RequestURI)
+		}
+		return outAbort
+	}
+	var e error
+	if msg != "" {
+		e = errors.New(msg)
+	}
+	x.g.fail(x.w, x.r, http.StatusInternalServerError, e)
+	return outDone
 }
 
 // unseen reports whether err (one of errnos) on the worker connection
