@@ -232,7 +232,7 @@ func serve(cfg *config.Config, sf serveFlags) error {
 		w := newSourceWatcher(sf.quick.roots)
 		go w.run(ctx, time.Second, func(path string) {
 			log.Info("source changed: restarting the workers", "file", path)
-			front.RestartGroups(daemon.ReasonFilesChanged)
+			front.RestartGroups(string(daemon.ReasonFilesChanged))
 		})
 	}
 

@@ -43,24 +43,38 @@ func (k EventKind) String() string {
 	return fmt.Sprintf("EventKind(%d)", int(k))
 }
 
+// Reason says why a process is recycled or why it exited: one of the
+// Reason* constants. Its underlying type is string, so a Reason compares
+// with an untyped string constant and converts with string(r).
+type Reason string
+
 // Reasons for recycling or exiting.
 const (
-	ReasonMaximumRequests = "maximum-requests"
-	ReasonInactivity      = "inactivity-timeout"
-	ReasonRestartInterval = "restart-interval"
-	ReasonRequestTimeout  = "request-timeout"
-	ReasonScriptReload    = "script-reloading"
-	ReasonFilesChanged    = "reload-on-changes" // the quick start saw a source file change
-	ReasonMaximumRSS      = "maximum-rss"
-	ReasonGracefulSignal  = "graceful-signal" // SIGUSR1 sent to the worker
-	ReasonCPUTimeLimit    = "cpu-time-limit"  // SIGXCPU from RLIMIT_CPU
-	ReasonBrokenConn      = "broken-connection"
-	ReasonStartupTimeout  = "startup-timeout"  // the script did not load in time (hard)
-	ReasonDeadlockTimeout = "deadlock-timeout" // no thread could take the GIL (hard)
-	ReasonIdleTimeout     = "idle-timeout"     // dynamic groups: an idle process above MinProcesses stops
-	ReasonCrash           = "crash"
-	ReasonStop            = "stop"
-	ReasonServiceExit     = "service-exit" // threads=0: the import scripts finished
+	ReasonMaximumRequests Reason = "maximum-requests"
+	ReasonInactivity      Reason = "inactivity-timeout"
+	ReasonRestartInterval Reason = "restart-interval"
+	ReasonRequestTimeout  Reason = "request-timeout"
+	ReasonScriptReload    Reason = "script-reloading"
+	ReasonFilesChanged    Reason = "reload-on-changes" // the quick start saw a source file change
+	ReasonMaximumRSS      Reason = "maximum-rss"
+	ReasonGracefulSignal  Reason = "graceful-signal" // SIGUSR1 sent to the worker
+	ReasonCPUTimeLimit    Reason = "cpu-time-limit"  // SIGXCPU from RLIMIT_CPU
+	ReasonBrokenConn      Reason = "broken-connection"
+	ReasonStartupTimeout  Reason = "startup-timeout"  // the script did not load in time (hard)
+	ReasonDeadlockTimeout Reason = "deadlock-timeout" // no thread could take the GIL (hard)
+	ReasonIdleTimeout     Reason = "idle-timeout"     // dynamic groups: an idle process above MinProcesses stops
+	ReasonCrash           Reason = "crash"
+	ReasonStop            Reason = "stop"
+	ReasonServiceExit     Reason = "service-exit" // threads=0: the import scripts finished
+)
+
+// Reasons used inside the package only.
+const (
+	// noReason: no recycle is wanted, or no stop reason is known yet.
+	noReason Reason = ""
+	// reasonStartFailed: the process did not become ready (spawn error,
+	// failed required script, connect timeout, group stopping).
+	reasonStartFailed Reason = "start failed"
 )
 
 // Event is one lifecycle event of a group's process, delivered to
@@ -74,7 +88,7 @@ type Event struct {
 	Slot int
 	PID  int
 	// Reason is one of the Reason* constants, or "".
-	Reason string
+	Reason Reason
 	// Err is the exit status or start failure, when there is one.
 	Err error
 	// Backoff is the delay before the slot is started again (spawn
@@ -84,8 +98,8 @@ type Event struct {
 
 func (e Event) String() string {
 	s := fmt.Sprintf("group %q slot %d pid %d %s", e.Group, e.Slot, e.PID, e.Kind)
-	if e.Reason != "" {
-		s += " (" + e.Reason + ")"
+	if e.Reason != noReason {
+		s += " (" + string(e.Reason) + ")"
 	}
 	if e.Err != nil {
 		s += ": " + e.Err.Error()

@@ -406,8 +406,7 @@ func (g *Group) startSlot(i int, notify chan<- error) {
 		if err != nil {
 			g.mu.Lock()
 			if p.state != stExited {
-				p.state = stStopping
-				p.reason = "start failed"
+				g.transition(p, stStopping, reasonStartFailed)
 			}
 			g.mu.Unlock()
 			p.kill()
@@ -431,7 +430,7 @@ func (g *Group) startSlot(i int, notify chan<- error) {
 				pid = p.pid
 			}
 			g.log.Error("daemon: cannot start worker process, restarting", "group", g.spec.Name, "slot", i, "pid", pid,
-				"reason", "start failed", "err", err, "restart_in", delay)
+				"reason", reasonStartFailed, "err", err, "restart_in", delay)
 			g.emit(Event{Kind: EventSpawnFailed, Slot: i, PID: pid, Err: err, Backoff: delay})
 			g.poke()
 		}
@@ -457,7 +456,7 @@ func (g *Group) install(i int, p *process) {
 		p.closeControl()
 		return
 	}
-	p.state = stReady
+	g.transition(p, stReady, noReason)
 	p.readyAt = now
 	p.lastActive = now
 	p.lastPong.Store(now.UnixNano())
@@ -470,7 +469,7 @@ func (g *Group) install(i int, p *process) {
 		if old.recycle == ReasonGracefulSignal && g.spec.EvictionTimeout > 0 {
 			grace = g.spec.EvictionTimeout
 		}
-		g.retire(old, now, grace)
+		g.retire(old, now, grace, noReason)
 	}
 	// Highest index first into the LIFO idle stack, so that thread 1 is
 	// the busiest; queued requests get connections at once.
@@ -503,11 +502,13 @@ func (g *Group) shutdownTimeout() time.Duration {
 }
 
 // retire takes p out of dispatch; it stops once idle or after grace
-// (0 = no deadline). Caller holds g.mu.
-func (g *Group) retire(p *process, now time.Time, grace time.Duration) {
+// (0 = no deadline). reason is why it stops (noReason: why it is being
+// recycled); it is kept unless p already has one. Caller holds g.mu.
+func (g *Group) retire(p *process, now time.Time, grace time.Duration, reason Reason) {
 	g.ready = slices.DeleteFunc(g.ready, func(q *process) bool { return q == p })
+	to := p.state
 	if p.state == stReady || p.state == stStarting {
-		p.state = stDraining
+		to = stDraining
 		if grace > 0 {
 			p.drainDeadline = now.Add(grace)
 		}
@@ -516,9 +517,10 @@ func (g *Group) retire(p *process, now time.Time, grace time.Duration) {
 	if s := &g.slots[p.slot]; s.cur == p {
 		s.cur = nil
 	}
-	if p.reason == "" {
-		p.reason = p.recycle
+	if reason == noReason {
+		reason = p.recycle
 	}
+	g.transition(p, to, reason)
 }
 
 // loadStarted arms startup-timeout on the first attempt to load a script.
@@ -533,16 +535,16 @@ func (g *Group) loadStarted(p *process) {
 
 // requestRecycle asks for p to be replaced gracefully (a worker-side
 // trigger).
-func (g *Group) requestRecycle(p *process, reason string) {
+func (g *Group) requestRecycle(p *process, reason Reason) {
 	g.mu.Lock()
-	ok := p.state == stReady && p.recycle == ""
+	ok := p.state == stReady && p.recycle == noReason
+	var ev Event
 	if ok {
-		p.recycle = reason
-		g.stats.recycles++
+		ev = g.markRecycle(p, reason)
 	}
 	g.mu.Unlock()
 	if ok {
-		g.emit(Event{Kind: EventRecycling, Slot: p.slot, PID: p.pid, Reason: reason})
+		g.emit(ev)
 		g.poke()
 	}
 }
@@ -550,13 +552,13 @@ func (g *Group) requestRecycle(p *process, reason string) {
 // Restart replaces every ready process of the group gracefully, as
 // maximum-requests does: each goes out of dispatch once its replacement is
 // ready and finishes the requests it has. reason names the cause in events
-// and the log.
+// and the log: one of the Reason* constants, as a string.
 func (g *Group) Restart(reason string) {
 	g.mu.Lock()
 	procs := slices.Clone(g.ready)
 	g.mu.Unlock()
 	for _, p := range procs {
-		g.requestRecycle(p, reason)
+		g.requestRecycle(p, Reason(reason))
 	}
 }
 
@@ -584,352 +586,6 @@ func (g *Group) emit(e Event) {
 	g.opts.OnEvent(e)
 }
 
-// supervise is the group's one background goroutine: on every kick or
-// tick it applies the recycle rules and starts, drains and stops
-// processes (reconcile).
-func (g *Group) supervise() {
-	defer g.wg.Done()
-	t := time.NewTicker(g.tick)
-	defer t.Stop()
-	for {
-		select {
-		case <-g.done:
-			return
-		case <-g.kick:
-		case <-t.C:
-			if g.spec.MaximumRSS > 0 {
-				g.sampleRSS()
-			}
-			if g.spec.DeadlockTimeout > 0 {
-				g.pingAll()
-			}
-		}
-		g.reconcile()
-	}
-}
-
-// pingAll pings every serving process for deadlock-timeout.
-func (g *Group) pingAll() {
-	g.mu.Lock()
-	ps := slices.Clone(g.ready)
-	g.mu.Unlock()
-	for _, p := range ps {
-		p.ping()
-	}
-}
-
-func (g *Group) sampleRSS() {
-	g.mu.Lock()
-	ps := slices.Clone(g.ready)
-	g.mu.Unlock()
-	for _, p := range ps {
-		p.sampleRSS()
-	}
-}
-
-// recycleReason says whether a serving process should be replaced now.
-// Caller holds g.mu.
-func (g *Group) recycleReason(p *process, now time.Time) string {
-	s := g.spec
-	if p.recycle != "" {
-		return p.recycle
-	}
-	// deadlock-timeout: the main thread did not answer a ping (it needs the
-	// GIL to) for that long.
-	if s.DeadlockTimeout > 0 && now.Sub(time.Unix(0, p.lastPong.Load())) > s.DeadlockTimeout {
-		return ReasonDeadlockTimeout
-	}
-	if s.StartupTimeout > 0 && p.loadState == loadArmed && now.After(p.loadDeadline) {
-		return ReasonStartupTimeout
-	}
-	if s.RequestTimeout > 0 && p.inflight > 0 {
-		// mod_wsgi: the average age of the in-flight requests over the
-		// configured threads, so one stuck request among many threads is
-		// tolerated longer.
-		var sum time.Duration
-		for _, c := range p.conns {
-			if !c.busySince.IsZero() {
-				sum += now.Sub(c.busySince)
-			}
-		}
-		if threads := max(s.Threads, 1); sum/time.Duration(threads) > s.RequestTimeout {
-			return ReasonRequestTimeout
-		}
-	}
-	if p.limit > 0 && p.served >= p.limit {
-		return ReasonMaximumRequests
-	}
-	// Idle only, and never before the first request (no restart loops).
-	if s.InactivityTimeout > 0 && p.served > 0 && p.inflight == 0 && now.Sub(p.lastActive) > s.InactivityTimeout {
-		return ReasonInactivity
-	}
-	if s.RestartInterval > 0 && now.Sub(p.readyAt) > s.RestartInterval {
-		return ReasonRestartInterval
-	}
-	if s.MaximumRSS > 0 && p.rss.Load() > s.MaximumRSS {
-		return ReasonMaximumRSS
-	}
-	return ""
-}
-
-// reconcile applies the rules once; the actions that block run after the
-// lock is released.
-func (g *Group) reconcile() {
-	now := g.clock.Now()
-	var acts []func()
-	var evs []Event
-	g.mu.Lock()
-	if g.state != gsRunning {
-		g.mu.Unlock()
-		return
-	}
-	for i := range g.slots {
-		s := &g.slots[i]
-		if p := s.cur; p != nil && p.state == stReady && p.recycle == "" {
-			if r := g.recycleReason(p, now); r != "" {
-				p.recycle = r
-				g.stats.recycles++
-				evs = append(evs, Event{Kind: EventRecycling, Slot: i, PID: p.pid, Reason: r})
-				switch r {
-				case ReasonRequestTimeout:
-					// Hard: stop dispatching now, log the stuck stacks, let
-					// the others finish within shutdown-timeout, then kill.
-					// The stuck requests then get 504.
-					p.timedOut.Store(true)
-					g.retire(p, now, g.shutdownTimeout())
-					acts = append(acts, func() { go p.dumpStacks(2 * time.Second) })
-				case ReasonDeadlockTimeout, ReasonStartupTimeout:
-					// Hard as well: a process that cannot take the GIL, or
-					// whose application never loaded, serves nothing; new
-					// requests wait for the replacement instead.
-					g.retire(p, now, g.shutdownTimeout())
-					msg := "Daemon process deadlock timer expired, stopping process"
-					var delay time.Duration
-					if r == ReasonStartupTimeout {
-						msg = "Application startup timer expired, stopping process"
-						// The application never loaded: a failed start.
-						delay = s.failures.fail(now)
-						s.retryAt = now.Add(delay)
-					}
-					acts = append(acts, func() {
-						g.log.Error("daemon: "+msg, "group", g.spec.Name, "pid", p.pid, "reason", r, "restart_in", delay)
-					})
-				}
-			}
-		}
-		if !s.active || s.spawning || now.Before(s.retryAt) {
-			continue
-		}
-		if s.cur == nil || s.cur.recycle != "" {
-			s.spawning = true
-			g.wg.Add(1)
-			acts = append(acts, func() { go g.startSlot(i, nil) })
-		}
-	}
-	if g.dynamic {
-		acts = append(acts, g.scale(now)...)
-	}
-	if i := g.rescue(now); i >= 0 {
-		s := &g.slots[i]
-		wait := s.retryAt.Sub(now)
-		s.retryAt = now
-		s.spawning = true
-		g.wg.Add(1)
-		acts = append(acts, func() {
-			g.log.Warn("daemon: every process slot is backing off and none is left; starting one now",
-				"group", g.spec.Name, "slot", i, "reason", "no live process", "skipped_backoff", wait)
-			go g.startSlot(i, nil)
-		})
-	}
-	for _, p := range g.retiring {
-		switch p.state {
-		case stDraining:
-			if p.inflight == 0 || (!p.drainDeadline.IsZero() && now.After(p.drainDeadline)) {
-				p.state = stStopping
-				p.killAt = now.Add(g.shutdownTimeout())
-				if p.inflight > 0 {
-					acts = append(acts, p.kill)
-				} else {
-					acts = append(acts, p.closeControl)
-				}
-			}
-		case stStopping:
-			if now.After(p.killAt) {
-				acts = append(acts, p.kill)
-			}
-		}
-	}
-	g.mu.Unlock()
-	for _, a := range acts {
-		a()
-	}
-	for _, e := range evs {
-		g.emit(e)
-	}
-}
-
-// rescue returns the slot to start now although its backoff has not
-// ended, or -1. A group keeps at least one process whenever one can start:
-// when every wanted slot is backing off and no process is serving or
-// starting, the slot due first starts at once. The backoff still holds a
-// real crash loop down: a rescue happens at most once per FailureBackoff,
-// so a broken application costs one more start per backoff period, while
-// a healthy one whose young processes were all killed gets a process back
-// immediately. Caller holds g.mu.
-func (g *Group) rescue(now time.Time) int {
-	best := -1
-	for i := range g.slots {
-		s := &g.slots[i]
-		if !s.active {
-			continue
-		}
-		if s.spawning || s.cur != nil || !now.Before(s.retryAt) {
-			return -1 // a process is alive or starting, or may start anyway
-		}
-		if best < 0 || s.retryAt.Before(g.slots[best].retryAt) {
-			best = i
-		}
-	}
-	if best < 0 {
-		return -1
-	}
-	if !g.rescuedAt.IsZero() && now.Sub(g.rescuedAt) < g.slots[best].failures.backoff {
-		return -1
-	}
-	g.rescuedAt = now
-	return best
-}
-
-// youngAge and youngRequests define a process that "died young": ready
-// for less than youngAge and fewer than youngRequests requests completed.
-// Such a death most likely comes from the application (it crashes at
-// import or on its first requests), so it counts toward the slot's
-// backoff; a process that lived longer or served more proved that the
-// application works and is replaced at once (kill -9, OOM killer).
-const (
-	youngAge      = 3 * time.Second
-	youngRequests = 10
-)
-
-// diedYoung reports whether the ready process p died young at now.
-// Caller holds g.mu.
-func diedYoung(p *process, now time.Time) bool {
-	return now.Sub(p.readyAt) < youngAge && p.completed < youngRequests
-}
-
-// scale applies MinProcesses and IdleTimeout: one more process for every
-// Threads requests waiting beyond the processes already on their way, and
-// the stop of idle processes above the minimum, highest slot first (the
-// dispatcher prefers the first ready process on ties, so under light load
-// the later ones are the idle ones). Caller holds g.mu.
-func (g *Group) scale(now time.Time) []func() {
-	var acts []func()
-	active, starting := 0, 0
-	for i := range g.slots {
-		if s := &g.slots[i]; s.active {
-			active++
-			if s.cur == nil && s.spawning {
-				starting++
-			}
-		}
-	}
-	if g.queue.n > 0 {
-		threads := max(g.spec.Threads, 1)
-		need := (g.queue.n+threads-1)/threads - starting
-		for i := range g.slots {
-			if need <= 0 {
-				break
-			}
-			s := &g.slots[i]
-			if s.active || s.spawning || now.Before(s.retryAt) {
-				continue
-			}
-			s.active = true
-			s.spawning = true
-			need--
-			g.wg.Add(1)
-			acts = append(acts, func() { go g.startSlot(i, nil) })
-		}
-		return acts
-	}
-	for i := len(g.slots) - 1; i >= 0 && active > g.minProcs; i-- {
-		s := &g.slots[i]
-		p := s.cur
-		if !s.active || s.spawning || p == nil || p.state != stReady || p.recycle != "" ||
-			p.inflight > 0 || now.Sub(p.lastActive) < g.spec.IdleTimeout {
-			continue
-		}
-		s.active = false
-		active--
-		p.reason = ReasonIdleTimeout
-		g.retire(p, now, 0)
-		acts = append(acts, func() {
-			g.log.Info("daemon: stopping an idle process", "group", g.spec.Name, "pid", p.pid,
-				"idle_timeout", g.spec.IdleTimeout, "min_processes", g.minProcs)
-		})
-	}
-	return acts
-}
-
-// processExited is called once per process after it was reaped.
-func (g *Group) processExited(p *process) {
-	now := g.clock.Now()
-	g.mu.Lock()
-	prev := p.state
-	p.state = stExited
-	p.idle = nil
-	delete(g.all, p)
-	g.ready = slices.DeleteFunc(g.ready, func(q *process) bool { return q == p })
-	g.retiring = slices.DeleteFunc(g.retiring, func(q *process) bool { return q == p })
-	s := &g.slots[p.slot]
-	if s.cur == p {
-		s.cur = nil
-	}
-	ev := Event{Kind: EventExited, Slot: p.slot, PID: p.pid, Reason: p.reason}
-	young := false
-	age := now.Sub(p.readyAt)
-	completed := p.completed
-	if p.waitErr != nil {
-		ev.Err = p.waitErr
-	}
-	switch {
-	case prev == stReady && g.state == gsRunning:
-		// Nobody asked it to stop.
-		if g.spec.Threads == 0 && p.waitErr == nil {
-			ev.Reason = ReasonServiceExit
-			ev.Backoff = time.Second
-		} else {
-			ev.Reason = ReasonCrash
-			ev.Err = exitError(p.waitErr)
-			young = diedYoung(p, now)
-			if young {
-				ev.Backoff = s.failures.fail(now)
-			} else {
-				// It proved the application works: forget the slot's
-				// earlier start failures too.
-				s.failures.reset()
-			}
-			g.stats.crashes++
-		}
-		s.retryAt = now.Add(ev.Backoff)
-	case prev == stStarting && ev.Reason == "":
-		ev.Reason = ReasonCrash // startSlot counts it as a failed start
-	case ev.Reason == "":
-		ev.Reason = ReasonStop
-	}
-	g.mu.Unlock()
-	if ev.Reason == ReasonCrash && prev == stReady {
-		reason := "died after it served"
-		if young {
-			reason = "died young"
-		}
-		g.log.Error("daemon: worker process died, restarting", "group", g.spec.Name, "slot", p.slot, "pid", p.pid,
-			"reason", reason, "err", ev.Err, "age", age.Round(time.Millisecond), "requests", completed, "restart_in", ev.Backoff)
-	}
-	g.emit(ev)
-	g.poke()
-}
-
 // Stop stops the group: queued requests get 503, in-flight requests may
 // finish until ShutdownTimeout (or ctx) ends, then every process is told
 // to exit and killed (its whole process group) if it does not. Stop waits
@@ -952,10 +608,7 @@ func (g *Group) Stop(ctx context.Context) error {
 		w.ch <- nil
 	}
 	for _, p := range slices.Clone(g.ready) {
-		if p.reason == "" {
-			p.reason = ReasonStop
-		}
-		g.retire(p, now, 0)
+		g.retire(p, now, 0, ReasonStop)
 	}
 	g.drained = make(chan struct{})
 	if g.inflight == 0 {
@@ -1087,7 +740,7 @@ func (g *Group) Snapshot() Snapshot {
 			StartedAt: p.startedAt,
 			ReadyAt:   p.readyAt,
 			RSS:       p.rss.Load(),
-			Recycle:   p.recycle,
+			Recycle:   string(p.recycle),
 		})
 	}
 	slices.SortFunc(s.Processes, func(a, b ProcessSnapshot) int {

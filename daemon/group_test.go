@@ -798,7 +798,7 @@ func TestTimersWithFakeClock(t *testing.T) {
 		spec    func(*Spec)
 		request bool // serve one request first
 		advance time.Duration
-		reason  string // "" = no recycle expected
+		reason  Reason // "" = no recycle expected
 	}{
 		{"inactivity after a request", func(s *Spec) { s.InactivityTimeout = 10 * time.Second }, true, 11 * time.Second, ReasonInactivity},
 		{"inactivity not before the first request", func(s *Spec) { s.InactivityTimeout = 10 * time.Second }, false, time.Hour, ""},
@@ -1190,7 +1190,7 @@ func TestGroupRestart(t *testing.T) {
 		slow <- code
 	}()
 	time.Sleep(200 * time.Millisecond)
-	h.g.Restart(ReasonFilesChanged)
+	h.g.Restart(string(ReasonFilesChanged))
 	if code := <-slow; code != 200 {
 		t.Errorf("request in flight during the restart: %d", code)
 	}

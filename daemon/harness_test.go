@@ -132,7 +132,7 @@ func (h *harness) record(e Event) {
 }
 
 // waitEvent waits for an event matching kind and reason ("" = any).
-func (h *harness) waitEvent(kind EventKind, reason string, timeout time.Duration) Event {
+func (h *harness) waitEvent(kind EventKind, reason Reason, timeout time.Duration) Event {
 	h.t.Helper()
 	deadline := time.Now().Add(timeout)
 	for {
@@ -168,7 +168,7 @@ func (h *harness) waitLog(s string) {
 	}
 }
 
-func (h *harness) countEvents(kind EventKind, reason string) int {
+func (h *harness) countEvents(kind EventKind, reason Reason) int {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	n := 0

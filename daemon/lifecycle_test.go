@@ -823,7 +823,7 @@ def application(environ, start_response):
 }
 
 // checkLoad fails the test for any failed request or crash.
-func checkLoad(t *testing.T, h *harness, st *loadStats, reason string) {
+func checkLoad(t *testing.T, h *harness, st *loadStats, reason Reason) {
 	t.Helper()
 	if n := st.failed.Load(); n != 0 {
 		t.Errorf("%d of %d requests failed while recycling by %s: %v\nlogs:\n%s", n, st.total.Load(), reason, st.fails, h.logs)

@@ -13,9 +13,6 @@ import (
 	"net"
 	"os"
 	"os/exec"
-	"os/user"
-	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -32,20 +29,6 @@ import (
 //
 //go:embed worker/worker.py
 var workerSource []byte
-
-type procState int
-
-const (
-	stStarting procState = iota // spawned, waiting for "ready"
-	stReady                     // takes requests
-	stDraining                  // no new requests; stopped when idle
-	stStopping                  // control socket closed or killed; waiting for exit
-	stExited
-)
-
-func (s procState) String() string {
-	return [...]string{"starting", "ready", "draining", "stopping", "exited"}[s]
-}
 
 // process is one worker process of a group.
 type process struct {
@@ -68,7 +51,8 @@ type process struct {
 	timedOut  atomic.Bool  // killed by request-timeout: in-flight answers are 504
 	lastPong  atomic.Int64 // g.clock time (UnixNano) of the last answer to a ping
 
-	// Guarded by g.mu.
+	// Guarded by g.mu. state and reason are written by g.transition
+	// only, recycle by g.markRecycle only.
 	state         procState
 	idle          []*wconn
 	live          int // connections not broken
@@ -76,12 +60,12 @@ type process struct {
 	served        uint64
 	completed     uint64 // requests it answered without breaking (for diedYoung)
 	limit         uint64 // maximum-requests budget incl. jitter; 0 = none
-	recycle       string // why a replacement is wanted; "" = none
+	recycle       Reason // why a replacement is wanted; noReason = none
 	readyAt       time.Time
 	lastActive    time.Time
 	drainDeadline time.Time
 	killAt        time.Time
-	reason        string // reported when it exits
+	reason        Reason // reported when it exits
 	// startup-timeout: armed by the first attempt to load a script,
 	// disarmed for good by the first successful load (mod_wsgi).
 	loadState    loadState
@@ -135,15 +119,6 @@ type workerSettings struct {
 	// the first script loads (startup-timeout is timed on the Go side).
 	ReportLoading bool  `json:"report_loading,omitempty"`
 	FDs           []int `json:"fds"`
-}
-
-// title returns the process title for a display-name value: only the exact
-// string %{GROUP} expands (mod_wsgi), to "(wsgi:NAME)".
-func title(displayName, group string) string {
-	if displayName == "%{GROUP}" {
-		return "(wsgi:" + group + ")"
-	}
-	return displayName
 }
 
 // socketPair returns Go's end as a net.UnixConn (on the netpoller, so
@@ -408,7 +383,7 @@ func (p *process) readControl() {
 			p.loadState = loadDone
 			p.g.mu.Unlock()
 		case bytes.HasPrefix(line, []byte("recycle ")):
-			switch reason := string(line[len("recycle "):]); reason {
+			switch reason := Reason(line[len("recycle "):]); reason {
 			case ReasonGracefulSignal, ReasonCPUTimeLimit:
 				p.g.requestRecycle(p, reason)
 			}
@@ -548,271 +523,4 @@ func (g *Group) applyLimits(pid int) {
 			g.log.Error("daemon: cannot set "+l.name, "group", s.Name, "pid", pid, "err", err)
 		}
 	}
-}
-
-// resolvePython finds the real interpreter: "python3" on PATH may be a
-// shim (pyenv) that re-execs and would lose our argv[0], so ask it for
-// sys.executable once.
-var pythonCache sync.Map // path -> string
-
-func resolvePython(ctx context.Context, path string) (string, error) {
-	if v, ok := pythonCache.Load(path); ok {
-		return v.(string), nil
-	}
-	lp, err := exec.LookPath(path)
-	if err != nil {
-		return "", fmt.Errorf("python interpreter: %w", err)
-	}
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	out, err := exec.CommandContext(ctx, lp, "-c", "import sys; print(sys.executable); print(sys.version_info >= (3, 9))").Output()
-	if err != nil {
-		return "", fmt.Errorf("python interpreter %s: %w", lp, err)
-	}
-	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
-	if len(lines) != 2 || lines[1] != "True" {
-		return "", fmt.Errorf("python interpreter %s: python 3.9 or later is required", lp)
-	}
-	exe := lines[0]
-	if exe == "" || !filepath.IsAbs(exe) {
-		exe = lp
-	}
-	// A venv's interpreter reports itself (its pyvenv.cfg must be found
-	// next to it), so keep the path we were given when it is absolute.
-	if filepath.IsAbs(path) {
-		exe = path
-	}
-	pythonCache.Store(path, exe)
-	return exe, nil
-}
-
-// pythonFixHint is how to point a group at an interpreter its workers'
-// user can run (python3 on root's PATH is often pyenv under /root).
-const pythonFixHint = "point the group at an interpreter outside it: python-home=/usr on the WSGIDaemonProcess line, " +
-	"WSGIPythonHome /usr, or appserver serve --python /usr/bin/python3"
-
-// userLabel names the workers' user for messages: "user nobody (uid 65534)".
-func (g *Group) userLabel() string {
-	if g.cred == nil {
-		return fmt.Sprintf("uid %d", os.Geteuid())
-	}
-	name := g.spec.User
-	if name == "" || strings.HasPrefix(name, "#") {
-		if u, err := user.LookupId(strconv.Itoa(int(g.cred.Uid))); err == nil {
-			name = u.Username
-		}
-	}
-	if name == "" {
-		return fmt.Sprintf("uid %d", g.cred.Uid)
-	}
-	return fmt.Sprintf("user %s (uid %d)", name, g.cred.Uid)
-}
-
-// execBlocker returns why cred cannot run the program at path, or "" when
-// it can (or when it cannot tell: root, or ACLs on the way). It checks
-// every folder on the path as written and on its symlink-resolved form,
-// and the program's own x bit.
-func execBlocker(path string, cred *syscall.Credential) string {
-	if cred == nil || cred.Uid == 0 {
-		return ""
-	}
-	real, err := filepath.EvalSymlinks(path)
-	if err != nil {
-		return ""
-	}
-	gids := append([]uint32{cred.Gid}, cred.Groups...)
-	allowed := func(fi fs.FileInfo) (ok, known bool) {
-		st, isSys := fi.Sys().(*syscall.Stat_t)
-		if !isSys {
-			return true, false
-		}
-		mode := uint32(fi.Mode().Perm())
-		switch {
-		case st.Uid == cred.Uid:
-			return mode&0o100 != 0, true
-		case slices.Contains(gids, st.Gid):
-			return mode&0o010 != 0, true
-		default:
-			return mode&0o001 != 0, true
-		}
-	}
-	for _, p := range []string{path, real} {
-		var dirs []string
-		for d := filepath.Dir(p); ; d = filepath.Dir(d) {
-			dirs = append(dirs, d)
-			if d == "/" || d == "." {
-				break
-			}
-		}
-		slices.Reverse(dirs)
-		for _, d := range dirs {
-			fi, err := os.Stat(d)
-			if err != nil {
-				return ""
-			}
-			if ok, known := allowed(fi); known && !ok && !hasACL(d) {
-				return fmt.Sprintf("the folder %s (mode %s) is not searchable by that user", d, fi.Mode().Perm())
-			}
-		}
-	}
-	fi, err := os.Stat(real)
-	if err != nil {
-		return ""
-	}
-	if ok, known := allowed(fi); known && !ok && !hasACL(real) {
-		return fmt.Sprintf("%s (mode %s) is not executable by that user", real, fi.Mode().Perm())
-	}
-	return ""
-}
-
-// hasACL reports whether path carries a POSIX access ACL, which the mode
-// bits alone do not describe.
-func hasACL(path string) bool {
-	n, err := unix.Getxattr(path, "system.posix_acl_access", nil)
-	return err == nil && n > 0
-}
-
-// lookupID resolves a user, or with group a group, given by name or as
-// "#id", to its numeric id.
-func lookupID(name string, group bool) (uint32, error) {
-	if id, ok := strings.CutPrefix(name, "#"); ok {
-		n, err := strconv.ParseUint(id, 10, 32)
-		if err != nil {
-			return 0, fmt.Errorf("invalid id %q", name)
-		}
-		return uint32(n), nil
-	}
-	var id string
-	if group {
-		g, err := user.LookupGroup(name)
-		if err != nil {
-			return 0, fmt.Errorf("unknown group %q: %v", name, err)
-		}
-		id = g.Gid
-	} else {
-		u, err := user.Lookup(name)
-		if err != nil {
-			return 0, fmt.Errorf("unknown user %q: %v", name, err)
-		}
-		id = u.Uid
-	}
-	n, err := strconv.ParseUint(id, 10, 32)
-	if err != nil {
-		return 0, fmt.Errorf("%q has the non-numeric id %q", name, id)
-	}
-	return uint32(n), nil
-}
-
-// credentials decides the uid/gid of the workers. Only root can switch;
-// otherwise the workers run as we do and User/Group are ignored.
-func credentials(spec *Spec, allowRoot bool) (cred *syscall.Credential, home string, err error) {
-	if os.Geteuid() != 0 {
-		return nil, "", nil
-	}
-	uid, gid := uint32(0), uint32(0)
-	var u *user.User
-	if spec.User != "" {
-		if id, ok := strings.CutPrefix(spec.User, "#"); ok {
-			n, err := strconv.ParseUint(id, 10, 32)
-			if err != nil {
-				return nil, "", fmt.Errorf("invalid user %q", spec.User)
-			}
-			uid = uint32(n)
-			u, _ = user.LookupId(id)
-		} else {
-			u, err = user.Lookup(spec.User)
-			if err != nil {
-				return nil, "", fmt.Errorf("unknown user %q: %v", spec.User, err)
-			}
-			n, _ := strconv.ParseUint(u.Uid, 10, 32)
-			uid = uint32(n)
-		}
-		if u != nil {
-			n, _ := strconv.ParseUint(u.Gid, 10, 32)
-			gid = uint32(n)
-			home = u.HomeDir
-		}
-	}
-	if uid == 0 && !allowRoot {
-		return nil, "", errors.New("worker processes would run as root; set user= on WSGIDaemonProcess " +
-			"(or the server's User directive), or allow root explicitly")
-	}
-	if spec.Group != "" {
-		if id, ok := strings.CutPrefix(spec.Group, "#"); ok {
-			n, err := strconv.ParseUint(id, 10, 32)
-			if err != nil {
-				return nil, "", fmt.Errorf("invalid group %q", spec.Group)
-			}
-			gid = uint32(n)
-		} else {
-			grp, err := user.LookupGroup(spec.Group)
-			if err != nil {
-				return nil, "", fmt.Errorf("unknown group %q: %v", spec.Group, err)
-			}
-			n, _ := strconv.ParseUint(grp.Gid, 10, 32)
-			gid = uint32(n)
-		}
-	}
-	cred = &syscall.Credential{Uid: uid, Gid: gid}
-	switch {
-	case spec.SupplementaryGroups != nil:
-		for _, name := range spec.SupplementaryGroups {
-			id, ok := strings.CutPrefix(name, "#")
-			if !ok {
-				grp, err := user.LookupGroup(name)
-				if err != nil {
-					return nil, "", fmt.Errorf("unknown supplementary group %q: %v", name, err)
-				}
-				id = grp.Gid
-			}
-			n, err := strconv.ParseUint(id, 10, 32)
-			if err != nil {
-				return nil, "", fmt.Errorf("invalid supplementary group %q", name)
-			}
-			cred.Groups = append(cred.Groups, uint32(n))
-		}
-	case u != nil:
-		// initgroups(user), as mod_wsgi does without supplementary-groups.
-		ids, _ := u.GroupIds()
-		for _, id := range ids {
-			if n, err := strconv.ParseUint(id, 10, 32); err == nil {
-				cred.Groups = append(cred.Groups, uint32(n))
-			}
-		}
-	}
-	return cred, home, nil
-}
-
-// workerEnv builds the workers' environment.
-func workerEnv(base []string, spec *Spec, python string) []string {
-	drop := map[string]bool{"PYTHONEXECUTABLE": true}
-	if spec.Lang != "" {
-		drop["LANG"] = true
-	}
-	if spec.Locale != "" {
-		drop["LC_ALL"] = true
-	}
-	if spec.PythonEggs != "" {
-		drop["PYTHON_EGG_CACHE"] = true
-	}
-	env := make([]string, 0, len(base)+4)
-	for _, kv := range base {
-		k, _, _ := strings.Cut(kv, "=")
-		if !drop[k] {
-			env = append(env, kv)
-		}
-	}
-	// With argv[0] replaced by the title, Python ≥ 3.11 finds its prefix
-	// (and a venv's pyvenv.cfg) through this; the worker removes it again.
-	env = append(env, "PYTHONEXECUTABLE="+python)
-	if spec.Lang != "" {
-		env = append(env, "LANG="+spec.Lang)
-	}
-	if spec.Locale != "" {
-		env = append(env, "LC_ALL="+spec.Locale)
-	}
-	if spec.PythonEggs != "" {
-		env = append(env, "PYTHON_EGG_CACHE="+spec.PythonEggs)
-	}
-	return env
 }
