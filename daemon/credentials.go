@@ -96,35 +96,49 @@ func hasACL(path string) bool {
 	return err == nil && n > 0
 }
 
-// lookupID resolves a user, or with group a group, given by name or as
-// "#id", to its numeric id.
-func lookupID(name string, group bool) (uint32, error) {
-	if id, ok := strings.CutPrefix(name, "#"); ok {
+// LookupUser resolves a user written as a name or "#uid", as httpd reads
+// User and mod_wsgi its user options: the uid, and the account (nil for a
+// #uid this host has no account for). The configuration is checked with
+// it at load and the workers are started with it, so both read alike.
+func LookupUser(v string) (uint32, *user.User, error) {
+	if id, ok := strings.CutPrefix(v, "#"); ok {
 		n, err := strconv.ParseUint(id, 10, 32)
 		if err != nil {
-			return 0, fmt.Errorf("invalid id %q", name)
+			return 0, nil, fmt.Errorf("invalid user %q: write a name or #uid", v)
 		}
-		return uint32(n), nil
+		u, _ := user.LookupId(id)
+		return uint32(n), u, nil
 	}
-	var id string
-	if group {
-		g, err := user.LookupGroup(name)
-		if err != nil {
-			return 0, fmt.Errorf("unknown group %q: %v", name, err)
-		}
-		id = g.Gid
-	} else {
-		u, err := user.Lookup(name)
-		if err != nil {
-			return 0, fmt.Errorf("unknown user %q: %v", name, err)
-		}
-		id = u.Uid
-	}
-	n, err := strconv.ParseUint(id, 10, 32)
+	u, err := user.Lookup(v)
 	if err != nil {
-		return 0, fmt.Errorf("%q has the non-numeric id %q", name, id)
+		return 0, nil, fmt.Errorf("unknown user %q: %v", v, err)
 	}
-	return uint32(n), nil
+	n, err := strconv.ParseUint(u.Uid, 10, 32)
+	if err != nil {
+		return 0, nil, fmt.Errorf("user %q has the non-numeric uid %q", v, u.Uid)
+	}
+	return uint32(n), u, nil
+}
+
+// LookupGroup is LookupUser for a group name or "#gid".
+func LookupGroup(v string) (uint32, *user.Group, error) {
+	if id, ok := strings.CutPrefix(v, "#"); ok {
+		n, err := strconv.ParseUint(id, 10, 32)
+		if err != nil {
+			return 0, nil, fmt.Errorf("invalid group %q: write a name or #gid", v)
+		}
+		g, _ := user.LookupGroupId(id)
+		return uint32(n), g, nil
+	}
+	g, err := user.LookupGroup(v)
+	if err != nil {
+		return 0, nil, fmt.Errorf("unknown group %q: %v", v, err)
+	}
+	n, err := strconv.ParseUint(g.Gid, 10, 32)
+	if err != nil {
+		return 0, nil, fmt.Errorf("group %q has the non-numeric gid %q", v, g.Gid)
+	}
+	return uint32(n), g, nil
 }
 
 // credentials decides the uid/gid of the workers. Only root can switch;
@@ -136,20 +150,8 @@ func credentials(spec *Spec, allowRoot bool) (cred *syscall.Credential, home str
 	uid, gid := uint32(0), uint32(0)
 	var u *user.User
 	if spec.User != "" {
-		if id, ok := strings.CutPrefix(spec.User, "#"); ok {
-			n, err := strconv.ParseUint(id, 10, 32)
-			if err != nil {
-				return nil, "", fmt.Errorf("invalid user %q", spec.User)
-			}
-			uid = uint32(n)
-			u, _ = user.LookupId(id)
-		} else {
-			u, err = user.Lookup(spec.User)
-			if err != nil {
-				return nil, "", fmt.Errorf("unknown user %q: %v", spec.User, err)
-			}
-			n, _ := strconv.ParseUint(u.Uid, 10, 32)
-			uid = uint32(n)
+		if uid, u, err = LookupUser(spec.User); err != nil {
+			return nil, "", err
 		}
 		if u != nil {
 			n, _ := strconv.ParseUint(u.Gid, 10, 32)
@@ -162,38 +164,19 @@ func credentials(spec *Spec, allowRoot bool) (cred *syscall.Credential, home str
 			"(or the server's User directive), or allow root explicitly")
 	}
 	if spec.Group != "" {
-		if id, ok := strings.CutPrefix(spec.Group, "#"); ok {
-			n, err := strconv.ParseUint(id, 10, 32)
-			if err != nil {
-				return nil, "", fmt.Errorf("invalid group %q", spec.Group)
-			}
-			gid = uint32(n)
-		} else {
-			grp, err := user.LookupGroup(spec.Group)
-			if err != nil {
-				return nil, "", fmt.Errorf("unknown group %q: %v", spec.Group, err)
-			}
-			n, _ := strconv.ParseUint(grp.Gid, 10, 32)
-			gid = uint32(n)
+		if gid, _, err = LookupGroup(spec.Group); err != nil {
+			return nil, "", err
 		}
 	}
 	cred = &syscall.Credential{Uid: uid, Gid: gid}
 	switch {
 	case spec.SupplementaryGroups != nil:
 		for _, name := range spec.SupplementaryGroups {
-			id, ok := strings.CutPrefix(name, "#")
-			if !ok {
-				grp, err := user.LookupGroup(name)
-				if err != nil {
-					return nil, "", fmt.Errorf("unknown supplementary group %q: %v", name, err)
-				}
-				id = grp.Gid
-			}
-			n, err := strconv.ParseUint(id, 10, 32)
+			id, _, err := LookupGroup(name)
 			if err != nil {
-				return nil, "", fmt.Errorf("invalid supplementary group %q", name)
+				return nil, "", fmt.Errorf("supplementary group: %w", err)
 			}
-			cred.Groups = append(cred.Groups, uint32(n))
+			cred.Groups = append(cred.Groups, id)
 		}
 	case u != nil:
 		// initgroups(user), as mod_wsgi does without supplementary-groups.

@@ -218,14 +218,14 @@ func NewGroup(spec *Spec, opts Options) *Group {
 	}
 	g.scriptUID, g.scriptGID = -1, -1
 	if spec.ScriptUser != "" {
-		id, err := lookupID(spec.ScriptUser, false)
+		id, _, err := LookupUser(spec.ScriptUser)
 		if err != nil {
 			g.scriptErr = fmt.Errorf("script-user: %v", err)
 		}
 		g.scriptUID = int(id)
 	}
 	if spec.ScriptGroup != "" {
-		id, err := lookupID(spec.ScriptGroup, true)
+		id, _, err := LookupGroup(spec.ScriptGroup)
 		if err != nil {
 			g.scriptErr = fmt.Errorf("script-group: %v", err)
 		}

@@ -10,7 +10,6 @@ package wsgiopt
 import (
 	"fmt"
 	"os"
-	"os/user"
 	"strconv"
 	"strings"
 	"time"
@@ -110,48 +109,42 @@ func (p *daemonParser) bytes64(what string) (int64, *parser.Error) {
 	return v, nil
 }
 
-// lookupUser resolves a user option like ap_uname2id: a name, or #uid.
-// It returns the uid (-1 when unknown) and a host problem, if any.
+// lookupUser resolves a user option as the workers will (daemon.LookupUser):
+// a name, or #uid. It returns the name to show, the uid (-1 when unknown)
+// and a host problem, if any.
 func (p *daemonParser) lookupUser(v, noIDMsg string) (string, int, *parser.Error) {
-	if strings.HasPrefix(v, "#") {
-		uid := parser.Atoi(v[1:])
-		u, err := user.LookupId(strconv.Itoa(uid))
-		if err != nil {
-			return v, uid, p.fail("%s (no user has uid %d on this host)", noIDMsg, uid)
-		}
-		return u.Username, uid, nil
-	}
-	u, err := user.Lookup(v)
-	if err != nil {
-		if v == "root" {
-			return v, 0, nil
-		}
+	uid, u, err := daemon.LookupUser(v)
+	switch {
+	case err != nil && v == "root":
+		return v, 0, nil
+	case err != nil && strings.HasPrefix(v, "#"):
+		return v, -1, p.fail("%v", err)
+	case err != nil:
 		return v, -1, p.fail("bad user name %s: create the user or name an existing one", v)
+	case u == nil:
+		return v, int(uid), p.fail("%s (no user has uid %d on this host)", noIDMsg, uid)
+	case strings.HasPrefix(v, "#"):
+		return u.Username, int(uid), nil
 	}
-	uid, _ := strconv.Atoi(u.Uid)
-	return v, uid, nil
+	return v, int(uid), nil
 }
 
-// lookupGroup resolves a group option like ap_gname2id.
+// lookupGroup resolves a group option as the workers will
+// (daemon.LookupGroup). With noIDMsg "" an unknown #gid is accepted and
+// the option is kept as written.
 func (p *daemonParser) lookupGroup(v, noIDMsg string) (string, *parser.Error) {
-	if strings.HasPrefix(v, "#") {
-		gid := parser.Atoi(v[1:])
-		g, err := user.LookupGroupId(strconv.Itoa(gid))
-		if err != nil {
-			if noIDMsg == "" {
-				return v, nil
-			}
-			return v, p.fail("%s (no group has gid %d on this host)", noIDMsg, gid)
-		}
-		if noIDMsg == "" {
-			return v, nil
-		}
-		return g.Name, nil
-	}
-	if _, err := user.LookupGroup(v); err != nil {
+	gid, g, err := daemon.LookupGroup(v)
+	switch {
+	case err != nil && strings.HasPrefix(v, "#"):
+		return v, p.fail("%v", err)
+	case err != nil:
 		return v, p.fail("bad group name %s: create the group or name an existing one", v)
+	case noIDMsg == "":
+		return v, nil
+	case g == nil:
+		return v, p.fail("%s (no group has gid %d on this host)", noIDMsg, gid)
 	}
-	return v, nil
+	return g.Name, nil
 }
 
 // Option is one name=value option of the list, and where it was written.
