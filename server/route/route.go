@@ -60,6 +60,12 @@ type Route struct {
 	// File is the file HandlerStatic serves.
 	File string
 
+	// Location is the last <Location> or <LocationMatch> that applied, and
+	// ScriptAlias the WSGIScriptAlias that mapped the URL (nil: none).
+	// Label names the route by them, for per-route metrics.
+	Location    *config.Section
+	ScriptAlias *config.ScriptAlias
+
 	// Env holds every variable SetEnv, PassEnv and regex captures
 	// (MATCH_NAME) add, after mod_env merging; nil when there are none.
 	// The map may be shared with other requests: do not modify it.
@@ -82,6 +88,24 @@ type Route struct {
 	// port, else 80 or 443).
 	ServerName string
 	ServerPort int
+}
+
+// Label names the part of the site a request went to, as the config
+// wrote it: the <Location> that applied ("/admin", "~ ^/$" for a regex),
+// else the WSGIScriptAlias URL, else "" (the rest). Labels come from the
+// config, never from the request, so there are as many as it has sections.
+func (r *Route) Label() string {
+	switch {
+	case r.Location != nil && r.Location.Regex != nil:
+		return "~ " + r.Location.Path
+	case r.Location != nil:
+		return r.Location.Path
+	case r.ScriptAlias != nil && r.ScriptAlias.Regex != nil:
+		return "~ " + r.ScriptAlias.URL
+	case r.ScriptAlias != nil:
+		return r.ScriptAlias.URL
+	}
+	return ""
 }
 
 // Handler is what answers a routed request.
@@ -629,6 +653,7 @@ func (d *decider) locations(chain []*config.DirConf) []*config.DirConf {
 			d.captures = addCaptures(d.captures, ls.re, ls.names, d.uri)
 		}
 		chain = append(chain, ls.sec.Conf)
+		d.r.Location = ls.sec
 	}
 	return chain
 }
@@ -686,6 +711,9 @@ func (d *decider) wsgi(hostname string) {
 		return
 	}
 	r.Script = file
+	if aliased {
+		r.ScriptAlias = d.m.script
+	}
 	if w.finfo != nil {
 		r.ScriptMtime = w.finfo.ModTime()
 	}

@@ -785,3 +785,28 @@ func TestScriptAliasNeverServesSource(t *testing.T) {
 		t.Errorf("/cgi-bin/secret.cgi: status %d, want 404", r.Status)
 	}
 }
+
+// TestRouteLabel: the label is the last <Location> that applied, else the
+// WSGIScriptAlias, whatever the URL's own path.
+func TestRouteLabel(t *testing.T) {
+	main := mainServer("label.test")
+	main.ScriptAliases = []*config.ScriptAlias{scriptAlias(t, "/", "/srv/app.wsgi", false)}
+	main.Sections = []*config.Section{
+		sec(t, config.SectionLocationMatch, "^/$", &config.DirConf{}),
+		sec(t, config.SectionLocation, "/admin", &config.DirConf{}),
+		sec(t, config.SectionLocation, "/admin/reports", &config.DirConf{}),
+	}
+	c := &testConfig{Config: &config.Config{Main: main}, Stat: newFakeFS("/srv/app.wsgi").stat}
+	for target, want := range map[string]string{
+		"/":                  "~ ^/$",
+		"/admin":             "/admin",
+		"/admin/users/7":     "/admin",
+		"/admin/reports/pdf": "/admin/reports",
+		"/articles/42":       "/",
+	} {
+		r := get(c, target, "label.test", 80)
+		if r.Status != 200 || r.Label() != want {
+			t.Errorf("%s: %d label %q, want %q", target, r.Status, r.Label(), want)
+		}
+	}
+}
