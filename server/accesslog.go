@@ -391,6 +391,7 @@ func (al *accessLogs) close() {
 // loggingWriter records what the access log needs about a response.
 type loggingWriter struct {
 	http.ResponseWriter
+	logged    bool // an access log wants headBytes
 	status    int
 	bodyBytes int64
 	headBytes int64
@@ -416,6 +417,9 @@ func (w *loggingWriter) WriteHeader(code int) {
 func (w *loggingWriter) record(code, reasonLen int) {
 	if w.status == 0 && code >= 200 {
 		w.status = code
+		if !w.logged {
+			return
+		}
 		n := len("HTTP/1.1 200 \r\n") + reasonLen + 2
 		for k, vs := range w.Header() {
 			for _, v := range vs {

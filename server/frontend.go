@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/appserver/appserver/daemon"
+	"github.com/appserver/appserver/monitor"
 	"github.com/appserver/appserver/server/config"
 	"github.com/appserver/appserver/server/route"
 )
@@ -60,6 +61,11 @@ type Frontend struct {
 	// logs is set by Start before any request is served and closed by
 	// Stop after the listeners stopped: requests read it without the lock.
 	logs *accessLogs
+
+	mon        *monitor.Monitor
+	monStop    context.CancelFunc // ends the monitor's sampling
+	statusPage http.Handler       // SetHandler server-status
+	metrics    http.Handler       // SetHandler server-metrics
 }
 
 // embeddedStart is one attempt to start the embedded group, shared by the
@@ -86,6 +92,9 @@ func NewFrontend(cfg *config.Config, opts FrontendOptions) *Frontend {
 		spec := g.Spec
 		f.groups[spec.Name] = daemon.NewGroup(f.withServerUser(spec), f.groupOptions(spec))
 	}
+	f.mon = monitor.New()
+	f.mon.SetSource(f)
+	f.statusPage, f.metrics = f.mon.StatusHandler(), f.mon.MetricsHandler()
 	f.table = route.Compile(cfg, opts.Routing)
 	return f
 }
@@ -114,7 +123,13 @@ func (f *Frontend) withServerUser(spec *daemon.Spec) *daemon.Spec {
 }
 
 func (f *Frontend) groupOptions(spec *daemon.Spec) daemon.Options {
-	return daemon.Options{Python: f.opts.Python, Logger: f.log, AllowRoot: f.opts.AllowRoot || spec.AllowRoot, OnEvent: f.opts.OnEvent,
+	onEvent := func(e daemon.Event) {
+		f.mon.Event(e)
+		if f.opts.OnEvent != nil {
+			f.opts.OnEvent(e)
+		}
+	}
+	return daemon.Options{Python: f.opts.Python, Logger: f.log, AllowRoot: f.opts.AllowRoot || spec.AllowRoot, OnEvent: onEvent,
 		ErrorResponse: func(w http.ResponseWriter, r *http.Request, status int) { writeError(w, status, "") }}
 }
 
@@ -128,9 +143,12 @@ func (f *Frontend) Start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	mctx, stop := context.WithCancel(context.Background())
+	go f.mon.Run(mctx)
 	f.mu.Lock()
 	f.ctx = ctx
 	f.logs = logs
+	f.monStop = stop
 	groups := f.sortedGroups()
 	f.mu.Unlock()
 	for _, g := range groups {
@@ -146,6 +164,7 @@ func (f *Frontend) Start(ctx context.Context) error {
 func (f *Frontend) Stop(ctx context.Context) error {
 	f.mu.Lock()
 	groups := f.sortedGroups()
+	monStop := f.monStop
 	f.mu.Unlock()
 	var wg sync.WaitGroup
 	errs := make([]error, len(groups))
@@ -158,7 +177,25 @@ func (f *Frontend) Stop(ctx context.Context) error {
 	}
 	wg.Wait()
 	f.logs.close()
+	if monStop != nil {
+		monStop()
+	}
 	return errors.Join(errs...)
+}
+
+// Monitor is what the front end measures.
+func (f *Frontend) Monitor() *monitor.Monitor { return f.mon }
+
+// Snapshots reads every group, the embedded one included (monitor.Source).
+func (f *Frontend) Snapshots() []daemon.Snapshot {
+	f.mu.Lock()
+	groups := f.sortedGroups()
+	f.mu.Unlock()
+	out := make([]daemon.Snapshot, len(groups))
+	for i, g := range groups {
+		out[i] = g.Snapshot()
+	}
+	return out
 }
 
 // Groups returns the running groups by name.
@@ -266,19 +303,46 @@ func (f *Frontend) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rt := f.table.Route(route.Request{Method: r.Method, Target: r.RequestURI, Host: r.Host,
 		LocalIP: localIP, LocalPort: port, HTTPS: r.TLS != nil, Header: r.Header})
 	requestID := newRequestID()
-	if f.logs.has(rt.VHost) {
-		lw := &loggingWriter{ResponseWriter: w}
-		defer func() {
+	lw := writerPool.Get().(*loggingWriter)
+	*lw = loggingWriter{ResponseWriter: w, logged: f.logs.has(rt.VHost)}
+	monitored := rt.Status == http.StatusOK && rt.Handler == route.HandlerWSGI
+	if monitored {
+		f.mon.Start(rt.ProcessGroup)
+	}
+	// Deferred, so that a request the daemon aborts (a panic with
+	// http.ErrAbortHandler) is counted and logged too.
+	defer func() {
+		dur := time.Since(start)
+		if monitored {
+			f.mon.Done(&monitor.Request{Group: rt.ProcessGroup, Apps: appNames(rt.Env), Route: rt.Label(),
+				Status: lw.status, Total: dur})
+		}
+		if lw.logged {
 			rec := logRecord{r: r, route: rt, status: lw.status, bodyBytes: lw.bodyBytes, headBytes: lw.headBytes,
-				start: start, dur: time.Since(start), header: lw.Header(), requestID: requestID}
+				start: start, dur: dur, header: lw.Header(), requestID: requestID}
 			if rec.status == 0 {
 				rec.status = http.StatusOK
 			}
 			f.logs.log(&rec)
-		}()
-		w = lw
+		}
+		*lw = loggingWriter{}
+		writerPool.Put(lw)
+	}()
+	f.serveRouted(lw, r, rt, start, requestID, local)
+}
+
+// writerPool recycles the per-request writers: nothing keeps one once its
+// request's ServeHTTP has returned.
+var writerPool = sync.Pool{New: func() any { return new(loggingWriter) }}
+
+// appNames are the application names a request counts under:
+// appserver.app_name when set, else New Relic's newrelic.app_name (both
+// "A;B" lists, as the New Relic agent reads them).
+func appNames(env map[string]string) string {
+	if v, ok := env["appserver.app_name"]; ok {
+		return v
 	}
-	f.serveRouted(w, r, rt, start, requestID, local)
+	return env["newrelic.app_name"]
 }
 
 func (f *Frontend) serveRouted(w http.ResponseWriter, r *http.Request, rt *route.Route, start time.Time, requestID, local string) {
@@ -311,6 +375,10 @@ func (f *Frontend) serveRouted(w http.ResponseWriter, r *http.Request, rt *route
 		f.serveWSGI(w, r, rt, start, requestID, local)
 	case route.HandlerStatic:
 		f.serveStatic(w, r, rt)
+	case route.HandlerStatus:
+		f.statusPage.ServeHTTP(w, r)
+	case route.HandlerMetrics:
+		f.metrics.ServeHTTP(w, r)
 	default:
 		writeError(w, http.StatusNotFound, "")
 	}

@@ -115,6 +115,10 @@ const (
 	HandlerWSGI   Handler = "wsgi"   // a WSGI application (mod_wsgi's wsgi-script)
 	HandlerStatic Handler = "static" // a file under DocumentRoot or an Alias
 	HandlerNone   Handler = "none"   // nothing: Status says what the client gets
+	// SetHandler server-status and server-metrics: the monitor's status
+	// page and Prometheus exposition.
+	HandlerStatus  Handler = "server-status"
+	HandlerMetrics Handler = "server-metrics"
 )
 
 // Options are the host facts routing depends on. Zero values mean the
@@ -546,12 +550,10 @@ func (d *decider) run() {
 	switch handler {
 	case "wsgi-script", "application/x-httpd-wsgi":
 		r.Handler = HandlerWSGI
-	case "server-status", "server-metrics":
-		// Not served (yet): say so here, so that routes and serve agree.
-		r.Handler = HandlerNone
-		if r.Status == 200 {
-			r.fail(404, "SetHandler "+handler+": appserver does not serve this page")
-		}
+	case "server-status":
+		r.Handler = HandlerStatus
+	case "server-metrics":
+		r.Handler = HandlerMetrics
 	case "cgi-script":
 		// httpd without mod_cgi would hand the script's source to the
 		// client; appserver runs no CGI and refuses instead.

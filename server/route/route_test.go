@@ -516,7 +516,7 @@ func TestHandlers(t *testing.T) {
 		file    string
 	}{
 		{"script alias", nil, "/x", 200, "wsgi", ""},
-		{"set handler server-status", nil, "/server-status", 404, "none", ""}, // not served yet: routes and serve agree
+		{"set handler server-status", nil, "/server-status", 200, HandlerStatus, ""},
 		{"set handler none keeps wsgi", nil, "/st/x", 200, "wsgi", ""},
 		{"alias is static", nil, "/static/a.css", 200, "static", "/srv/static/a.css"},
 		{"aliasmatch is static", nil, "/icons/x.png", 200, "static", "/usr/share/icons/x.png"},
@@ -526,7 +526,7 @@ func TestHandlers(t *testing.T) {
 		{"require denied in location", nil, "/private", 403, "wsgi", ""},
 		{"docroot static", func(m *config.VHost) { m.ScriptAliases = nil }, "/index.html", 200, "static", "/var/www/index.html"},
 		{"no docroot", func(m *config.VHost) { m.ScriptAliases, m.DocumentRoot = nil, "" }, "/index.html", 404, "none", ""},
-		{"no docroot but set handler", func(m *config.VHost) { m.ScriptAliases, m.DocumentRoot = nil, "" }, "/server-status", 404, "none", ""},
+		{"no docroot but set handler", func(m *config.VHost) { m.ScriptAliases, m.DocumentRoot = nil, "" }, "/server-status", 200, HandlerStatus, ""},
 		{"directory denied", func(m *config.VHost) {
 			m.ScriptAliases = []*config.ScriptAlias{scriptAlias(t, "/", "/opt/app.wsgi", false)}
 		}, "/x", 403, "wsgi", ""},

@@ -1,0 +1,119 @@
+package cmd_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// TestMonitorDemo (issue 10): on the demo site, requests are counted per
+// group, per application name (each of newrelic.app_name's ';' names) and
+// per route, and the status page shows every group with its processes.
+func TestMonitorDemo(t *testing.T) {
+	bin := serveBinary(t)
+	dir := serveWorldDir(t, "appserver-e2e-monitor-")
+	for _, name := range []string{"site.conf", "wsgi.py"} {
+		data, err := os.ReadFile(filepath.Join("../testdata/demo", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		oracleWriteFile(t, filepath.Join(dir, name), data)
+	}
+	conf := filepath.Join(dir, "site.conf")
+	orig, _ := os.ReadFile(conf)
+	srv := serveStartFree(t, bin, filepath.Join(dir, "serve.log"), []string{"DEMO_ROOT=" + dir}, func(port int) string {
+		oracleWriteFile(t, conf, []byte(serveSetListen(t, string(orig), port)))
+		return conf
+	})
+	base := "http://127.0.0.1:" + strconv.Itoa(srv.Port)
+	sends := map[string]int{"/": 5, "/publications/article/7": 3, "/admin/": 4, "/about": 2, "/admin/missing-page-is-still-200": 1}
+	for path, n := range sends {
+		for range n {
+			if resp, body := serveGet(t, base+path); resp.StatusCode != 200 {
+				t.Fatalf("%s: %d %s", path, resp.StatusCode, body)
+			}
+		}
+	}
+	resp, metrics := serveGet(t, base+"/server-metrics")
+	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/plain") {
+		t.Fatalf("/server-metrics: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	value := func(series string) float64 {
+		m := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(series) + ` (\S+)$`).FindSubmatch(metrics)
+		if m == nil {
+			return -1
+		}
+		v, _ := strconv.ParseFloat(string(m[1]), 64)
+		return v
+	}
+	for series, want := range map[string]float64{
+		`appserver_requests_total{class="2xx",group="volume"}`:                                      8,
+		`appserver_requests_total{class="2xx",group="admin"}`:                                       5,
+		`appserver_requests_total{class="2xx",group="main"}`:                                        2,
+		`appserver_app_requests_total{app="My Site",class="2xx"}`:                                   15,
+		`appserver_app_requests_total{app="My Site (volume)",class="2xx"}`:                          8,
+		`appserver_app_requests_total{app="My Site (admin)",class="2xx"}`:                           5,
+		`appserver_route_requests_total{class="2xx",group="volume",route="~ ^/$"}`:                  5,
+		`appserver_route_requests_total{class="2xx",group="volume",route="/publications/article/"}`: 3,
+		`appserver_route_requests_total{class="2xx",group="admin",route="/admin"}`:                  5,
+		`appserver_route_requests_total{class="2xx",group="main",route="/"}`:                        2,
+		`appserver_request_duration_seconds_count{group="volume"}`:                                  8,
+		`appserver_group_threads{group="volume"}`:                                                   15,
+	} {
+		if got := value(series); got != want {
+			t.Errorf("%s = %v, want %v", series, got, want)
+		}
+	}
+	if rss := value(`appserver_group_resident_memory_bytes{group="admin"}`); rss < 1<<20 {
+		t.Errorf("admin RSS %v bytes, want the worker's resident memory", rss)
+	}
+
+	_, body := serveGet(t, base+"/server-status?json")
+	var st struct {
+		Groups []struct {
+			Name      string `json:"name"`
+			Requests  int    `json:"requests"`
+			Threads   int    `json:"threads"`
+			Processes []struct {
+				PID      int   `json:"pid"`
+				RSSBytes int64 `json:"rss_bytes"`
+			} `json:"processes"`
+		} `json:"groups"`
+	}
+	if err := json.Unmarshal(body, &st); err != nil {
+		t.Fatalf("?json: %v\n%s", err, body)
+	}
+	got := map[string]string{}
+	for _, g := range st.Groups {
+		rss := true
+		for _, p := range g.Processes {
+			rss = rss && p.RSSBytes > 0
+		}
+		got[g.Name] = fmt.Sprintf("%d requests, %d processes, %d threads, rss %v", g.Requests, len(g.Processes), g.Threads, rss)
+	}
+	want := map[string]string{
+		"main":   "2 requests, 1 processes, 5 threads, rss true",
+		"volume": "8 requests, 3 processes, 15 threads, rss true",
+		"admin":  "5 requests, 1 processes, 3 threads, rss true",
+	}
+	for name, w := range want {
+		if got[name] != w {
+			t.Errorf("status of %s: %q, want %q", name, got[name], w)
+		}
+	}
+	_, page := serveGet(t, base+"/server-status")
+	for _, s := range []string{"<h2 id=\"group-admin\">", "/publications/article/", "My Site (volume)", "<svg"} {
+		if !strings.Contains(string(page), s) {
+			t.Errorf("status page lacks %q", s)
+		}
+	}
+	_, auto := serveGet(t, base+"/server-status?auto")
+	if !strings.Contains(string(auto), "Group-volume-Requests: 8\n") {
+		t.Errorf("?auto:\n%s", auto)
+	}
+}

@@ -1,0 +1,141 @@
+package monitor
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/shirou/gopsutil/v4/process"
+)
+
+// The status page's charts need rates and recent percentiles, which the
+// cumulative counters cannot give: every SampleEvery the monitor keeps one
+// point per group, up to HistoryPoints of them.
+const (
+	SampleEvery   = 5 * time.Second
+	HistoryPoints = 120 // ten minutes
+)
+
+// Point is one group's activity over one sampling interval.
+type Point struct {
+	Time       time.Time `json:"time"`
+	Requests   uint64    `json:"requests"` // answered in the interval
+	Errors     uint64    `json:"errors"`   // 5xx among them
+	RatePerSec float64   `json:"rate_per_sec"`
+	P50ms      float64   `json:"p50_ms"`
+	P95ms      float64   `json:"p95_ms"`
+	P99ms      float64   `json:"p99_ms"`
+	Busy       int       `json:"threads_busy"` // at the sample
+	Threads    int       `json:"threads"`
+	Queued     int       `json:"queued"`
+	RSSBytes   int64     `json:"rss_bytes"`   // sum over the group's processes
+	CPUPercent float64   `json:"cpu_percent"` // over the interval, 100 = one core
+}
+
+// sampler keeps the history of every group.
+type sampler struct {
+	mu      sync.Mutex
+	history map[string][]Point
+	last    map[string]histSnapshot
+	lastErr map[string]uint64
+	lastAt  time.Time
+	cpu     map[int32]float64 // pid -> CPU seconds at the last sample
+}
+
+type procStat struct {
+	rss    int64
+	cpuSec float64
+}
+
+// Run samples every SampleEvery until ctx is done.
+func (m *Monitor) Run(ctx context.Context) {
+	t := time.NewTicker(SampleEvery)
+	defer t.Stop()
+	m.sample(time.Now())
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			m.sample(now)
+		}
+	}
+}
+
+// sample adds one point per group.
+func (m *Monitor) sample(now time.Time) {
+	snaps := m.snapshots()
+	s := &m.sampler
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.history == nil {
+		s.history, s.last, s.lastErr, s.cpu = map[string][]Point{}, map[string]histSnapshot{}, map[string]uint64{}, map[int32]float64{}
+	}
+	interval := now.Sub(s.lastAt)
+	first := s.lastAt.IsZero()
+	s.lastAt = now
+	procs := map[int32]procStat{}
+	for _, snap := range snaps {
+		p := Point{Time: now, Queued: snap.Queued, Busy: snap.InFlight}
+		var cpuDelta float64
+		for _, ps := range snap.Processes {
+			if ps.State == "ready" {
+				p.Threads += ps.Threads
+			}
+			st, ok := readProc(int32(ps.PID))
+			if !ok {
+				continue
+			}
+			procs[int32(ps.PID)] = st
+			p.RSSBytes += st.rss
+			if prev, seen := s.cpu[int32(ps.PID)]; seen {
+				cpuDelta += st.cpuSec - prev
+			} else if !first {
+				cpuDelta += st.cpuSec // started within the interval
+			}
+		}
+		series := &m.group(snap.Name).series
+		h := series.duration.snapshot()
+		d := h.sub(s.last[snap.Name])
+		errs := series.byClass[5].Load()
+		s.last[snap.Name] = h
+		if !first {
+			p.Requests = d.count
+			p.Errors = errs - s.lastErr[snap.Name]
+			if secs := interval.Seconds(); secs > 0 {
+				p.RatePerSec = float64(d.count) / secs
+				p.CPUPercent = 100 * cpuDelta / secs
+			}
+			p.P50ms, p.P95ms, p.P99ms = ms(d.quantile(0.5)), ms(d.quantile(0.95)), ms(d.quantile(0.99))
+		}
+		s.lastErr[snap.Name] = errs
+		hist := append(s.history[snap.Name], p)
+		if len(hist) > HistoryPoints {
+			hist = hist[len(hist)-HistoryPoints:]
+		}
+		s.history[snap.Name] = hist
+	}
+	s.cpu = map[int32]float64{}
+	for pid, st := range procs {
+		s.cpu[pid] = st.cpuSec
+	}
+}
+
+// readProc reads a process's RSS and CPU time with gopsutil.
+func readProc(pid int32) (procStat, bool) {
+	p, err := process.NewProcess(pid)
+	if err != nil {
+		return procStat{}, false
+	}
+	mem, err := p.MemoryInfo()
+	if err != nil {
+		return procStat{}, false
+	}
+	t, err := p.Times()
+	if err != nil {
+		return procStat{}, false
+	}
+	return procStat{rss: int64(mem.RSS), cpuSec: t.User + t.System}, true
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
