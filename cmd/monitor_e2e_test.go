@@ -31,7 +31,8 @@ func TestMonitorDemo(t *testing.T) {
 		return conf
 	})
 	base := "http://127.0.0.1:" + strconv.Itoa(srv.Port)
-	sends := map[string]int{"/": 5, "/publications/article/7": 3, "/admin/": 4, "/about": 2, "/admin/missing-page-is-still-200": 1}
+	sends := map[string]int{"/": 5, "/publications/article/7": 3, "/admin/": 3, "/about": 2, "/admin/missing-page-is-still-200": 1,
+		"/admin/report": 1}
 	for path, n := range sends {
 		for range n {
 			if resp, body := serveGet(t, base+path); resp.StatusCode != 200 {
@@ -72,6 +73,19 @@ func TestMonitorDemo(t *testing.T) {
 	if rss := value(`appserver_group_resident_memory_bytes{group="admin"}`); rss < 1<<20 {
 		t.Errorf("admin RSS %v bytes, want the worker's resident memory", rss)
 	}
+	// The seed's question: which route grew memory? The admin report
+	// builds about 200 MB of Python objects; the other pages almost none.
+	if g := value(`appserver_route_memory_growth_bytes_total{group="admin",route="/admin"}`); g < 120<<20 || g > 400<<20 {
+		t.Errorf("/admin grew the admin worker's peak RSS by %.0f MB, want about 200", g/(1<<20))
+	}
+	for _, other := range []string{`{group="volume",route="~ ^/$"}`, `{group="main",route="/"}`} {
+		if g := value(`appserver_route_memory_growth_bytes_total` + other); g > 16<<20 {
+			t.Errorf("%s grew peak RSS by %.0f MB, want little", other, g/(1<<20))
+		}
+	}
+	if n := value(`appserver_request_app_seconds_count{group="admin"}`); n != 5 {
+		t.Errorf("admin app-time observations %v, want 5", n)
+	}
 
 	_, body := serveGet(t, base+"/server-status?json")
 	var st struct {
@@ -107,7 +121,8 @@ func TestMonitorDemo(t *testing.T) {
 		}
 	}
 	_, page := serveGet(t, base+"/server-status")
-	for _, s := range []string{"<h2 id=\"group-admin\">", "/publications/article/", "My Site (volume)", "<svg"} {
+	for _, s := range []string{"<h2 id=\"group-admin\">", "/publications/article/", "My Site (volume)", "<svg",
+		"<li><b>/admin</b> raised admin's peak memory by"} {
 		if !strings.Contains(string(page), s) {
 			t.Errorf("status page lacks %q", s)
 		}

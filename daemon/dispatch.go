@@ -24,7 +24,11 @@ func (g *Group) Serve(w http.ResponseWriter, r *http.Request, req *Request) {
 	}
 	bounces, retries := 0, 0
 	for {
+		waitStart := time.Now()
 		c, status, err := g.acquire(r.Context())
+		if req.Trace != nil {
+			req.Trace.Queued += time.Since(waitStart)
+		}
 		if c == nil {
 			if status != 0 {
 				g.fail(w, r, status, err)

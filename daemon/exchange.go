@@ -38,8 +38,9 @@ type call struct {
 	rc       *http.ResponseController
 	st       exchState
 	written  int64
-	declared int64 // the application's Content-Length (-1 = none, or no body allowed)
-	canRetry bool  // a request the worker never read may be sent again
+	declared int64     // the application's Content-Length (-1 = none, or no body allowed)
+	canRetry bool      // a request the worker never read may be sent again
+	sentAt   time.Time // when the head went to the worker (with a Trace)
 }
 
 // reply is what becomes of the worker's response on its way to the
@@ -188,6 +189,10 @@ func (x *call) run(req *Request) outcome {
 		return outDone
 	}
 	x.arm()
+	if req.Trace != nil {
+		x.sentAt = time.Now()
+		req.Trace.PID = c.p.pid
+	}
 	if _, err := c.nc.Write(frame); err != nil {
 		// EPIPE or ECONNRESET: the worker's end was closed, so it read
 		// nothing of the request.
@@ -240,8 +245,15 @@ func (x *call) run(req *Request) outcome {
 				return x.lost(err)
 			}
 		case frameFinish:
+			if t := req.Trace; t != nil {
+				t.App = time.Since(x.sentAt)
+				t.PeakGrowth = int64(h.count) << 10 // the worker counts KiB
+			}
 			return x.finish()
 		case frameError:
+			if req.Trace != nil {
+				req.Trace.App = time.Since(x.sentAt)
+			}
 			return x.workerError(h.length)
 		case frameReload:
 			if x.st.headSent || h.length != 0 {

@@ -44,7 +44,8 @@ import (
 //	   or ended early by E.
 //	S  response head: status line ("200 OK"), then header name/value pairs.
 //	D  response body chunk.
-//	F  response complete.
+//	F  response complete; count is how many KiB the process's peak RSS
+//	   grew while the request ran (0 = not at all).
 //	X  error; payload is a message. Before S: Go answers 500. After S: Go
 //	   aborts the client connection (the body is incomplete).
 //	Z  the script changed on disk; the request was not run. Go restarts the

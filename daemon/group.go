@@ -32,12 +32,30 @@ type Request struct {
 	// changed, the process that had loaded it is restarted and the request
 	// is served by its replacement.
 	ScriptReloading bool
+	// Trace, when set, receives what Serve measured of the request.
+	Trace *Trace
 	// ScriptMtime is the script's modification time as the caller found
 	// it while routing the request (zero = not known). With
 	// ScriptReloading, the worker compares it with the loaded module's
 	// instead of stat'ing the script itself: that saves a system call and,
 	// above all, a hand-off of Python's GIL per request.
 	ScriptMtime time.Time
+}
+
+// Trace is what Serve measured of one request, for the monitor.
+type Trace struct {
+	// Queued is the time spent waiting for a free worker thread (all of
+	// it, when the request had to be sent again).
+	Queued time.Duration
+	// App is from the request handed to the worker thread to the worker's
+	// last frame: the time the thread was busy with it.
+	App time.Duration
+	// PID is the worker process that answered (0 = none did).
+	PID int
+	// PeakGrowth is how much that process's peak RSS (VmHWM) grew while
+	// the request ran, in bytes. Requests running at the same time in the
+	// same process share the growth, so each may report it.
+	PeakGrowth int64
 }
 
 // Options are the front end's settings for a Group; the zero value works.

@@ -27,9 +27,12 @@ type Point struct {
 	P99ms      float64   `json:"p99_ms"`
 	Busy       int       `json:"threads_busy"` // at the sample
 	Threads    int       `json:"threads"`
-	Queued     int       `json:"queued"`
-	RSSBytes   int64     `json:"rss_bytes"`   // sum over the group's processes
-	CPUPercent float64   `json:"cpu_percent"` // over the interval, 100 = one core
+	// Capacity is mod_wsgi's capacity utilisation over the interval: the
+	// threads' busy time ÷ (threads × interval), 0..1.
+	Capacity   float64 `json:"capacity_used"`
+	Queued     int     `json:"queued"`
+	RSSBytes   int64   `json:"rss_bytes"`   // sum over the group's processes
+	CPUPercent float64 `json:"cpu_percent"` // over the interval, 100 = one core
 }
 
 // sampler keeps the history of every group.
@@ -38,6 +41,8 @@ type sampler struct {
 	history map[string][]Point
 	last    map[string]histSnapshot
 	lastErr map[string]uint64
+	busy    map[string]int64   // group -> its busy nanoseconds at the last sample
+	threadS map[string]float64 // group -> thread-seconds available so far
 	lastAt  time.Time
 	cpu     map[int32]float64 // pid -> CPU seconds at the last sample
 }
@@ -70,6 +75,7 @@ func (m *Monitor) sample(now time.Time) {
 	defer s.mu.Unlock()
 	if s.history == nil {
 		s.history, s.last, s.lastErr, s.cpu = map[string][]Point{}, map[string]histSnapshot{}, map[string]uint64{}, map[int32]float64{}
+		s.busy, s.threadS = map[string]int64{}, map[string]float64{}
 	}
 	interval := now.Sub(s.lastAt)
 	first := s.lastAt.IsZero()
@@ -94,7 +100,9 @@ func (m *Monitor) sample(now time.Time) {
 				cpuDelta += st.cpuSec // started within the interval
 			}
 		}
-		series := &m.group(snap.Name).series
+		gs := m.group(snap.Name)
+		series := &gs.series
+		busy := gs.busy.Load()
 		h := series.duration.snapshot()
 		d := h.sub(s.last[snap.Name])
 		errs := series.byClass[5].Load()
@@ -107,7 +115,13 @@ func (m *Monitor) sample(now time.Time) {
 				p.CPUPercent = 100 * cpuDelta / secs
 			}
 			p.P50ms, p.P95ms, p.P99ms = ms(d.quantile(0.5)), ms(d.quantile(0.95)), ms(d.quantile(0.99))
+			avail := float64(p.Threads) * interval.Seconds()
+			s.threadS[snap.Name] += avail
+			if avail > 0 {
+				p.Capacity = min(1, time.Duration(busy-s.busy[snap.Name]).Seconds()/avail)
+			}
 		}
+		s.busy[snap.Name] = busy
 		s.lastErr[snap.Name] = errs
 		hist := append(s.history[snap.Name], p)
 		if len(hist) > HistoryPoints {

@@ -34,6 +34,11 @@ type Request struct {
 	Status int
 	// Total is from the request read to the response written.
 	Total time.Duration
+	// Queued (waiting for a worker thread) and App (the thread busy with
+	// it) are the phases inside the group; PeakGrowth is how much the
+	// worker process's peak RSS grew meanwhile, in bytes (daemon.Trace).
+	Queued, App time.Duration
+	PeakGrowth  int64
 }
 
 // series is the counters of one group, application or route.
@@ -41,6 +46,9 @@ type series struct {
 	byClass  [6]atomic.Uint64 // [1]..[5]: 1xx..5xx; [0]: anything else
 	active   atomic.Int64
 	duration histogram
+	// The worker's peak RSS growth while these requests ran: total bytes,
+	// how many requests grew it, the largest single growth.
+	grown, grownCount, grownMax atomic.Int64
 }
 
 func (s *series) add(r *Request) {
@@ -50,6 +58,16 @@ func (s *series) add(r *Request) {
 	}
 	s.byClass[c].Add(1)
 	s.duration.observe(r.Total)
+	if g := r.PeakGrowth; g > 0 {
+		s.grown.Add(g)
+		s.grownCount.Add(1)
+		for {
+			m := s.grownMax.Load()
+			if g <= m || s.grownMax.CompareAndSwap(m, g) {
+				break
+			}
+		}
+	}
 }
 
 func (s *series) requests() uint64 {
@@ -106,7 +124,9 @@ type Source interface {
 // groupSeries is a group's counters and its routes'.
 type groupSeries struct {
 	series
-	routes labeled
+	queue, app histogram    // the phases inside the group
+	busy       atomic.Int64 // nanoseconds its threads were busy (sum of App)
+	routes     labeled
 }
 
 // Monitor is the measurements of one running server.
@@ -153,6 +173,11 @@ func (m *Monitor) Done(r *Request) {
 	g := m.group(r.Group)
 	g.active.Add(-1)
 	g.add(r)
+	if r.App > 0 {
+		g.queue.observe(r.Queued)
+		g.app.observe(r.App)
+		g.busy.Add(int64(r.App))
+	}
 	for apps := r.Apps; apps != ""; {
 		var name string
 		name, apps, _ = strings.Cut(apps, ";")

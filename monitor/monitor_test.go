@@ -124,7 +124,7 @@ appserver_route_requests_total{class="5xx",group="admin",route="/admin"} 1
 		t.Error(err)
 	}
 	st := m.Status()
-	if len(st.Groups) != 1 || st.Groups[0].Threads != 3 || st.Groups[0].Capacity != 1.0/3 || st.Groups[0].Restarts["maximum-requests"] != 2 {
+	if len(st.Groups) != 1 || st.Groups[0].Threads != 3 || st.Groups[0].Busy != 1 || st.Groups[0].Restarts["maximum-requests"] != 2 {
 		t.Errorf("status groups: %+v", st.Groups)
 	}
 	if len(st.Restarts) != 2 || len(st.Apps) != 3 || len(st.Routes) != 2 {
@@ -197,5 +197,51 @@ func TestStatusForms(t *testing.T) {
 	}
 	if h := m.Status().Groups[0].History; len(h) != 2 || h[1].Requests != 1 {
 		t.Errorf("history %+v, want 2 points, the second with 1 request", h)
+	}
+}
+
+// Capacity used is busy thread time over available thread time, per
+// sampling interval; memory growth is summed per route.
+func TestCapacityAndMemoryGrowth(t *testing.T) {
+	m := New()
+	m.SetSource(fakeSource{{Name: "admin", State: "running", Processes: []daemon.ProcessSnapshot{{PID: 1, State: "ready", Threads: 2}}}})
+	t0 := time.Now()
+	m.sample(t0)
+	for _, r := range []Request{
+		{Group: "admin", Route: "/admin/report", Status: 200, Total: 1600 * time.Millisecond, Queued: 100 * time.Millisecond, App: 1500 * time.Millisecond, PeakGrowth: 200 << 20},
+		{Group: "admin", Route: "/admin/report", Status: 200, Total: time.Second, App: 900 * time.Millisecond, PeakGrowth: 10 << 20},
+		{Group: "admin", Route: "/admin", Status: 200, Total: 100 * time.Millisecond, App: 100 * time.Millisecond},
+	} {
+		m.Start(r.Group)
+		m.Done(&r)
+	}
+	m.sample(t0.Add(5 * time.Second))
+	g := m.Status().Groups[0]
+	// 2.5 busy thread-seconds of 2 threads × 5 s.
+	if g.Capacity != 0.25 {
+		t.Errorf("capacity used %v, want 0.25", g.Capacity)
+	}
+	if g.AppP99ms < 1200 || g.QueueP99ms < 50 {
+		t.Errorf("phases: app p99 %v ms, queue p99 %v ms", g.AppP99ms, g.QueueP99ms)
+	}
+	var report Series
+	for _, r := range m.Status().Routes {
+		if r.Name == "/admin/report" {
+			report = r
+		}
+	}
+	if report.MemoryGrowthBytes != 210<<20 || report.MemoryGrowthRequests != 2 || report.MemoryGrowthMaxBytes != 200<<20 {
+		t.Errorf("/admin/report growth: %+v", report)
+	}
+	rec := httptest.NewRecorder()
+	m.MetricsHandler().ServeHTTP(rec, httptest.NewRequest("GET", "/server-metrics", nil))
+	for _, want := range []string{
+		`appserver_group_busy_seconds_total{group="admin"} 2.5`,
+		`appserver_group_thread_seconds_total{group="admin"} 10`,
+		`appserver_route_memory_growth_bytes_total{group="admin",route="/admin/report"} 2.2020096e+08`,
+	} {
+		if !strings.Contains(rec.Body.String(), want) {
+			t.Errorf("no %q in the exposition", want)
+		}
 	}
 }

@@ -1,9 +1,11 @@
 package monitor
 
 import (
+	"cmp"
 	"fmt"
 	"html/template"
 	"io"
+	"slices"
 	"strings"
 )
 
@@ -66,21 +68,17 @@ func charts(h []Point) []chart {
 		mk("response time p95", "ms", func(p Point) float64 { return p.P95ms }),
 		mk("memory (RSS)", "MB", func(p Point) float64 { return float64(p.RSSBytes) / (1 << 20) }),
 		mk("CPU", "%", func(p Point) float64 { return p.CPUPercent }),
-		mk("capacity used", "%", func(p Point) float64 {
-			if p.Threads == 0 {
-				return 0
-			}
-			return 100 * float64(p.Busy) / float64(p.Threads)
-		}),
+		mk("capacity used", "%", func(p Point) float64 { return 100 * p.Capacity }),
 	}
 }
 
 var page = template.Must(template.New("status").Funcs(template.FuncMap{
-	"charts": charts,
-	"mb":     func(b int64) string { return fmt.Sprintf("%.1f", float64(b)/(1<<20)) },
-	"pct":    func(f float64) string { return fmt.Sprintf("%.0f%%", 100*f) },
-	"secs":   func(f float64) string { return fmt.Sprintf("%.0f", f) },
-	"ms":     func(f float64) string { return fmt.Sprintf("%.1f", f) },
+	"charts":  charts,
+	"growers": growers,
+	"mb":      func(b int64) string { return fmt.Sprintf("%.1f", float64(b)/(1<<20)) },
+	"pct":     func(f float64) string { return fmt.Sprintf("%.0f%%", 100*f) },
+	"secs":    func(f float64) string { return fmt.Sprintf("%.0f", f) },
+	"ms":      func(f float64) string { return fmt.Sprintf("%.1f", f) },
 	"name": func(s string) string {
 		if s == "" {
 			return "(embedded)"
@@ -102,17 +100,20 @@ th:first-child,td:first-child{text-align:left}
 <p>up {{secs .UptimeSeconds}} s · {{len .Groups}} daemon process groups · <a href="?json">json</a> · <a href="?auto">auto</a></p>
 {{range .Groups}}
 <h2 id="group-{{name .Name}}">{{name .Name}} <small>({{.State}})</small></h2>
-<table><tr><th>requests</th><th>active</th><th>queued</th><th>threads busy</th><th>capacity used</th><th>mean ms</th><th>p50 ms</th><th>p95 ms</th><th>p99 ms</th><th>5xx</th></tr>
-<tr><td>{{.Requests}}</td><td>{{.Active}}</td><td>{{.Queued}}</td><td>{{.Busy}} / {{.Threads}}</td><td>{{pct .Capacity}}</td><td>{{ms .MeanMs}}</td><td>{{ms .P50ms}}</td><td>{{ms .P95ms}}</td><td>{{ms .P99ms}}</td><td>{{index .ByClass "5xx"}}</td></tr></table>
+<table><tr><th>requests</th><th>active</th><th>queued</th><th>threads busy</th><th>capacity used</th><th>mean ms</th><th>p50 ms</th><th>p95 ms</th><th>p99 ms</th><th>queue p99 ms</th><th>app p95 ms</th><th>5xx</th></tr>
+<tr><td>{{.Requests}}</td><td>{{.Active}}</td><td>{{.Queued}}</td><td>{{.Busy}} / {{.Threads}}</td><td>{{pct .Capacity}}</td><td>{{ms .MeanMs}}</td><td>{{ms .P50ms}}</td><td>{{ms .P95ms}}</td><td>{{ms .P99ms}}</td><td>{{ms .QueueP99ms}}</td><td>{{ms .AppP95ms}}</td><td>{{index .ByClass "5xx"}}</td></tr></table>
 <div class="charts">{{range charts .History}}<div class="chart"><div>{{.Title}}: {{.Last}}</div>{{.SVG}}</div>{{end}}</div>
 <table><tr><th>pid</th><th>slot</th><th>state</th><th>threads busy</th><th>requests</th><th>age s</th><th>RSS MB</th><th>CPU s</th><th>recycle</th></tr>
 {{range .Processes}}<tr><td>{{.PID}}</td><td>{{.Slot}}</td><td>{{.State}}</td><td>{{.Busy}} / {{.Threads}}</td><td>{{.Requests}}</td><td>{{secs .AgeSeconds}}</td><td>{{mb .RSSBytes}}</td><td>{{printf "%.2f" .CPUSeconds}}</td><td>{{.Recycle}}</td></tr>
 {{end}}</table>
 {{with .Restarts}}<p>restarts: {{range $r, $n := .}}{{$r}} {{$n}} · {{end}}</p>{{end}}
 {{end}}
+<h2>Routes that grew memory</h2>
+{{with growers .Routes}}<ol>{{range .}}<li><b>{{.Name}}</b> raised {{name .Group}}'s peak memory by {{mb .MemoryGrowthBytes}} MB in {{.MemoryGrowthRequests}} of its {{.Requests}} requests (at most {{mb .MemoryGrowthMaxBytes}} MB at once)</li>
+{{end}}</ol>{{else}}<p>No request has raised a worker's peak memory yet.</p>{{end}}
 <h2>Routes</h2>
-<table><tr><th>group</th><th>route</th><th>requests</th><th>mean ms</th><th>p95 ms</th><th>p99 ms</th></tr>
-{{range .Routes}}<tr><td>{{name .Group}}</td><td>{{.Name}}</td><td>{{.Requests}}</td><td>{{ms .MeanMs}}</td><td>{{ms .P95ms}}</td><td>{{ms .P99ms}}</td></tr>
+<table><tr><th>group</th><th>route</th><th>requests</th><th>mean ms</th><th>p95 ms</th><th>p99 ms</th><th>memory added MB</th></tr>
+{{range .Routes}}<tr><td>{{name .Group}}</td><td>{{.Name}}</td><td>{{.Requests}}</td><td>{{ms .MeanMs}}</td><td>{{ms .P95ms}}</td><td>{{ms .P99ms}}</td><td>{{mb .MemoryGrowthBytes}}</td></tr>
 {{end}}</table>
 <h2>Applications</h2>
 <table><tr><th>app</th><th>requests</th><th>mean ms</th><th>p95 ms</th><th>p99 ms</th></tr>
@@ -124,6 +125,18 @@ th:first-child,td:first-child{text-align:left}
 {{end}}</table>
 </body></html>
 `))
+
+// growers are the routes that raised a worker's peak memory, most first.
+func growers(routes []Series) []Series {
+	var out []Series
+	for _, r := range routes {
+		if r.MemoryGrowthBytes > 0 {
+			out = append(out, r)
+		}
+	}
+	slices.SortFunc(out, func(a, b Series) int { return cmp.Compare(b.MemoryGrowthBytes, a.MemoryGrowthBytes) })
+	return out[:min(len(out), 10)]
+}
 
 func writeHTML(w io.Writer, st Status) {
 	_ = page.Execute(w, st)

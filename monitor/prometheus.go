@@ -2,6 +2,7 @@ package monitor
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -37,6 +38,16 @@ var (
 		"Requests waiting for a free thread of the group.", []string{"group"}, nil)
 	descQueueTimeouts = prometheus.NewDesc("appserver_group_queue_timeouts_total",
 		"Requests answered 503 because no thread of the group became free in time (queue-timeout, connect-timeout, listen-backlog).", []string{"group"}, nil)
+	descQueue = prometheus.NewDesc("appserver_request_queue_seconds",
+		"Time a request waited for a free worker thread of its daemon process group.", []string{"group"}, nil)
+	descApp = prometheus.NewDesc("appserver_request_app_seconds",
+		"Time a worker thread was busy with a request: from the request handed to it to its last byte.", []string{"group"}, nil)
+	descBusySeconds = prometheus.NewDesc("appserver_group_busy_seconds_total",
+		"Thread-seconds the group's worker threads spent on requests; rate() of it over appserver_group_thread_seconds_total is mod_wsgi's capacity utilisation.", []string{"group"}, nil)
+	descThreadSeconds = prometheus.NewDesc("appserver_group_thread_seconds_total",
+		"Thread-seconds the group's ready worker threads were available, integrated every 5 s.", []string{"group"}, nil)
+	descRouteGrowth = prometheus.NewDesc("appserver_route_memory_growth_bytes_total",
+		"How much the worker processes' peak RSS grew while requests of the route ran, summed.", []string{"group", "route"}, nil)
 	descRSS = prometheus.NewDesc("appserver_group_resident_memory_bytes",
 		"Resident memory of the group's worker processes, summed, read at scrape time.", []string{"group"}, nil)
 	descUptime = prometheus.NewDesc("appserver_start_time_seconds",
@@ -58,9 +69,13 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 		collectClasses(ch, descRequests, &s.series, g)
 		collectHistogram(ch, descDuration, s.duration.snapshot(), g)
 		ch <- prometheus.MustNewConstMetric(descActive, prometheus.GaugeValue, float64(s.active.Load()), g)
+		collectHistogram(ch, descQueue, s.queue.snapshot(), g)
+		collectHistogram(ch, descApp, s.app.snapshot(), g)
+		ch <- prometheus.MustNewConstMetric(descBusySeconds, prometheus.CounterValue, time.Duration(s.busy.Load()).Seconds(), g)
 		s.routes.each(func(r string, s *series) {
 			collectClasses(ch, descRouteRequests, s, g, r)
 			collectHistogram(ch, descRouteDuration, s.duration.snapshot(), g, r)
+			ch <- prometheus.MustNewConstMetric(descRouteGrowth, prometheus.CounterValue, float64(s.grown.Load()), g, r)
 		})
 		return true
 	})
@@ -68,6 +83,11 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 		collectClasses(ch, descAppRequests, s, app)
 		collectHistogram(ch, descAppDuration, s.duration.snapshot(), app)
 	})
+	m.sampler.mu.Lock()
+	for g, secs := range m.sampler.threadS {
+		ch <- prometheus.MustNewConstMetric(descThreadSeconds, prometheus.CounterValue, secs, g)
+	}
+	m.sampler.mu.Unlock()
 	m.mu.Lock()
 	for k, n := range m.restarts {
 		ch <- prometheus.MustNewConstMetric(descRestarts, prometheus.CounterValue, float64(n), k[0], k[1])

@@ -31,19 +31,33 @@ type Series struct {
 	P50ms    float64           `json:"p50_ms"`
 	P95ms    float64           `json:"p95_ms"`
 	P99ms    float64           `json:"p99_ms"`
+	// How much the worker processes' peak RSS grew while these requests
+	// ran: in all, over how many requests, and the most for one.
+	MemoryGrowthBytes    int64 `json:"memory_growth_bytes"`
+	MemoryGrowthRequests int64 `json:"memory_growth_requests"`
+	MemoryGrowthMaxBytes int64 `json:"memory_growth_max_bytes"`
 }
 
 // GroupStatus is one daemon process group now, and its recent history.
 type GroupStatus struct {
 	Series
-	State     string            `json:"state"`
-	Threads   int               `json:"threads"`
-	Busy      int               `json:"threads_busy"`
-	Capacity  float64           `json:"capacity_used"` // busy ÷ threads now, 0..1
-	Queued    int               `json:"queued"`
-	Restarts  map[string]uint64 `json:"restarts"`
-	Processes []ProcessStatus   `json:"processes"`
-	History   []Point           `json:"history"`
+	State   string `json:"state"`
+	Threads int    `json:"threads"`
+	Busy    int    `json:"threads_busy"`
+	// Capacity is mod_wsgi's capacity utilisation over the last sampling
+	// interval (busy thread time ÷ available thread time), 0..1.
+	Capacity float64 `json:"capacity_used"`
+	// The phases inside the group: waiting for a thread, and the thread
+	// busy with the request.
+	QueueP95ms float64           `json:"queue_p95_ms"`
+	QueueP99ms float64           `json:"queue_p99_ms"`
+	AppP50ms   float64           `json:"app_p50_ms"`
+	AppP95ms   float64           `json:"app_p95_ms"`
+	AppP99ms   float64           `json:"app_p99_ms"`
+	Queued     int               `json:"queued"`
+	Restarts   map[string]uint64 `json:"restarts"`
+	Processes  []ProcessStatus   `json:"processes"`
+	History    []Point           `json:"history"`
 }
 
 // ProcessStatus is one worker process.
@@ -71,7 +85,8 @@ type Restart struct {
 func seriesOf(name string, s *series) Series {
 	h := s.duration.snapshot()
 	out := Series{Name: name, Requests: h.count, ByClass: map[string]uint64{}, Active: s.active.Load(),
-		MeanMs: ms(h.mean()), P50ms: ms(h.quantile(0.5)), P95ms: ms(h.quantile(0.95)), P99ms: ms(h.quantile(0.99))}
+		MeanMs: ms(h.mean()), P50ms: ms(h.quantile(0.5)), P95ms: ms(h.quantile(0.95)), P99ms: ms(h.quantile(0.99)),
+		MemoryGrowthBytes: s.grown.Load(), MemoryGrowthRequests: s.grownCount.Load(), MemoryGrowthMaxBytes: s.grownMax.Load()}
 	for i := range s.byClass {
 		if n := s.byClass[i].Load(); n > 0 {
 			out.ByClass[classNames[i]] = n
@@ -104,8 +119,12 @@ func (m *Monitor) Status() Status {
 	}
 	m.mu.Unlock()
 	for _, snap := range m.snapshots() {
-		g := GroupStatus{Series: seriesOf(snap.Name, &m.group(snap.Name).series), State: snap.State, Busy: snap.InFlight,
-			Queued: snap.Queued, Restarts: restarts[snap.Name], History: history[snap.Name]}
+		gs := m.group(snap.Name)
+		q, a := gs.queue.snapshot(), gs.app.snapshot()
+		g := GroupStatus{Series: seriesOf(snap.Name, &gs.series), State: snap.State, Busy: snap.InFlight,
+			Queued: snap.Queued, Restarts: restarts[snap.Name], History: history[snap.Name],
+			QueueP95ms: ms(q.quantile(0.95)), QueueP99ms: ms(q.quantile(0.99)),
+			AppP50ms: ms(a.quantile(0.5)), AppP95ms: ms(a.quantile(0.95)), AppP99ms: ms(a.quantile(0.99))}
 		for _, p := range snap.Processes {
 			ps := ProcessStatus{PID: p.PID, Slot: p.Slot, State: p.State, Threads: p.Threads, Busy: p.InFlight,
 				Requests: p.Requests, AgeSeconds: now.Sub(p.StartedAt).Seconds(), Recycle: p.Recycle}
@@ -117,8 +136,8 @@ func (m *Monitor) Status() Status {
 			}
 			g.Processes = append(g.Processes, ps)
 		}
-		if g.Threads > 0 {
-			g.Capacity = float64(g.Busy) / float64(g.Threads)
+		if n := len(g.History); n > 1 {
+			g.Capacity = g.History[n-1].Capacity
 		}
 		st.Groups = append(st.Groups, g)
 	}

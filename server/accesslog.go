@@ -11,6 +11,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/appserver/appserver/daemon"
 	"github.com/appserver/appserver/parser"
 	"github.com/appserver/appserver/server/config"
 	"github.com/appserver/appserver/server/route"
@@ -388,10 +389,12 @@ func (al *accessLogs) close() {
 	}
 }
 
-// loggingWriter records what the access log needs about a response.
+// loggingWriter records what the access log and the monitor need about a
+// response.
 type loggingWriter struct {
 	http.ResponseWriter
-	logged    bool // an access log wants headBytes
+	trace     daemon.Trace // what the group measured, for the monitor
+	logged    bool         // an access log wants headBytes
 	status    int
 	bodyBytes int64
 	headBytes int64

@@ -315,7 +315,7 @@ func (f *Frontend) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		dur := time.Since(start)
 		if monitored {
 			f.mon.Done(&monitor.Request{Group: rt.ProcessGroup, Apps: appNames(rt.Env), Route: rt.Label(),
-				Status: lw.status, Total: dur})
+				Status: lw.status, Total: dur, Queued: lw.trace.Queued, App: lw.trace.App, PeakGrowth: lw.trace.PeakGrowth})
 		}
 		if lw.logged {
 			rec := logRecord{r: r, route: rt, status: lw.status, bodyBytes: lw.bodyBytes, headBytes: lw.headBytes,
@@ -328,7 +328,7 @@ func (f *Frontend) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		*lw = loggingWriter{}
 		writerPool.Put(lw)
 	}()
-	f.serveRouted(lw, r, rt, start, requestID, local)
+	f.serveRouted(lw, r, rt, start, requestID, local, &lw.trace)
 }
 
 // writerPool recycles the per-request writers: nothing keeps one once its
@@ -345,7 +345,7 @@ func appNames(env map[string]string) string {
 	return env["newrelic.app_name"]
 }
 
-func (f *Frontend) serveRouted(w http.ResponseWriter, r *http.Request, rt *route.Route, start time.Time, requestID, local string) {
+func (f *Frontend) serveRouted(w http.ResponseWriter, r *http.Request, rt *route.Route, start time.Time, requestID, local string, tr *daemon.Trace) {
 	if rt.Status != http.StatusOK {
 		if rt.Reason != "" {
 			f.log.Info(rt.Reason, "status", rt.Status, "uri", r.RequestURI)
@@ -372,7 +372,7 @@ func (f *Frontend) serveRouted(w http.ResponseWriter, r *http.Request, rt *route
 	}
 	switch rt.Handler {
 	case route.HandlerWSGI:
-		f.serveWSGI(w, r, rt, start, requestID, local)
+		f.serveWSGI(w, r, rt, start, requestID, local, tr)
 	case route.HandlerStatic:
 		f.serveStatic(w, r, rt)
 	case route.HandlerStatus:
@@ -384,7 +384,7 @@ func (f *Frontend) serveRouted(w http.ResponseWriter, r *http.Request, rt *route
 	}
 }
 
-func (f *Frontend) serveWSGI(w http.ResponseWriter, r *http.Request, rt *route.Route, start time.Time, requestID, local string) {
+func (f *Frontend) serveWSGI(w http.ResponseWriter, r *http.Request, rt *route.Route, start time.Time, requestID, local string, tr *daemon.Trace) {
 	conf := rt.Conf
 	if len(r.TransferEncoding) > 0 && (conf == nil || conf.ChunkedRequest == nil || !*conf.ChunkedRequest) {
 		// mod_wsgi: "optional support for chunked transfer encoding has not been enabled".
@@ -405,7 +405,7 @@ func (f *Frontend) serveWSGI(w http.ResponseWriter, r *http.Request, rt *route.R
 		env = setEnv(env, "REQUEST_METHOD", http.MethodGet)
 	}
 	g.Serve(w, r, &daemon.Request{Env: env, Script: rt.Script, ApplicationGroup: rt.ApplicationGroup,
-		CallableObject: rt.CallableObject, ScriptReloading: reloading, ScriptMtime: rt.ScriptMtime})
+		CallableObject: rt.CallableObject, ScriptReloading: reloading, ScriptMtime: rt.ScriptMtime, Trace: tr})
 	// Serve has encoded the environ into its frame and is done with it (it
 	// does not return normally when it aborts: then the slice is dropped).
 	putEnv(env)

@@ -37,6 +37,7 @@ import json
 import os
 import socket
 import struct
+import resource
 import sys
 import threading
 import time
@@ -67,6 +68,11 @@ SMALL_BODY = 1 << 20  # list results up to this size go out in one sendmsg
 _pack = HDR.pack
 _unpack_from = HDR.unpack_from
 _FINISH = _pack(T_FINISH, 0, 0, 0, 0)
+# F's count is how many KiB the process's peak RSS (ru_maxrss, VmHWM) grew
+# while the request ran: getrusage is one cheap system call, so every
+# request is measured, and Go ranks routes by the memory they added.
+_getrusage = resource.getrusage
+_RUSAGE_SELF = resource.RUSAGE_SELF
 _lens_structs = {}
 
 
@@ -690,15 +696,20 @@ class Loader:
 
 
 class Response:
-    __slots__ = ("conn", "status", "headers", "head_sent", "finished", "_head_pending")
+    __slots__ = ("conn", "status", "headers", "head_sent", "finished", "_head_pending", "peak0")
 
     def __init__(self, conn):
+        self.peak0 = _getrusage(_RUSAGE_SELF).ru_maxrss
         self.conn = conn
         self.status = None
         self.headers = None
         self.head_sent = False
         self.finished = False
         self._head_pending = None
+
+    def _finish(self):
+        grown = _getrusage(_RUSAGE_SELF).ru_maxrss - self.peak0
+        return _pack(T_FINISH, 0, 0, grown, 0) if grown > 0 else _FINISH
 
     def start_response(self, status, headers, exc_info=None):
         if exc_info is not None:
@@ -755,7 +766,7 @@ class Response:
             for i in range(0, n, MAX_FRAME_DATA):
                 self._send(mv[i:i + MAX_FRAME_DATA])
             if finish:
-                self.conn.sendv([_FINISH])
+                self.conn.sendv([self._finish()])
                 self.finished = True
             return
         bufs = []
@@ -766,7 +777,7 @@ class Response:
         bufs.append(_pack(T_DATA, 0, 0, 0, n))
         bufs.append(data)
         if finish:
-            bufs.append(_FINISH)
+            bufs.append(self._finish())
         self.conn.sendv(bufs)
         if finish:
             self.finished = True
@@ -808,7 +819,7 @@ class Response:
                                         "value of type %s found" % type(d).__name__)
                 body = result[0] if len(result) == 1 else b"".join(result)
                 if not body:
-                    self.conn.sendv([self._head(), _FINISH])
+                    self.conn.sendv([self._head(), self._finish()])
                     self.finished = True
                     return True
                 if len(body) <= SMALL_BODY:
@@ -844,9 +855,9 @@ class Response:
                     log_exception("Exception occurred closing the WSGI response.")
         if ok:
             if self._head_pending is not None:
-                self.conn.sendv([self._head_pending, _FINISH])
+                self.conn.sendv([self._head_pending, self._finish()])
             else:
-                self.conn.sendv([_FINISH])
+                self.conn.sendv([self._finish()])
         else:
             self.conn.sendv([_pack(T_ERROR, 0, 0, 0, 0)])
         self.finished = True
