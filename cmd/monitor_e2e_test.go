@@ -1,14 +1,18 @@
 package cmd_test
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestMonitorDemo (issue 10): on the demo site, requests are counted per
@@ -130,5 +134,60 @@ func TestMonitorDemo(t *testing.T) {
 	_, auto := serveGet(t, base+"/server-status?auto")
 	if !strings.Contains(string(auto), "Group-volume-Requests: 8\n") {
 		t.Errorf("?auto:\n%s", auto)
+	}
+}
+
+// TestStatusPageChromium (issue 10 item 5): the status page renders in a
+// real browser, offline (it loads nothing but itself): headless Chromium
+// dumps the DOM it built and takes a screenshot.
+func TestStatusPageChromium(t *testing.T) {
+	chromium, err := exec.LookPath("chromium")
+	if err != nil {
+		t.Skip("chromium is not installed (.ci/install-deps installs it)")
+	}
+	bin := serveBinary(t)
+	dir := serveWorldDir(t, "appserver-e2e-chromium-")
+	for _, name := range []string{"site.conf", "wsgi.py"} {
+		data, err := os.ReadFile(filepath.Join("../testdata/demo", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		oracleWriteFile(t, filepath.Join(dir, name), data)
+	}
+	conf := filepath.Join(dir, "site.conf")
+	orig, _ := os.ReadFile(conf)
+	srv := serveStartFree(t, bin, filepath.Join(dir, "serve.log"), []string{"DEMO_ROOT=" + dir}, func(port int) string {
+		oracleWriteFile(t, conf, []byte(serveSetListen(t, string(orig), port)))
+		return conf
+	})
+	base := "http://127.0.0.1:" + strconv.Itoa(srv.Port)
+	for _, path := range []string{"/", "/publications/article/1", "/admin/", "/about"} {
+		serveGet(t, base+path)
+	}
+	browse := func(args ...string) []byte {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		args = append([]string{"--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+			"--user-data-dir=" + filepath.Join(dir, "chromium")}, args...)
+		cmd := exec.CommandContext(ctx, chromium, append(args, base+"/server-status")...)
+		cmd.Env = append(os.Environ(), "HOME="+dir)
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("chromium %v: %v", args, err)
+		}
+		return out
+	}
+	dom := string(browse("--dump-dom"))
+	for _, want := range []string{`<h2 id="group-volume">`, `<h2 id="group-admin">`, "<polyline", "My Site (volume)", "/publications/article/"} {
+		if !strings.Contains(dom, want) {
+			t.Errorf("the DOM Chromium built lacks %q", want)
+		}
+	}
+	shot := filepath.Join(dir, "status.png")
+	browse("--window-size=1280,1200", "--screenshot="+shot)
+	png, err := os.ReadFile(shot)
+	if err != nil || len(png) < 10000 || !bytes.HasPrefix(png, []byte("\x89PNG")) {
+		t.Errorf("screenshot: %d bytes, %v", len(png), err)
 	}
 }

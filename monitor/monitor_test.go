@@ -187,7 +187,7 @@ func TestStatusForms(t *testing.T) {
 	for q, want := range map[string]string{
 		"json": `"name": "g"`,
 		"auto": "Group-g-Requests: 1\n",
-		"":     "<td>/&lt;x&gt;</td>", // escaped
+		"":     "<td class=\"l\">/&lt;x&gt;</td>", // escaped
 	} {
 		rec := httptest.NewRecorder()
 		m.StatusHandler().ServeHTTP(rec, httptest.NewRequest("GET", "/server-status?"+q, nil))

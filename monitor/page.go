@@ -93,7 +93,7 @@ var page = template.Must(template.New("status").Funcs(template.FuncMap{
 body{font:14px system-ui,sans-serif;margin:1.5em;color:#222}
 h1{font-size:1.3em}h2{font-size:1.1em;margin-top:1.5em}
 table{border-collapse:collapse;margin:.5em 0}td,th{padding:.2em .6em;border-bottom:1px solid #ddd;text-align:right}
-th:first-child,td:first-child{text-align:left}
+th:first-child,td:first-child,.l{text-align:left}
 .charts{display:flex;flex-wrap:wrap;gap:1em}.chart{color:#2a6}.chart div{color:#222;font-size:.85em}
 </style></head><body>
 <h1>appserver status</h1>
@@ -112,8 +112,8 @@ th:first-child,td:first-child{text-align:left}
 {{with growers .Routes}}<ol>{{range .}}<li><b>{{.Name}}</b> raised {{name .Group}}'s peak memory by {{mb .MemoryGrowthBytes}} MB in {{.MemoryGrowthRequests}} of its {{.Requests}} requests (at most {{mb .MemoryGrowthMaxBytes}} MB at once)</li>
 {{end}}</ol>{{else}}<p>No request has raised a worker's peak memory yet.</p>{{end}}
 <h2>Routes</h2>
-<table><tr><th>group</th><th>route</th><th>requests</th><th>mean ms</th><th>p95 ms</th><th>p99 ms</th><th>memory added MB</th></tr>
-{{range .Routes}}<tr><td>{{name .Group}}</td><td>{{.Name}}</td><td>{{.Requests}}</td><td>{{ms .MeanMs}}</td><td>{{ms .P95ms}}</td><td>{{ms .P99ms}}</td><td>{{mb .MemoryGrowthBytes}}</td></tr>
+<table><tr><th>group</th><th class="l">route</th><th>requests</th><th>mean ms</th><th>p95 ms</th><th>p99 ms</th><th>memory added MB</th></tr>
+{{range .Routes}}<tr><td>{{name .Group}}</td><td class="l">{{.Name}}</td><td>{{.Requests}}</td><td>{{ms .MeanMs}}</td><td>{{ms .P95ms}}</td><td>{{ms .P99ms}}</td><td>{{mb .MemoryGrowthBytes}}</td></tr>
 {{end}}</table>
 <h2>Applications</h2>
 <table><tr><th>app</th><th>requests</th><th>mean ms</th><th>p95 ms</th><th>p99 ms</th></tr>
