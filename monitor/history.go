@@ -152,4 +152,21 @@ func readProc(pid int32) (procStat, bool) {
 	return procStat{rss: int64(mem.RSS), cpuSec: t.User + t.System}, true
 }
 
+// readShares reads a process's PSS and USS (private clean + dirty) from
+// /proc/PID/smaps_rollup through gopsutil; it costs more than readProc, so
+// only the status page asks, per view. ok is false where the kernel (or
+// the permissions) do not allow it.
+func readShares(pid int32) (pss, uss int64, ok bool) {
+	p, err := process.NewProcess(pid)
+	if err != nil {
+		return 0, 0, false
+	}
+	maps, err := p.MemoryMaps(true)
+	if err != nil || maps == nil || len(*maps) == 0 {
+		return 0, 0, false
+	}
+	m := (*maps)[0] // grouped: one sum, in kB
+	return int64(m.Pss) << 10, int64(m.PrivateClean+m.PrivateDirty) << 10, true
+}
+
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }

@@ -127,6 +127,9 @@ appserver_route_requests_total{class="5xx",group="admin",route="/admin"} 1
 	if len(st.Groups) != 1 || st.Groups[0].Threads != 3 || st.Groups[0].Busy != 1 || st.Groups[0].Restarts["maximum-requests"] != 2 {
 		t.Errorf("status groups: %+v", st.Groups)
 	}
+	if c := st.Combined; c.Requests != 2 || c.Threads != 3 || c.Busy != 1 || c.Queued != 2 || c.Processes != 1 {
+		t.Errorf("combined: %+v", c)
+	}
 	if len(st.Restarts) != 2 || len(st.Apps) != 3 || len(st.Routes) != 2 {
 		t.Errorf("status: %d restarts, %d apps, %d routes", len(st.Restarts), len(st.Apps), len(st.Routes))
 	}

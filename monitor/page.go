@@ -98,13 +98,14 @@ th:first-child,td:first-child,.l{text-align:left}
 </style></head><body>
 <h1>appserver status</h1>
 <p>up {{secs .UptimeSeconds}} s · {{len .Groups}} daemon process groups · <a href="?json">json</a> · <a href="?auto">auto</a></p>
+{{with .Combined}}<p>all groups: {{.Requests}} requests, {{.Active}} active, {{.Queued}} queued, {{.Busy}} of {{.Threads}} threads busy, {{.Processes}} processes, {{mb .RSSBytes}} MB resident</p>{{end}}
 {{range .Groups}}
 <h2 id="group-{{name .Name}}">{{name .Name}} <small>({{.State}})</small></h2>
 <table><tr><th>requests</th><th>active</th><th>queued</th><th>threads busy</th><th>capacity used</th><th>mean ms</th><th>p50 ms</th><th>p95 ms</th><th>p99 ms</th><th>queue p99 ms</th><th>app p95 ms</th><th>5xx</th></tr>
 <tr><td>{{.Requests}}</td><td>{{.Active}}</td><td>{{.Queued}}</td><td>{{.Busy}} / {{.Threads}}</td><td>{{pct .Capacity}}</td><td>{{ms .MeanMs}}</td><td>{{ms .P50ms}}</td><td>{{ms .P95ms}}</td><td>{{ms .P99ms}}</td><td>{{ms .QueueP99ms}}</td><td>{{ms .AppP95ms}}</td><td>{{index .ByClass "5xx"}}</td></tr></table>
 <div class="charts">{{range charts .History}}<div class="chart"><div>{{.Title}}: {{.Last}}</div>{{.SVG}}</div>{{end}}</div>
-<table><tr><th>pid</th><th>slot</th><th>state</th><th>threads busy</th><th>requests</th><th>age s</th><th>RSS MB</th><th>CPU s</th><th>recycle</th></tr>
-{{range .Processes}}<tr><td>{{.PID}}</td><td>{{.Slot}}</td><td>{{.State}}</td><td>{{.Busy}} / {{.Threads}}</td><td>{{.Requests}}</td><td>{{secs .AgeSeconds}}</td><td>{{mb .RSSBytes}}</td><td>{{printf "%.2f" .CPUSeconds}}</td><td>{{.Recycle}}</td></tr>
+<table><tr><th>pid</th><th>slot</th><th>state</th><th>threads busy</th><th>requests</th><th>age s</th><th>RSS MB</th><th>PSS MB</th><th>USS MB</th><th>CPU s</th><th>recycle</th></tr>
+{{range .Processes}}<tr><td>{{.PID}}</td><td>{{.Slot}}</td><td>{{.State}}</td><td>{{.Busy}} / {{.Threads}}</td><td>{{.Requests}}</td><td>{{secs .AgeSeconds}}</td><td>{{mb .RSSBytes}}</td><td>{{mb .PSSBytes}}</td><td>{{mb .USSBytes}}</td><td>{{printf "%.2f" .CPUSeconds}}</td><td>{{.Recycle}}</td></tr>
 {{end}}</table>
 {{with .Restarts}}<p>restarts: {{range $r, $n := .}}{{$r}} {{$n}} · {{end}}</p>{{end}}
 {{end}}

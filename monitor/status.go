@@ -14,10 +14,22 @@ import (
 type Status struct {
 	Started       time.Time     `json:"started"`
 	UptimeSeconds float64       `json:"uptime_seconds"`
+	Combined      Combined      `json:"combined"`
 	Groups        []GroupStatus `json:"groups"`
 	Apps          []Series      `json:"apps"`
 	Routes        []Series      `json:"routes"`
 	Restarts      []Restart     `json:"recent_restarts"`
+}
+
+// Combined is every group together.
+type Combined struct {
+	Requests  uint64 `json:"requests"`
+	Active    int64  `json:"active"`
+	Queued    int    `json:"queued"`
+	Threads   int    `json:"threads"`
+	Busy      int    `json:"threads_busy"`
+	Processes int    `json:"processes"`
+	RSSBytes  int64  `json:"rss_bytes"`
 }
 
 // Series is the totals of one group, application name or route.
@@ -70,6 +82,8 @@ type ProcessStatus struct {
 	Requests   uint64  `json:"requests"`
 	AgeSeconds float64 `json:"age_seconds"`
 	RSSBytes   int64   `json:"rss_bytes"`
+	PSSBytes   int64   `json:"pss_bytes,omitempty"` // proportional set size, where the kernel says
+	USSBytes   int64   `json:"uss_bytes,omitempty"` // unique (private) memory
 	CPUSeconds float64 `json:"cpu_seconds"`
 	Recycle    string  `json:"recycle,omitempty"`
 }
@@ -131,6 +145,9 @@ func (m *Monitor) Status() Status {
 			if r, ok := readProc(int32(p.PID)); ok { // read now: the page shows the present
 				ps.RSSBytes, ps.CPUSeconds = r.rss, r.cpuSec
 			}
+			if pss, uss, ok := readShares(int32(p.PID)); ok {
+				ps.PSSBytes, ps.USSBytes = pss, uss
+			}
 			if p.State == "ready" {
 				g.Threads += p.Threads
 			}
@@ -140,6 +157,16 @@ func (m *Monitor) Status() Status {
 			g.Capacity = g.History[n-1].Capacity
 		}
 		st.Groups = append(st.Groups, g)
+		c := &st.Combined
+		c.Requests += g.Requests
+		c.Active += g.Active
+		c.Queued += g.Queued
+		c.Threads += g.Threads
+		c.Busy += g.Busy
+		c.Processes += len(g.Processes)
+		for _, p := range g.Processes {
+			c.RSSBytes += p.RSSBytes
+		}
 	}
 	m.groups.Range(func(k, v any) bool {
 		v.(*groupSeries).routes.each(func(r string, s *series) {
