@@ -45,6 +45,11 @@ type sampler struct {
 	threadS map[string]float64 // group -> thread-seconds available so far
 	lastAt  time.Time
 	cpu     map[int32]float64 // pid -> CPU seconds at the last sample
+	cpuOf   map[int32]string  // pid -> its group, at the last sample
+	// deadCPU is the CPU seconds of each group's processes that exited, as
+	// last sampled; cpuShown the most the counter has said, which keeps it
+	// from going back when a process's last seconds died with it.
+	deadCPU, cpuShown map[string]float64
 }
 
 type procStat struct {
@@ -76,6 +81,7 @@ func (m *Monitor) sample(now time.Time) {
 	if s.history == nil {
 		s.history, s.last, s.lastErr, s.cpu = map[string][]Point{}, map[string]histSnapshot{}, map[string]uint64{}, map[int32]float64{}
 		s.busy, s.threadS = map[string]int64{}, map[string]float64{}
+		s.cpuOf, s.deadCPU, s.cpuShown = map[int32]string{}, map[string]float64{}, map[string]float64{}
 	}
 	interval := now.Sub(s.lastAt)
 	first := s.lastAt.IsZero()
@@ -129,10 +135,34 @@ func (m *Monitor) sample(now time.Time) {
 		}
 		s.history[snap.Name] = hist
 	}
-	s.cpu = map[int32]float64{}
-	for pid, st := range procs {
-		s.cpu[pid] = st.cpuSec
+	for pid, cpu := range s.cpu {
+		if _, alive := procs[pid]; !alive {
+			s.deadCPU[s.cpuOf[pid]] += cpu
+		}
 	}
+	s.cpu, s.cpuOf = map[int32]float64{}, map[int32]string{}
+	for _, snap := range snaps {
+		for _, ps := range snap.Processes {
+			if st, ok := procs[int32(ps.PID)]; ok {
+				s.cpu[int32(ps.PID)] = st.cpuSec
+				s.cpuOf[int32(ps.PID)] = snap.Name
+			}
+		}
+	}
+}
+
+// groupCPU is the CPU seconds a group's workers used so far: those that
+// exited (as last sampled) plus the live ones now; it never goes back.
+func (m *Monitor) groupCPU(group string, live float64) float64 {
+	s := &m.sampler
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.deadCPU == nil {
+		return live
+	}
+	v := max(s.deadCPU[group]+live, s.cpuShown[group])
+	s.cpuShown[group] = v
+	return v
 }
 
 // readProc reads a process's RSS and CPU time with gopsutil.

@@ -48,6 +48,8 @@ var (
 		"Thread-seconds the group's ready worker threads were available, integrated every 5 s.", []string{"group"}, nil)
 	descRouteGrowth = prometheus.NewDesc("appserver_route_memory_growth_bytes_total",
 		"How much the worker processes' peak RSS grew while requests of the route ran, summed.", []string{"group", "route"}, nil)
+	descCPU = prometheus.NewDesc("appserver_group_cpu_seconds_total",
+		"CPU time (user and system) the group's worker processes used, the exited ones included (as last sampled, every 5 s).", []string{"group"}, nil)
 	descRSS = prometheus.NewDesc("appserver_group_resident_memory_bytes",
 		"Resident memory of the group's worker processes, summed, read at scrape time.", []string{"group"}, nil)
 	descUptime = prometheus.NewDesc("appserver_start_time_seconds",
@@ -97,10 +99,12 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 		states := map[string]int{"starting": 0, "ready": 0, "draining": 0, "stopping": 0}
 		threads := 0
 		var rss int64
+		var cpu float64
 		for _, p := range s.Processes {
 			states[p.State]++
 			if st, ok := readProc(int32(p.PID)); ok {
 				rss += st.rss
+				cpu += st.cpuSec
 			}
 			if p.State == "ready" {
 				threads += p.Threads
@@ -111,6 +115,7 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 		}
 		ch <- prometheus.MustNewConstMetric(descThreads, prometheus.GaugeValue, float64(threads), s.Name)
 		ch <- prometheus.MustNewConstMetric(descRSS, prometheus.GaugeValue, float64(rss), s.Name)
+		ch <- prometheus.MustNewConstMetric(descCPU, prometheus.CounterValue, m.groupCPU(s.Name, cpu), s.Name)
 		ch <- prometheus.MustNewConstMetric(descBusy, prometheus.GaugeValue, float64(s.InFlight), s.Name)
 		ch <- prometheus.MustNewConstMetric(descQueued, prometheus.GaugeValue, float64(s.Queued), s.Name)
 		ch <- prometheus.MustNewConstMetric(descQueueTimeouts, prometheus.CounterValue,
