@@ -16,7 +16,7 @@ import (
 // Python error. Scripts of the embedded group ("") are skipped and counted
 // in unchecked.
 func CheckScripts(ctx context.Context, cfg *config.Config, opts FrontendOptions) (checked, unchecked int, errs parser.ErrorList) {
-	f := &Frontend{cfg: cfg, opts: opts, log: opts.Logger}
+	f := &Frontend{opts: opts, log: opts.Logger}
 	if f.log == nil {
 		f.log = slog.Default()
 	}
@@ -34,7 +34,7 @@ func CheckScripts(ctx context.Context, cfg *config.Config, opts FrontendOptions)
 		if len(checks) == 0 {
 			continue
 		}
-		s := f.withServerUser(spec)
+		s := withServerUser(cfg, spec, opts.AllowRoot)
 		s.Processes, s.MinProcesses = 1, 0
 		s.Preload = nil
 		for _, ck := range checks {

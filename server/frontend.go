@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/appserver/appserver/daemon"
@@ -45,22 +46,19 @@ type FrontendOptions struct {
 // Apache + mod_wsgi would and hands it to a daemon group, a static file or an
 // error answer.
 type Frontend struct {
-	cfg   *config.Config
-	table *route.Table
-	opts  FrontendOptions
-	log   *slog.Logger
+	opts FrontendOptions
+	log  *slog.Logger
 
-	// groups are the configured groups; read-only after NewFrontend, so
-	// the per-request lookup takes no lock.
-	groups map[string]*daemon.Group
+	// gen is the config in service; a request reads it once, without a
+	// lock, and keeps that generation to its end (Reload swaps it).
+	gen atomic.Pointer[generation]
 
 	mu       sync.Mutex
 	embedded *daemon.Group   // the "" group, once started
 	starting *embeddedStart  // the embedded group's last start attempt
 	ctx      context.Context // for the embedded group
-	// logs is set by Start before any request is served and closed by
-	// Stop after the listeners stopped: requests read it without the lock.
-	logs *accessLogs
+	reload   sync.Mutex      // one Reload at a time
+	retiring sync.WaitGroup  // groups a reload left, until they stopped
 
 	mon        *monitor.Monitor
 	monStop    context.CancelFunc // ends the monitor's sampling
@@ -87,37 +85,40 @@ func NewFrontend(cfg *config.Config, opts FrontendOptions) *Frontend {
 	if log == nil {
 		log = slog.Default()
 	}
-	f := &Frontend{cfg: cfg, opts: opts, log: log, groups: map[string]*daemon.Group{}}
+	f := &Frontend{opts: opts, log: log}
+	gen := &generation{cfg: cfg, table: route.Compile(cfg, opts.Routing), groups: map[string]*daemon.Group{},
+		specs: map[string]*daemon.Spec{}}
 	for _, g := range cfg.Groups {
-		spec := g.Spec
-		f.groups[spec.Name] = daemon.NewGroup(f.withServerUser(spec), f.groupOptions(spec))
+		spec := withServerUser(cfg, g.Spec, opts.AllowRoot)
+		gen.specs[spec.Name] = spec
+		gen.groups[spec.Name] = daemon.NewGroup(spec, f.groupOptions(spec))
 	}
+	f.gen.Store(gen)
 	f.mon = monitor.New()
 	f.mon.SetSource(f)
 	f.statusPage, f.metrics = f.mon.StatusHandler(), f.mon.MetricsHandler()
-	f.table = route.Compile(cfg, opts.Routing)
 	return f
 }
 
 // withServerUser fills in the server's User/Group for a group that names
 // none, and nobody when the server runs as root with no User at all, so that
 // workers never run as root by accident.
-func (f *Frontend) withServerUser(spec *daemon.Spec) *daemon.Spec {
+func withServerUser(cfg *config.Config, spec *daemon.Spec, allowRoot bool) *daemon.Spec {
 	s := *spec
 	if s.User == "" {
-		s.User = f.cfg.User
+		s.User = cfg.User
 	}
 	if s.Group == "" {
-		s.Group = f.cfg.Group
+		s.Group = cfg.Group
 	}
-	if s.User == "" && os.Geteuid() == 0 && !f.opts.AllowRoot && !s.AllowRoot {
+	if s.User == "" && os.Geteuid() == 0 && !allowRoot && !s.AllowRoot {
 		s.User = "nobody"
 		if s.Group == "" {
 			s.Group = "nogroup"
 		}
 	}
 	if s.PythonHome == "" {
-		s.PythonHome = f.cfg.PythonHome
+		s.PythonHome = cfg.PythonHome
 	}
 	return &s
 }
@@ -138,18 +139,19 @@ func (f *Frontend) groupOptions(spec *daemon.Spec) daemon.Options {
 // Start opens the access logs and starts every configured group's
 // processes.
 func (f *Frontend) Start(ctx context.Context) error {
-	logs, warnings, err := openAccessLogs(f.cfg)
+	gen := f.gen.Load()
+	logs, warnings, err := openAccessLogs(gen.cfg)
 	for _, w := range warnings {
 		f.log.Warn(w)
 	}
 	if err != nil {
 		return err
 	}
+	gen.logs = logs // before any request is served
 	mctx, stop := context.WithCancel(context.Background())
 	go f.mon.Run(mctx)
 	f.mu.Lock()
 	f.ctx = ctx
-	f.logs = logs
 	f.monStop = stop
 	groups := f.sortedGroups()
 	f.mu.Unlock()
@@ -178,7 +180,8 @@ func (f *Frontend) Stop(ctx context.Context) error {
 		}()
 	}
 	wg.Wait()
-	f.logs.close()
+	f.retiring.Wait()
+	f.gen.Load().logs.close()
 	if monStop != nil {
 		monStop()
 	}
@@ -204,8 +207,9 @@ func (f *Frontend) Snapshots() []daemon.Snapshot {
 func (f *Frontend) Groups() map[string]*daemon.Group {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	out := make(map[string]*daemon.Group, len(f.groups)+1)
-	for k, v := range f.groups {
+	gen := f.gen.Load()
+	out := make(map[string]*daemon.Group, len(gen.groups)+1)
+	for k, v := range gen.groups {
 		out[k] = v
 	}
 	if f.embedded != nil {
@@ -217,10 +221,12 @@ func (f *Frontend) Groups() map[string]*daemon.Group {
 // sortedGroups lists the groups in config order, the embedded one last;
 // the caller holds f.mu.
 func (f *Frontend) sortedGroups() []*daemon.Group {
-	out := make([]*daemon.Group, 0, len(f.groups))
-	for _, g := range f.cfg.Groups {
-		spec := g.Spec
-		out = append(out, f.groups[spec.Name])
+	gen := f.gen.Load()
+	out := make([]*daemon.Group, 0, len(gen.groups)+1)
+	for _, g := range gen.cfg.Groups {
+		if dg := gen.groups[g.Spec.Name]; dg != nil {
+			out = append(out, dg)
+		}
 	}
 	if f.embedded != nil {
 		out = append(out, f.embedded)
@@ -231,8 +237,8 @@ func (f *Frontend) sortedGroups() []*daemon.Group {
 // group returns the named group; "" is the embedded group, which appserver
 // runs as a daemon group of its own (one process, 15 threads, like a
 // default WSGIDaemonProcess), started on first use.
-func (f *Frontend) group(name string) (*daemon.Group, error) {
-	if g, ok := f.groups[name]; ok {
+func (f *Frontend) group(gen *generation, name string) (*daemon.Group, error) {
+	if g, ok := gen.groups[name]; ok {
 		return g, nil
 	}
 	if name != "" {
@@ -270,7 +276,7 @@ func (f *Frontend) startEmbedded(ctx context.Context, try *embeddedStart) {
 	spec := &daemon.Spec{Name: "", Processes: 1, ProcessesSet: true, Threads: 15, Umask: -1,
 		ShutdownTimeout: 5 * time.Second, GracefulTimeout: 15 * time.Second, DeadlockTimeout: 300 * time.Second,
 		ConnectTimeout: 15 * time.Second, ListenBacklog: 100}
-	g := daemon.NewGroup(f.withServerUser(spec), f.groupOptions(spec))
+	g := daemon.NewGroup(withServerUser(f.gen.Load().cfg, spec, f.opts.AllowRoot), f.groupOptions(spec))
 	if ctx == nil {
 		ctx = context.Background()
 	}
@@ -302,11 +308,13 @@ func (f *Frontend) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	local := localAddrOf(r)
 	localIP, localPort := splitAddr(local)
 	port, _ := strconv.Atoi(localPort)
-	rt := f.table.Route(route.Request{Method: r.Method, Target: r.RequestURI, Host: r.Host,
+	gen := f.gen.Load()
+	gen.active.Add(1)
+	rt := gen.table.Route(route.Request{Method: r.Method, Target: r.RequestURI, Host: r.Host,
 		LocalIP: localIP, LocalPort: port, HTTPS: r.TLS != nil, Header: r.Header})
 	requestID := newRequestID()
 	lw := writerPool.Get().(*loggingWriter)
-	*lw = loggingWriter{ResponseWriter: w, logged: f.logs.has(rt.VHost)}
+	*lw = loggingWriter{ResponseWriter: w, logged: gen.logs.has(rt.VHost)}
 	monitored := rt.Status == http.StatusOK && rt.Handler == route.HandlerWSGI
 	if monitored {
 		f.mon.Start(rt.ProcessGroup)
@@ -325,12 +333,22 @@ func (f *Frontend) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			if rec.status == 0 {
 				rec.status = http.StatusOK
 			}
-			f.logs.log(&rec)
+			gen.logs.log(&rec)
 		}
 		*lw = loggingWriter{}
 		writerPool.Put(lw)
+		gen.active.Add(-1)
 	}()
-	f.serveRouted(lw, r, rt, start, requestID, local, &lw.trace)
+	f.serveRouted(lw, r, rt, &request{gen: gen, start: start, id: requestID, local: local, trace: &lw.trace})
+}
+
+// request is what serving one request needs beside its route.
+type request struct {
+	gen   *generation // the config it is served under
+	start time.Time
+	id    string // UNIQUE_ID
+	local string // the connection's local address
+	trace *daemon.Trace
 }
 
 // writerPool recycles the per-request writers: nothing keeps one once its
@@ -347,7 +365,7 @@ func appNames(env map[string]string) string {
 	return env["newrelic.app_name"]
 }
 
-func (f *Frontend) serveRouted(w http.ResponseWriter, r *http.Request, rt *route.Route, start time.Time, requestID, local string, tr *daemon.Trace) {
+func (f *Frontend) serveRouted(w http.ResponseWriter, r *http.Request, rt *route.Route, req *request) {
 	if rt.Status != http.StatusOK {
 		if rt.Reason != "" {
 			f.log.Info(rt.Reason, "status", rt.Status, "uri", r.RequestURI)
@@ -374,7 +392,7 @@ func (f *Frontend) serveRouted(w http.ResponseWriter, r *http.Request, rt *route
 	}
 	switch rt.Handler {
 	case route.HandlerWSGI:
-		f.serveWSGI(w, r, rt, start, requestID, local, tr)
+		f.serveWSGI(w, r, rt, req)
 	case route.HandlerStatic:
 		f.serveStatic(w, r, rt)
 	case route.HandlerStatus:
@@ -386,28 +404,28 @@ func (f *Frontend) serveRouted(w http.ResponseWriter, r *http.Request, rt *route
 	}
 }
 
-func (f *Frontend) serveWSGI(w http.ResponseWriter, r *http.Request, rt *route.Route, start time.Time, requestID, local string, tr *daemon.Trace) {
+func (f *Frontend) serveWSGI(w http.ResponseWriter, r *http.Request, rt *route.Route, req *request) {
 	conf := rt.Conf
 	if len(r.TransferEncoding) > 0 && (conf == nil || conf.ChunkedRequest == nil || !*conf.ChunkedRequest) {
 		// mod_wsgi: "optional support for chunked transfer encoding has not been enabled".
 		writeError(w, http.StatusLengthRequired, "")
 		return
 	}
-	g, err := f.group(rt.ProcessGroup)
+	g, err := f.group(req.gen, rt.ProcessGroup)
 	if err != nil {
 		f.log.Error(err.Error(), "uri", r.RequestURI)
 		writeError(w, http.StatusInternalServerError, "")
 		return
 	}
 	reloading := conf == nil || conf.ScriptReloading == nil || *conf.ScriptReloading
-	in := envInput{r: r, route: rt, requestID: requestID, start: start, queueStart: time.Now(), local: local,
-		https: r.TLS != nil, docRoot: documentRoot(rt.VHost, f.cfg), reloading: reloading}
+	in := envInput{r: r, route: rt, requestID: req.id, start: req.start, queueStart: time.Now(), local: req.local,
+		https: r.TLS != nil, docRoot: documentRoot(rt.VHost, req.gen.cfg), reloading: reloading}
 	env := applyTrustedProxies(buildEnv(in), r, conf)
 	if r.Method == http.MethodHead && conf != nil && conf.MapHEADToGET == "On" {
 		env = setEnv(env, "REQUEST_METHOD", http.MethodGet)
 	}
 	g.Serve(w, r, &daemon.Request{Env: env, Script: rt.Script, ApplicationGroup: rt.ApplicationGroup,
-		CallableObject: rt.CallableObject, ScriptReloading: reloading, ScriptMtime: rt.ScriptMtime, Trace: tr})
+		CallableObject: rt.CallableObject, ScriptReloading: reloading, ScriptMtime: rt.ScriptMtime, Trace: req.trace})
 	// Serve has encoded the environ into its frame and is done with it (it
 	// does not return normally when it aborts: then the slice is dropped).
 	putEnv(env)
