@@ -11,9 +11,11 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -51,8 +53,12 @@ serve SCRIPT.py is a quick start in the spirit of mod_wsgi-express: one group
 
 Runs in the foreground, logs to stderr, and stops cleanly on SIGTERM or SIGINT:
 listeners close, in-flight requests finish (within each group's
-shutdown-timeout), then the worker processes stop. SIGHUP, SIGUSR1 and SIGUSR2
-are logged and ignored: reloading the config is not supported yet.`,
+shutdown-timeout), then the worker processes stop. SIGHUP and SIGUSR1 reload
+the config without dropping a request: an invalid config is logged and the
+old one keeps serving; groups whose definition did not change keep their
+processes, changed and new ones start before the old ones drain. Listen and
+the server's HTTP limits apply at the next start. SIGUSR2 is logged and
+ignored.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			if sf.file == "" && len(args) == 0 {
@@ -85,7 +91,14 @@ are logged and ignored: reloading the config is not supported yet.`,
 			if len(args) == 1 {
 				requireScripts(cfg)
 			}
-			return serve(cfg, sf)
+			reread := func() (*config.Config, error) {
+				cfg, err := sf.load()
+				if err == nil && len(args) == 1 {
+					requireScripts(cfg)
+				}
+				return cfg, err
+			}
+			return serve(cfg, sf, reread)
 		},
 	}
 	sf.register(c, false)
@@ -148,12 +161,12 @@ func setMemoryLimit() {
 	}
 }
 
-// keepServingOn logs the signals Apache's tools send for a restart (HUP,
-// USR1) or that scripts send by habit (USR2) instead of letting them kill
-// the server, as their default action would, with every request in flight.
-// A config reload is not implemented yet: the server goes on with the
-// config it started with. The returned func stops the handling.
-func keepServingOn(log *slog.Logger, sigs ...os.Signal) func() {
+// keepServingOn catches the signals Apache's tools send for a restart (HUP,
+// USR1) or that scripts send by habit (USR2), which would otherwise kill
+// the server with every request in flight. Each goes to the handler once
+// one is set (the reload, when the server is up), one at a time, and is
+// logged before that. The returned func stops the handling.
+func keepServingOn(log *slog.Logger, handler *atomic.Pointer[func(os.Signal)], sigs ...os.Signal) func() {
 	ch := make(chan os.Signal, 4)
 	signal.Notify(ch, sigs...)
 	done := make(chan struct{})
@@ -161,8 +174,11 @@ func keepServingOn(log *slog.Logger, sigs ...os.Signal) func() {
 		for {
 			select {
 			case sig := <-ch:
-				log.Warn("received "+signalName(sig)+": reloading the config is not supported yet; still serving with the config loaded at start (restart appserver to apply changes)",
-					"signal", signalName(sig))
+				if h := handler.Load(); h != nil {
+					(*h)(sig)
+					continue
+				}
+				log.Warn("received "+signalName(sig)+" while starting: ignored", "signal", signalName(sig))
 			case <-done:
 				return
 			}
@@ -172,6 +188,41 @@ func keepServingOn(log *slog.Logger, sigs ...os.Signal) func() {
 		signal.Stop(ch)
 		close(done)
 	}
+}
+
+// reloadConfig reads the config again and puts it in service; on any error
+// the config in service stays and the error is logged.
+func reloadConfig(ctx context.Context, log *slog.Logger, front *server.Frontend, running *config.Config,
+	reread func() (*config.Config, error), why string) {
+	log.Info("reloading the config", "signal", why, "config", running.File)
+	next, err := reread()
+	if err != nil {
+		for _, e := range asErrorList(err) {
+			log.Error("reload refused: " + e.Error())
+		}
+		log.Error("reload refused: the config has errors; still serving the one in service", "config", running.File)
+		return
+	}
+	if !sameListeners(running, next) {
+		log.Warn("reload: Listen changed; the listeners stay as they are until appserver restarts")
+	}
+	if err := front.Reload(ctx, next); err != nil {
+		log.Error("reload refused: "+err.Error()+"; still serving the config in service", "config", running.File)
+		return
+	}
+}
+
+// sameListeners reports whether two configs listen on the same addresses.
+func sameListeners(a, b *config.Config) bool {
+	key := func(c *config.Config) []string {
+		var out []string
+		for _, l := range c.Listen {
+			out = append(out, l.Addr+"|"+strconv.Itoa(l.Port)+"|"+l.Proto)
+		}
+		slices.Sort(out)
+		return out
+	}
+	return slices.Equal(key(a), key(b))
 }
 
 func signalName(sig os.Signal) string {
@@ -186,7 +237,7 @@ func signalName(sig os.Signal) string {
 	return sig.String()
 }
 
-func serve(cfg *config.Config, sf serveFlags) error {
+func serve(cfg *config.Config, sf serveFlags, reread func() (*config.Config, error)) error {
 	setMemoryLimit()
 	out, closeLog, err := errorLogOutput(cfg)
 	if err != nil {
@@ -198,7 +249,8 @@ func serve(cfg *config.Config, sf serveFlags) error {
 		level = slog.LevelError
 	}
 	log := slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: level}))
-	defer keepServingOn(log, syscall.SIGHUP, syscall.SIGUSR1, syscall.SIGUSR2)()
+	var onSignal atomic.Pointer[func(os.Signal)]
+	defer keepServingOn(log, &onSignal, syscall.SIGHUP, syscall.SIGUSR1, syscall.SIGUSR2)()
 	if len(cfg.Warnings) > 0 {
 		// One line per start: the list is configtest's job, and hundreds of
 		// "ignored" lines on every start bury what matters in the log.
@@ -253,6 +305,14 @@ func serve(cfg *config.Config, sf serveFlags) error {
 		log.Info("listening", "addr", ln.Addr().String(), "tls", srv.TLSConfig != nil)
 	}
 	log.Info("serving", "config", cfg.File, "groups", len(cfg.Groups), "pid", strconv.Itoa(os.Getpid()))
+	handle := func(sig os.Signal) {
+		if sig == syscall.SIGUSR2 {
+			log.Warn("received SIGUSR2: ignored (SIGHUP or SIGUSR1 reload the config)")
+			return
+		}
+		reloadConfig(ctx, log, front, cfg, reread, signalName(sig))
+	}
+	onSignal.Store(&handle)
 
 	var serveErr error
 	select {

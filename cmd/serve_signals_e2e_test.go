@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -32,8 +33,9 @@ WSGIScriptAlias / "@DIR@/app.py"
 `
 
 // TestServeSignals: the signals Apache's tools send for restarts (HUP,
-// USR1) and USR2 are logged and the server keeps serving: a request in
-// flight when they arrive completes, the same workers serve the next ones.
+// USR1) reload the unchanged config, USR2 is logged, and the server keeps
+// serving: a request in flight when they arrive completes, the same
+// workers serve the next ones (an unchanged group keeps its processes).
 func TestServeSignals(t *testing.T) {
 	bin := serveBinary(t)
 	dir := serveWorldDir(t, "appserver-e2e-signals-")
@@ -83,9 +85,10 @@ func TestServeSignals(t *testing.T) {
 		}
 	}
 	logged := srv.LogSince(offsets)
-	for _, name := range []string{"SIGHUP", "SIGUSR1", "SIGUSR2"} {
-		if !strings.Contains(logged, "received "+name+": reloading the config is not supported yet") {
-			t.Errorf("no log line for %s; the log says: %s", name, logged)
+	for _, want := range []string{"reloading the config\" signal=SIGHUP", "reloading the config\" signal=SIGUSR1",
+		"received SIGUSR2: ignored", "msg=reloaded"} {
+		if !strings.Contains(logged, want) {
+			t.Errorf("no %q in the log: %s", want, logged)
 		}
 	}
 	if len(pids) != 1 {
@@ -95,5 +98,71 @@ func TestServeSignals(t *testing.T) {
 		if before != fmt.Sprintf("pid %d", pid) {
 			t.Errorf("answered by %q, the worker is %d", before, pid)
 		}
+	}
+}
+
+// TestServeReloadSignal: SIGHUP applies a changed config (the changed
+// group gets new processes, a request in flight finishes on the old one)
+// and refuses a broken one, which leaves the config in service serving.
+func TestServeReloadSignal(t *testing.T) {
+	bin := serveBinary(t)
+	dir := serveWorldDir(t, "appserver-e2e-reload-")
+	oracleWriteFile(t, filepath.Join(dir, "app.py"), []byte(signalsApp))
+	srv := serveStartConf(t, bin, dir, "site.conf", signalsConf)
+	base := "http://" + srv.Addr()
+	client := &http.Client{Timeout: 20 * time.Second}
+	get := func(query string) (int, string) {
+		resp, err := client.Get(base + "/x?" + query)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	_, before := get("")
+	conf := filepath.Join(dir, "site.conf")
+	text, err := os.ReadFile(conf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	offsets := srv.LogSizes()
+	reload := func(body string) {
+		t.Helper()
+		oracleWriteFile(t, conf, []byte(body))
+		if err := srv.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A broken config: refused, the same worker keeps serving.
+	reload(strings.Replace(string(text), "threads=4", "threads=4 no-such-option=1", 1))
+	waitLog := func(want string) {
+		t.Helper()
+		deadline := time.Now().Add(20 * time.Second)
+		for !strings.Contains(srv.LogSince(offsets), want) {
+			if time.Now().After(deadline) {
+				t.Fatalf("no %q in the log: %s", want, srv.LogSince(offsets))
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	waitLog("reload refused: the config has errors")
+	if s, b := get(""); s != 200 || b != before {
+		t.Errorf("after the refused reload: %d %q, want %q", s, b, before)
+	}
+	// A changed group: new processes, and the request in flight finishes.
+	inflight := make(chan string, 1)
+	go func() {
+		_, b := get("s=1")
+		inflight <- b
+	}()
+	time.Sleep(300 * time.Millisecond)
+	reload(strings.Replace(string(text), "threads=4", "threads=3", 1))
+	waitLog("msg=reloaded")
+	if b := <-inflight; b != before {
+		t.Errorf("the request in flight during the reload got %q, want %q", b, before)
+	}
+	if s, b := get(""); s != 200 || b == before {
+		t.Errorf("after the reload: %d %q, want a new worker (was %q)", s, b, before)
 	}
 }
