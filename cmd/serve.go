@@ -24,6 +24,7 @@ import (
 	"github.com/appserver/appserver/server"
 	"github.com/appserver/appserver/server/config"
 	"github.com/appserver/appserver/server/http1"
+	sd "github.com/coreos/go-systemd/v22/daemon"
 	"github.com/spf13/cobra"
 )
 
@@ -195,6 +196,8 @@ func keepServingOn(log *slog.Logger, handler *atomic.Pointer[func(os.Signal)], s
 func reloadConfig(ctx context.Context, log *slog.Logger, front *server.Frontend, running *config.Config,
 	reread func() (*config.Config, error), why string) {
 	log.Info("reloading the config", "signal", why, "config", running.File)
+	notify(log, "RELOADING=1\n"+sd.SdNotifyMonotonicUsec())
+	defer func() { notify(log, "READY=1\n"+statusLine(front)) }()
 	next, err := reread()
 	if err != nil {
 		for _, e := range asErrorList(err) {
@@ -272,7 +275,8 @@ func serve(cfg *config.Config, sf serveFlags, reread func() (*config.Config, err
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
-	front := server.NewFrontend(cfg, server.FrontendOptions{Logger: log, Python: sf.python, AllowRoot: sf.allowRoot})
+	front := server.NewFrontend(cfg, server.FrontendOptions{Logger: log, Python: sf.python, AllowRoot: sf.allowRoot,
+		WorkerEnv: workerEnv()})
 	if err := front.Start(ctx); err != nil {
 		_ = front.Stop(context.Background())
 		for _, ln := range lns {
@@ -313,6 +317,8 @@ func serve(cfg *config.Config, sf serveFlags, reread func() (*config.Config, err
 		reloadConfig(ctx, log, front, cfg, reread, signalName(sig))
 	}
 	onSignal.Store(&handle)
+	notify(log, "READY=1\n"+statusLine(front))
+	go watchdog(ctx, log, front)
 
 	var serveErr error
 	select {
@@ -321,6 +327,7 @@ func serve(cfg *config.Config, sf serveFlags, reread func() (*config.Config, err
 	case serveErr = <-errc:
 		log.Error("listener failed", "err", serveErr)
 	}
+	notify(log, "STOPPING=1\nSTATUS=stopping: finishing the requests in flight")
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	for _, srv := range servers {

@@ -40,6 +40,8 @@ type FrontendOptions struct {
 	AllowRoot bool
 	// OnEvent receives the process lifecycle events of every group.
 	OnEvent func(daemon.Event)
+	// WorkerEnv is the environment workers start with; nil = os.Environ().
+	WorkerEnv []string
 }
 
 // Frontend is the HTTP handler for a Config: it routes each request as
@@ -132,7 +134,7 @@ func (f *Frontend) groupOptions(spec *daemon.Spec) daemon.Options {
 			f.opts.OnEvent(e)
 		}
 	}
-	return daemon.Options{Python: f.opts.Python, Logger: f.log, AllowRoot: f.opts.AllowRoot || spec.AllowRoot, OnEvent: onEvent,
+	return daemon.Options{Python: f.opts.Python, Logger: f.log, AllowRoot: f.opts.AllowRoot || spec.AllowRoot, OnEvent: onEvent, Env: f.opts.WorkerEnv,
 		ErrorResponse: func(w http.ResponseWriter, r *http.Request, status int) { writeError(w, status, "") }}
 }
 
