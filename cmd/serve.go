@@ -24,6 +24,7 @@ import (
 	"github.com/appserver/appserver/server"
 	"github.com/appserver/appserver/server/config"
 	"github.com/appserver/appserver/server/http1"
+	"github.com/coreos/go-systemd/v22/activation"
 	sd "github.com/coreos/go-systemd/v22/daemon"
 	"github.com/spf13/cobra"
 )
@@ -268,7 +269,16 @@ func serve(cfg *config.Config, sf serveFlags, reread func() (*config.Config, err
 		return &exitError{code: ExitFailed, err: fmt.Errorf("%s: no Listen directive: nothing to serve", cfg.File)}
 	}
 	// Bind first: a port in use should fail before any worker starts.
-	lns, err := server.Bind(cfg, listeners)
+	// Under systemd's socket activation the sockets come ready-made.
+	inherited, err := activation.Listeners()
+	if err != nil {
+		log.Warn("socket activation: " + err.Error())
+	}
+	lns, unused, err := server.Bind(cfg, listeners, inherited)
+	for _, ln := range unused {
+		log.Warn("socket activation: no Listen matches this socket; closing it", "addr", ln.Addr().String())
+		ln.Close()
+	}
 	if err != nil {
 		return &exitError{code: ExitFailed, err: err}
 	}

@@ -1,7 +1,11 @@
 package cmd_test
 
 import (
+	"io"
 	"net"
+	"net/http"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -88,4 +92,61 @@ func TestServeSystemdNotify(t *testing.T) {
 		t.Fatal(err)
 	}
 	expect("STOPPING=1")
+}
+
+// TestServeSocketActivation: with systemd's socket activation (LISTEN_FDS)
+// serve takes the socket it is given for the matching Listen instead of
+// binding its own, which would fail here: the test holds the port.
+func TestServeSocketActivation(t *testing.T) {
+	bin := serveBinary(t)
+	dir := serveWorldDir(t, "appserver-e2e-activation-")
+	oracleWriteFile(t, filepath.Join(dir, "app.py"), []byte(notifyApp))
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	port := ln.Addr().(*net.TCPAddr).Port
+	conf := filepath.Join(dir, "site.conf")
+	oracleWriteFile(t, conf, []byte(strings.NewReplacer("@DIR@", dir, "@PORT@", strconv.Itoa(port)).Replace(signalsConf)))
+	f, err := ln.(*net.TCPListener).File()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	logPath := filepath.Join(dir, "serve.log")
+	logf, err := os.Create(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer logf.Close()
+	// systemd sets LISTEN_PID to the service's pid: the shell's, kept by exec.
+	cmd := exec.Command("sh", "-c", `LISTEN_PID=$$ LISTEN_FDS=1 exec "$0" serve -f "$1"`, bin, conf)
+	cmd.ExtraFiles = []*os.File{f} // fd 3
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		_ = cmd.Wait()
+	}()
+	client := &http.Client{Timeout: 5 * time.Second}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, err := client.Get("http://127.0.0.1:" + strconv.Itoa(port) + "/")
+		if err == nil {
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != 200 || string(body) != "NOTIFY_SOCKET=" {
+				t.Errorf("through the inherited socket: %d %q", resp.StatusCode, body)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			log, _ := os.ReadFile(logPath)
+			t.Fatalf("never served on the inherited socket: %v\n%s", err, log)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }

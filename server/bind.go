@@ -14,21 +14,49 @@ import (
 )
 
 // Bind opens a socket for each listener, closing them all if one fails.
-// Errors name the Listen directive and say what to do about the common
-// causes: the port in use, or a port below 1024 without the right to bind it.
-func Bind(c *config.Config, listeners []Listener) ([]net.Listener, error) {
-	var lns []net.Listener
+// A socket in inherited (systemd's socket activation) bound to a
+// listener's address is used instead of a new one; the inherited sockets
+// no listener matched are returned in unused. Errors name the Listen
+// directive and say what to do about the common causes: the port in use,
+// or a port below 1024 without the right to bind it.
+func Bind(c *config.Config, listeners []Listener, inherited []net.Listener) (lns, unused []net.Listener, err error) {
+	unused = append(unused, inherited...)
 	for _, l := range listeners {
+		if i := matchInherited(l.Addr, unused); i >= 0 {
+			lns = append(lns, unused[i])
+			unused = append(unused[:i], unused[i+1:]...)
+			continue
+		}
 		ln, err := net.Listen("tcp", l.Addr)
 		if err != nil {
 			for _, o := range lns {
 				o.Close()
 			}
-			return nil, bindError(c, l.Addr, err)
+			return nil, unused, bindError(c, l.Addr, err)
 		}
 		lns = append(lns, ln)
 	}
-	return lns, nil
+	return lns, unused, nil
+}
+
+// matchInherited finds the socket in lns bound to addr ("host:port", an
+// empty host meaning every address), or -1.
+func matchInherited(addr string, lns []net.Listener) int {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return -1
+	}
+	want := net.ParseIP(host)
+	for i, ln := range lns {
+		got, ok := ln.Addr().(*net.TCPAddr)
+		if !ok || strconv.Itoa(got.Port) != port {
+			continue
+		}
+		if (host == "" && got.IP.IsUnspecified()) || (want != nil && want.Equal(got.IP)) {
+			return i
+		}
+	}
+	return -1
 }
 
 func bindError(c *config.Config, addr string, err error) *parser.Error {
