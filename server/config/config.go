@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/appserver/appserver/daemon"
 	"github.com/appserver/appserver/parser"
@@ -38,6 +39,9 @@ type Config struct {
 	PythonPath           []string
 	RestrictEmbedded     bool
 	MapHEADToGETExplicit bool
+	// GracefulShutdownTimeout bounds how long a stop waits for requests in
+	// flight; nil = not set, 0 = no limit (as in httpd).
+	GracefulShutdownTimeout *time.Duration
 	// ImportScripts are WSGIImportScript directives in order.
 	ImportScripts []*ImportScript
 

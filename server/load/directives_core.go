@@ -6,6 +6,7 @@ import (
 	"path"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/appserver/appserver/parser"
 	"github.com/appserver/appserver/server/config"
@@ -78,6 +79,15 @@ func init() {
 			help: "SSL Server Certificate file ('/path/to/file' - PEM or DER encoded)", setup: setupSSLFile("SSLCertificateFile", func(v *config.VHost) *string { return &v.SSLCertificateFile })},
 		&directiveDef{name: "SSLCertificateKeyFile", module: "mod_ssl.c", where: modules.RsrcConf, arity: take1,
 			help: "SSL Server Private Key file ('/path/to/file' - PEM or DER encoded)", setup: setupSSLFile("SSLCertificateKeyFile", func(v *config.VHost) *string { return &v.SSLCertificateKeyFile })},
+		&directiveDef{name: "GracefulShutdownTimeout", module: "event.c", where: modules.RsrcConf, forbid: globalOnly, arity: take1,
+			help: "Maximum time in seconds to wait for child processes to complete transactions during shutdown",
+			setup: func(c *cmd) *parser.Error {
+				v := parser.Atoi(c.args[0])
+				c.ld.atoiLint(c, 0, "GracefulShutdownTimeout", c.args[0], strconv.Itoa(v))
+				d := time.Duration(max(v, 0)) * time.Second
+				c.ld.cfg.GracefulShutdownTimeout = &d
+				return nil
+			}},
 		&directiveDef{name: "PidFile", module: "core.c", where: modules.RsrcConf, forbid: globalOnly, arity: take1,
 			help: "A file for logging the server process ID", setup: func(c *cmd) *parser.Error {
 				c.ld.cfg.PidFile = c.ld.serverRelative(c.args[0])

@@ -86,7 +86,6 @@ var IgnoredTable = []IgnoredDef{
 	{Name: "ThreadsPerChild", module: "event.c", Where: RsrcConf, GlobalOnly: true},
 	{Name: "ThreadLimit", module: "event.c", Where: RsrcConf, GlobalOnly: true},
 	{Name: "AsyncRequestWorkerFactor", module: "event.c", Where: RsrcConf, GlobalOnly: true},
-	{Name: "GracefulShutdownTimeout", module: "event.c", Where: RsrcConf, GlobalOnly: true},
 	{Name: "Action", module: "mod_actions.c", Where: Anywhere},
 	{Name: "Script", module: "mod_actions.c", Where: Anywhere},
 	{Name: "RedirectTemp", module: "mod_alias.c", Where: Anywhere},
