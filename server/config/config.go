@@ -38,6 +38,10 @@ type Config struct {
 	PythonPath           []string
 	RestrictEmbedded     bool
 	MapHEADToGETExplicit bool
+	// ControlSocket is AppserverControlSocket: the unix socket of the
+	// running server's control endpoints ("" = the default for the config
+	// file, see server.ControlSocketPath).
+	ControlSocket string
 	// ImportScripts are WSGIImportScript directives in order.
 	ImportScripts []*ImportScript
 
