@@ -55,6 +55,9 @@ to standard output. GROUP "(embedded)" is the embedded group.`,
 				if pr.Error != "" {
 					fmt.Fprintf(c.ErrOrStderr(), "pid %d: %s\n", pr.PID, pr.Error)
 				}
+				if pr.Dropped > 0 {
+					fmt.Fprintf(c.ErrOrStderr(), "pid %d: %d samples of its rarest stacks left out (its answer is limited to 8 MB)\n", pr.PID, pr.Dropped)
+				}
 			}
 			folded, err := monitor.ParseFolded(p.Folded)
 			if err != nil {

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"slices"
 	"strings"
 	"syscall"
@@ -17,12 +18,14 @@ import (
 
 	"github.com/appserver/appserver/monitor"
 	"github.com/appserver/appserver/server"
+	"github.com/appserver/appserver/server/config"
 	"github.com/spf13/cobra"
 )
 
 // controlClient talks HTTP to the control socket of the server that serves
 // a config.
 type controlClient struct {
+	cfg        *config.Config
 	file, path string
 	hc         *http.Client
 }
@@ -42,7 +45,7 @@ func newControlClient(lf *loadFlags) (*controlClient, error) {
 		},
 		DisableKeepAlives: true,
 	}}
-	return &controlClient{file: lf.file, path: path, hc: hc}, nil
+	return &controlClient{cfg: cfg, file: lf.file, path: path, hc: hc}, nil
 }
 
 // do sends a request to the control socket and returns the body of a 200
@@ -55,7 +58,13 @@ func (c *controlClient) do(method, target string) ([]byte, error) {
 	resp, err := c.hc.Do(req)
 	if err != nil {
 		if errors.Is(err, syscall.ENOENT) || errors.Is(err, syscall.ECONNREFUSED) {
-			return nil, &exitError{code: ExitFailed, err: fmt.Errorf("no appserver is serving %s: nothing listens on %s", c.file, c.path)}
+			hint := ""
+			if os.Geteuid() != 0 && c.path != server.ControlSocketPathAsRoot(c.cfg) {
+				if _, err := os.Stat("/run/appserver"); err == nil {
+					hint = " (an appserver started as root listens under /run/appserver: run this as root)"
+				}
+			}
+			return nil, &exitError{code: ExitFailed, err: fmt.Errorf("no appserver is serving %s: nothing listens on %s%s", c.file, c.path, hint)}
 		}
 		if errors.Is(err, syscall.EACCES) {
 			return nil, &exitError{code: ExitFailed, err: fmt.Errorf("%s: permission denied: the control socket is its owner's only (run as the user that runs appserver serve)", c.path)}

@@ -37,7 +37,10 @@ type ProcessProfile struct {
 	// Folded is "frame;frame;... count" lines, root first, each frame
 	// "function (file:first line)".
 	Folded string `json:"-"`
-	Error  string `json:"error,omitempty"`
+	// Dropped counts the samples of the least sampled stacks left out to
+	// keep the answer under 8 MB.
+	Dropped int    `json:"dropped,omitempty"`
+	Error   string `json:"error,omitempty"`
 }
 
 // MaxProfile is the longest profile Profile takes.
@@ -119,10 +122,11 @@ func (g *Group) Profile(ctx context.Context, d time.Duration) ([]ProcessProfile,
 			var r struct {
 				Samples int    `json:"samples"`
 				Folded  string `json:"folded"`
+				Dropped int    `json:"dropped"`
 				Error   string `json:"error"`
 			}
 			if err = json.Unmarshal(b, &r); err == nil {
-				out.Samples, out.Folded, out.Error = r.Samples, r.Folded, r.Error
+				out.Samples, out.Folded, out.Dropped, out.Error = r.Samples, r.Folded, r.Dropped, r.Error
 			}
 		}
 		if err != nil {

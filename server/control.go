@@ -42,9 +42,19 @@ func ControlSocketPath(cfg *config.Config) string {
 	return filepath.Join(controlSocketDir(), hex.EncodeToString(sum[:])[:12]+".sock")
 }
 
+// ControlSocketPathAsRoot is ControlSocketPath for a server run by root.
+func ControlSocketPathAsRoot(cfg *config.Config) string {
+	if cfg.ControlSocket != "" {
+		return cfg.ControlSocket
+	}
+	return filepath.Join(rootControlDir, filepath.Base(ControlSocketPath(cfg)))
+}
+
+const rootControlDir = "/run/appserver"
+
 func controlSocketDir() string {
 	if os.Geteuid() == 0 {
-		return "/run/appserver"
+		return rootControlDir
 	}
 	if d := os.Getenv("XDG_RUNTIME_DIR"); d != "" && filepath.IsAbs(d) {
 		return filepath.Join(d, "appserver")

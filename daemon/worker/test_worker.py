@@ -184,6 +184,12 @@ class SamplerTest(unittest.TestCase):
         self.assertGreaterEqual(total, got["samples"] // 2)
         self.assertTrue(wk.profile(0.01, lambda r: None), "the finished profile still counts as running")
 
+    def test_folded_reply_is_bounded(self):
+        counts = {"a;b": 5, "a;c": 50, "a;d": 1}
+        self.assertEqual(w.fold_counts(counts), {"folded": "a;b 5\na;c 50\na;d 1\n", "dropped": 0})
+        # Room for one line: the most sampled stack stays.
+        self.assertEqual(w.fold_counts(counts, limit=8), {"folded": "a;c 50\n", "dropped": 6})
+
     def test_stacks_name_the_request(self):
         wk = self.worker()
         stop = threading.Event()

@@ -1121,8 +1121,26 @@ class Sampler:
                 break
             if nxt > now:
                 time.sleep(nxt - now)
-        folded = "".join("%s %d\n" % kv for kv in sorted(counts.items()))
-        return {"samples": n, "folded": folded}
+        return dict(fold_counts(counts), samples=n)
+
+
+MAX_FOLDED = 8 << 20  # characters of folded stacks one process sends at most
+
+
+def fold_counts(counts, limit=MAX_FOLDED):
+    """Folded lines for counts (stack -> samples), most sampled first kept
+    when they would exceed limit characters: the reply is one control line.
+    Returns {"folded": text, "dropped": samples left out}."""
+    lines, size, dropped = [], 0, 0
+    for stack, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
+        line = "%s %d\n" % (stack, n)
+        if size + len(line) > limit:
+            dropped += n
+            continue
+        size += len(line)
+        lines.append(line)
+    lines.sort()
+    return {"folded": "".join(lines), "dropped": dropped}
 
 
 # ---------------------------------------------------------------------------
@@ -1250,8 +1268,12 @@ def main():
         # Service mode (threads=0): run the import scripts, then exit; Go
         # starts a new process.  Stop at once if Go goes away meanwhile.
         def watch():
-            while rf.readline():
-                pass
+            while True:
+                line = rf.readline()
+                if not line:
+                    break
+                if line.startswith(b"query "):
+                    _query(w, send, line.split()[1:])
             os._exit(0)
         threading.Thread(target=watch, name="control", daemon=True).start()
         ready()
