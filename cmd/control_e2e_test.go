@@ -125,6 +125,9 @@ func TestControlSocket(t *testing.T) {
 			t.Errorf("status lacks %q:\n%s", want, out)
 		}
 	}
+	if bySocket, err := run("status", "--socket", sock); err != nil || !strings.Contains(bySocket, "Group app") {
+		t.Errorf("status --socket: %v\n%s", err, bySocket)
+	}
 	for _, p := range st.Groups[0].Processes {
 		if !regexp.MustCompile(`(?m)^\s+` + strconv.Itoa(p.PID) + `\s+ready\s+0/4\s`).MatchString(out) {
 			t.Errorf("status has no line for process %d:\n%s", p.PID, out)

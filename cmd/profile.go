@@ -16,17 +16,17 @@ import (
 )
 
 func newProfileCmd() *cobra.Command {
-	var lf loadFlags
+	var cf controlFlags
 	var duration time.Duration
 	var out string
 	c := &cobra.Command{
-		Use:   "profile -f FILE GROUP [--duration 10s] [--out profile.svg|profile.folded]",
+		Use:   "profile (-f FILE | --socket PATH) GROUP [--duration 10s] [--out profile.svg|profile.folded]",
 		Short: "Sample the Python threads of every process of a group and write a flame graph or folded stacks",
-		Long: `Asks every process of GROUP in the appserver that serves FILE (found through
-its control socket, as appserver status finds it) to sample the Python stacks
-of its threads about 100 times a second for --duration: the threads handling
-requests and the application's own threads, not the idle request threads.
-The processes' samples are merged.
+		Long: `Asks every process of GROUP in the appserver that serves FILE (found
+through its control socket, as appserver status finds it, or --socket PATH)
+to sample the Python stacks of its threads about 100 times a second for
+--duration: the threads handling requests and the application's own threads,
+not the idle request threads. The processes' samples are merged.
 
 --out NAME.svg writes a flame graph (a self-contained SVG: open it in a
 browser); any other name writes folded stacks ("frame;frame;frame count"
@@ -37,7 +37,7 @@ to standard output. GROUP "(embedded)" is the embedded group.`,
 			if duration <= 0 || duration > daemon.MaxProfile {
 				return &exitError{code: ExitUsage, err: fmt.Errorf("--duration %s: give more than 0 and at most %s", duration, daemon.MaxProfile)}
 			}
-			cl, err := newControlClient(&lf)
+			cl, err := newControlClient(&cf)
 			if err != nil {
 				return err
 			}
@@ -90,7 +90,7 @@ to standard output. GROUP "(embedded)" is the embedded group.`,
 			return nil
 		},
 	}
-	lf.register(c, true)
+	cf.register(c)
 	c.Flags().DurationVar(&duration, "duration", 10*time.Second, "how long to sample")
 	c.Flags().StringVarP(&out, "out", "o", "", "write to this file: a flame graph if it ends in .svg, else folded stacks (default: folded stacks to standard output)")
 	return c

@@ -30,14 +30,37 @@ type controlClient struct {
 	hc         *http.Client
 }
 
-func newControlClient(lf *loadFlags) (*controlClient, error) {
-	cfg, err := lf.load()
-	if err != nil {
-		var b bytes.Buffer
-		writeConfigtestText(&b, asErrorList(err), nil, false, false)
-		return nil, &exitError{code: ExitFailed, err: fmt.Errorf("%s: the config does not load:\n%s", lf.file, strings.TrimRight(b.String(), "\n"))}
+// controlFlags pick the control socket: the one of the config -f names,
+// or --socket.
+type controlFlags struct {
+	loadFlags
+	socket string
+}
+
+func (f *controlFlags) register(c *cobra.Command) {
+	f.loadFlags.register(c, false)
+	c.Flags().StringVar(&f.socket, "socket", "", "the control socket to connect to, instead of the one of the config -f names (its path is logged at start as \"control socket\")")
+}
+
+func newControlClient(cf *controlFlags) (*controlClient, error) {
+	var cfg *config.Config
+	path, file := cf.socket, cf.file
+	switch {
+	case path != "" && file != "":
+		return nil, &exitError{code: ExitUsage, err: errors.New("give either -f FILE or --socket PATH, not both")}
+	case path != "":
+	case file == "":
+		return nil, &exitError{code: ExitUsage, err: errors.New("name the config the server runs with -f FILE (or its control socket with --socket PATH)")}
+	default:
+		var err error
+		cfg, err = cf.load()
+		if err != nil {
+			var b bytes.Buffer
+			writeConfigtestText(&b, asErrorList(err), nil, false, false)
+			return nil, &exitError{code: ExitFailed, err: fmt.Errorf("%s: the config does not load:\n%s", file, strings.TrimRight(b.String(), "\n"))}
+		}
+		path = server.ControlSocketPath(cfg)
 	}
-	path := server.ControlSocketPath(cfg)
 	dialer := &net.Dialer{Timeout: 5 * time.Second}
 	hc := &http.Client{Transport: &http.Transport{
 		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
@@ -45,7 +68,7 @@ func newControlClient(lf *loadFlags) (*controlClient, error) {
 		},
 		DisableKeepAlives: true,
 	}}
-	return &controlClient{cfg: cfg, file: lf.file, path: path, hc: hc}, nil
+	return &controlClient{cfg: cfg, file: file, path: path, hc: hc}, nil
 }
 
 // do sends a request to the control socket and returns the body of a 200
@@ -59,10 +82,13 @@ func (c *controlClient) do(method, target string) ([]byte, error) {
 	if err != nil {
 		if errors.Is(err, syscall.ENOENT) || errors.Is(err, syscall.ECONNREFUSED) {
 			hint := ""
-			if os.Geteuid() != 0 && c.path != server.ControlSocketPathAsRoot(c.cfg) {
+			if c.cfg != nil && os.Geteuid() != 0 && c.path != server.ControlSocketPathAsRoot(c.cfg) {
 				if _, err := os.Stat("/run/appserver"); err == nil {
 					hint = " (an appserver started as root listens under /run/appserver: run this as root)"
 				}
+			}
+			if c.cfg == nil {
+				return nil, &exitError{code: ExitFailed, err: fmt.Errorf("no appserver listens on %s", c.path)}
 			}
 			return nil, &exitError{code: ExitFailed, err: fmt.Errorf("no appserver is serving %s: nothing listens on %s%s", c.file, c.path, hint)}
 		}
@@ -87,23 +113,25 @@ func (c *controlClient) do(method, target string) ([]byte, error) {
 }
 
 func newStatusCmd() *cobra.Command {
-	var lf loadFlags
+	var cf controlFlags
 	var asJSON, stacks bool
 	c := &cobra.Command{
-		Use:   "status -f FILE [--json] [--stacks]",
+		Use:   "status (-f FILE | --socket PATH) [--json] [--stacks]",
 		Short: "Show the state of the appserver serving FILE: groups, processes, requests, latency",
 		Long: `Connects to the control socket of the appserver that serves FILE (the
 path AppserverControlSocket names, else the default derived from FILE: see
 docs/monitoring.md) and prints, per group, its state, its processes (pid,
 state, busy/threads, requests, age, RSS, CPU), requests, p50/p95/p99
-response times, capacity used and queued requests.
+response times, capacity used and queued requests. --socket PATH connects to
+that control socket instead (the demo and the quick start run from a config
+of their own; the server logs its socket's path at start).
 
 --json prints the status as JSON (what the status page's ?json gives).
 --stacks prints instead the Python stacks of the threads that are handling a
 request now, in every process of every group, with the URL and its age.`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			cl, err := newControlClient(&lf)
+			cl, err := newControlClient(&cf)
 			if err != nil {
 				return err
 			}
@@ -140,7 +168,7 @@ request now, in every process of every group, with the URL and its age.`,
 			return nil
 		},
 	}
-	lf.register(c, true)
+	cf.register(c)
 	c.Flags().BoolVar(&asJSON, "json", false, "print the raw JSON")
 	c.Flags().BoolVar(&stacks, "stacks", false, "print the Python stacks of the threads handling requests now")
 	return c
