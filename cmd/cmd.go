@@ -1,4 +1,5 @@
-// Package cmd is appserver's command line: serve, configtest, routes.
+// Package cmd is appserver's command line: serve, configtest, routes,
+// status and profile (through the running server's control socket).
 package cmd
 
 import (
@@ -64,7 +65,7 @@ func newRoot() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.SetVersionTemplate("appserver {{.Version}}\n")
-	root.AddCommand(newServeCmd(), newConfigtestCmd(), newRoutesCmd(), newVersionCmd())
+	root.AddCommand(newServeCmd(), newConfigtestCmd(), newRoutesCmd(), newStatusCmd(), newProfileCmd(), newVersionCmd())
 	root.AddCommand(newManCmd(root))
 	return root
 }

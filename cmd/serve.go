@@ -283,6 +283,16 @@ func serve(cfg *config.Config, sf serveFlags, reread func() (*config.Config, err
 		return &exitError{code: ExitFailed, err: err}
 	}
 
+	ctlPath := server.ControlSocketPath(cfg)
+	ctlLn, err := server.ListenControl(ctlPath)
+	if err != nil {
+		for _, ln := range lns {
+			ln.Close()
+		}
+		return &exitError{code: ExitFailed, err: err}
+	}
+	defer ctlLn.Close()
+
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 	front := server.NewFrontend(cfg, server.FrontendOptions{Logger: log, Python: sf.python, AllowRoot: sf.allowRoot,
@@ -318,6 +328,9 @@ func serve(cfg *config.Config, sf serveFlags, reread func() (*config.Config, err
 		}()
 		log.Info("listening", "addr", ln.Addr().String(), "tls", srv.TLSConfig != nil)
 	}
+	ctlSrv := server.ControlServer(front)
+	go func() { _ = ctlSrv.Serve(ctlLn) }()
+	log.Info("control socket", "path", ctlPath)
 	log.Info("serving", "config", cfg.File, "groups", len(cfg.Groups), "pid", strconv.Itoa(os.Getpid()))
 	handle := func(sig os.Signal) {
 		if sig == syscall.SIGUSR2 {
@@ -344,6 +357,9 @@ func serve(cfg *config.Config, sf serveFlags, reread func() (*config.Config, err
 		_ = srv.Shutdown(shutdownCtx)
 	}
 	wg.Wait()
+	// The control socket answers until the listeners are closed; a profile
+	// or stack dump in flight is cut short.
+	_ = ctlSrv.Close()
 	if err := front.Stop(shutdownCtx); err != nil {
 		log.Error("stopping groups", "err", err)
 	}

@@ -51,6 +51,9 @@ type process struct {
 	timedOut  atomic.Bool  // killed by request-timeout: in-flight answers are 504
 	lastPong  atomic.Int64 // g.clock time (UnixNano) of the last answer to a ping
 
+	queryMu sync.Mutex
+	queries map[uint64]chan []byte // open queries by id (see query)
+
 	// Guarded by g.mu. state and reason are written by g.transition
 	// only, recycle by g.markRecycle only.
 	state         procState
@@ -356,6 +359,7 @@ func (p *process) readLog(r *os.File) {
 func (p *process) readControl() {
 	defer func() { p.readersC <- struct{}{} }()
 	sc := bufio.NewScanner(p.ctl)
+	sc.Buffer(make([]byte, 0, 64<<10), maxReply)
 	for sc.Scan() {
 		line := sc.Bytes()
 		switch {
@@ -387,6 +391,8 @@ func (p *process) readControl() {
 			case ReasonGracefulSignal, ReasonCPUTimeLimit:
 				p.g.requestRecycle(p, reason)
 			}
+		case bytes.HasPrefix(line, []byte("reply ")):
+			p.answer(line[len("reply "):])
 		case bytes.Equal(line, []byte("stacks-done")):
 			select {
 			case p.stacksC <- struct{}{}:
@@ -442,6 +448,61 @@ func (p *process) dumpStacks(timeout time.Duration) {
 	case <-p.stacksC:
 	case <-p.exited:
 	case <-t.C:
+	}
+}
+
+// maxReply bounds one control line from the worker (a folded profile).
+const maxReply = 64 << 20
+
+var queryIDs atomic.Uint64
+
+// query sends "query ID args" on the control socket and returns the JSON of
+// the worker's "reply ID JSON" line.
+func (p *process) query(ctx context.Context, args string) ([]byte, error) {
+	id := queryIDs.Add(1)
+	ch := make(chan []byte, 1)
+	p.queryMu.Lock()
+	if p.queries == nil {
+		p.queries = map[uint64]chan []byte{}
+	}
+	p.queries[id] = ch
+	p.queryMu.Unlock()
+	defer func() {
+		p.queryMu.Lock()
+		delete(p.queries, id)
+		p.queryMu.Unlock()
+	}()
+	if _, err := p.ctl.Write([]byte("query " + strconv.FormatUint(id, 10) + " " + args + "\n")); err != nil {
+		return nil, fmt.Errorf("control socket: %w", err)
+	}
+	select {
+	case b := <-ch:
+		return b, nil
+	case <-p.exited:
+		return nil, errors.New("the process exited")
+	case <-ctx.Done():
+		return nil, fmt.Errorf("no answer: %w", context.Cause(ctx))
+	}
+}
+
+// answer hands a "reply ID JSON" line to the query waiting for it.
+func (p *process) answer(rest []byte) {
+	idText, data, ok := bytes.Cut(rest, []byte(" "))
+	if !ok {
+		return
+	}
+	id, err := strconv.ParseUint(string(idText), 10, 64)
+	if err != nil {
+		return
+	}
+	p.queryMu.Lock()
+	ch := p.queries[id]
+	p.queryMu.Unlock()
+	if ch != nil {
+		select {
+		case ch <- bytes.Clone(data):
+		default:
+		}
 	}
 }
 

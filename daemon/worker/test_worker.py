@@ -129,5 +129,77 @@ class LogTest(unittest.TestCase):
         self.assertEqual(out, "\x1eone\x1ftwo\nsingle\n")
 
 
+def appserver_test_busy_loop(stop):
+    n = 0
+    while not stop.is_set():
+        n += 1
+    return n
+
+
+def appserver_test_idle_wait(stop):
+    stop.wait()
+
+
+class SamplerTest(unittest.TestCase):
+    def worker(self):
+        return w.Worker({"group": "g", "threads": 2, "processes": 1, "processes_set": False,
+                         "maximum_requests": 0})
+
+    def start(self, target, stop):
+        t = threading.Thread(target=target, args=(stop,), daemon=True)
+        t.start()
+        self.addCleanup(t.join, 5)
+        self.addCleanup(stop.set)
+        return t
+
+    def test_profile_folds_busy_request_threads_only(self):
+        wk = self.worker()
+        stop = threading.Event()
+        busy = self.start(appserver_test_busy_loop, stop)
+        idle = self.start(appserver_test_idle_wait, stop)
+        wk.request_threads.update({busy.ident, idle.ident})
+        wk.active[busy.ident] = ({"mod_wsgi.thread_id": 1}, 0)
+        self.assertFalse([t for t in threading.enumerate() if t.name == "appserver-sampler"],
+                         "a sampler runs before any profile was asked for")
+        done = threading.Event()
+        got = {}
+
+        def reply(result):
+            got.update(result)
+            done.set()
+        self.assertTrue(wk.profile(0.3, reply))
+        self.assertFalse(wk.profile(0.3, reply), "a second profile started while one runs")
+        self.assertTrue(done.wait(10), "no reply")
+        self.assertGreaterEqual(got["samples"], 10)
+        lines = got["folded"].splitlines()
+        self.assertTrue(lines)
+        total = 0
+        for line in lines:
+            stack, _, count = line.rpartition(" ")
+            total += int(count)
+            self.assertNotIn("Sampler", stack)
+            self.assertNotIn("appserver_test_idle_wait", stack)
+        self.assertTrue(any(";appserver_test_busy_loop (" in line and __file__ in line for line in lines),
+                        got["folded"])
+        self.assertGreaterEqual(total, got["samples"] // 2)
+        self.assertTrue(wk.profile(0.01, lambda r: None), "the finished profile still counts as running")
+
+    def test_folded_reply_is_bounded(self):
+        counts = {"a;b": 5, "a;c": 50, "a;d": 1}
+        self.assertEqual(w.fold_counts(counts), {"folded": "a;b 5\na;c 50\na;d 1\n", "dropped": 0})
+        # Room for one line: the most sampled stack stays.
+        self.assertEqual(w.fold_counts(counts, limit=8), {"folded": "a;c 50\n", "dropped": 6})
+
+    def test_stacks_name_the_request(self):
+        wk = self.worker()
+        stop = threading.Event()
+        busy = self.start(appserver_test_busy_loop, stop)
+        wk.active[busy.ident] = ({"mod_wsgi.thread_id": 3, "REQUEST_METHOD": "GET",
+                                  "REQUEST_URI": "/slow?x=1"}, 0)
+        (t,) = wk.stacks()
+        self.assertEqual((t["thread"], t["method"], t["uri"]), (3, "GET", "/slow?x=1"))
+        self.assertIn("appserver_test_busy_loop", t["stack"])
+
+
 if __name__ == "__main__":
     unittest.main()

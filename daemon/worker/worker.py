@@ -7,7 +7,9 @@ source on stdin, argv[0] set to the display name, and these descriptors:
   fd 1,2 a pipe whose lines Go writes to its error log with group and pid
   fd 3   the control socket: Go sends one JSON settings line, later commands
          ("ping", answered "pong" by the main thread, which needs the GIL to:
-         deadlock-timeout; "stacks"); the worker sends "ready {...}" once it
+         deadlock-timeout; "stacks", which logs the request threads' stacks;
+         "query ID WHAT ...", answered "reply ID JSON": see _query); the
+         worker sends "ready {...}" once it
          can serve, "loading"/"loaded" around the first script loads when
          startup-timeout is on, and "recycle REASON" on SIGUSR1 and SIGXCPU.
          EOF means the front end is gone or wants us to stop: the worker exits
@@ -893,6 +895,9 @@ class Worker:
         self._thread_ids = _count(1)
         self._requests = _count(0)
         self.active = {}  # thread ident -> (environ, start time)
+        self.request_threads = set()  # idents of the threads that serve()
+        self._profile_lock = threading.Lock()
+        self._profiling = False
 
     def _make_shim(self):
         m = types.ModuleType("mod_wsgi")
@@ -930,6 +935,7 @@ class Worker:
         thread_id = None
         thread_requests = 0
         me = threading.get_ident()
+        self.request_threads.add(me)
         # Locals for the loop: one attribute lookup per process, not per
         # request.
         base = self.base_environ
@@ -1013,7 +1019,9 @@ class Worker:
         environ["mod_wsgi.script_start"] = str(int(time.time() * 1000000))
         Response(conn).run(app, environ)
 
-    def dump_stacks(self):
+    def stacks(self):
+        """The Python stacks of the threads handling a request now: a list
+        of dicts (thread, method, uri, age_seconds, stack)."""
         import traceback
         frames = sys._current_frames()
         now = time.time()
@@ -1022,14 +1030,128 @@ class Worker:
             frame = frames.get(ident)
             if frame is None:
                 continue
-            out.append("Thread %s (request %s %s, running %.1fs):\n%s" % (
-                environ.get("mod_wsgi.thread_id"), environ.get("REQUEST_METHOD", ""),
-                environ.get("REQUEST_URI", environ.get("PATH_INFO", "")), now - start,
-                "".join(traceback.format_stack(frame))))
+            out.append({
+                "thread": environ.get("mod_wsgi.thread_id") or 0,
+                "method": environ.get("REQUEST_METHOD", ""),
+                "uri": environ.get("REQUEST_URI", environ.get("PATH_INFO", "")),
+                "age_seconds": round(now - start, 3),
+                "stack": "".join(traceback.format_stack(frame)),
+            })
+        out.sort(key=lambda t: t["thread"])
+        return out
+
+    def dump_stacks(self):
+        out = ["Thread %s (request %s %s, running %.1fs):\n%s" % (
+            t["thread"], t["method"], t["uri"], t["age_seconds"], t["stack"])
+            for t in self.stacks()]
         if not out:
             out.append("no request threads are active\n")
         log("Dumping stack traces of active request threads (process group '%s', pid %d):\n%s"
             % (self.group, os.getpid(), "".join(out)))
+
+    def profile(self, seconds, reply, interval=0.01):
+        """Start a sampler thread that folds the stacks of this process's
+        threads every interval for seconds, then calls reply(result) with
+        {"samples": N, "folded": "frame;frame count\\n..."}.  Returns False
+        if a profile is already running.  Nothing samples otherwise."""
+        with self._profile_lock:
+            if self._profiling:
+                return False
+            self._profiling = True
+
+        def run():
+            try:
+                result = Sampler(self, interval).run(seconds)
+            except BaseException as e:  # never lose the reply
+                result = {"samples": 0, "folded": "", "error": "%s: %s" % (type(e).__name__, e)}
+            finally:
+                with self._profile_lock:
+                    self._profiling = False
+            reply(result)
+        threading.Thread(target=run, name="appserver-sampler", daemon=True).start()
+        return True
+
+
+class Sampler:
+    """Samples the Python stacks of a worker's threads (sys._current_frames)
+    and counts them folded, root first: "f (file:line);g (file:line)", the
+    line being where the function starts, so that its samples add up.  It
+    skips its own thread, the main thread (it only reads the control
+    socket) and request threads waiting for a request: what remains is the
+    requests being handled and the application's own threads."""
+
+    def __init__(self, worker, interval=0.01):
+        self.w = worker
+        self.interval = interval
+        self.names = {}  # code object -> frame name
+
+    def frame_name(self, code):
+        name = self.names.get(code)
+        if name is None:
+            if code.co_filename == __file__:
+                name = "%s (appserver worker)" % code.co_name  # "<stdin>" says nothing
+            else:
+                name = "%s (%s:%d)" % (code.co_name, code.co_filename, code.co_firstlineno)
+            name = name.replace(";", ":").replace("\n", " ")
+            self.names[code] = name
+        return name
+
+    def fold(self, frame):
+        parts = []
+        name = self.frame_name
+        while frame is not None:
+            parts.append(name(frame.f_code))
+            frame = frame.f_back
+        parts.reverse()
+        return ";".join(parts)
+
+    def sample(self, counts, skip):
+        w = self.w
+        active = w.active
+        idle = w.request_threads
+        fold = self.fold
+        for ident, frame in sys._current_frames().items():
+            if ident in skip or (ident in idle and ident not in active):
+                continue
+            key = fold(frame)
+            counts[key] = counts.get(key, 0) + 1
+
+    def run(self, seconds):
+        skip = {threading.get_ident(), threading.main_thread().ident}
+        counts = {}
+        n = 0
+        clock = time.monotonic
+        start = clock()
+        end = start + seconds
+        while True:
+            self.sample(counts, skip)
+            n += 1
+            nxt = start + n * self.interval
+            now = clock()
+            if nxt >= end or now >= end:
+                break
+            if nxt > now:
+                time.sleep(nxt - now)
+        return dict(fold_counts(counts), samples=n)
+
+
+MAX_FOLDED = 8 << 20  # characters of folded stacks one process sends at most
+
+
+def fold_counts(counts, limit=MAX_FOLDED):
+    """Folded lines for counts (stack -> samples), most sampled first kept
+    when they would exceed limit characters: the reply is one control line.
+    Returns {"folded": text, "dropped": samples left out}."""
+    lines, size, dropped = [], 0, 0
+    for stack, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
+        line = "%s %d\n" % (stack, n)
+        if size + len(line) > limit:
+            dropped += n
+            continue
+        size += len(line)
+        lines.append(line)
+    lines.sort()
+    return {"folded": "".join(lines), "dropped": dropped}
 
 
 # ---------------------------------------------------------------------------
@@ -1092,6 +1214,29 @@ def _set_comm(title):
         log("appserver worker: cannot set the process name: %s" % e)
 
 
+def _query(w, send, args):
+    """A command whose answer goes back on the control socket as one line,
+    "reply ID JSON": "query ID stacks" (the request threads' stacks),
+    "query ID profile SECONDS" (a thread profile; the reply comes when it
+    is done)."""
+    if len(args) < 2:
+        return
+    qid, what = args[0], args[1]
+
+    def reply(v):
+        send(b"reply " + qid + b" " + json.dumps(v).encode())
+    try:
+        if what == b"stacks":
+            reply({"threads": w.stacks()})
+        elif what == b"profile" and len(args) == 3:
+            if not w.profile(float(args[2]), reply):
+                reply({"error": "a profile is already running in this process"})
+        else:
+            reply({"error": "unknown query %r" % what.decode("latin-1")})
+    except Exception as e:
+        reply({"error": "%s: %s" % (type(e).__name__, e)})
+
+
 def main():
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
@@ -1134,8 +1279,12 @@ def main():
         # Service mode (threads=0): run the import scripts, then exit; Go
         # starts a new process.  Stop at once if Go goes away meanwhile.
         def watch():
-            while rf.readline():
-                pass
+            while True:
+                line = rf.readline()
+                if not line:
+                    break
+                if line.startswith(b"query "):
+                    _query(w, send, line.split()[1:])
             os._exit(0)
         threading.Thread(target=watch, name="control", daemon=True).start()
         ready()
@@ -1195,6 +1344,8 @@ def main():
             w.dump_stacks()
             sys.stderr.flush()
             send(b"stacks-done")
+        elif cmd.startswith(b"query "):
+            _query(w, send, cmd.split()[1:])
     # Go closed the control socket: it has drained us, or it is gone.  Run
     # atexit handlers (applications clean up there) but skip interpreter
     # finalisation, which can hang with threads still around.

@@ -42,6 +42,10 @@ type Config struct {
 	// GracefulShutdownTimeout bounds how long a stop waits for requests in
 	// flight; nil = not set, 0 = no limit (as in httpd).
 	GracefulShutdownTimeout *time.Duration
+	// ControlSocket is AppserverControlSocket: the unix socket of the
+	// running server's control endpoints ("" = the default for the config
+	// file, see server.ControlSocketPath).
+	ControlSocket string
 	// ImportScripts are WSGIImportScript directives in order.
 	ImportScripts []*ImportScript
 

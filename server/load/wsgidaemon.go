@@ -22,6 +22,11 @@ func init() {
 			help: "Specify details of daemon processes to start.", setup: setupWSGIDaemonProcess},
 		&directiveDef{name: "AppserverGroup", module: "mod_appserver.c", where: modules.RsrcConf, arity: rawArgs,
 			help: "appserver settings for a WSGI daemon process group.", setup: setupAppserverGroup},
+		&directiveDef{name: "AppserverControlSocket", module: "mod_appserver.c", where: modules.RsrcConf, forbid: globalOnly, arity: take1,
+			help: "Path of the unix socket appserver status and profile connect to.", setup: func(c *cmd) *parser.Error {
+				c.ld.cfg.ControlSocket = c.ld.serverRelative(c.args[0])
+				return nil
+			}},
 	)
 }
 

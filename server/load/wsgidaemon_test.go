@@ -214,3 +214,22 @@ func TestWSGIDaemonSocketTimeoutFollowsTimeout(t *testing.T) {
 		t.Errorf("socket-timeout %v, want the explicit 7s", got.SocketTimeout)
 	}
 }
+
+func TestAppserverControlSocket(t *testing.T) {
+	cfg, errs := loadTestConf(t, "ServerRoot /srv/site\n<IfModule appserver_module>\nAppserverControlSocket run/ctl.sock\n</IfModule>\n", Options{NoHostChecks: true})
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	if cfg.ControlSocket != "/srv/site/run/ctl.sock" {
+		t.Errorf("ControlSocket = %q, want it relative to ServerRoot", cfg.ControlSocket)
+	}
+	for _, tc := range []struct{ conf, want string }{
+		{"<VirtualHost *:80>\nAppserverControlSocket /x.sock\n</VirtualHost>\n", "2:1: AppserverControlSocket cannot occur within <VirtualHost> section"},
+		{"AppserverControlSocket\n", "1:1: AppserverControlSocket takes one argument, Path of the unix socket appserver status and profile connect to."},
+	} {
+		_, errs := loadTestConf(t, tc.conf, Options{NoHostChecks: true})
+		if got := errStrings(errs); len(got) == 0 || got[0] != tc.want {
+			t.Errorf("%q: got %q, want %q", tc.conf, got, tc.want)
+		}
+	}
+}
