@@ -300,8 +300,11 @@ func (f *Frontend) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	local := localAddrOf(r)
 	localIP, localPort := splitAddr(local)
 	port, _ := strconv.Atoi(localPort)
+	// Require ip/local see the connection's client address: proxy headers
+	// (WSGITrustedProxies) change only the environ, as without mod_remoteip.
+	remoteIP, _ := splitAddr(r.RemoteAddr)
 	rt := f.table.Route(route.Request{Method: r.Method, Target: r.RequestURI, Host: r.Host,
-		LocalIP: localIP, LocalPort: port, HTTPS: r.TLS != nil, Header: r.Header})
+		LocalIP: localIP, LocalPort: port, HTTPS: r.TLS != nil, Header: r.Header, RemoteIP: remoteIP})
 	requestID := newRequestID()
 	lw := writerPool.Get().(*loggingWriter)
 	*lw = loggingWriter{ResponseWriter: w, logged: f.logs.has(rt.VHost)}
