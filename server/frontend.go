@@ -124,7 +124,9 @@ func (f *Frontend) withServerUser(spec *daemon.Spec) *daemon.Spec {
 
 func (f *Frontend) groupOptions(spec *daemon.Spec) daemon.Options {
 	onEvent := func(e daemon.Event) {
-		f.mon.Event(e)
+		if f.mon != nil { // nil in CheckScripts (configtest --check-scripts)
+			f.mon.Event(e)
+		}
 		if f.opts.OnEvent != nil {
 			f.opts.OnEvent(e)
 		}
