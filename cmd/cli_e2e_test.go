@@ -47,6 +47,24 @@ func TestCLIVersionManHelp(t *testing.T) {
 	if routes := run("routes", "-f", conf, "/server-status"); !strings.Contains(routes, "200") || !strings.Contains(routes, "handler  server-status") {
 		t.Errorf("routes /server-status:\n%s", routes)
 	}
+	// routes --remote: Require ip is decided for that client (default
+	// 127.0.0.1), and the table shows the rule.
+	oracleWriteFile(t, conf, []byte("Listen 127.0.0.1:8999\n<Location /server-status>\n    SetHandler server-status\n    Require ip 127.0.0.1 10.1\n</Location>\n"))
+	for _, tc := range []struct{ remote, want string }{{"", "200"}, {"10.1.2.3", "200"}, {"192.0.2.1", "403"}, {"::1", "403"}} {
+		args := []string{"routes", "-f", conf, "--json"}
+		if tc.remote != "" {
+			args = append(args, "--remote", tc.remote)
+		}
+		if routes := run(append(args, "/server-status")...); !strings.Contains(routes, `"status":`+tc.want) {
+			t.Errorf("routes --remote %q /server-status: want %s:\n%s", tc.remote, tc.want, routes)
+		}
+	}
+	if table := run("routes", "-f", conf); !strings.Contains(table, "Require=any(ip 127.0.0.1 10.1)") {
+		t.Errorf("routes table does not show the Require rule:\n%s", table)
+	}
+	if help := run("routes", "--help"); !strings.Contains(help, "--remote") || !strings.Contains(help, "Require ip") {
+		t.Errorf("routes --help does not document --remote:\n%s", help)
+	}
 	help := run("serve", "--help")
 	if line := regexp.MustCompile(`(?m)^.*--file.*$`).FindString(help); line == "" || strings.Contains(line, "required") {
 		t.Errorf("serve --help: %q", line)

@@ -19,7 +19,7 @@ import (
 
 func newRoutesCmd() *cobra.Command {
 	var lf loadFlags
-	var host, listen string
+	var host, listen, remote string
 	var asJSON, https bool
 	method := "GET"
 	c := &cobra.Command{
@@ -33,6 +33,8 @@ handler, the daemon process group and application group, the script with its
 SCRIPT_NAME/PATH_INFO split, and the variables SetEnv, PassEnv and regex
 captures add. URLs are request targets exactly as a client sends them
 ("/a/../b?q=1", "//x", "/%61dmin") or absolute URLs ("http://host/x").
+Access rules that depend on the client ("Require ip", "Require local") are
+decided for the client address --remote (default 127.0.0.1).
 With --json, prints one JSON object per URL and line.`,
 		RunE: func(c *cobra.Command, args []string) error {
 			cfg, err := lf.load()
@@ -55,7 +57,7 @@ With --json, prints one JSON object per URL and line.`,
 			}
 			table := route.Compile(cfg, route.Options{})
 			for _, u := range args {
-				req := route.Request{Method: strings.ToUpper(method), Target: u, Host: host, LocalIP: ip, LocalPort: port, HTTPS: https}
+				req := route.Request{Method: strings.ToUpper(method), Target: u, Host: host, LocalIP: ip, LocalPort: port, HTTPS: https, RemoteIP: remote}
 				if pu, err := url.Parse(u); err == nil && pu.IsAbs() && host == "" {
 					req.Host = pu.Host
 				}
@@ -75,6 +77,7 @@ With --json, prints one JSON object per URL and line.`,
 	c.Flags().StringVar(&host, "host", "", "the Host header to send (default: none, or the host of an absolute URL)")
 	c.Flags().StringVar(&listen, "listen", "", "the listener IP:PORT the request arrives on (default: the first Listen)")
 	c.Flags().BoolVar(&https, "https", false, "the request arrives over TLS")
+	c.Flags().StringVar(&remote, "remote", "127.0.0.1", "the client IP address the request comes from (Require ip and Require local depend on it)")
 	c.Flags().StringVar(&method, "method", "GET", "the request method (access rules in <Limit> depend on it)")
 	c.Flags().BoolVar(&asJSON, "json", false, "print JSON (one object per URL and line)")
 	return c
@@ -286,7 +289,10 @@ func dirConfSummary(d *config.DirConf) string {
 	add("WSGIApplicationGroup", d.ApplicationGroup)
 	add("WSGICallableObject", d.CallableObject)
 	add("SetHandler", d.Handler)
-	if d.Require != "" {
+	switch {
+	case d.Require == "request":
+		parts = append(parts, "Require="+d.RequireRule.String())
+	case d.Require != "":
 		parts = append(parts, "Require=all "+d.Require)
 	}
 	for _, e := range d.Env {

@@ -78,3 +78,78 @@ func TestServeAccessCompat(t *testing.T) {
 		t.Errorf("a refused request reached the app: %q", seen)
 	}
 }
+
+// serveRequireIPConf: Require ip and Require local decide per request with
+// the connection's client address; a trusted proxy's X-Forwarded-For
+// changes REMOTE_ADDR for the application, never what Require ip sees
+// (Apache without mod_remoteip).
+const serveRequireIPConf = `Listen 127.0.0.1:@PORT@
+ServerName 127.0.0.1
+WSGIPythonHome /usr
+WSGIDaemonProcess acc processes=1 threads=2
+WSGIProcessGroup acc
+WSGIScriptAlias / "@DIR@/app.py"
+WSGITrustedProxyHeaders X-Forwarded-For
+WSGITrustedProxies 127.0.0.1
+<Directory "@DIR@">
+    Require all granted
+</Directory>
+<Location /server-status>
+    SetHandler server-status
+    Require ip 127.0.0.1
+</Location>
+<Location /server-metrics>
+    SetHandler server-metrics
+    Require local
+</Location>
+<Location /nolocal>
+    Require ip 10.0.0.0/8
+</Location>
+<Location /notlocal>
+    <RequireAll>
+        Require all granted
+        Require not local
+    </RequireAll>
+</Location>
+<Location /either>
+    Require ip 10.0.0.0/8 ::1
+    Require ip 127.0.0.0/255.0.0.0
+</Location>
+`
+
+func TestServeRequireIP(t *testing.T) {
+	bin := serveBinary(t)
+	dir := serveWorldDir(t, "appserver-e2e-requireip-")
+	oracleWriteFile(t, filepath.Join(dir, "app.py"), []byte(serveAccessApp))
+	srv := serveStartConf(t, bin, dir, "require.conf", serveRequireIPConf)
+	base := "http://" + srv.Addr()
+	for _, tt := range []struct {
+		path, forwarded string
+		want            int
+	}{
+		{"/server-status", "", 200},
+		{"/server-status?auto", "", 200},
+		{"/server-metrics", "", 200},
+		{"/nolocal", "", 403},
+		{"/nolocal/x", "10.1.2.3", 403}, // a proxy header is not the client's address
+		{"/notlocal", "", 403},
+		{"/either", "", 200},
+		{"/open", "", 200},
+	} {
+		req, err := http.NewRequest("GET", base+tt.path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tt.forwarded != "" {
+			req.Header.Set("X-Forwarded-For", tt.forwarded)
+		}
+		resp, body := serveDo(t, req)
+		if resp.StatusCode != tt.want {
+			t.Errorf("GET %s (X-Forwarded-For %q): %d, want %d (body %.200q)", tt.path, tt.forwarded, resp.StatusCode, tt.want, body)
+		}
+	}
+	_, body := serveGet(t, base+"/open/seen")
+	if seen := string(body); strings.Contains(seen, "/nolocal") || strings.Contains(seen, "/notlocal") {
+		t.Errorf("a refused request reached the app: %q", seen)
+	}
+}

@@ -310,10 +310,13 @@ func (f *Frontend) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	local := localAddrOf(r)
 	localIP, localPort := splitAddr(local)
 	port, _ := strconv.Atoi(localPort)
+	// Require ip/local see the connection's client address: proxy headers
+	// (WSGITrustedProxies) change only the environ, as without mod_remoteip.
+	remoteIP, _ := splitAddr(r.RemoteAddr)
 	gen := f.gen.Load()
 	gen.active.Add(1)
 	rt := gen.table.Route(route.Request{Method: r.Method, Target: r.RequestURI, Host: r.Host,
-		LocalIP: localIP, LocalPort: port, HTTPS: r.TLS != nil, Header: r.Header})
+		LocalIP: localIP, LocalPort: port, HTTPS: r.TLS != nil, Header: r.Header, RemoteIP: remoteIP})
 	requestID := newRequestID()
 	lw := writerPool.Get().(*loggingWriter)
 	*lw = loggingWriter{ResponseWriter: w, logged: gen.logs.has(rt.VHost)}

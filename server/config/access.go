@@ -3,12 +3,13 @@ package config
 import (
 	"fmt"
 	"net/http"
+	"net/netip"
 	"strings"
 
 	"github.com/appserver/appserver/parser"
 )
 
-// Access rules beyond "Require all granted|denied". An ignored directive
+// Access rules beyond Require (authz.go). An ignored directive
 // may lose a feature but must never open a door, so:
 //
 //   - mod_access_compat (Order, Allow, Deny, Satisfy) is evaluated for the
@@ -185,6 +186,10 @@ type AccessReq struct {
 	// (what routes explains).
 	Header http.Header
 	Host   string
+	// RemoteIP is the client's address (the connection's, never a proxy
+	// header's) and LocalIP the address it connected to, both unmapped,
+	// for Require ip and Require local; the zero Addr when unknown.
+	RemoteIP, LocalIP netip.Addr
 }
 
 func (c *RewriteCond) holds(r *AccessReq) bool {
@@ -287,7 +292,15 @@ func Access(conf *DirConf, r *AccessReq) (int, string) {
 			return status, fmt.Sprintf("refused by %s at %s (appserver keeps the refusals of access rules it does not implement: fail closed)", a.Directive, parser.FormatPos(a.Pos))
 		}
 	}
-	reqOK := conf.Require != "denied"
+	require := conf.Require
+	if require == "request" {
+		// An unknown client address grants nothing (fail closed).
+		require = "denied"
+		if r.RemoteIP.IsValid() && conf.RequireRule.Grants(r.RemoteIP, r.LocalIP) {
+			require = "granted"
+		}
+	}
+	reqOK := require != "denied"
 	if conf.Compat == nil {
 		if !reqOK {
 			return 403, "client denied by server configuration"
@@ -296,7 +309,7 @@ func Access(conf *DirConf, r *AccessReq) (int, string) {
 	}
 	granted, any := conf.Compat.Check(method)
 	switch {
-	case any && (granted == TriYes || conf.Require == "granted"):
+	case any && (granted == TriYes || require == "granted"):
 		return 0, ""
 	case !any && granted == TriYes && reqOK:
 		return 0, ""

@@ -230,7 +230,11 @@ type DirConf struct {
 	Env []EnvOp
 
 	Handler *Setting // SetHandler ("wsgi-script", "None", "server-status", ...)
-	Require string   // "", "granted", "denied" (Require all ...)
+	// Require is the section's Require outcome when it is known at load
+	// time: "" (none), "granted", "denied"; or "request" when it depends
+	// on the client's address and RequireRule decides per request.
+	Require     string
+	RequireRule *AuthzRule
 	// AllowMethods lists the methods mod_allowmethods lets through (nil:
 	// not set here; empty: "reset", every method).
 	AllowMethods []string

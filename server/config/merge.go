@@ -81,12 +81,7 @@ func MergeDirConf(parent, child *DirConf) *DirConf {
 		}
 	}
 	if child.Require != "" {
-		switch {
-		case child.AuthMerging == "and" && parent.Require == "denied":
-		case child.AuthMerging == "or" && parent.Require == "granted":
-		default:
-			out.Require = child.Require
-		}
+		out.Require, out.RequireRule = mergeRequire(parent, child)
 	}
 	out.AuthMerging = child.AuthMerging
 	if child.AllowMethods != nil {
@@ -106,6 +101,30 @@ func MergeDirConf(parent, child *DirConf) *DirConf {
 		out.Options = MergeOptions(out.Options, child.Options)
 	}
 	return &out
+}
+
+// mergeRequire merges a child's Require over its parent's as
+// mod_authz_core does: AuthMerging Off replaces, And needs both to grant,
+// Or either. Outcomes known at load time stay static.
+func mergeRequire(parent, child *DirConf) (string, *AuthzRule) {
+	pr, cr := parent.Require, child.Require
+	switch child.AuthMerging {
+	case "and":
+		switch {
+		case pr == "denied" || cr == "granted" && pr == "request":
+			return pr, parent.RequireRule
+		case pr == "request" && cr == "request":
+			return "request", &AuthzRule{Kind: AuthzAnd, Rules: []*AuthzRule{parent.RequireRule, child.RequireRule}}
+		}
+	case "or":
+		switch {
+		case pr == "granted" || cr == "denied" && pr == "request":
+			return pr, parent.RequireRule
+		case pr == "request" && cr == "request":
+			return "request", &AuthzRule{Kind: AuthzOr, Rules: []*AuthzRule{parent.RequireRule, child.RequireRule}}
+		}
+	}
+	return cr, child.RequireRule
 }
 
 func mergeBool(dst **bool, child *bool) {

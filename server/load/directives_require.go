@@ -7,67 +7,54 @@ import (
 	"github.com/appserver/appserver/server/config"
 )
 
-// appserver evaluates only "Require all granted|denied". Every other
-// provider (ip, host, valid-user, ldap-*, ...) needs request data or
-// authentication modules appserver does not have, so it is treated as
-// "cannot grant": a section whose access depends on one is denied (403).
-// Failing closed is deliberate: serving a URL its config restricts would
-// be worse than refusing it. The warning says how to open it.
-
-// authz is the outcome of a Require rule as far as appserver can tell.
-type authz int
-
-const (
-	authzNeutral authz = iota
-	authzGranted
-	authzDenied
-	authzUnknown // a provider appserver cannot evaluate
-)
+// appserver evaluates "Require all granted|denied" at load time and
+// "Require ip" and "Require local" per request (mod_authz_host, with the
+// connection's client address). Every other provider (host, forward-dns,
+// env, expr, valid-user, ldap-*, ...) needs data or authentication modules
+// appserver does not have, so it is treated as "cannot grant": a section
+// whose access depends on one is denied (403). Failing closed is
+// deliberate: serving a URL its config restricts would be worse than
+// refusing it. The warning says how to open it.
 
 // requireNode collects the rules of one <RequireAll|Any|None> or of the
 // implicit <RequireAny> of a section.
 type requireNode struct {
-	op   string // "any", "all", "none"
-	vals []authz
+	op    config.AuthzKind // AuthzAny, AuthzAll, AuthzNone
+	rules []*config.AuthzRule
 }
 
-func (n *requireNode) result() authz {
-	has := func(v authz) bool {
-		for _, x := range n.vals {
-			if x == v {
-				return true
-			}
+func static(v config.Authz) *config.AuthzRule {
+	return &config.AuthzRule{Kind: config.AuthzStatic, Value: v}
+}
+
+// rule returns the node as one rule, combined as mod_authz_core does. It
+// is static when none of its rules depends on the request, or when a
+// static one decides whatever the others say (a grant in <RequireAny>, a
+// denial in <RequireAll>, a grant in <RequireNone>).
+func (n *requireNode) rule() *config.AuthzRule {
+	var granted, denied, unknown, dynamic bool
+	for _, r := range n.rules {
+		if r.Kind != config.AuthzStatic {
+			dynamic = true
+			continue
 		}
-		return false
-	}
-	switch n.op {
-	case "all":
-		switch {
-		case has(authzDenied):
-			return authzDenied
-		case has(authzUnknown):
-			return authzUnknown
-		case has(authzGranted):
-			return authzGranted
-		}
-	case "none":
-		switch {
-		case has(authzGranted):
-			return authzDenied
-		case has(authzUnknown):
-			return authzUnknown
-		}
-	default:
-		switch {
-		case has(authzGranted):
-			return authzGranted
-		case has(authzUnknown):
-			return authzUnknown
-		case has(authzDenied):
-			return authzDenied
+		switch r.Value {
+		case config.AuthzGranted:
+			granted = true
+		case config.AuthzDenied:
+			denied = true
+		case config.AuthzUnknown:
+			unknown = true
 		}
 	}
-	return authzNeutral
+	decided := !dynamic ||
+		n.op == config.AuthzAny && granted ||
+		n.op == config.AuthzAll && denied ||
+		n.op == config.AuthzNone && granted
+	if decided {
+		return static(config.Combine(n.op, granted, denied, unknown))
+	}
+	return &config.AuthzRule{Kind: n.op, Rules: n.rules}
 }
 
 // requireScope returns the scope collecting Require rules for sc: the
@@ -97,15 +84,13 @@ func setupRequire(c *cmd) *parser.Error {
 	raw := c.d.Raw
 	word, _, rest := parser.GetWord(raw)
 	negated := false
-	if word == "not" {
+	if strings.EqualFold(word, "not") {
 		negated = true
 		word, _, rest = parser.GetWord(rest)
 	}
 	rs := requireScope(c.sc)
-	if negated && (rs == nil || rs.kind != scopeRequire || rs.require.op == "any") {
-		return c.err("negative Require directive has no effect in <RequireAny> directive")
-	}
-	var v authz
+	var v config.Authz
+	var dyn *config.AuthzRule // ip, local: decided per request
 	switch {
 	case word == "all":
 		arg, _, extra := parser.GetWord(rest)
@@ -113,16 +98,32 @@ func setupRequire(c *cmd) *parser.Error {
 		case extra != "":
 			return c.err("Argument for 'Require all' must be 'granted' or 'denied'")
 		case strings.EqualFold(arg, "granted"):
-			v = authzGranted
+			v = config.AuthzGranted
 		case strings.EqualFold(arg, "denied"):
-			v = authzDenied
+			v = config.AuthzDenied
 		default:
 			return c.err("Argument for 'Require all' must be 'granted' or 'denied'")
 		}
+	case word == "ip":
+		dyn = &config.AuthzRule{Kind: config.AuthzIP, Negated: negated}
+		for w, _, r := parser.GetWord(rest); w != ""; w, _, r = parser.GetWord(r) {
+			n, msg := config.ParseIPNetwork(w)
+			if msg != "" {
+				return c.err("%s", msg)
+			}
+			dyn.IPs = append(dyn.IPs, n)
+		}
+		if len(dyn.IPs) == 0 {
+			return c.err("'require ip' requires an argument")
+		}
+		v = config.AuthzUnknown // where it is not evaluated (<If>, <Limit>)
+	case word == "local":
+		dyn = &config.AuthzRule{Kind: config.AuthzLocal, Negated: negated}
+		v = config.AuthzUnknown
 	case word == "":
 		return c.err("Unknown Authz provider: ")
 	default:
-		v = authzUnknown
+		v = config.AuthzUnknown
 		if !c.sc.discard && !c.sc.limited() {
 			if !knownAuthzProviders[strings.ToLower(word)] {
 				c.warn(config.WarnIgnored, "Require %s: unknown authorization provider %q; appserver treats it as never granting, so this section is denied (403) unless another Require grants it", word, word)
@@ -131,24 +132,29 @@ func setupRequire(c *cmd) *parser.Error {
 			}
 		}
 	}
+	// httpd parses the provider's arguments first, then refuses a
+	// negation where it cannot take effect.
+	if negated && (rs == nil || rs.kind != scopeRequire || rs.require.op == config.AuthzAny) {
+		return c.err("negative Require directive has no effect in <RequireAny> directive")
+	}
 	if negated {
 		switch v {
-		case authzGranted:
-			v = authzDenied
-		case authzDenied:
-			v = authzNeutral
+		case config.AuthzGranted:
+			v = config.AuthzDenied
+		case config.AuthzDenied:
+			v = config.AuthzNeutral
 		}
 	}
 	if c.sc.discard {
 		// Inside <If>: a Require that could refuse makes the section
 		// around the If refuse (fail closed).
-		if v != authzGranted {
+		if v != config.AuthzGranted {
 			c.denyFor(&config.AccessDeny{}, "")
 		}
 		return nil
 	}
 	if c.sc.limited() {
-		if v == authzGranted {
+		if v == config.AuthzGranted {
 			c.warn(config.WarnIgnored, "Require inside <%s> is ignored: appserver does not grant access by request method, so these methods get the enclosing section's access rule", c.sc.findParent("limit", "limitexcept").Name)
 		} else {
 			c.denyFor(&config.AccessDeny{Methods: limitOf(c.sc)}, "appserver does not evaluate Require per method")
@@ -159,9 +165,12 @@ func setupRequire(c *cmd) *parser.Error {
 		return nil
 	}
 	if rs.require == nil {
-		rs.require = &requireNode{op: "any"}
+		rs.require = &requireNode{op: config.AuthzAny}
 	}
-	rs.require.vals = append(rs.require.vals, v)
+	if dyn == nil {
+		dyn = static(v)
+	}
+	rs.require.rules = append(rs.require.rules, dyn)
 	return nil
 }
 
@@ -176,8 +185,11 @@ func (ld *loader) finishRequire(sc *scope) {
 	default:
 		return
 	}
-	switch sc.require.result() {
-	case authzGranted:
+	r := sc.require.rule()
+	switch {
+	case r.Kind != config.AuthzStatic:
+		sc.conf.Require, sc.conf.RequireRule = "request", r
+	case r.Value == config.AuthzGranted:
 		sc.conf.Require = "granted"
 	default:
 		// Neutral (nothing granted), denied, or unknown: httpd answers 403
@@ -186,7 +198,7 @@ func (ld *loader) finishRequire(sc *scope) {
 	}
 }
 
-func requireSection(op string) func(*loader, *scope, *parser.Directive, []*parser.Directive) {
+func requireSection(op config.AuthzKind) func(*loader, *scope, *parser.Directive, []*parser.Directive) {
 	return func(ld *loader, sc *scope, d *parser.Directive, _ []*parser.Directive) {
 		canonical := sectionDefs[strings.ToLower(d.Name)].name
 		if e := openerErrors(d, canonical, false); e != nil {
@@ -204,8 +216,8 @@ func requireSection(op string) func(*loader, *scope, *parser.Directive, []*parse
 			return
 		}
 		if rs.require == nil {
-			rs.require = &requireNode{op: "any"}
+			rs.require = &requireNode{op: config.AuthzAny}
 		}
-		rs.require.vals = append(rs.require.vals, child.require.result())
+		rs.require.rules = append(rs.require.rules, child.require.rule())
 	}
 }

@@ -28,6 +28,10 @@ type Request struct {
 	// Header holds the request headers, for RewriteCond on headers in
 	// refusing RewriteRules; nil is a request without any.
 	Header http.Header
+	// RemoteIP is the client's address as the connection has it (never
+	// from a proxy header: appserver has no mod_remoteip), for Require ip
+	// and Require local. "" is unknown: those rules grant nothing.
+	RemoteIP string
 }
 
 // Route is the decision Apache + mod_wsgi would make for a Request.
@@ -450,7 +454,8 @@ func (t *Table) Route(req Request) *Route {
 	}
 	r.URI = uri
 
-	d := decider{t: t, st: st, r: r, stat: t.stat, uri: uri, method: strings.ToUpper(req.Method), https: req.HTTPS, header: req.Header, host: req.Host}
+	d := decider{t: t, st: st, r: r, stat: t.stat, uri: uri, method: strings.ToUpper(req.Method), https: req.HTTPS, header: req.Header, host: req.Host,
+		remote: req.RemoteIP, local: ip}
 	d.run()
 	if r.Status == 200 && r.Handler == HandlerWSGI {
 		d.wsgi(rh.name)
@@ -476,6 +481,20 @@ func localAddr(s string) netip.Addr {
 	return ip.Unmap()
 }
 
+// remoteAddr parses Request.RemoteIP; "" or a bad address is the zero
+// Addr, which no Require ip or local rule grants.
+func remoteAddr(s string) netip.Addr {
+	if s == "" {
+		return netip.Addr{}
+	}
+	s = strings.TrimSuffix(strings.TrimPrefix(s, "["), "]")
+	ip, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Addr{}
+	}
+	return ip.WithZone("").Unmap()
+}
+
 // decider carries one request through httpd's phases after the URI is
 // known: translate, map to storage (directory and file walk), location
 // walk, access check, type check, fixups.
@@ -490,6 +509,10 @@ type decider struct {
 	https  bool
 	header http.Header
 	host   string
+	// remote (unparsed) and local are the connection's addresses, for
+	// Require ip and Require local.
+	remote string
+	local  netip.Addr
 
 	m        mapping
 	walk     walkResult
@@ -520,7 +543,12 @@ func (d *decider) run() {
 	conf := mc.conf
 	r.Conf = conf
 
-	if status, reason := config.Access(conf, &config.AccessReq{Method: d.method, Uri: d.uri, Https: d.https, Header: d.header, Host: d.host}); status != 0 {
+	ar := config.AccessReq{Method: d.method, Uri: d.uri, Https: d.https, Header: d.header, Host: d.host}
+	if conf.Require == "request" {
+		// Parsed only when a Require depends on it.
+		ar.RemoteIP, ar.LocalIP = remoteAddr(d.remote), d.local
+	}
+	if status, reason := config.Access(conf, &ar); status != 0 {
 		what := d.walk.filename
 		if what == "" {
 			what = d.uri
