@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"os/signal"
@@ -231,6 +232,12 @@ func sameListeners(a, b *config.Config) bool {
 
 func signalName(sig os.Signal) string {
 	switch sig {
+	case syscall.SIGTERM:
+		return "SIGTERM"
+	case syscall.SIGINT:
+		return "SIGINT"
+	case syscall.SIGQUIT:
+		return "SIGQUIT"
 	case syscall.SIGHUP:
 		return "SIGHUP"
 	case syscall.SIGUSR1:
@@ -295,6 +302,11 @@ func serve(cfg *config.Config, sf serveFlags, reread func() (*config.Config, err
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
+	// now is cancelled to stop at once: SIGQUIT at any time, or a second
+	// SIGTERM/SIGINT while stopping.
+	now, stopNow := context.WithCancel(context.Background())
+	defer stopNow()
+	defer stopAtOnceOn(log, stopNow, syscall.SIGQUIT)()
 	front := server.NewFrontend(cfg, server.FrontendOptions{Logger: log, Python: sf.python, AllowRoot: sf.allowRoot,
 		WorkerEnv: workerEnv()})
 	if err := front.Start(ctx); err != nil {
@@ -312,22 +324,7 @@ func serve(cfg *config.Config, sf serveFlags, reread func() (*config.Config, err
 		})
 	}
 
-	var servers []*http1.Server
-	var wg sync.WaitGroup
-	errc := make(chan error, len(lns))
-	for i, ln := range lns {
-		srv := server.HTTP1Server(cfg, listeners[i], front, log)
-		servers = append(servers, srv)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			err := srv.Serve(ln)
-			if !errors.Is(err, http.ErrServerClosed) {
-				errc <- err
-			}
-		}()
-		log.Info("listening", "addr", ln.Addr().String(), "tls", srv.TLSConfig != nil)
-	}
+	web := startHTTP(cfg, listeners, lns, front, log)
 	ctlSrv := server.ControlServer(front)
 	go func() { _ = ctlSrv.Serve(ctlLn) }()
 	log.Info("control socket", "path", ctlPath)
@@ -347,24 +344,101 @@ func serve(cfg *config.Config, sf serveFlags, reread func() (*config.Config, err
 	select {
 	case <-ctx.Done():
 		log.Info("shutting down")
-	case serveErr = <-errc:
+	case <-now.Done():
+		log.Info("shutting down at once")
+	case serveErr = <-web.errc:
 		log.Error("listener failed", "err", serveErr)
 	}
+	defer stopAtOnceOn(log, stopNow, syscall.SIGTERM, syscall.SIGINT)()
 	notify(log, "STOPPING=1\nSTATUS=stopping: finishing the requests in flight")
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	for _, srv := range servers {
-		_ = srv.Shutdown(shutdownCtx)
-	}
-	wg.Wait()
+	web.shutdown(now, stopGrace(cfg), log)
 	// The control socket answers until the listeners are closed; a profile
 	// or stack dump in flight is cut short.
 	_ = ctlSrv.Close()
-	if err := front.Stop(shutdownCtx); err != nil {
+	if err := front.Stop(now); err != nil && now.Err() == nil {
 		log.Error("stopping groups", "err", err)
 	}
 	if serveErr != nil {
 		return &exitError{code: ExitFailed, err: serveErr}
 	}
 	return nil
+}
+
+// httpServers are the HTTP servers of the listeners.
+type httpServers struct {
+	servers []*http1.Server
+	wg      sync.WaitGroup
+	errc    chan error // a listener that failed
+}
+
+// startHTTP serves front on every listener.
+func startHTTP(cfg *config.Config, listeners []server.Listener, lns []net.Listener, front *server.Frontend, log *slog.Logger) *httpServers {
+	h := &httpServers{errc: make(chan error, len(lns))}
+	for i, ln := range lns {
+		srv := server.HTTP1Server(cfg, listeners[i], front, log)
+		h.servers = append(h.servers, srv)
+		h.wg.Add(1)
+		go func() {
+			defer h.wg.Done()
+			err := srv.Serve(ln)
+			if !errors.Is(err, http.ErrServerClosed) {
+				h.errc <- err
+			}
+		}()
+		log.Info("listening", "addr", ln.Addr().String(), "tls", srv.TLSConfig != nil)
+	}
+	return h
+}
+
+// shutdown closes the listeners and lets the requests in flight finish,
+// for grace at most (0 = no limit), or until now is cancelled.
+func (h *httpServers) shutdown(now context.Context, grace time.Duration, log *slog.Logger) {
+	drain, cancel := now, context.CancelFunc(func() {})
+	if grace > 0 {
+		drain, cancel = context.WithTimeout(now, grace)
+	}
+	defer cancel()
+	for _, srv := range h.servers {
+		_ = srv.Shutdown(drain)
+	}
+	if drain.Err() != nil && now.Err() == nil {
+		log.Warn("stop: requests still running after the grace period; their groups get shutdown-timeout, then their workers are killed",
+			"grace", grace.String())
+	}
+	h.wg.Wait()
+}
+
+// defaultStopGrace is how long a stop waits for requests in flight when
+// the config has no GracefulShutdownTimeout.
+const defaultStopGrace = 30 * time.Second
+
+// stopGrace is how long a stop lets the requests in flight finish before
+// their groups are stopped: GracefulShutdownTimeout (0 = no limit), else
+// defaultStopGrace.
+func stopGrace(cfg *config.Config) time.Duration {
+	if cfg.GracefulShutdownTimeout != nil {
+		return *cfg.GracefulShutdownTimeout
+	}
+	return defaultStopGrace
+}
+
+// stopAtOnceOn cancels the stop's patience (stopNow) when one of sigs
+// arrives: the workers are then killed and the requests in flight cut.
+// The returned func stops listening.
+func stopAtOnceOn(log *slog.Logger, stopNow context.CancelFunc, sigs ...os.Signal) func() {
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, sigs...)
+	done := make(chan struct{})
+	go func() {
+		select {
+		case sig := <-ch:
+			log.Warn("received " + signalName(sig) + ": stopping at once; requests in flight are cut")
+			stopNow()
+		case <-done:
+		}
+	}()
+	return func() {
+		signal.Stop(ch)
+		close(done)
+	}
 }

@@ -166,3 +166,87 @@ func TestServeReloadSignal(t *testing.T) {
 		t.Errorf("after the reload: %d %q, want a new worker (was %q)", s, b, before)
 	}
 }
+
+// TestServeStopRules (issue 11 item 2): SIGTERM lets a request in flight
+// finish within the stop grace (GracefulShutdownTimeout); one still running
+// after it gets its group's shutdown-timeout, then its worker is killed;
+// a second SIGTERM stops at once.
+func TestServeStopRules(t *testing.T) {
+	bin := serveBinary(t)
+	conf := strings.Replace(signalsConf, "threads=4", "threads=4 shutdown-timeout=1", 1) + "GracefulShutdownTimeout 2\n"
+	start := func(name string) (*serveServer, func(string) (int, error)) {
+		dir := serveWorldDir(t, "appserver-e2e-stop-"+name+"-")
+		oracleWriteFile(t, filepath.Join(dir, "app.py"), []byte(signalsApp))
+		srv := serveStartConf(t, bin, dir, "site.conf", conf)
+		client := &http.Client{Timeout: 30 * time.Second}
+		return srv, func(query string) (int, error) {
+			resp, err := client.Get("http://" + srv.Addr() + "/x?" + query)
+			if err != nil {
+				return 0, err
+			}
+			defer resp.Body.Close()
+			_, err = io.ReadAll(resp.Body)
+			return resp.StatusCode, err
+		}
+	}
+	type result struct {
+		status int
+		err    error
+	}
+	inflight := func(get func(string) (int, error), query string) chan result {
+		ch := make(chan result, 1)
+		go func() {
+			s, err := get(query)
+			ch <- result{s, err}
+		}()
+		time.Sleep(300 * time.Millisecond)
+		return ch
+	}
+	waitExit := func(srv *serveServer, within time.Duration) time.Duration {
+		t.Helper()
+		began := time.Now()
+		for {
+			if exited, _ := srv.Exited(); exited {
+				return time.Since(began)
+			}
+			if time.Since(began) > within {
+				t.Fatalf("still running %v after the signal", within)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+
+	t.Run("within the grace", func(t *testing.T) {
+		srv, get := start("grace")
+		ch := inflight(get, "s=1")
+		srv.cmd.Process.Signal(syscall.SIGTERM)
+		if r := <-ch; r.err != nil || r.status != 200 {
+			t.Errorf("a 1 s request during the stop: %d %v, want 200", r.status, r.err)
+		}
+		waitExit(srv, 10*time.Second)
+	})
+	t.Run("past the grace", func(t *testing.T) {
+		srv, get := start("past")
+		ch := inflight(get, "s=20")
+		srv.cmd.Process.Signal(syscall.SIGTERM)
+		// 2 s of grace, 1 s of shutdown-timeout, then the worker is killed.
+		took := waitExit(srv, 12*time.Second)
+		if r := <-ch; r.status == 200 {
+			t.Errorf("a 20 s request survived the stop: %d", r.status)
+		}
+		if took < 2*time.Second || took > 8*time.Second {
+			t.Errorf("stopped after %v, want about 3 s (grace 2 s + shutdown-timeout 1 s)", took)
+		}
+	})
+	t.Run("second SIGTERM", func(t *testing.T) {
+		srv, get := start("twice")
+		ch := inflight(get, "s=20")
+		srv.cmd.Process.Signal(syscall.SIGTERM)
+		time.Sleep(300 * time.Millisecond)
+		srv.cmd.Process.Signal(syscall.SIGTERM)
+		if took := waitExit(srv, 5*time.Second); took > 2*time.Second {
+			t.Errorf("a second SIGTERM took %v to stop the server", took)
+		}
+		<-ch
+	})
+}
