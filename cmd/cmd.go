@@ -57,15 +57,27 @@ func Main(args []string) int {
 }
 
 func newRoot() *cobra.Command {
+	var k string
+	var cf controlFlags
 	root := &cobra.Command{
 		Use:           "appserver",
 		Short:         "Serve Python WSGI apps in mod_wsgi-style daemon process groups from Apache configs",
 		Version:       version(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Args:          cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			if k == "" {
+				return c.Help()
+			}
+			return runApachectl(c, k, &cf)
+		},
 	}
+	root.Flags().StringVarP(&k, "k", "k", "", "apachectl-style action on the server running -f FILE: graceful or restart (reload), stop or graceful-stop")
+	cf.register(root)
 	root.SetVersionTemplate("appserver {{.Version}}\n")
-	root.AddCommand(newServeCmd(), newConfigtestCmd(), newRoutesCmd(), newStatusCmd(), newProfileCmd(), newVersionCmd())
+	root.AddCommand(newServeCmd(), newConfigtestCmd(), newRoutesCmd(), newStatusCmd(), newProfileCmd(),
+		newReloadCmd(), newStopCmd(), newVersionCmd())
 	root.AddCommand(newManCmd(root))
 	return root
 }

@@ -194,9 +194,10 @@ func keepServingOn(log *slog.Logger, handler *atomic.Pointer[func(os.Signal)], s
 }
 
 // reloadConfig reads the config again and puts it in service; on any error
-// the config in service stays and the error is logged.
+// the config in service stays, and the error (every reason) is logged and
+// returned.
 func reloadConfig(ctx context.Context, log *slog.Logger, front *server.Frontend, running *config.Config,
-	reread func() (*config.Config, error), why string) {
+	reread func() (*config.Config, error), why string) error {
 	log.Info("reloading the config", "signal", why, "config", running.File)
 	notify(log, "RELOADING=1\n"+sd.SdNotifyMonotonicUsec())
 	defer func() { notify(log, "READY=1\n"+statusLine(front)) }()
@@ -206,15 +207,16 @@ func reloadConfig(ctx context.Context, log *slog.Logger, front *server.Frontend,
 			log.Error("reload refused: " + e.Error())
 		}
 		log.Error("reload refused: the config has errors; still serving the one in service", "config", running.File)
-		return
+		return err
 	}
 	if !sameListeners(running, next) {
 		log.Warn("reload: Listen changed; the listeners stay as they are until appserver restarts")
 	}
 	if err := front.Reload(ctx, next); err != nil {
 		log.Error("reload refused: "+err.Error()+"; still serving the config in service", "config", running.File)
-		return
+		return err
 	}
+	return nil
 }
 
 // sameListeners reports whether two configs listen on the same addresses.
@@ -325,7 +327,15 @@ func serve(cfg *config.Config, sf serveFlags, reread func() (*config.Config, err
 	}
 
 	web := startHTTP(cfg, listeners, lns, front, log)
-	ctlSrv := server.ControlServer(front)
+	ctlSrv := server.ControlServer(front, server.ControlOps{
+		Reload: func() error { return reloadConfig(ctx, log, front, cfg, reread, "control socket") },
+		Stop: func(at bool) {
+			if at {
+				stopNow()
+			}
+			stop()
+		},
+	})
 	go func() { _ = ctlSrv.Serve(ctlLn) }()
 	log.Info("control socket", "path", ctlPath)
 	log.Info("serving", "config", cfg.File, "groups", len(cfg.Groups), "pid", strconv.Itoa(os.Getpid()))
@@ -334,7 +344,7 @@ func serve(cfg *config.Config, sf serveFlags, reread func() (*config.Config, err
 			log.Warn("received SIGUSR2: ignored (SIGHUP or SIGUSR1 reload the config)")
 			return
 		}
-		reloadConfig(ctx, log, front, cfg, reread, signalName(sig))
+		_ = reloadConfig(ctx, log, front, cfg, reread, signalName(sig))
 	}
 	onSignal.Store(&handle)
 	notify(log, "READY=1\n"+statusLine(front))

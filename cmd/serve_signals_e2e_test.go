@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -249,4 +250,53 @@ func TestServeStopRules(t *testing.T) {
 		}
 		<-ch
 	})
+}
+
+// TestControlReloadStop (issue 11 items 1 and 4): appserver reload refuses
+// a broken config with its errors and exit 1, applies a good one;
+// appserver -k graceful is the same; appserver stop waits until the server
+// has stopped.
+func TestControlReloadStop(t *testing.T) {
+	bin := serveBinary(t)
+	dir := serveWorldDir(t, "appserver-e2e-ctlreload-")
+	oracleWriteFile(t, filepath.Join(dir, "app.py"), []byte(signalsApp))
+	srv := serveStartConf(t, bin, dir, "site.conf", signalsConf)
+	conf := filepath.Join(dir, "site.conf")
+	text, err := os.ReadFile(conf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := &http.Client{Timeout: 20 * time.Second}
+	get := func() string {
+		resp, err := client.Get("http://" + srv.Addr() + "/x")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return string(b)
+	}
+	run := func(args ...string) (string, error) {
+		out, err := exec.Command(bin, args...).CombinedOutput()
+		return string(out), err
+	}
+	before := get()
+	oracleWriteFile(t, conf, []byte(strings.Replace(string(text), "threads=4", "threads=4 no-such-option=1", 1)))
+	out, err := run("reload", "-f", conf)
+	if err == nil || !strings.Contains(out, "reload refused") || !strings.Contains(out, "site.conf:4:") {
+		t.Errorf("reload of a broken config: %v\n%s", err, out)
+	}
+	oracleWriteFile(t, conf, []byte(strings.Replace(string(text), "threads=4", "threads=2", 1)))
+	if out, err := run("-k", "graceful", "-f", conf); err != nil || strings.TrimSpace(out) != "reloaded" {
+		t.Errorf("-k graceful: %v\n%s", err, out)
+	}
+	if after := get(); after == before {
+		t.Errorf("the changed group still answers from %q", after)
+	}
+	if out, err := run("stop", "-f", conf); err != nil || strings.TrimSpace(out) != "stopped" {
+		t.Errorf("stop: %v\n%s", err, out)
+	}
+	if exited, _ := srv.Exited(); !exited {
+		t.Error("the server still runs after appserver stop said stopped")
+	}
 }

@@ -35,6 +35,9 @@ type controlClient struct {
 type controlFlags struct {
 	loadFlags
 	socket string
+	// brokenOK: a config that does not load still names the socket by its
+	// file (reload: the server says what is wrong with it).
+	brokenOK bool
 }
 
 func (f *controlFlags) register(c *cobra.Command) {
@@ -54,6 +57,9 @@ func newControlClient(cf *controlFlags) (*controlClient, error) {
 	default:
 		var err error
 		cfg, err = cf.load()
+		if err != nil && cf.brokenOK {
+			cfg, err = &config.Config{File: file}, nil
+		}
 		if err != nil {
 			var b bytes.Buffer
 			writeConfigtestText(&b, asErrorList(err), nil, false, false)
@@ -102,7 +108,7 @@ func (c *controlClient) do(method, target string) ([]byte, error) {
 	if err != nil {
 		return nil, &exitError{code: ExitFailed, err: fmt.Errorf("%s: %w", c.path, err)}
 	}
-	if resp.StatusCode != http.StatusOK {
+	if resp.StatusCode/100 != 2 {
 		msg := strings.TrimSpace(string(body))
 		if msg == "" {
 			msg = resp.Status

@@ -118,13 +118,47 @@ func checkControlDir(dir string) error {
 	return nil
 }
 
+// ControlOps are what the control socket can ask of the running server
+// beyond the front end: they live with the command that serves.
+type ControlOps struct {
+	// Reload reads the config again and puts it in service; the error
+	// lists every reason it was refused.
+	Reload func() error
+	// Stop stops the server as SIGTERM does, or at once.
+	Stop func(now bool)
+}
+
 // ControlHandler serves the control endpoints:
 //
 //	GET  /status                           the monitor's Status as JSON
 //	GET  /stacks                           the stacks of the request threads of every process
 //	POST /profile?group=G&duration=10s     a thread profile of group G, folded
-func (f *Frontend) ControlHandler() http.Handler {
+//	POST /reload                           reload the config (ops.Reload)
+//	POST /stop[?now=1]                     stop the server (ops.Stop); answers "stopping PID"
+func (f *Frontend) ControlHandler(ops ControlOps) http.Handler {
 	mux := http.NewServeMux()
+	mux.HandleFunc("POST /reload", func(w http.ResponseWriter, r *http.Request) {
+		if ops.Reload == nil {
+			http.Error(w, "this server cannot reload", http.StatusNotImplemented)
+			return
+		}
+		if err := ops.Reload(); err != nil {
+			http.Error(w, err.Error(), http.StatusUnprocessableEntity)
+			return
+		}
+		fmt.Fprintln(w, "reloaded")
+	})
+	mux.HandleFunc("POST /stop", func(w http.ResponseWriter, r *http.Request) {
+		if ops.Stop == nil {
+			http.Error(w, "this server cannot be stopped from here", http.StatusNotImplemented)
+			return
+		}
+		now := r.URL.Query().Get("now") == "1"
+		w.WriteHeader(http.StatusAccepted)
+		fmt.Fprintln(w, "stopping", os.Getpid())
+		http.NewResponseController(w).Flush() // before the stop closes this socket
+		ops.Stop(now)
+	})
 	mux.HandleFunc("GET /status", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, f.mon.Status())
 	})
@@ -231,6 +265,6 @@ func writeJSON(w http.ResponseWriter, v any) {
 }
 
 // ControlServer is the HTTP server of the control socket.
-func ControlServer(f *Frontend) *http.Server {
-	return &http.Server{Handler: f.ControlHandler(), ReadHeaderTimeout: 10 * time.Second}
+func ControlServer(f *Frontend, ops ControlOps) *http.Server {
+	return &http.Server{Handler: f.ControlHandler(ops), ReadHeaderTimeout: 10 * time.Second}
 }
