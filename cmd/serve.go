@@ -166,9 +166,10 @@ func setMemoryLimit() {
 
 // keepServingOn catches the signals Apache's tools send for a restart (HUP,
 // USR1) or that scripts send by habit (USR2), which would otherwise kill
-// the server with every request in flight. Each goes to the handler once
-// one is set (the reload, when the server is up), one at a time, and is
-// logged before that. The returned func stops the handling.
+// the server with every request in flight. Each goes to the handler, one
+// at a time; one that arrives while the server still starts waits until
+// the handler is set (the reload needs a server that serves). The returned
+// func stops the handling.
 func keepServingOn(log *slog.Logger, handler *atomic.Pointer[func(os.Signal)], sigs ...os.Signal) func() {
 	ch := make(chan os.Signal, 4)
 	signal.Notify(ch, sigs...)
@@ -177,11 +178,14 @@ func keepServingOn(log *slog.Logger, handler *atomic.Pointer[func(os.Signal)], s
 		for {
 			select {
 			case sig := <-ch:
-				if h := handler.Load(); h != nil {
-					(*h)(sig)
-					continue
+				for handler.Load() == nil {
+					select {
+					case <-done:
+						return
+					case <-time.After(50 * time.Millisecond):
+					}
 				}
-				log.Warn("received "+signalName(sig)+" while starting: ignored", "signal", signalName(sig))
+				(*handler.Load())(sig)
 			case <-done:
 				return
 			}

@@ -8,6 +8,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -299,4 +301,89 @@ func TestControlReloadStop(t *testing.T) {
 	if exited, _ := srv.Exited(); !exited {
 		t.Error("the server still runs after appserver stop said stopped")
 	}
+}
+
+// TestReloadUnderLoad (issue 11, "done when"): three reloads (a changed
+// group, an invalid config, back to the first) under 8 clients: not one
+// request fails.
+func TestReloadUnderLoad(t *testing.T) {
+	bin := serveBinary(t)
+	dir := serveWorldDir(t, "appserver-e2e-reloadload-")
+	oracleWriteFile(t, filepath.Join(dir, "app.py"), []byte(signalsApp))
+	twoGroups := signalsConf + "WSGIDaemonProcess other processes=2 threads=2\n<Location /other>\n    WSGIProcessGroup other\n</Location>\n"
+	srv := serveStartConf(t, bin, dir, "site.conf", twoGroups)
+	conf := filepath.Join(dir, "site.conf")
+	first, err := os.ReadFile(conf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ok, failed atomic.Int64
+	var fails sync.Map
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			client := &http.Client{Timeout: 20 * time.Second}
+			path := []string{"/x?s=0.05", "/other/y?s=0.05"}[i%2]
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				resp, err := client.Get("http://" + srv.Addr() + path)
+				if err == nil {
+					_, err = io.ReadAll(resp.Body)
+					resp.Body.Close()
+					if err == nil && resp.StatusCode != 200 {
+						err = fmt.Errorf("status %d", resp.StatusCode)
+					}
+				}
+				if err != nil {
+					failed.Add(1)
+					fails.Store(err.Error(), true)
+					continue
+				}
+				ok.Add(1)
+			}
+		}()
+	}
+	offsets := srv.LogSizes()
+	waitLog := func(want string, n int) {
+		t.Helper()
+		deadline := time.Now().Add(30 * time.Second)
+		for strings.Count(srv.LogSince(offsets), want) < n {
+			if time.Now().After(deadline) {
+				t.Fatalf("no %d× %q in the log: %s", n, want, srv.LogSince(offsets))
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	reload := func(text string) {
+		t.Helper()
+		oracleWriteFile(t, conf, []byte(text))
+		if err := srv.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+			t.Fatal(err)
+		}
+	}
+	time.Sleep(500 * time.Millisecond)
+	reload(strings.Replace(string(first), "processes=2 threads=2", "processes=2 threads=3", 1))
+	waitLog("msg=reloaded", 1)
+	time.Sleep(500 * time.Millisecond)
+	reload(strings.Replace(string(first), "threads=4", "threads=4 bogus=1", 1))
+	waitLog("reload refused: the config has errors", 1)
+	time.Sleep(500 * time.Millisecond)
+	reload(string(first))
+	waitLog("msg=reloaded", 2)
+	time.Sleep(500 * time.Millisecond)
+	close(stop)
+	wg.Wait()
+	if failed.Load() != 0 || ok.Load() < 50 {
+		var why []string
+		fails.Range(func(k, _ any) bool { why = append(why, k.(string)); return true })
+		t.Errorf("%d of %d requests failed across three reloads: %v", failed.Load(), failed.Load()+ok.Load(), why)
+	}
+	t.Logf("%d requests, none failed", ok.Load())
 }
