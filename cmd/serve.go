@@ -364,6 +364,7 @@ func serve(cfg *config.Config, sf serveFlags, reread func() (*config.Config, err
 		log.Error("listener failed", "err", serveErr)
 	}
 	defer stopAtOnceOn(log, stopNow, syscall.SIGTERM, syscall.SIGINT)()
+	front.Draining()
 	notify(log, "STOPPING=1\nSTATUS=stopping: finishing the requests in flight")
 	web.shutdown(now, stopGrace(cfg), log)
 	// The control socket answers until the listeners are closed; a profile

@@ -62,6 +62,7 @@ type Frontend struct {
 	reload   sync.Mutex      // one Reload at a time
 	retiring sync.WaitGroup  // groups a reload left, until they stopped
 
+	stopping   atomic.Bool // Draining was called
 	mon        *monitor.Monitor
 	monStop    context.CancelFunc // ends the monitor's sampling
 	statusPage http.Handler       // SetHandler server-status
@@ -404,6 +405,8 @@ func (f *Frontend) serveRouted(w http.ResponseWriter, r *http.Request, rt *route
 		f.statusPage.ServeHTTP(w, r)
 	case route.HandlerMetrics:
 		f.metrics.ServeHTTP(w, r)
+	case route.HandlerReady:
+		f.serveReady(w, req.gen)
 	default:
 		writeError(w, http.StatusNotFound, "")
 	}
@@ -593,3 +596,45 @@ func ErrorPage(w http.ResponseWriter, status int) { writeError(w, status, "") }
 
 // defaultLimitRequestBody is Apache 2.4.54's LimitRequestBody default (1 GiB).
 const defaultLimitRequestBody = 1 << 30
+
+// Draining marks the server as stopping: the readiness page says 503 from
+// now on, so that a load balancer sends no more requests.
+func (f *Frontend) Draining() { f.stopping.Store(true) }
+
+// serveReady answers SetHandler appserver-ready: 200 "ready" while the
+// server takes requests and every group that must have a process has one
+// ready; else 503 with the reason.
+func (f *Frontend) serveReady(w http.ResponseWriter, gen *generation) {
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	if why := f.notReady(gen); why != "" {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		fmt.Fprintln(w, "not ready:", why)
+		return
+	}
+	fmt.Fprintln(w, "ready")
+}
+
+func (f *Frontend) notReady(gen *generation) string {
+	if f.stopping.Load() {
+		return "stopping"
+	}
+	for name, g := range gen.groups {
+		spec := gen.specs[name]
+		if spec.Threads == 0 || (spec.IdleTimeout > 0 && spec.MinProcesses == 0) {
+			continue // service groups, and dynamic groups that may rest at zero
+		}
+		s := g.Snapshot()
+		if s.State != "running" {
+			return "group " + name + " is " + s.State
+		}
+		ready := false
+		for _, p := range s.Processes {
+			ready = ready || p.State == "ready"
+		}
+		if !ready {
+			return "group " + name + " has no process ready"
+		}
+	}
+	return ""
+}

@@ -122,3 +122,46 @@ func TestFrontendReload(t *testing.T) {
 		t.Errorf("%d of %d requests failed under the reloads", failed.Load(), served.Load())
 	}
 }
+
+// TestReadiness: SetHandler appserver-ready says 503 until the groups have
+// a process ready and again once the server is stopping.
+func TestReadiness(t *testing.T) {
+	if _, err := os.Stat("/usr/bin/python3"); err != nil {
+		t.Skip("no /usr/bin/python3")
+	}
+	dir := t.TempDir()
+	script := filepath.Join(dir, "app.wsgi")
+	if err := os.WriteFile(script, []byte(reloadApp), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "site.conf")
+	conf := "Listen 8999\nWSGIDaemonProcess a threads=1\nWSGIProcessGroup a\nWSGIScriptAlias / " + script +
+		"\n<Location /ready>\n    SetHandler appserver-ready\n</Location>\n"
+	if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := load.File(path, load.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := NewFrontend(cfg, FrontendOptions{Python: "/usr/bin/python3", AllowRoot: true, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	ready := func() (int, string) {
+		w := httptest.NewRecorder()
+		f.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/ready", nil))
+		return w.Code, strings.TrimSpace(w.Body.String())
+	}
+	if code, body := ready(); code != 503 || body != "not ready: group a is new" {
+		t.Errorf("before Start: %d %q", code, body)
+	}
+	if err := f.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer f.Stop(context.Background())
+	if code, body := ready(); code != 200 || body != "ready" {
+		t.Errorf("serving: %d %q", code, body)
+	}
+	f.Draining()
+	if code, body := ready(); code != 503 || body != "not ready: stopping" {
+		t.Errorf("stopping: %d %q", code, body)
+	}
+}

@@ -123,6 +123,9 @@ const (
 	// page and Prometheus exposition.
 	HandlerStatus  Handler = "server-status"
 	HandlerMetrics Handler = "server-metrics"
+	// SetHandler appserver-ready: 200 while the server takes requests,
+	// 503 while it stops or a group has no process ready (load balancers).
+	HandlerReady Handler = "appserver-ready"
 )
 
 // Options are the host facts routing depends on. Zero values mean the
@@ -582,6 +585,8 @@ func (d *decider) run() {
 		r.Handler = HandlerStatus
 	case "server-metrics":
 		r.Handler = HandlerMetrics
+	case "appserver-ready":
+		r.Handler = HandlerReady
 	case "cgi-script":
 		// httpd without mod_cgi would hand the script's source to the
 		// client; appserver runs no CGI and refuses instead.
