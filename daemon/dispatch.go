@@ -220,6 +220,14 @@ func (g *Group) wait(ctx context.Context, w *waiter) (*wconn, int, error) {
 			return c, 0, nil
 		case <-qC:
 			g.mu.Lock()
+			if g.beyondBacklog(w) {
+				// Still "connecting" in mod_wsgi's terms: not in the
+				// daemon's listen queue yet, so no queue-timeout; it gets
+				// 503 at connect-timeout, or 504 once it is in the queue.
+				g.mu.Unlock()
+				qC = time.After(qt / 10)
+				continue
+			}
 			ok := g.queue.cancel(w)
 			if ok {
 				g.stats.queueTimeouts++
