@@ -12,7 +12,6 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime/debug"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -59,9 +58,9 @@ listeners close, in-flight requests finish (within each group's
 shutdown-timeout), then the worker processes stop. SIGHUP and SIGUSR1 reload
 the config without dropping a request: an invalid config is logged and the
 old one keeps serving; groups whose definition did not change keep their
-processes, changed and new ones start before the old ones drain. Listen and
-the server's HTTP limits apply at the next start. SIGUSR2 is logged and
-ignored.`,
+processes, changed and new ones start before the old ones drain; added
+Listen addresses open, dropped ones close. The HTTP limits and certificates of
+a listener that stays apply at the next start. SIGUSR2 is logged and ignored.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			if sf.file == "" && len(args) == 0 {
@@ -200,7 +199,7 @@ func keepServingOn(log *slog.Logger, handler *atomic.Pointer[func(os.Signal)], s
 // reloadConfig reads the config again and puts it in service; on any error
 // the config in service stays, and the error (every reason) is logged and
 // returned.
-func reloadConfig(ctx context.Context, log *slog.Logger, front *server.Frontend, running *config.Config,
+func reloadConfig(ctx context.Context, log *slog.Logger, front *server.Frontend, web *httpServers, running *config.Config,
 	reread func() (*config.Config, error), why string) error {
 	log.Info("reloading the config", "signal", why, "config", running.File)
 	notify(log, "RELOADING=1\n"+sd.SdNotifyMonotonicUsec())
@@ -213,27 +212,18 @@ func reloadConfig(ctx context.Context, log *slog.Logger, front *server.Frontend,
 		log.Error("reload refused: the config has errors; still serving the one in service", "config", running.File)
 		return err
 	}
-	if !sameListeners(running, next) {
-		log.Warn("reload: Listen changed; the listeners stay as they are until appserver restarts")
-	}
-	if err := front.Reload(ctx, next); err != nil {
+	commit, abort, err := web.prepare(next)
+	if err != nil {
 		log.Error("reload refused: "+err.Error()+"; still serving the config in service", "config", running.File)
 		return err
 	}
-	return nil
-}
-
-// sameListeners reports whether two configs listen on the same addresses.
-func sameListeners(a, b *config.Config) bool {
-	key := func(c *config.Config) []string {
-		var out []string
-		for _, l := range c.Listen {
-			out = append(out, l.Addr+"|"+strconv.Itoa(l.Port)+"|"+l.Proto)
-		}
-		slices.Sort(out)
-		return out
+	if err := front.Reload(ctx, next); err != nil {
+		abort()
+		log.Error("reload refused: "+err.Error()+"; still serving the config in service", "config", running.File)
+		return err
 	}
-	return slices.Equal(key(a), key(b))
+	commit()
+	return nil
 }
 
 func signalName(sig os.Signal) string {
@@ -332,7 +322,7 @@ func serve(cfg *config.Config, sf serveFlags, reread func() (*config.Config, err
 
 	web := startHTTP(cfg, listeners, lns, front, log)
 	ctlSrv := server.ControlServer(front, server.ControlOps{
-		Reload: func() error { return reloadConfig(ctx, log, front, cfg, reread, "control socket") },
+		Reload: func() error { return reloadConfig(ctx, log, front, web, cfg, reread, "control socket") },
 		Stop: func(at bool) {
 			if at {
 				stopNow()
@@ -348,7 +338,7 @@ func serve(cfg *config.Config, sf serveFlags, reread func() (*config.Config, err
 			log.Warn("received SIGUSR2: ignored (SIGHUP or SIGUSR1 reload the config)")
 			return
 		}
-		_ = reloadConfig(ctx, log, front, cfg, reread, signalName(sig))
+		_ = reloadConfig(ctx, log, front, web, cfg, reread, signalName(sig))
 	}
 	onSignal.Store(&handle)
 	notify(log, "READY=1\n"+statusLine(front))
@@ -379,30 +369,89 @@ func serve(cfg *config.Config, sf serveFlags, reread func() (*config.Config, err
 	return nil
 }
 
-// httpServers are the HTTP servers of the listeners.
+// httpServers are the HTTP servers of the listeners, by address.
 type httpServers struct {
-	servers []*http1.Server
-	wg      sync.WaitGroup
-	errc    chan error // a listener that failed
+	front  *server.Frontend
+	log    *slog.Logger
+	mu     sync.Mutex
+	byAddr map[string]*http1.Server
+	wg     sync.WaitGroup
+	errc   chan error // a listener that failed
 }
 
 // startHTTP serves front on every listener.
 func startHTTP(cfg *config.Config, listeners []server.Listener, lns []net.Listener, front *server.Frontend, log *slog.Logger) *httpServers {
-	h := &httpServers{errc: make(chan error, len(lns))}
+	h := &httpServers{front: front, log: log, byAddr: map[string]*http1.Server{}, errc: make(chan error, 16)}
 	for i, ln := range lns {
-		srv := server.HTTP1Server(cfg, listeners[i], front, log)
-		h.servers = append(h.servers, srv)
-		h.wg.Add(1)
-		go func() {
-			defer h.wg.Done()
-			err := srv.Serve(ln)
-			if !errors.Is(err, http.ErrServerClosed) {
-				h.errc <- err
-			}
-		}()
-		log.Info("listening", "addr", ln.Addr().String(), "tls", srv.TLSConfig != nil)
+		h.serve(cfg, listeners[i], ln)
 	}
 	return h
+}
+
+func (h *httpServers) serve(cfg *config.Config, l server.Listener, ln net.Listener) {
+	srv := server.HTTP1Server(cfg, l, h.front, h.log)
+	h.mu.Lock()
+	h.byAddr[l.Addr] = srv
+	h.mu.Unlock()
+	h.wg.Add(1)
+	go func() {
+		defer h.wg.Done()
+		err := srv.Serve(ln)
+		if !errors.Is(err, http.ErrServerClosed) {
+			h.errc <- err
+		}
+	}()
+	h.log.Info("listening", "addr", ln.Addr().String(), "tls", srv.TLSConfig != nil)
+}
+
+// prepare binds the listeners next adds, so that a port it cannot have
+// refuses the reload before anything changed. The returned commit starts
+// serving them and stops the listeners next dropped (their requests in
+// flight finish); abort closes what prepare opened.
+func (h *httpServers) prepare(next *config.Config) (commit, abort func(), err error) {
+	want, err := server.Listeners(next)
+	if err != nil {
+		return nil, nil, err
+	}
+	h.mu.Lock()
+	var added []server.Listener
+	keep := map[string]bool{}
+	for _, l := range want {
+		keep[l.Addr] = true
+		if h.byAddr[l.Addr] == nil {
+			added = append(added, l)
+		}
+	}
+	var dropped []string
+	for addr := range h.byAddr {
+		if !keep[addr] {
+			dropped = append(dropped, addr)
+		}
+	}
+	h.mu.Unlock()
+	lns, _, err := server.Bind(next, added, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	commit = func() {
+		for i, ln := range lns {
+			h.serve(next, added[i], ln)
+		}
+		for _, addr := range dropped {
+			h.mu.Lock()
+			srv := h.byAddr[addr]
+			delete(h.byAddr, addr)
+			h.mu.Unlock()
+			h.log.Info("reload: no Listen names this address any more; closing it", "addr", addr)
+			go func() { _ = srv.Shutdown(context.Background()) }()
+		}
+	}
+	abort = func() {
+		for _, ln := range lns {
+			ln.Close()
+		}
+	}
+	return commit, abort, nil
 }
 
 // shutdown closes the listeners and lets the requests in flight finish,
@@ -413,7 +462,13 @@ func (h *httpServers) shutdown(now context.Context, grace time.Duration, log *sl
 		drain, cancel = context.WithTimeout(now, grace)
 	}
 	defer cancel()
-	for _, srv := range h.servers {
+	h.mu.Lock()
+	servers := make([]*http1.Server, 0, len(h.byAddr))
+	for _, srv := range h.byAddr {
+		servers = append(servers, srv)
+	}
+	h.mu.Unlock()
+	for _, srv := range servers {
 		_ = srv.Shutdown(drain)
 	}
 	if drain.Err() != nil && now.Err() == nil {

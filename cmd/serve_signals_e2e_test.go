@@ -3,10 +3,12 @@ package cmd_test
 import (
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -386,4 +388,74 @@ func TestReloadUnderLoad(t *testing.T) {
 		t.Errorf("%d of %d requests failed across three reloads: %v", failed.Load(), failed.Load()+ok.Load(), why)
 	}
 	t.Logf("%d requests, none failed", ok.Load())
+}
+
+// TestReloadListeners: a reload opens the Listen addresses the config adds
+// and closes the ones it drops; one it cannot bind refuses the reload.
+func TestReloadListeners(t *testing.T) {
+	bin := serveBinary(t)
+	dir := serveWorldDir(t, "appserver-e2e-reloadlisten-")
+	oracleWriteFile(t, filepath.Join(dir, "app.py"), []byte(signalsApp))
+	srv := serveStartConf(t, bin, dir, "site.conf", signalsConf)
+	conf := filepath.Join(dir, "site.conf")
+	first, err := os.ReadFile(conf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	offsets := srv.LogSizes()
+	reload := func(text, want string, n int) {
+		t.Helper()
+		oracleWriteFile(t, conf, []byte(text))
+		if err := srv.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.Now().Add(20 * time.Second)
+		for strings.Count(srv.LogSince(offsets), want) < n {
+			if time.Now().After(deadline) {
+				t.Fatalf("no %q in the log: %s", want, srv.LogSince(offsets))
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	get := func(port int) error {
+		resp, err := (&http.Client{Timeout: 5 * time.Second}).Get("http://127.0.0.1:" + strconv.Itoa(port) + "/x")
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			return fmt.Errorf("status %d", resp.StatusCode)
+		}
+		return nil
+	}
+	second := oracleFreePort(t)
+	reload(string(first)+"Listen 127.0.0.1:"+strconv.Itoa(second)+"\n", "msg=reloaded", 1)
+	if err := get(second); err != nil {
+		t.Errorf("the added Listen: %v", err)
+	}
+	if err := get(srv.Port); err != nil {
+		t.Errorf("the first Listen after adding one: %v", err)
+	}
+	// A port someone else holds: the reload is refused, nothing changes.
+	held, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Close()
+	heldPort := held.Addr().(*net.TCPAddr).Port
+	reload(string(first)+"Listen 127.0.0.1:"+strconv.Itoa(heldPort)+"\n", "already in use", 1)
+	if err := get(second); err != nil {
+		t.Errorf("the refused reload closed the second Listen: %v", err)
+	}
+	reload(string(first), "msg=reloaded", 2)
+	deadline := time.Now().Add(5 * time.Second)
+	for get(second) == nil {
+		if time.Now().After(deadline) {
+			t.Fatal("the dropped Listen still serves")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if err := get(srv.Port); err != nil {
+		t.Errorf("the first Listen after dropping the second: %v", err)
+	}
 }
