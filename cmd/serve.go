@@ -60,7 +60,7 @@ the config without dropping a request: an invalid config is logged and the
 old one keeps serving; groups whose definition did not change keep their
 processes, changed and new ones start before the old ones drain; added
 Listen addresses open, dropped ones close. The HTTP limits and certificates of
-a listener that stays apply at the next start. SIGUSR2 is logged and ignored.`,
+a listener that stays apply at the next start; its certificates are reloaded. SIGUSR2 is logged and ignored.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			if sf.file == "" && len(args) == 0 {
@@ -375,13 +375,15 @@ type httpServers struct {
 	log    *slog.Logger
 	mu     sync.Mutex
 	byAddr map[string]*http1.Server
+	conf   map[string]server.Listener // what each address serves
 	wg     sync.WaitGroup
 	errc   chan error // a listener that failed
 }
 
 // startHTTP serves front on every listener.
 func startHTTP(cfg *config.Config, listeners []server.Listener, lns []net.Listener, front *server.Frontend, log *slog.Logger) *httpServers {
-	h := &httpServers{front: front, log: log, byAddr: map[string]*http1.Server{}, errc: make(chan error, 16)}
+	h := &httpServers{front: front, log: log, byAddr: map[string]*http1.Server{}, conf: map[string]server.Listener{},
+		errc: make(chan error, 16)}
 	for i, ln := range lns {
 		h.serve(cfg, listeners[i], ln)
 	}
@@ -392,6 +394,7 @@ func (h *httpServers) serve(cfg *config.Config, l server.Listener, ln net.Listen
 	srv := server.HTTP1Server(cfg, l, h.front, h.log)
 	h.mu.Lock()
 	h.byAddr[l.Addr] = srv
+	h.conf[l.Addr] = l
 	h.mu.Unlock()
 	h.wg.Add(1)
 	go func() {
@@ -415,12 +418,15 @@ func (h *httpServers) prepare(next *config.Config) (commit, abort func(), err er
 	}
 	h.mu.Lock()
 	var added []server.Listener
+	var kept [][2]server.Listener // {serving, next}
 	keep := map[string]bool{}
 	for _, l := range want {
 		keep[l.Addr] = true
 		if h.byAddr[l.Addr] == nil {
 			added = append(added, l)
+			continue
 		}
+		kept = append(kept, [2]server.Listener{h.conf[l.Addr], l})
 	}
 	var dropped []string
 	for addr := range h.byAddr {
@@ -437,10 +443,18 @@ func (h *httpServers) prepare(next *config.Config) (commit, abort func(), err er
 		for i, ln := range lns {
 			h.serve(next, added[i], ln)
 		}
+		for _, k := range kept {
+			// New certificates (a renewed one, say) go out from the next
+			// handshake on; switching TLS on or off needs a restart.
+			if !k[0].TakeCertificates(k[1]) && (k[0].TLS != nil) != (k[1].TLS != nil) {
+				h.log.Warn("reload: TLS was switched on or off for this address; that applies at the next start", "addr", k[1].Addr)
+			}
+		}
 		for _, addr := range dropped {
 			h.mu.Lock()
 			srv := h.byAddr[addr]
 			delete(h.byAddr, addr)
+			delete(h.conf, addr)
 			h.mu.Unlock()
 			h.log.Info("reload: no Listen names this address any more; closing it", "addr", addr)
 			go func() { _ = srv.Shutdown(context.Background()) }()

@@ -1,6 +1,7 @@
 package cmd_test
 
 import (
+	"bytes"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -17,6 +18,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -157,4 +159,58 @@ func tlsWriteCert(t *testing.T, dir string) []byte {
 	oracleWriteFile(t, filepath.Join(dir, "cert.pem"), certPEM)
 	oracleWriteFile(t, filepath.Join(dir, "key.pem"), pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}))
 	return certPEM
+}
+
+// TestReloadCertificate: a reload makes a listener that stays hand out the
+// certificate now on disk (a renewed one) from the next handshake on.
+func TestReloadCertificate(t *testing.T) {
+	bin := serveBinary(t)
+	dir := serveWorldDir(t, "appserver-e2e-tlsreload-")
+	oracleWriteFile(t, filepath.Join(dir, "app.py"), []byte(signalsApp))
+	first := tlsWriteCert(t, dir)
+	srv := serveStartFree(t, bin, filepath.Join(dir, "serve.log"), nil, func(port int) string {
+		conf := filepath.Join(dir, "tls.conf")
+		oracleWriteFile(t, conf, []byte(strings.NewReplacer("@DIR@", dir, "@PORT@", strconv.Itoa(port)).Replace(`Listen 127.0.0.1:@PORT@
+WSGIPythonHome /usr
+<VirtualHost *:@PORT@>
+    ServerName localhost
+    SSLEngine on
+    SSLCertificateFile @DIR@/cert.pem
+    SSLCertificateKeyFile @DIR@/key.pem
+    WSGIScriptAlias / @DIR@/app.py
+</VirtualHost>
+`)))
+		return conf
+	})
+	served := func() []byte {
+		t.Helper()
+		conn, err := tls.Dial("tcp", srv.Addr(), &tls.Config{InsecureSkipVerify: true, ServerName: "localhost"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		return conn.ConnectionState().PeerCertificates[0].Raw
+	}
+	der := func(pemBytes []byte) []byte {
+		b, _ := pem.Decode(pemBytes)
+		return b.Bytes
+	}
+	if !bytes.Equal(served(), der(first)) {
+		t.Fatal("the server does not hand out the certificate it started with")
+	}
+	offsets := srv.LogSizes()
+	renewed := tlsWriteCert(t, dir)
+	if err := srv.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(srv.LogSince(offsets), "msg=reloaded") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no reload: %s", srv.LogSince(offsets))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if !bytes.Equal(served(), der(renewed)) {
+		t.Error("after the reload the server still hands out the old certificate")
+	}
 }

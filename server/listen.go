@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/appserver/appserver/parser"
@@ -19,6 +20,19 @@ import (
 type Listener struct {
 	Addr string // host:port for net.Listen
 	TLS  *tls.Config
+	// certs holds the certificates TLS hands out; a reload swaps them
+	// (TakeCertificates) without touching the listener.
+	certs *atomic.Pointer[tls.Config]
+}
+
+// TakeCertificates makes l hand out the certificates of next, a listener
+// of a newer config on the same address; false when either has no TLS.
+func (l Listener) TakeCertificates(next Listener) bool {
+	if l.certs == nil || next.certs == nil {
+		return false
+	}
+	l.certs.Store(next.certs.Load())
+	return true
 }
 
 // Listeners returns what Listen and the vhosts' SSL settings ask to serve.
@@ -45,7 +59,12 @@ func Listeners(c *config.Config) ([]Listener, error) {
 				Hint: "add a TLS <VirtualHost> on that port, or remove the Listen (Apache listens on 443 only inside <IfModule ssl_module>)"}
 		}
 		if len(certs) > 0 {
-			ln.TLS = &tls.Config{Certificates: certs, NextProtos: []string{"h2", "http/1.1"}, MinVersion: tls.VersionTLS12}
+			inner := &tls.Config{Certificates: certs, NextProtos: []string{"h2", "http/1.1"}, MinVersion: tls.VersionTLS12}
+			ln.certs = &atomic.Pointer[tls.Config]{}
+			ln.certs.Store(inner)
+			current := ln.certs
+			ln.TLS = &tls.Config{NextProtos: inner.NextProtos, MinVersion: inner.MinVersion,
+				GetConfigForClient: func(*tls.ClientHelloInfo) (*tls.Config, error) { return current.Load(), nil }}
 		}
 		out = append(out, ln)
 	}
