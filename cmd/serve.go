@@ -54,13 +54,16 @@ serve SCRIPT.py is a quick start in the spirit of mod_wsgi-express: one group
 --url-alias, --user/--group and --access-log as mod_wsgi-express has them.
 
 Runs in the foreground, logs to stderr, and stops cleanly on SIGTERM or SIGINT:
-listeners close, in-flight requests finish (within each group's
-shutdown-timeout), then the worker processes stop. SIGHUP and SIGUSR1 reload
-the config without dropping a request: an invalid config is logged and the
-old one keeps serving; groups whose definition did not change keep their
-processes, changed and new ones start before the old ones drain; added
-Listen addresses open, dropped ones close. The HTTP limits and certificates of
-a listener that stays apply at the next start; its certificates are reloaded. SIGUSR2 is logged and ignored.`,
+listeners close, in-flight requests finish within the stop grace
+(GracefulShutdownTimeout, default 30 s) and then their group's
+shutdown-timeout, then the worker processes stop; a second SIGTERM or SIGINT,
+or SIGQUIT, stops at once. SIGHUP and SIGUSR1 reload the config without
+dropping a request: an invalid config is logged and the old one keeps
+serving; groups whose definition did not change keep their processes,
+changed and new ones start before the old ones drain; added Listen addresses
+open, dropped ones close, certificates are read again. The HTTP limits of a
+listener that stays apply at the next start. SIGUSR2 is logged and ignored.
+docs/operations.md has the details.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			if sf.file == "" && len(args) == 0 {
