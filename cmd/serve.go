@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -13,7 +12,6 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -136,23 +134,6 @@ func unpackDemo() (string, error) {
 	return dir, os.Setenv("DEMO_ROOT", dir)
 }
 
-// errorLogOutput is the main server's ErrorLog file, else stderr (also for
-// piped and syslog targets, which appserver does not support).
-func errorLogOutput(cfg *config.Config) (io.Writer, func(), error) {
-	t := ""
-	if cfg.Main != nil {
-		t = cfg.Main.ErrorLog
-	}
-	if t == "" || strings.HasPrefix(t, "|") || strings.HasPrefix(t, "syslog") {
-		return os.Stderr, func() {}, nil
-	}
-	f, err := os.OpenFile(t, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
-	if err != nil {
-		return nil, nil, fmt.Errorf("ErrorLog: %w", err)
-	}
-	return f, func() { f.Close() }, nil
-}
-
 // frontMemoryLimit is the front end's soft memory limit unless GOMEMLIMIT
 // says otherwise. With GOGC alone the heap grows to twice its live size
 // before a collection; under hundreds of connections that is most of the
@@ -202,8 +183,19 @@ func keepServingOn(log *slog.Logger, handler *atomic.Pointer[func(os.Signal)], s
 // reloadConfig reads the config again and puts it in service; on any error
 // the config in service stays, and the error (every reason) is logged and
 // returned.
-func reloadConfig(ctx context.Context, log *slog.Logger, front *server.Frontend, web *httpServers, running *config.Config,
-	reread func() (*config.Config, error), why string) error {
+// reloader is what a reload works with.
+type reloader struct {
+	ctx     context.Context
+	log     *slog.Logger
+	front   *server.Frontend
+	web     *httpServers
+	elog    *errorLog
+	running *config.Config // the config serve started with (for messages)
+	reread  func() (*config.Config, error)
+}
+
+func (rl *reloader) reload(why string) error {
+	ctx, log, front, web, running, reread := rl.ctx, rl.log, rl.front, rl.web, rl.running, rl.reread
 	log.Info("reloading the config", "signal", why, "config", running.File)
 	notify(log, "RELOADING=1\n"+sd.SdNotifyMonotonicUsec())
 	defer func() { notify(log, "READY=1\n"+statusLine(front)) }()
@@ -226,6 +218,9 @@ func reloadConfig(ctx context.Context, log *slog.Logger, front *server.Frontend,
 		return err
 	}
 	commit()
+	if err := rl.elog.reopen(next); err != nil {
+		log.Error("reload: "+err.Error()+"; still logging where it did", "config", running.File)
+	}
 	return nil
 }
 
@@ -249,11 +244,11 @@ func signalName(sig os.Signal) string {
 
 func serve(cfg *config.Config, sf serveFlags, reread func() (*config.Config, error)) error {
 	setMemoryLimit()
-	out, closeLog, err := errorLogOutput(cfg)
+	out, err := openErrorLog(cfg)
 	if err != nil {
 		return &exitError{code: ExitFailed, err: err}
 	}
-	defer closeLog()
+	defer out.Close()
 	level := slog.LevelInfo
 	if sf.quiet {
 		level = slog.LevelError
@@ -324,8 +319,9 @@ func serve(cfg *config.Config, sf serveFlags, reread func() (*config.Config, err
 	}
 
 	web := startHTTP(cfg, listeners, lns, front, log)
+	rl := &reloader{ctx: ctx, log: log, front: front, web: web, elog: out, running: cfg, reread: reread}
 	ctlSrv := server.ControlServer(front, server.ControlOps{
-		Reload: func() error { return reloadConfig(ctx, log, front, web, cfg, reread, "control socket") },
+		Reload: func() error { return rl.reload("control socket") },
 		Stop: func(at bool) {
 			if at {
 				stopNow()
@@ -341,7 +337,7 @@ func serve(cfg *config.Config, sf serveFlags, reread func() (*config.Config, err
 			log.Warn("received SIGUSR2: ignored (SIGHUP or SIGUSR1 reload the config)")
 			return
 		}
-		_ = reloadConfig(ctx, log, front, web, cfg, reread, signalName(sig))
+		_ = rl.reload(signalName(sig))
 	}
 	onSignal.Store(&handle)
 	notify(log, "READY=1\n"+statusLine(front))

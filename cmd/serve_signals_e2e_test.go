@@ -459,3 +459,51 @@ func TestReloadListeners(t *testing.T) {
 		t.Errorf("the first Listen after dropping the second: %v", err)
 	}
 }
+
+// TestReloadReopensLogs: after logrotate moved the logs away, a reload
+// makes appserver write to new files at the configured paths.
+func TestReloadReopensLogs(t *testing.T) {
+	bin := serveBinary(t)
+	dir := serveWorldDir(t, "appserver-e2e-logrotate-")
+	oracleWriteFile(t, filepath.Join(dir, "app.py"), []byte(signalsApp))
+	conf := signalsConf + "ErrorLog @DIR@/error.log\nCustomLog @DIR@/access.log common\n"
+	srv := serveStartConf(t, bin, dir, "site.conf", conf)
+	client := &http.Client{Timeout: 20 * time.Second}
+	get := func() {
+		t.Helper()
+		resp, err := client.Get("http://" + srv.Addr() + "/x")
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+	get()
+	for _, name := range []string{"error.log", "access.log"} {
+		if err := os.Rename(filepath.Join(dir, name), filepath.Join(dir, name+".1")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := srv.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		b, _ := os.ReadFile(filepath.Join(dir, "error.log.1"))
+		if strings.Contains(string(b), "msg=reloaded") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no reload in the old error log:\n%s", b)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	get()
+	time.Sleep(200 * time.Millisecond)
+	if b, err := os.ReadFile(filepath.Join(dir, "access.log")); err != nil || !strings.Contains(string(b), "GET /x HTTP/1.1") {
+		t.Errorf("no new access.log after the reload: %v %q", err, b)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "error.log")); err != nil {
+		t.Errorf("no new error.log after the reload: %v", err)
+	}
+}
