@@ -210,6 +210,28 @@ func (m *Monitor) Event(e daemon.Event) {
 	m.mu.Unlock()
 }
 
+// ReasonReload is the restart reason of the processes a config reload
+// replaced (their group changed or left).
+const ReasonReload = "reload"
+
+// Reloaded counts the processes of a group a reload replaced as restarts
+// (their exits themselves are stops, which do not count).
+func (m *Monitor) Reloaded(group string, pids []int) {
+	if len(pids) == 0 {
+		return
+	}
+	now := time.Now()
+	m.mu.Lock()
+	m.restarts[[2]string{group, ReasonReload}] += uint64(len(pids))
+	for _, pid := range pids {
+		m.recent = append(m.recent, daemon.Event{Time: now, Kind: daemon.EventExited, Group: group, PID: pid, Reason: ReasonReload})
+	}
+	if len(m.recent) > maxRecent {
+		m.recent = append(m.recent[:0], m.recent[len(m.recent)-maxRecent:]...)
+	}
+	m.mu.Unlock()
+}
+
 func (m *Monitor) snapshots() []daemon.Snapshot {
 	m.mu.Lock()
 	src := m.source

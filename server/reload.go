@@ -85,6 +85,11 @@ func (f *Frontend) Reload(ctx context.Context, cfg *config.Config) error {
 // still served under the old generation have finished, closes its logs.
 func (f *Frontend) retire(old *generation, leaving []*daemon.Group) {
 	for _, g := range leaving {
+		var pids []int
+		for _, p := range g.Snapshot().Processes {
+			pids = append(pids, p.PID)
+		}
+		f.mon.Reloaded(g.Name(), pids)
 		go func() {
 			defer f.retiring.Done()
 			_ = g.Stop(context.Background())

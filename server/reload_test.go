@@ -106,6 +106,11 @@ func TestFrontendReload(t *testing.T) {
 	if c2[0] != "c" {
 		t.Errorf("/c after the reload: %v, want group c", c2)
 	}
+	for _, g := range f.Monitor().Status().Groups {
+		if want := map[string]uint64{"b": 1}[g.Name]; g.Restarts["reload"] != want {
+			t.Errorf("group %s: %d restarts by reload, want %d", g.Name, g.Restarts["reload"], want)
+		}
+	}
 
 	// A group that cannot start: the reload fails, the old config serves.
 	bad := loadConf("WSGIDaemonProcess a threads=2\nWSGIDaemonProcess b threads=3\nWSGIDaemonProcess c threads=1 home=" +
