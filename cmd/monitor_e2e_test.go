@@ -131,6 +131,14 @@ func TestMonitorDemo(t *testing.T) {
 			t.Errorf("status page lacks %q", s)
 		}
 	}
+	// A profile started from the page: a flame graph of the group.
+	if resp, svg := serveGet(t, base+"/server-status?profile=volume&seconds=1"); resp.StatusCode != 200 ||
+		resp.Header.Get("Content-Type") != "image/svg+xml" || !strings.Contains(string(svg), "<svg") {
+		t.Errorf("?profile=volume: %d %s %.200s", resp.StatusCode, resp.Header.Get("Content-Type"), svg)
+	}
+	if resp, _ := serveGet(t, base+"/server-status?profile=nosuch"); resp.StatusCode != 404 {
+		t.Errorf("?profile=nosuch: %d, want 404", resp.StatusCode)
+	}
 	_, auto := serveGet(t, base+"/server-status?auto")
 	if !strings.Contains(string(auto), "Group-volume-Requests: 8\n") {
 		t.Errorf("?auto:\n%s", auto)

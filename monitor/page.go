@@ -100,7 +100,7 @@ th:first-child,td:first-child,.l{text-align:left}
 <p>up {{secs .UptimeSeconds}} s · {{len .Groups}} daemon process groups · <a href="?json">json</a> · <a href="?auto">auto</a></p>
 {{with .Combined}}<p>all groups: {{.Requests}} requests, {{.Active}} active, {{.Queued}} queued, {{.Busy}} of {{.Threads}} threads busy, {{.Processes}} processes, {{mb .RSSBytes}} MB resident</p>{{end}}
 {{range .Groups}}
-<h2 id="group-{{name .Name}}">{{name .Name}} <small>({{.State}})</small></h2>
+<h2 id="group-{{name .Name}}">{{name .Name}} <small>({{.State}}) · <a href="?profile={{name .Name}}&amp;seconds=10">profile 10 s</a></small></h2>
 <table><tr><th>requests</th><th>active</th><th>queued</th><th>threads busy</th><th>capacity used</th><th>mean ms</th><th>p50 ms</th><th>p95 ms</th><th>p99 ms</th><th>queue p99 ms</th><th>app p95 ms</th><th>5xx</th></tr>
 <tr><td>{{.Requests}}</td><td>{{.Active}}</td><td>{{.Queued}}</td><td>{{.Busy}} / {{.Threads}}</td><td>{{pct .Capacity}}</td><td>{{ms .MeanMs}}</td><td>{{ms .P50ms}}</td><td>{{ms .P95ms}}</td><td>{{ms .P99ms}}</td><td>{{ms .QueueP99ms}}</td><td>{{ms .AppP95ms}}</td><td>{{index .ByClass "5xx"}}</td></tr></table>
 <div class="charts">{{range charts .History}}<div class="chart"><div>{{.Title}}: {{.Last}}</div>{{.SVG}}</div>{{end}}</div>

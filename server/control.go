@@ -185,37 +185,15 @@ func (f *Frontend) ControlHandler(ops ControlOps) http.Handler {
 				return
 			}
 		}
-		var g *daemon.Group
-		var names []string
-		for _, rg := range f.runningGroups() {
-			names = append(names, groupName(rg.Name()))
-			if rg.Name() == name && q.Has("group") {
-				g = rg
-			}
-		}
-		if g == nil {
-			http.Error(w, fmt.Sprintf("no group %q: the groups are %s", name, strings.Join(names, ", ")), http.StatusNotFound)
+		if !q.Has("group") {
+			http.Error(w, "name the group: ?group=NAME", http.StatusBadRequest)
 			return
 		}
-		procs, err := g.Profile(r.Context(), d)
+		res, _, status, err := f.profile(r.Context(), name, d)
 		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
+			http.Error(w, err.Error(), status)
 			return
 		}
-		res := Profile{Group: g.Name(), DurationSeconds: d.Seconds(), Processes: procs}
-		folded := monitor.Folded{}
-		for _, p := range procs {
-			pf, err := monitor.ParseFolded(p.Folded)
-			if err != nil {
-				http.Error(w, fmt.Sprintf("pid %d: %v", p.PID, err), http.StatusInternalServerError)
-				return
-			}
-			folded.Add(pf)
-			res.Samples += p.Samples
-		}
-		var b strings.Builder
-		_, _ = folded.WriteTo(&b)
-		res.Folded = b.String()
 		writeJSON(w, res)
 	})
 	return mux
@@ -267,4 +245,70 @@ func writeJSON(w http.ResponseWriter, v any) {
 // ControlServer is the HTTP server of the control socket.
 func ControlServer(f *Frontend, ops ControlOps) *http.Server {
 	return &http.Server{Handler: f.ControlHandler(ops), ReadHeaderTimeout: 10 * time.Second}
+}
+
+// profile samples the Python threads of group name for d and merges the
+// processes' folded stacks; on failure it returns the HTTP status to
+// answer.
+func (f *Frontend) profile(ctx context.Context, name string, d time.Duration) (Profile, monitor.Folded, int, error) {
+	var g *daemon.Group
+	var names []string
+	for _, rg := range f.runningGroups() {
+		names = append(names, groupName(rg.Name()))
+		if rg.Name() == name {
+			g = rg
+		}
+	}
+	if g == nil {
+		return Profile{}, nil, http.StatusNotFound, fmt.Errorf("no group %q: the groups are %s", name, strings.Join(names, ", "))
+	}
+	procs, err := g.Profile(ctx, d)
+	if err != nil {
+		return Profile{}, nil, http.StatusBadRequest, err
+	}
+	res := Profile{Group: g.Name(), DurationSeconds: d.Seconds(), Processes: procs}
+	folded := monitor.Folded{}
+	for _, p := range procs {
+		pf, err := monitor.ParseFolded(p.Folded)
+		if err != nil {
+			return Profile{}, nil, http.StatusInternalServerError, fmt.Errorf("pid %d: %v", p.PID, err)
+		}
+		folded.Add(pf)
+		res.Samples += p.Samples
+	}
+	var b strings.Builder
+	_, _ = folded.WriteTo(&b)
+	res.Folded = b.String()
+	return res, folded, http.StatusOK, nil
+}
+
+// maxPageProfile bounds a profile started from the status page.
+const maxPageProfile = 60 * time.Second
+
+// serveProfilePage answers the status page's ?profile=GROUP&seconds=N: a
+// flame graph (SVG) of the group's Python threads over N seconds (10 by
+// default, 60 at most). The page's own access rules protect it.
+func (f *Frontend) serveProfilePage(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	name := q.Get("profile")
+	if name == "(embedded)" {
+		name = ""
+	}
+	d := 10 * time.Second
+	if s := q.Get("seconds"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n <= 0 {
+			http.Error(w, "seconds: write a whole number of seconds, 1 to 60", http.StatusBadRequest)
+			return
+		}
+		d = min(time.Duration(n)*time.Second, maxPageProfile)
+	}
+	_, folded, status, err := f.profile(r.Context(), name, d)
+	if err != nil {
+		http.Error(w, err.Error(), status)
+		return
+	}
+	w.Header().Set("Content-Type", "image/svg+xml")
+	w.Header().Set("Cache-Control", "no-store")
+	_ = monitor.FlameGraph(w, folded, fmt.Sprintf("%s: %s of Python stacks", groupName(name), d))
 }

@@ -402,6 +402,10 @@ func (f *Frontend) serveRouted(w http.ResponseWriter, r *http.Request, rt *route
 	case route.HandlerStatic:
 		f.serveStatic(w, r, rt)
 	case route.HandlerStatus:
+		if r.URL.Query().Has("profile") {
+			f.serveProfilePage(w, r)
+			return
+		}
 		f.statusPage.ServeHTTP(w, r)
 	case route.HandlerMetrics:
 		f.metrics.ServeHTTP(w, r)
