@@ -20,20 +20,7 @@ import (
 // per route, and the status page shows every group with its processes.
 func TestMonitorDemo(t *testing.T) {
 	bin := serveBinary(t)
-	dir := serveWorldDir(t, "appserver-e2e-monitor-")
-	for _, name := range []string{"site.conf", "wsgi.py"} {
-		data, err := os.ReadFile(filepath.Join("../testdata/demo", name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		oracleWriteFile(t, filepath.Join(dir, name), data)
-	}
-	conf := filepath.Join(dir, "site.conf")
-	orig, _ := os.ReadFile(conf)
-	srv := serveStartFree(t, bin, filepath.Join(dir, "serve.log"), []string{"DEMO_ROOT=" + dir}, func(port int) string {
-		oracleWriteFile(t, conf, []byte(serveSetListen(t, string(orig), port)))
-		return conf
-	})
+	srv, _ := serveStartDemo(t, bin, "appserver-e2e-monitor-")
 	base := "http://127.0.0.1:" + strconv.Itoa(srv.Port)
 	sends := map[string]int{"/": 5, "/publications/article/7": 3, "/admin/": 3, "/about": 2, "/admin/missing-page-is-still-200": 1,
 		"/admin/report": 1}
@@ -154,20 +141,7 @@ func TestStatusPageChromium(t *testing.T) {
 		t.Skip("chromium is not installed (.ci/install-deps installs it)")
 	}
 	bin := serveBinary(t)
-	dir := serveWorldDir(t, "appserver-e2e-chromium-")
-	for _, name := range []string{"site.conf", "wsgi.py"} {
-		data, err := os.ReadFile(filepath.Join("../testdata/demo", name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		oracleWriteFile(t, filepath.Join(dir, name), data)
-	}
-	conf := filepath.Join(dir, "site.conf")
-	orig, _ := os.ReadFile(conf)
-	srv := serveStartFree(t, bin, filepath.Join(dir, "serve.log"), []string{"DEMO_ROOT=" + dir}, func(port int) string {
-		oracleWriteFile(t, conf, []byte(serveSetListen(t, string(orig), port)))
-		return conf
-	})
+	srv, dir := serveStartDemo(t, bin, "appserver-e2e-chromium-")
 	base := "http://127.0.0.1:" + strconv.Itoa(srv.Port)
 	for _, path := range []string{"/", "/publications/article/1", "/admin/", "/about"} {
 		serveGet(t, base+path)

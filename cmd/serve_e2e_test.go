@@ -226,11 +226,11 @@ func serveWaitTitles(t *testing.T, srv *serveServer, want map[string]int) map[in
 	}
 }
 
-// serveTestDemo runs the demo site as its README says and checks that every
-// URL reaches its group, the process titles, SetEnv per Location, and that
-// SIGTERM stops everything.
-func serveTestDemo(t *testing.T, bin string) {
-	dir := serveWorldDir(t, "appserver-e2e-demo-")
+// serveStartDemo copies the demo site (testdata/demo) to a fresh folder
+// and serves it on a free port, as its README says.
+func serveStartDemo(t *testing.T, bin, prefix string) (*serveServer, string) {
+	t.Helper()
+	dir := serveWorldDir(t, prefix)
 	for _, name := range []string{"site.conf", "wsgi.py"} {
 		data, err := os.ReadFile(filepath.Join("../testdata/demo", name))
 		if err != nil {
@@ -247,6 +247,14 @@ func serveTestDemo(t *testing.T, bin string) {
 		oracleWriteFile(t, conf, []byte(serveSetListen(t, string(orig), port)))
 		return conf
 	})
+	return srv, dir
+}
+
+// serveTestDemo runs the demo site as its README says and checks that every
+// URL reaches its group, the process titles, SetEnv per Location, and that
+// SIGTERM stops everything.
+func serveTestDemo(t *testing.T, bin string) {
+	srv, _ := serveStartDemo(t, bin, "appserver-e2e-demo-")
 
 	// ps: one process per slot of each group, named by display-name=%{GROUP}.
 	pids := serveWaitTitles(t, srv, map[string]int{"(wsgi:main)": 1, "(wsgi:volume)": 3, "(wsgi:admin)": 1})
