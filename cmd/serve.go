@@ -262,26 +262,10 @@ func serve(cfg *config.Config, sf serveFlags, reread func() (*config.Config, err
 		log.Warn("config "+config.WarningCounts(cfg.Warnings)+"; appserver configtest -f "+cfg.File+" lists them",
 			"count", len(cfg.Warnings))
 	}
-	listeners, err := server.Listeners(cfg)
-	if err != nil {
-		return &exitError{code: ExitFailed, err: err}
-	}
-	if len(listeners) == 0 {
-		return &exitError{code: ExitFailed, err: fmt.Errorf("%s: no Listen directive: nothing to serve", cfg.File)}
-	}
 	// Bind first: a port in use should fail before any worker starts.
-	// Under systemd's socket activation the sockets come ready-made.
-	inherited, err := activation.Listeners()
+	listeners, lns, err := bindListeners(cfg, log)
 	if err != nil {
-		log.Warn("socket activation: " + err.Error())
-	}
-	lns, unused, err := server.Bind(cfg, listeners, inherited)
-	for _, ln := range unused {
-		log.Warn("socket activation: no Listen matches this socket; closing it", "addr", ln.Addr().String())
-		ln.Close()
-	}
-	if err != nil {
-		return &exitError{code: ExitFailed, err: err}
+		return err
 	}
 
 	ctlPath := server.ControlSocketPath(cfg)
@@ -366,6 +350,31 @@ func serve(cfg *config.Config, sf serveFlags, reread func() (*config.Config, err
 		return &exitError{code: ExitFailed, err: serveErr}
 	}
 	return nil
+}
+
+// bindListeners binds the Listen addresses of cfg, or takes the sockets
+// systemd passed for them (socket activation).
+func bindListeners(cfg *config.Config, log *slog.Logger) ([]server.Listener, []net.Listener, error) {
+	listeners, err := server.Listeners(cfg)
+	if err != nil {
+		return nil, nil, &exitError{code: ExitFailed, err: err}
+	}
+	if len(listeners) == 0 {
+		return nil, nil, &exitError{code: ExitFailed, err: fmt.Errorf("%s: no Listen directive: nothing to serve", cfg.File)}
+	}
+	inherited, err := activation.Listeners()
+	if err != nil {
+		log.Warn("socket activation: " + err.Error())
+	}
+	lns, unused, err := server.Bind(cfg, listeners, inherited)
+	for _, ln := range unused {
+		log.Warn("socket activation: no Listen matches this socket; closing it", "addr", ln.Addr().String())
+		ln.Close()
+	}
+	if err != nil {
+		return nil, nil, &exitError{code: ExitFailed, err: err}
+	}
+	return listeners, lns, nil
 }
 
 // httpServers are the HTTP servers of the listeners, by address.
