@@ -81,9 +81,23 @@ func (f *Frontend) Reload(ctx context.Context, cfg *config.Config) error {
 	return nil
 }
 
-// retire stops the groups a reload left behind and, once the requests
-// still served under the old generation have finished, closes its logs.
+// retireWait bounds how long the groups a reload left behind keep serving
+// the requests routed to them under the old config before they stop (a
+// stop then drains what is left, within shutdown-timeout).
+const retireWait = 30 * time.Second
+
+// retire stops the groups a reload left behind once the requests routed
+// under the old config have finished (queued ones included: a stop would
+// answer them 503), or after retireWait; then, once every request of the
+// old generation is done, closes its logs.
 func (f *Frontend) retire(old *generation, leaving []*daemon.Group) {
+	// A request that read the old generation just before the swap counts
+	// itself within microseconds; give it that, then wait for the rest.
+	time.Sleep(100 * time.Millisecond)
+	deadline := time.Now().Add(retireWait)
+	for old.active.Load() > 0 && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
 	for _, g := range leaving {
 		var pids []int
 		for _, p := range g.Snapshot().Processes {
@@ -95,9 +109,6 @@ func (f *Frontend) retire(old *generation, leaving []*daemon.Group) {
 			_ = g.Stop(context.Background())
 		}()
 	}
-	// A request that read the old generation just before the swap counts
-	// itself within microseconds; give it that, then wait for the rest.
-	time.Sleep(100 * time.Millisecond)
 	for old.active.Load() > 0 {
 		time.Sleep(50 * time.Millisecond)
 	}
