@@ -71,10 +71,12 @@ _pack = HDR.pack
 _unpack_from = HDR.unpack_from
 _FINISH = _pack(T_FINISH, 0, 0, 0, 0)
 # F's count is how many KiB the process's peak RSS (ru_maxrss, VmHWM) grew
-# while the request ran: getrusage is one cheap system call, so every
-# request is measured, and Go ranks routes by the memory they added.
+# while the request ran, and Go ranks routes by the memory they added.
+# RUSAGE_THREAD: Linux reports the process's peak for it too, without
+# RUSAGE_SELF's walk over every thread under the process's signal lock,
+# which request threads would contend for.
 _getrusage = resource.getrusage
-_RUSAGE_SELF = resource.RUSAGE_SELF
+_RUSAGE_SELF = getattr(resource, "RUSAGE_THREAD", resource.RUSAGE_SELF)
 _lens_structs = {}
 
 
