@@ -132,26 +132,9 @@ func TestServeReloadSignal(t *testing.T) {
 		t.Fatal(err)
 	}
 	offsets := srv.LogSizes()
-	reload := func(body string) {
-		t.Helper()
-		oracleWriteFile(t, conf, []byte(body))
-		if err := srv.cmd.Process.Signal(syscall.SIGHUP); err != nil {
-			t.Fatal(err)
-		}
-	}
 	// A broken config: refused, the same worker keeps serving.
-	reload(strings.Replace(string(text), "threads=4", "threads=4 no-such-option=1", 1))
-	waitLog := func(want string) {
-		t.Helper()
-		deadline := time.Now().Add(20 * time.Second)
-		for !strings.Contains(srv.LogSince(offsets), want) {
-			if time.Now().After(deadline) {
-				t.Fatalf("no %q in the log: %s", want, srv.LogSince(offsets))
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
-	}
-	waitLog("reload refused: the config has errors")
+	serveReloadWith(t, srv, conf, strings.Replace(string(text), "threads=4", "threads=4 no-such-option=1", 1))
+	serveWaitLog(t, srv, offsets, "reload refused: the config has errors", 1)
 	if s, b := get(""); s != 200 || b != before {
 		t.Errorf("after the refused reload: %d %q, want %q", s, b, before)
 	}
@@ -162,8 +145,8 @@ func TestServeReloadSignal(t *testing.T) {
 		inflight <- b
 	}()
 	time.Sleep(300 * time.Millisecond)
-	reload(strings.Replace(string(text), "threads=4", "threads=3", 1))
-	waitLog("msg=reloaded")
+	serveReloadWith(t, srv, conf, strings.Replace(string(text), "threads=4", "threads=3", 1))
+	serveWaitLog(t, srv, offsets, "msg=reloaded", 1)
 	if b := <-inflight; b != before {
 		t.Errorf("the request in flight during the reload got %q, want %q", b, before)
 	}
@@ -353,32 +336,15 @@ func TestReloadUnderLoad(t *testing.T) {
 		}()
 	}
 	offsets := srv.LogSizes()
-	waitLog := func(want string, n int) {
-		t.Helper()
-		deadline := time.Now().Add(30 * time.Second)
-		for strings.Count(srv.LogSince(offsets), want) < n {
-			if time.Now().After(deadline) {
-				t.Fatalf("no %d× %q in the log: %s", n, want, srv.LogSince(offsets))
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
-	}
-	reload := func(text string) {
-		t.Helper()
-		oracleWriteFile(t, conf, []byte(text))
-		if err := srv.cmd.Process.Signal(syscall.SIGHUP); err != nil {
-			t.Fatal(err)
-		}
-	}
 	time.Sleep(500 * time.Millisecond)
-	reload(strings.Replace(string(first), "processes=2 threads=2", "processes=2 threads=3", 1))
-	waitLog("msg=reloaded", 1)
+	serveReloadWith(t, srv, conf, strings.Replace(string(first), "processes=2 threads=2", "processes=2 threads=3", 1))
+	serveWaitLog(t, srv, offsets, "msg=reloaded", 1)
 	time.Sleep(500 * time.Millisecond)
-	reload(strings.Replace(string(first), "threads=4", "threads=4 bogus=1", 1))
-	waitLog("reload refused: the config has errors", 1)
+	serveReloadWith(t, srv, conf, strings.Replace(string(first), "threads=4", "threads=4 bogus=1", 1))
+	serveWaitLog(t, srv, offsets, "reload refused: the config has errors", 1)
 	time.Sleep(500 * time.Millisecond)
-	reload(string(first))
-	waitLog("msg=reloaded", 2)
+	serveReloadWith(t, srv, conf, string(first))
+	serveWaitLog(t, srv, offsets, "msg=reloaded", 2)
 	time.Sleep(500 * time.Millisecond)
 	close(stop)
 	wg.Wait()
@@ -405,17 +371,8 @@ func TestReloadListeners(t *testing.T) {
 	offsets := srv.LogSizes()
 	reload := func(text, want string, n int) {
 		t.Helper()
-		oracleWriteFile(t, conf, []byte(text))
-		if err := srv.cmd.Process.Signal(syscall.SIGHUP); err != nil {
-			t.Fatal(err)
-		}
-		deadline := time.Now().Add(20 * time.Second)
-		for strings.Count(srv.LogSince(offsets), want) < n {
-			if time.Now().After(deadline) {
-				t.Fatalf("no %q in the log: %s", want, srv.LogSince(offsets))
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
+		serveReloadWith(t, srv, conf, text)
+		serveWaitLog(t, srv, offsets, want, n)
 	}
 	get := func(port int) error {
 		resp, err := (&http.Client{Timeout: 5 * time.Second}).Get("http://127.0.0.1:" + strconv.Itoa(port) + "/x")
@@ -511,5 +468,27 @@ func TestReloadReopensLogs(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "error.log")); err != nil {
 		t.Errorf("no new error.log after the reload: %v", err)
+	}
+}
+
+// serveReloadWith writes text to the config conf and sends SIGHUP.
+func serveReloadWith(t *testing.T, srv *serveServer, conf, text string) {
+	t.Helper()
+	oracleWriteFile(t, conf, []byte(text))
+	if err := srv.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// serveWaitLog waits until the server's log since offsets holds want n
+// times.
+func serveWaitLog(t *testing.T, srv *serveServer, offsets []int64, want string, n int) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for strings.Count(srv.LogSince(offsets), want) < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("no %d× %q in the log: %s", n, want, srv.LogSince(offsets))
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
