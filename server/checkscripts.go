@@ -16,9 +16,9 @@ import (
 // Python error. Scripts of the embedded group ("") are skipped and counted
 // in unchecked.
 func CheckScripts(ctx context.Context, cfg *config.Config, opts FrontendOptions) (checked, unchecked int, errs parser.ErrorList) {
-	f := &Frontend{opts: opts, log: opts.Logger}
-	if f.log == nil {
-		f.log = slog.Default()
+	log := opts.Logger
+	if log == nil {
+		log = slog.Default()
 	}
 	byGroup := map[string][]route.ScriptCheck{}
 	for _, ck := range route.Compile(cfg, route.Options{}).ScriptChecks() {
@@ -41,7 +41,7 @@ func CheckScripts(ctx context.Context, cfg *config.Config, opts FrontendOptions)
 			s.Preload = append(s.Preload, daemon.Preload{Script: ck.Script, ApplicationGroup: ck.ApplicationGroup,
 				CallableObject: ck.CallableObject, Required: true})
 		}
-		g := daemon.NewGroup(s, f.groupOptions(s))
+		g := daemon.NewGroup(s, groupOptions(opts, log, s, opts.OnEvent))
 		err := g.Start(ctx)
 		_ = g.Stop(context.Background())
 		if err != nil {

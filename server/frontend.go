@@ -126,16 +126,20 @@ func withServerUser(cfg *config.Config, spec *daemon.Spec, allowRoot bool) *daem
 	return &s
 }
 
+// groupOptions are the daemon options of the front end's groups: their
+// events go to the monitor, then to opts.OnEvent.
 func (f *Frontend) groupOptions(spec *daemon.Spec) daemon.Options {
-	onEvent := func(e daemon.Event) {
-		if f.mon != nil { // CheckScripts' groups have no monitor
-			f.mon.Event(e)
-		}
+	return groupOptions(f.opts, f.log, spec, func(e daemon.Event) {
+		f.mon.Event(e)
 		if f.opts.OnEvent != nil {
 			f.opts.OnEvent(e)
 		}
-	}
-	return daemon.Options{Python: f.opts.Python, Logger: f.log, AllowRoot: f.opts.AllowRoot || spec.AllowRoot, OnEvent: onEvent, Env: f.opts.WorkerEnv,
+	})
+}
+
+// groupOptions are the daemon options of a group started with opts.
+func groupOptions(opts FrontendOptions, log *slog.Logger, spec *daemon.Spec, onEvent func(daemon.Event)) daemon.Options {
+	return daemon.Options{Python: opts.Python, Logger: log, AllowRoot: opts.AllowRoot || spec.AllowRoot, OnEvent: onEvent, Env: opts.WorkerEnv,
 		ErrorResponse: func(w http.ResponseWriter, r *http.Request, status int) { writeError(w, status, "") }}
 }
 
