@@ -106,19 +106,19 @@ func TestDirectoryMergeOrder(t *testing.T) {
 
 // TestDirectoryMatchSeesFile: <DirectoryMatch> is tested against the
 // walked file name, named groups included (observed on Apache 2.4.71:
-// "probe_app" matched the script, "^/work/shared/ref$" and ".../ref/$" did
+// "probe_app" matched the script, "^/srv/shared/ref$" and ".../ref/$" did
 // not).
 func TestDirectoryMatchSeesFile(t *testing.T) {
 	main := mainServer("127.0.0.1")
 	main.Sections = []*config.Section{
 		sec(t, config.SectionDirectoryMatch, "probe_app", &config.DirConf{Env: env("DM_FILE", "1")}),
-		sec(t, config.SectionDirectoryMatch, "^/work/shared/ref$", &config.DirConf{Env: env("DM_NOSLASH", "1")}),
-		sec(t, config.SectionDirectoryMatch, "^/work/shared/ref/$", &config.DirConf{Env: env("DM_SLASH", "1")}),
-		sec(t, config.SectionDirectoryMatch, "^/work/shared/re(?<x>f)", &config.DirConf{Env: env("DM_PREFIX", "1")}),
+		sec(t, config.SectionDirectoryMatch, "^/srv/shared/ref$", &config.DirConf{Env: env("DM_NOSLASH", "1")}),
+		sec(t, config.SectionDirectoryMatch, "^/srv/shared/ref/$", &config.DirConf{Env: env("DM_SLASH", "1")}),
+		sec(t, config.SectionDirectoryMatch, "^/srv/shared/re(?<x>f)", &config.DirConf{Env: env("DM_PREFIX", "1")}),
 		sec(t, config.SectionFiles, "probe_app.py", &config.DirConf{Env: env("FILES_HIT", "1")}),
 	}
-	main.ScriptAliases = []*config.ScriptAlias{scriptAlias(t, "/a", "/work/shared/ref/probe_app.py", false)}
-	c := &testConfig{Config: &config.Config{Main: main}, Stat: newFakeFS("/work/shared/ref/probe_app.py").stat}
+	main.ScriptAliases = []*config.ScriptAlias{scriptAlias(t, "/a", "/srv/shared/ref/probe_app.py", false)}
+	c := &testConfig{Config: &config.Config{Main: main}, Stat: newFakeFS("/srv/shared/ref/probe_app.py").stat}
 	r := get(c, "/a/x", "127.0.0.1:28531", 28531)
 	want := map[string]string{"DM_FILE": "1", "DM_PREFIX": "1", "FILES_HIT": "1", "MATCH_X": "f"}
 	if fmt.Sprint(r.Env) != fmt.Sprint(want) {
@@ -628,7 +628,7 @@ func TestEnvMergePerWalk(t *testing.T) {
 	mk := func(secondDir bool) *testConfig {
 		main := mainServer("127.0.0.1")
 		main.Defaults.Env = env("KEEP", "server")
-		main.ScriptAliases = []*config.ScriptAlias{scriptAlias(t, "/", "/work/shared/ref/probe_app.py", false)}
+		main.ScriptAliases = []*config.ScriptAlias{scriptAlias(t, "/", "/srv/shared/ref/probe_app.py", false)}
 		main.Sections = []*config.Section{
 			sec(t, config.SectionLocation, "/a", &config.DirConf{Env: []config.EnvOp{{Op: "unset", Name: "KEEP"}}}),
 			sec(t, config.SectionLocation, "/b", &config.DirConf{Env: env("X", "1")}),
@@ -639,14 +639,14 @@ func TestEnvMergePerWalk(t *testing.T) {
 			sec(t, config.SectionLocation, "/d", &config.DirConf{Env: []config.EnvOp{{Op: "unset", Name: "KEEP"}, {Op: "set", Name: "Y", Value: "1"}}}),
 			// Sections without mod_env directives do not count.
 			sec(t, config.SectionDirectory, "/", &config.DirConf{Require: "denied"}),
-			sec(t, config.SectionDirectory, "/work/shared", &config.DirConf{Env: []config.EnvOp{{Op: "unset", Name: "KEEP"}, {Op: "set", Name: "D1", Value: "1"}}}),
-			sec(t, config.SectionDirectory, "/work/shared/ref", &config.DirConf{Require: "granted"}),
+			sec(t, config.SectionDirectory, "/srv/shared", &config.DirConf{Env: []config.EnvOp{{Op: "unset", Name: "KEEP"}, {Op: "set", Name: "D1", Value: "1"}}}),
+			sec(t, config.SectionDirectory, "/srv/shared/ref", &config.DirConf{Require: "granted"}),
 			sec(t, config.SectionFiles, "probe_app.py", &config.DirConf{Env: env("F1", "1")}),
 		}
 		if secondDir {
-			main.Sections = append(main.Sections, sec(t, config.SectionDirectory, "/work/shared/ref", &config.DirConf{Env: env("D2", "1")}))
+			main.Sections = append(main.Sections, sec(t, config.SectionDirectory, "/srv/shared/ref", &config.DirConf{Env: env("D2", "1")}))
 		}
-		return &testConfig{Config: &config.Config{Main: main}, Stat: newFakeFS("/work/shared/ref/probe_app.py").stat}
+		return &testConfig{Config: &config.Config{Main: main}, Stat: newFakeFS("/srv/shared/ref/probe_app.py").stat}
 	}
 	tests := []struct {
 		secondDir bool
