@@ -701,9 +701,11 @@ class Loader:
 
 class Response:
     __slots__ = ("conn", "status", "headers", "head_sent", "finished", "_head_pending", "peak0")
+    # False with AppserverMonitor Off: no getrusage per request.
+    track_peak = True
 
     def __init__(self, conn):
-        self.peak0 = _getrusage(_RUSAGE_SELF).ru_maxrss
+        self.peak0 = _getrusage(_RUSAGE_SELF).ru_maxrss if Response.track_peak else 0
         self.conn = conn
         self.status = None
         self.headers = None
@@ -712,6 +714,8 @@ class Response:
         self._head_pending = None
 
     def _finish(self):
+        if not self.peak0:
+            return _FINISH
         grown = _getrusage(_RUSAGE_SELF).ru_maxrss - self.peak0
         return _pack(T_FINISH, 0, 0, grown, 0) if grown > 0 else _FINISH
 
@@ -879,6 +883,7 @@ class Worker:
         self.threads = settings["threads"]
         self.shim = self._make_shim()
         self.loader = Loader(self.shim, send if settings.get("report_loading") else None)
+        Response.track_peak = not settings.get("no_peak_rss")
         self.base_environ = {
             "wsgi.version": (1, 0),
             "wsgi.url_scheme": "http",
