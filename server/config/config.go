@@ -89,6 +89,7 @@ type WarningKind string
 
 const (
 	WarnIgnored WarningKind = "ignored" // a directive appserver recognises and does not implement
+	WarnTuning  WarningKind = "tuning"  // ignored too, but it only tunes Apache itself: nothing a client sees changes
 	WarnDenies  WarningKind = "denies"  // access rules appserver cannot evaluate: the section answers 403
 	WarnLint    WarningKind = "lint"    // probably a mistake, though Apache accepts it
 	WarnHost    WarningKind = "host"    // depends on this machine (--no-host-checks)
