@@ -115,7 +115,7 @@ func TestParseErrors(t *testing.T) {
 		{"'abc == 1", "Unterminated string or variable"},
 		{"(true", "syntax error, unexpected $end, expecting T_OP_OR or T_OP_AND or ')'"},
 		{"%{REQUEST_URI} =~ /(/", "Failed to compile regular expression"},
-		{"%{REQUEST_URI} =~ /x", "syntax error, unexpected T_ERROR, expecting T_REGEX or T_REGEX_I: Unterminated regexp"},
+		{"%{REQUEST_URI} =~ /x", "syntax error, unexpected $end, expecting T_REGEX or T_REGEX_I"},
 		{"%{REQUEST_URI} == /a/", "syntax error, unexpected T_REGEX"},
 		{"%{REMOTE_ADDR} -ipmatch 10.0.0.0/8", "-ipmatch requires subnet/netmask as constant argument"},
 		{"%{REMOTE_ADDR} -ipmatch %{REMOTE_ADDR}", "-ipmatch requires subnet/netmask as constant argument"},

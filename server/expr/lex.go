@@ -200,7 +200,9 @@ func (l *lexer) regex(sep byte, skip int) token {
 		}
 	}
 	if end < 0 {
-		return token{kind: tError, err: "Unterminated regexp"}
+		// Apache's scanner reads an unterminated regex to the end.
+		l.pos = len(l.src)
+		return token{kind: tEOF}
 	}
 	src := strings.ReplaceAll(s[:end], `\`+string(sep), string(sep))
 	l.pos += skip + end + 1
