@@ -349,7 +349,13 @@ func (f *Frontend) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writerPool.Put(lw)
 		gen.active.Add(-1)
 	}()
-	f.serveRouted(lw, r, rt, &request{gen: gen, start: start, id: requestID, local: local, trace: &lw.trace})
+	var out http.ResponseWriter = lw
+	hs := reqHeadersFor(gen.cfg, r, rt, start, f.log)
+	if hs != nil { // mod_setenvif, mod_headers (headers.go)
+		hs.requestPhase(gen.cfg)
+		out = newHeadersWriter(lw, hs)
+	}
+	f.serveRouted(out, r, rt, &request{gen: gen, start: start, id: requestID, local: local, trace: &lw.trace, hs: hs})
 }
 
 // request is what serving one request needs beside its route.
@@ -359,6 +365,7 @@ type request struct {
 	id    string // UNIQUE_ID
 	local string // the connection's local address
 	trace *daemon.Trace
+	hs    *reqHeaders // nil: no mod_headers/mod_setenvif config applies
 }
 
 // writerPool recycles the per-request writers: nothing keeps one once its
@@ -436,6 +443,9 @@ func (f *Frontend) serveWSGI(w http.ResponseWriter, r *http.Request, rt *route.R
 	reloading := conf == nil || conf.ScriptReloading == nil || *conf.ScriptReloading
 	in := envInput{r: r, route: rt, requestID: req.id, start: req.start, queueStart: time.Now(), local: req.local,
 		https: r.TLS != nil, docRoot: documentRoot(rt.VHost, req.gen.cfg), reloading: reloading}
+	if req.hs != nil {
+		in.extraEnv = req.hs.env
+	}
 	env := applyTrustedProxies(buildEnv(in), r, conf)
 	if r.Method == http.MethodHead && conf != nil && conf.MapHEADToGET == "On" {
 		env = setEnv(env, "REQUEST_METHOD", http.MethodGet)
@@ -555,6 +565,9 @@ func writeError(w http.ResponseWriter, status int, detail string) {
 	text := http.StatusText(status)
 	if detail == "" {
 		detail = defaultDetail(status)
+	}
+	if m, ok := w.(interface{ markErrorPage() }); ok {
+		m.markErrorPage() // mod_headers: the core's error page
 	}
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=iso-8859-1")

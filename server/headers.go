@@ -1,0 +1,591 @@
+package server
+
+import (
+	"log/slog"
+	"net/http"
+	"net/textproto"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/appserver/appserver/server/config"
+	"github.com/appserver/appserver/server/expr"
+	"github.com/appserver/appserver/server/route"
+)
+
+// mod_setenvif and mod_headers on the request path, in Apache's order:
+// RequestHeader ... early and the server's SetEnvIf rules (post-read-
+// request), the section's SetEnvIf rules (header parser), SetEnv (mod_env's
+// fixup, already in Route.Env), RequestHeader (fixup, last), the handler,
+// then Header's two tables on the way out (headersWriter).
+
+// reqHeaders is the per-request state of these modules. It exists only for
+// requests whose config uses one of them (reqHeadersFor), so that other
+// requests pay nothing.
+type reqHeaders struct {
+	r     *http.Request
+	rt    *route.Route
+	start time.Time
+	log   *slog.Logger
+	// env holds what SetEnvIf set (nil: nothing); Route.Env (SetEnv)
+	// overrides it, as mod_env's fixup runs later.
+	env map[string]string
+	// out is the response header once the handler wrote it, for resp().
+	out    http.Header
+	status int
+}
+
+// reqHeadersFor returns the state for a request, or nil when neither
+// mod_headers nor mod_setenvif has anything to do for it.
+func reqHeadersFor(cfg *config.Config, r *http.Request, rt *route.Route, start time.Time, log *slog.Logger) *reqHeaders {
+	conf := headersConf(rt)
+	n := 0
+	if conf != nil {
+		n = len(conf.RequestHeaders) + len(conf.HeadersOnSuccess) + len(conf.HeadersAlways) + len(conf.SetEnvIf)
+	}
+	if cfg.Main != nil {
+		n += len(cfg.Main.SetEnvIf)
+	}
+	if rt.VHost != nil && rt.VHost != cfg.Main {
+		n += len(rt.VHost.SetEnvIf)
+	}
+	if n == 0 {
+		return nil
+	}
+	return &reqHeaders{r: r, rt: rt, start: start, log: log}
+}
+
+// headersConf is the per-directory config mod_headers sees: the merged
+// one, or the server's for a request refused before the merge (a 400).
+func headersConf(rt *route.Route) *config.DirConf {
+	if rt.Conf != nil {
+		return rt.Conf
+	}
+	if rt.VHost != nil {
+		return rt.VHost.Defaults
+	}
+	return nil
+}
+
+// requestPhase runs everything before the handler: early RequestHeader,
+// the SetEnvIf rules, then RequestHeader. It changes r.Header (and r.Host)
+// in place, as mod_headers changes headers_in.
+func (h *reqHeaders) requestPhase(cfg *config.Config) {
+	conf := headersConf(h.rt)
+	if conf != nil && len(conf.RequestHeaders) > 0 {
+		if v := h.rt.VHost; v != nil && v.Defaults != nil {
+			h.editRequest(v.Defaults.RequestHeaders, true)
+		}
+	}
+	if cfg.Main != nil {
+		h.setEnvIf(cfg.Main.SetEnvIf, true)
+	}
+	if v := h.rt.VHost; v != nil && v != cfg.Main {
+		h.setEnvIf(v.SetEnvIf, true)
+	}
+	if conf == nil {
+		return
+	}
+	h.setEnvIf(conf.SetEnvIf, false)
+	if h.rt.Status == http.StatusOK && len(conf.RequestHeaders) > 0 {
+		h.editRequest(conf.RequestHeaders, false)
+	}
+}
+
+func (h *reqHeaders) editRequest(ops []*config.HeaderOp, early bool) {
+	r := h.r
+	hostOp := false
+	for _, op := range ops {
+		hostOp = hostOp || strings.EqualFold(op.Name, "Host")
+	}
+	if hostOp && r.Host != "" {
+		r.Header["Host"] = []string{r.Host}
+	}
+	h.apply(ops, r.Header, early)
+	if hostOp {
+		r.Host = r.Header.Get("Host")
+		delete(r.Header, "Host")
+	}
+}
+
+// envGet is the request's environment table as mod_headers and
+// mod_setenvif read it.
+func (h *reqHeaders) envGet(name string) (string, bool) {
+	if v, ok := h.rt.Env[name]; ok {
+		return v, true
+	}
+	v, ok := h.env[name]
+	return v, ok
+}
+
+// --- mod_setenvif ---
+
+func (h *reqHeaders) setEnvIf(rules []*config.SetEnvIfRule, postRead bool) {
+	for _, rule := range rules {
+		var caps []string
+		if rule.Expr != nil {
+			ok, c, err := rule.Expr.EvalCaptures(h)
+			if err != nil {
+				h.log.Error("SetEnvIfExpr: failed to evaluate expression", "expr", rule.Expr.Source(), "error", err)
+				continue
+			}
+			if !ok {
+				continue
+			}
+			caps = c
+		} else {
+			val := h.setEnvIfValue(rule, postRead)
+			m := rule.Regex.FindSubmatchIndex(val)
+			if m == nil {
+				continue
+			}
+			caps = submatches(val, m)
+		}
+		if h.env == nil {
+			h.env = make(map[string]string, len(rule.Vars))
+		}
+		for _, v := range rule.Vars {
+			if v.Unset {
+				delete(h.env, v.Name)
+				continue
+			}
+			val := v.Value
+			if strings.ContainsAny(val, "$&\\") {
+				val = pregsub(val, caps)
+			}
+			h.env[v.Name] = val
+		}
+	}
+}
+
+// setEnvIfValue is the value a rule's attribute has for this request ("" if
+// absent, which mod_setenvif matches as an empty string).
+func (h *reqHeaders) setEnvIfValue(rule *config.SetEnvIfRule, postRead bool) string {
+	r := h.r
+	switch rule.Special {
+	case "remote_host", "remote_addr":
+		ip, _ := splitAddr(r.RemoteAddr)
+		return ip
+	case "server_addr":
+		ip, _ := splitAddr(localAddrOf(r))
+		return ip
+	case "request_method":
+		return r.Method
+	case "request_protocol":
+		return r.Proto
+	case "request_uri":
+		if postRead {
+			// r->uri before ap_process_request_internal decodes it.
+			p, _, _ := strings.Cut(r.RequestURI, "?")
+			return p
+		}
+		return h.rt.URI
+	}
+	if rule.AttrRegex != nil {
+		names := make([]string, 0, len(r.Header)+1)
+		for k := range r.Header {
+			names = append(names, k)
+		}
+		if r.Host != "" {
+			names = append(names, "Host")
+		}
+		sort.Strings(names)
+		for _, k := range names {
+			if rule.AttrRegex.MatchString(k) {
+				if v := h.requestHeader(k); rule.Regex.MatchString(v) {
+					return v
+				}
+			}
+		}
+		return ""
+	}
+	if v, ok := h.requestHeaderOK(rule.Attr); ok {
+		return v
+	}
+	v, _ := h.env[rule.Attr] // a variable an earlier rule set
+	return v
+}
+
+// submatches is $0..$9 of a match (unmatched groups empty).
+func submatches(s string, m []int) []string {
+	n := len(m) / 2
+	if n > 10 {
+		n = 10
+	}
+	out := make([]string, n)
+	for i := 0; i < n; i++ {
+		if m[2*i] >= 0 {
+			out[i] = s[m[2*i]:m[2*i+1]]
+		}
+	}
+	return out
+}
+
+// pregsub is ap_pregsub: $0-$9 and & (the whole match) are replaced by the
+// captures, a backslash takes the next character literally.
+func pregsub(tmpl string, caps []string) string {
+	var b strings.Builder
+	for i := 0; i < len(tmpl); i++ {
+		c := tmpl[i]
+		n := -1
+		switch {
+		case c == '&':
+			n = 0
+		case c == '$' && i+1 < len(tmpl) && tmpl[i+1] >= '0' && tmpl[i+1] <= '9':
+			i++
+			n = int(tmpl[i] - '0')
+		case c == '\\' && i+1 < len(tmpl) && (tmpl[i+1] == '$' || tmpl[i+1] == '&'):
+			i++
+			b.WriteByte(tmpl[i])
+			continue
+		}
+		if n < 0 {
+			b.WriteByte(c)
+			continue
+		}
+		if n < len(caps) {
+			b.WriteString(caps[n])
+		}
+	}
+	return b.String()
+}
+
+// --- mod_headers ---
+
+// apply runs one mod_headers table over hdr (do_headers_fixup): only the
+// early entries when early is set, else only the others.
+func (h *reqHeaders) apply(ops []*config.HeaderOp, hdr http.Header, early bool) {
+	for _, op := range ops {
+		if op.Early != early {
+			continue
+		}
+		switch {
+		case op.Cond != nil:
+			ok, err := op.Cond.Eval(h)
+			if err != nil {
+				// Apache logs and applies the entry anyway (AH01501).
+				h.log.Error("Failed to evaluate expression ("+err.Error()+") - ignoring", "expr", op.Cond.Source())
+			} else if !ok {
+				continue
+			}
+		case op.Env != "" && !early:
+			if _, set := h.envGet(op.Env); set == op.EnvNot {
+				continue
+			}
+		}
+		h.applyOne(op, hdr)
+	}
+}
+
+func (h *reqHeaders) applyOne(op *config.HeaderOp, hdr http.Header) {
+	key := textproto.CanonicalMIMEHeaderKey(op.Name)
+	switch op.Action {
+	case config.HeaderAdd:
+		hdr[key] = append(hdr[key], h.value(op))
+	case config.HeaderSet:
+		hdr[key] = []string{h.value(op)}
+	case config.HeaderSetIfEmpty:
+		if len(hdr[key]) == 0 {
+			hdr[key] = []string{h.value(op)}
+		}
+	case config.HeaderAppend:
+		appendValue(hdr, key, h.value(op))
+	case config.HeaderMerge:
+		v := h.value(op)
+		if vs := hdr[key]; len(vs) == 0 || !hasToken(vs[0], v) {
+			appendValue(hdr, key, v)
+		}
+	case config.HeaderUnset:
+		delete(hdr, key)
+	case config.HeaderEcho:
+		names := make([]string, 0, len(h.r.Header))
+		for k := range h.r.Header {
+			names = append(names, k)
+		}
+		sort.Strings(names)
+		for _, k := range names {
+			if op.Regex.MatchString(k) {
+				hdr[k] = append(hdr[k], h.requestHeader(k))
+			}
+		}
+	case config.HeaderEdit, config.HeaderEditAll:
+		vs := hdr[key]
+		for i, v := range vs {
+			vs[i] = editValue(op, v)
+		}
+	case config.HeaderNote:
+		// Request notes are not kept by appserver (nothing reads them).
+	}
+}
+
+// appendValue is apr_table_mergen: the first value of key gets ", v".
+func appendValue(hdr http.Header, key, v string) {
+	if vs := hdr[key]; len(vs) > 0 {
+		vs[0] += ", " + v
+		return
+	}
+	hdr[key] = []string{v}
+}
+
+// hasToken reports whether the comma-separated list val has tok as one of
+// its elements, quoted strings kept whole (mod_headers' merge).
+func hasToken(val, tok string) bool {
+	for i := 0; i < len(val); {
+		for i < len(val) && (val[i] == ' ' || val[i] == '\t') {
+			i++
+		}
+		start := i
+		for i < len(val) && val[i] != ',' {
+			if val[i] == '"' {
+				i++
+				for i < len(val) && val[i] != '"' {
+					i++
+				}
+			}
+			if i < len(val) {
+				i++
+			}
+		}
+		if val[start:i] == tok {
+			return true
+		}
+		i++
+	}
+	return false
+}
+
+// editValue replaces the first (edit) or every (edit*) match of op's
+// regex. edit* matches again in the rest of the value, as Apache's
+// process_regexp recursion does (so an anchored pattern matches again).
+func editValue(op *config.HeaderOp, v string) string {
+	m := op.Regex.FindSubmatchIndex(v)
+	if m == nil {
+		return v
+	}
+	head := v[:m[0]] + pregsub(op.Subs, submatches(v, m))
+	rest := v[m[1]:]
+	switch {
+	case op.Action == config.HeaderEdit:
+		return head + rest
+	case m[1] == m[0]: // an empty match: step over one byte
+		if rest == "" {
+			return head
+		}
+		return head + rest[:1] + editValue(op, rest[1:])
+	}
+	return head + editValue(op, rest)
+}
+
+// value formats op's value for this request.
+func (h *reqHeaders) value(op *config.HeaderOp) string {
+	if op.ValueExpr != nil {
+		s, err := op.ValueExpr.Eval(h)
+		if err != nil {
+			h.log.Error("Failed to evaluate value expression", "expr", op.ValueExpr.Source(), "error", err)
+		}
+		return s
+	}
+	if len(op.Value) == 1 && op.Value[0].Tag == 0 {
+		return op.Value[0].Text
+	}
+	var b strings.Builder
+	for _, f := range op.Value {
+		switch f.Tag {
+		case 0:
+			b.WriteString(f.Text)
+		case 't':
+			b.WriteString("t=" + strconv.FormatInt(h.start.UnixMicro(), 10))
+		case 'D':
+			b.WriteString("D=" + strconv.FormatInt(time.Since(h.start).Microseconds(), 10))
+		case 'e':
+			if v, ok := h.envGet(f.Text); ok {
+				b.WriteString(strings.NewReplacer("\r", " ", "\n", " ").Replace(v))
+			} else {
+				b.WriteString("(null)")
+			}
+		case 's':
+			b.WriteString("(null)") // no mod_ssl variables
+		}
+	}
+	return b.String()
+}
+
+// --- expr.Context ---
+
+func (h *reqHeaders) requestHeader(name string) string {
+	v, _ := h.requestHeaderOK(name)
+	return v
+}
+
+func (h *reqHeaders) requestHeaderOK(name string) (string, bool) {
+	if strings.EqualFold(name, "Host") {
+		return h.r.Host, h.r.Host != ""
+	}
+	vs := h.r.Header.Values(name)
+	switch len(vs) {
+	case 0:
+		return "", false
+	case 1:
+		return vs[0], true
+	}
+	return strings.Join(vs, ", "), true
+}
+
+func (h *reqHeaders) RequestHeader(name string) string { return h.requestHeader(name) }
+
+func (h *reqHeaders) ResponseHeader(name string) string {
+	if h.out == nil {
+		return ""
+	}
+	return strings.Join(h.out.Values(name), ", ")
+}
+
+func (h *reqHeaders) Env(name string) (string, bool) { return h.envGet(name) }
+
+func (h *reqHeaders) Var(name string) string {
+	r, rt := h.r, h.rt
+	switch name {
+	case "REQUEST_METHOD":
+		return r.Method
+	case "REQUEST_SCHEME":
+		if r.TLS != nil {
+			return "https"
+		}
+		return "http"
+	case "REQUEST_URI", "DOCUMENT_URI":
+		return rt.URI
+	case "QUERY_STRING":
+		return rt.Query
+	case "THE_REQUEST":
+		return r.Method + " " + r.RequestURI + " " + r.Proto
+	case "SERVER_PROTOCOL":
+		return r.Proto
+	case "HTTPS":
+		if r.TLS != nil {
+			return "on"
+		}
+		return "off"
+	case "IPV6":
+		if ip, _ := splitAddr(r.RemoteAddr); strings.Contains(ip, ":") {
+			return "on"
+		}
+		return "off"
+	case "REMOTE_ADDR", "REMOTE_HOST", "CONN_REMOTE_ADDR":
+		ip, _ := splitAddr(r.RemoteAddr)
+		return ip
+	case "REMOTE_PORT":
+		_, p := splitAddr(r.RemoteAddr)
+		return p
+	case "SERVER_NAME":
+		return rt.ServerName
+	case "SERVER_PORT":
+		return strconv.Itoa(rt.ServerPort)
+	case "SCRIPT_FILENAME", "REQUEST_FILENAME":
+		if rt.Script != "" {
+			return rt.Script
+		}
+		return rt.File
+	case "PATH_INFO":
+		return rt.PathInfo
+	case "CONTENT_TYPE":
+		if h.out != nil {
+			return h.out.Get("Content-Type")
+		}
+	case "REQUEST_STATUS":
+		if h.status != 0 {
+			return strconv.Itoa(h.status)
+		}
+		return strconv.Itoa(rt.Status)
+	case "IS_SUBREQ":
+		return "false"
+	case "SERVER_SOFTWARE":
+		return serverSoftware
+	case "CONTEXT_PREFIX":
+		return ""
+	}
+	return ""
+}
+
+var _ expr.Context = (*reqHeaders)(nil)
+
+// --- the way out ---
+
+// headersWriter applies Header's tables when the response header is
+// written: the onsuccess table to the handler's headers (headers_out), the
+// always table to a table of its own (err_headers_out) sent before them.
+// For an error page appserver writes itself (Apache's core error
+// response) only the always table runs.
+type headersWriter struct {
+	http.ResponseWriter
+	h         *reqHeaders
+	onSuccess []*config.HeaderOp
+	always    []*config.HeaderOp
+	done      bool
+	coreError bool
+}
+
+// newHeadersWriter wraps w when the request's config has Header entries.
+func newHeadersWriter(w http.ResponseWriter, h *reqHeaders) http.ResponseWriter {
+	conf := headersConf(h.rt)
+	if conf == nil || len(conf.HeadersOnSuccess)+len(conf.HeadersAlways) == 0 {
+		return w
+	}
+	return &headersWriter{ResponseWriter: w, h: h, onSuccess: conf.HeadersOnSuccess, always: conf.HeadersAlways}
+}
+
+// markErrorPage is called by writeError: the response is the core's error
+// page, which Apache sends through the error filter only.
+func (w *headersWriter) markErrorPage() { w.coreError = true }
+
+func (w *headersWriter) fixup(code int) {
+	if w.done || code < 200 {
+		return
+	}
+	w.done = true
+	hdr := w.ResponseWriter.Header()
+	w.h.out, w.h.status = hdr, code
+	if !w.coreError {
+		w.h.apply(w.onSuccess, hdr, false)
+	}
+	if len(w.always) > 0 {
+		errs := http.Header{}
+		w.h.apply(w.always, errs, false)
+		for k, vs := range errs {
+			hdr[k] = append(vs, hdr[k]...)
+		}
+	}
+}
+
+func (w *headersWriter) WriteHeader(code int) {
+	w.fixup(code)
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *headersWriter) WriteHeaderReason(code int, reason string) {
+	w.fixup(code)
+	if rw, ok := w.ResponseWriter.(interface{ WriteHeaderReason(int, string) }); ok {
+		rw.WriteHeaderReason(code, reason)
+		return
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *headersWriter) Write(p []byte) (int, error) {
+	if !w.done {
+		w.fixup(http.StatusOK)
+	}
+	return w.ResponseWriter.Write(p)
+}
+
+func (w *headersWriter) Flush() {
+	if !w.done {
+		w.fixup(http.StatusOK)
+	}
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+// Unwrap lets http.ResponseController reach the connection.
+func (w *headersWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
