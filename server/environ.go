@@ -26,9 +26,6 @@ type envInput struct {
 	docRoot    string
 	reloading  bool
 	local      string // the connection's local address ("" = look it up)
-	// extraEnv are the variables SetEnvIf set (nil: none); Route.Env
-	// (SetEnv, which runs later in Apache) wins over them.
-	extraEnv map[string]string
 }
 
 // buildEnv returns the CGI and mod_wsgi.* variables as key, value pairs, as
@@ -112,11 +109,6 @@ func buildEnv(in envInput) []string {
 	}
 	for k, v := range rt.Env {
 		add(k, v)
-	}
-	for k, v := range in.extraEnv {
-		if _, ok := rt.Env[k]; !ok {
-			add(k, v)
-		}
 	}
 
 	flag := func(b bool) string {

@@ -322,7 +322,7 @@ func (f *Frontend) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	gen := f.gen.Load()
 	gen.active.Add(1)
 	rt := gen.table.Route(route.Request{Method: r.Method, Target: r.RequestURI, Host: r.Host,
-		LocalIP: localIP, LocalPort: port, HTTPS: r.TLS != nil, Header: r.Header, RemoteIP: remoteIP})
+		LocalIP: localIP, LocalPort: port, HTTPS: r.TLS != nil, Header: r.Header, RemoteIP: remoteIP, Proto: r.Proto})
 	requestID := newRequestID()
 	lw := writerPool.Get().(*loggingWriter)
 	*lw = loggingWriter{ResponseWriter: w, logged: gen.logs.has(rt.VHost)}
@@ -351,9 +351,9 @@ func (f *Frontend) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		gen.active.Add(-1)
 	}()
 	var out http.ResponseWriter = lw
-	hs := reqHeadersFor(gen.cfg, r, rt, start, f.log)
-	if hs != nil { // mod_setenvif, mod_headers (headers.go)
-		hs.requestPhase(gen.cfg)
+	hs := reqHeadersFor(r, rt, start, f.log)
+	if hs != nil { // mod_headers (headers.go)
+		hs.requestPhase()
 		out = newHeadersWriter(lw, hs)
 	}
 	f.serveRouted(out, r, rt, &request{gen: gen, start: start, id: requestID, local: local, trace: &lw.trace, hs: hs})
@@ -444,9 +444,6 @@ func (f *Frontend) serveWSGI(w http.ResponseWriter, r *http.Request, rt *route.R
 	reloading := conf == nil || conf.ScriptReloading == nil || *conf.ScriptReloading
 	in := envInput{r: r, route: rt, requestID: req.id, start: req.start, queueStart: time.Now(), local: req.local,
 		https: r.TLS != nil, docRoot: documentRoot(rt.VHost, req.gen.cfg), reloading: reloading}
-	if req.hs != nil {
-		in.extraEnv = req.hs.env
-	}
 	env := applyTrustedProxies(buildEnv(in), r, conf)
 	if r.Method == http.MethodHead && conf != nil && conf.MapHEADToGET == "On" {
 		env = setEnv(env, "REQUEST_METHOD", http.MethodGet)

@@ -14,43 +14,30 @@ import (
 	"github.com/appserver/appserver/server/route"
 )
 
-// mod_setenvif and mod_headers on the request path, in Apache's order:
-// RequestHeader ... early and the server's SetEnvIf rules (post-read-
-// request), the section's SetEnvIf rules (header parser), SetEnv (mod_env's
-// fixup, already in Route.Env), RequestHeader (fixup, last), the handler,
-// then Header's two tables on the way out (headersWriter).
+// mod_headers, in Apache's order: RequestHeader ... early (post-read-
+// request), the SetEnvIf rules and SetEnv (already in Route.Env, see
+// route/setenvif.go), RequestHeader (the last fixup, before the environ is
+// built), the handler, then Header's two tables on the way out
+// (headersWriter).
 
-// reqHeaders is the per-request state of these modules. It exists only for
-// requests whose config uses one of them (reqHeadersFor), so that other
-// requests pay nothing.
+// reqHeaders is the per-request state of mod_headers. It exists only for
+// requests whose config has Header or RequestHeader entries
+// (reqHeadersFor), so that other requests pay nothing.
 type reqHeaders struct {
 	r     *http.Request
 	rt    *route.Route
 	start time.Time
 	log   *slog.Logger
-	// env holds what SetEnvIf set (nil: nothing); Route.Env (SetEnv)
-	// overrides it, as mod_env's fixup runs later.
-	env map[string]string
 	// out is the response header once the handler wrote it, for resp().
 	out    http.Header
 	status int
 }
 
-// reqHeadersFor returns the state for a request, or nil when neither
-// mod_headers nor mod_setenvif has anything to do for it.
-func reqHeadersFor(cfg *config.Config, r *http.Request, rt *route.Route, start time.Time, log *slog.Logger) *reqHeaders {
+// reqHeadersFor returns the state for a request, or nil when mod_headers
+// has nothing to do for it.
+func reqHeadersFor(r *http.Request, rt *route.Route, start time.Time, log *slog.Logger) *reqHeaders {
 	conf := headersConf(rt)
-	n := 0
-	if conf != nil {
-		n = len(conf.RequestHeaders) + len(conf.HeadersOnSuccess) + len(conf.HeadersAlways) + len(conf.SetEnvIf)
-	}
-	if cfg.Main != nil {
-		n += len(cfg.Main.SetEnvIf)
-	}
-	if rt.VHost != nil && rt.VHost != cfg.Main {
-		n += len(rt.VHost.SetEnvIf)
-	}
-	if n == 0 {
+	if conf == nil || len(conf.RequestHeaders)+len(conf.HeadersOnSuccess)+len(conf.HeadersAlways) == 0 {
 		return nil
 	}
 	return &reqHeaders{r: r, rt: rt, start: start, log: log}
@@ -68,27 +55,15 @@ func headersConf(rt *route.Route) *config.DirConf {
 	return nil
 }
 
-// requestPhase runs everything before the handler: early RequestHeader,
-// the SetEnvIf rules, then RequestHeader. It changes r.Header (and r.Host)
-// in place, as mod_headers changes headers_in.
-func (h *reqHeaders) requestPhase(cfg *config.Config) {
-	conf := headersConf(h.rt)
-	if conf != nil && len(conf.RequestHeaders) > 0 {
-		if v := h.rt.VHost; v != nil && v.Defaults != nil {
-			h.editRequest(v.Defaults.RequestHeaders, true)
-		}
+// requestPhase runs RequestHeader: the server's early entries, then (for
+// a request that reaches its handler) the merged ones. It changes r.Header
+// (and r.Host) in place, as mod_headers changes headers_in; the access log
+// sees the result, as Apache's does.
+func (h *reqHeaders) requestPhase() {
+	if v := h.rt.VHost; v != nil && v.Defaults != nil && len(v.Defaults.RequestHeaders) > 0 {
+		h.editRequest(v.Defaults.RequestHeaders, true)
 	}
-	if cfg.Main != nil {
-		h.setEnvIf(cfg.Main.SetEnvIf, true)
-	}
-	if v := h.rt.VHost; v != nil && v != cfg.Main {
-		h.setEnvIf(v.SetEnvIf, true)
-	}
-	if conf == nil {
-		return
-	}
-	h.setEnvIf(conf.SetEnvIf, false)
-	if h.rt.Status == http.StatusOK && len(conf.RequestHeaders) > 0 {
+	if conf := headersConf(h.rt); h.rt.Status == http.StatusOK && len(conf.RequestHeaders) > 0 {
 		h.editRequest(conf.RequestHeaders, false)
 	}
 }
@@ -109,146 +84,10 @@ func (h *reqHeaders) editRequest(ops []*config.HeaderOp, early bool) {
 	}
 }
 
-// envGet is the request's environment table as mod_headers and
-// mod_setenvif read it.
+// envGet is the request's environment table (SetEnv, SetEnvIf).
 func (h *reqHeaders) envGet(name string) (string, bool) {
-	if v, ok := h.rt.Env[name]; ok {
-		return v, true
-	}
-	v, ok := h.env[name]
+	v, ok := h.rt.Env[name]
 	return v, ok
-}
-
-// --- mod_setenvif ---
-
-func (h *reqHeaders) setEnvIf(rules []*config.SetEnvIfRule, postRead bool) {
-	for _, rule := range rules {
-		var caps []string
-		if rule.Expr != nil {
-			ok, c, err := rule.Expr.EvalCaptures(h)
-			if err != nil {
-				h.log.Error("SetEnvIfExpr: failed to evaluate expression", "expr", rule.Expr.Source(), "error", err)
-				continue
-			}
-			if !ok {
-				continue
-			}
-			caps = c
-		} else {
-			val := h.setEnvIfValue(rule, postRead)
-			m := rule.Regex.FindSubmatchIndex(val)
-			if m == nil {
-				continue
-			}
-			caps = submatches(val, m)
-		}
-		if h.env == nil {
-			h.env = make(map[string]string, len(rule.Vars))
-		}
-		for _, v := range rule.Vars {
-			if v.Unset {
-				delete(h.env, v.Name)
-				continue
-			}
-			val := v.Value
-			if strings.ContainsAny(val, "$&\\") {
-				val = pregsub(val, caps)
-			}
-			h.env[v.Name] = val
-		}
-	}
-}
-
-// setEnvIfValue is the value a rule's attribute has for this request ("" if
-// absent, which mod_setenvif matches as an empty string).
-func (h *reqHeaders) setEnvIfValue(rule *config.SetEnvIfRule, postRead bool) string {
-	r := h.r
-	switch rule.Special {
-	case "remote_host", "remote_addr":
-		ip, _ := splitAddr(r.RemoteAddr)
-		return ip
-	case "server_addr":
-		ip, _ := splitAddr(localAddrOf(r))
-		return ip
-	case "request_method":
-		return r.Method
-	case "request_protocol":
-		return r.Proto
-	case "request_uri":
-		if postRead {
-			// r->uri before ap_process_request_internal decodes it.
-			p, _, _ := strings.Cut(r.RequestURI, "?")
-			return p
-		}
-		return h.rt.URI
-	}
-	if rule.AttrRegex != nil {
-		names := make([]string, 0, len(r.Header)+1)
-		for k := range r.Header {
-			names = append(names, k)
-		}
-		if r.Host != "" {
-			names = append(names, "Host")
-		}
-		sort.Strings(names)
-		for _, k := range names {
-			if rule.AttrRegex.MatchString(k) {
-				if v := h.requestHeader(k); rule.Regex.MatchString(v) {
-					return v
-				}
-			}
-		}
-		return ""
-	}
-	if v, ok := h.requestHeaderOK(rule.Attr); ok {
-		return v
-	}
-	v, _ := h.env[rule.Attr] // a variable an earlier rule set
-	return v
-}
-
-// submatches is $0..$9 of a match (unmatched groups empty).
-func submatches(s string, m []int) []string {
-	n := len(m) / 2
-	if n > 10 {
-		n = 10
-	}
-	out := make([]string, n)
-	for i := 0; i < n; i++ {
-		if m[2*i] >= 0 {
-			out[i] = s[m[2*i]:m[2*i+1]]
-		}
-	}
-	return out
-}
-
-// pregsub is ap_pregsub: $0-$9 and & (the whole match) are replaced by the
-// captures, a backslash takes the next character literally.
-func pregsub(tmpl string, caps []string) string {
-	var b strings.Builder
-	for i := 0; i < len(tmpl); i++ {
-		c := tmpl[i]
-		n := -1
-		switch {
-		case c == '&':
-			n = 0
-		case c == '$' && i+1 < len(tmpl) && tmpl[i+1] >= '0' && tmpl[i+1] <= '9':
-			i++
-			n = int(tmpl[i] - '0')
-		case c == '\\' && i+1 < len(tmpl) && (tmpl[i+1] == '$' || tmpl[i+1] == '&'):
-			i++
-			b.WriteByte(tmpl[i])
-			continue
-		}
-		if n < 0 {
-			b.WriteByte(c)
-			continue
-		}
-		if n < len(caps) {
-			b.WriteString(caps[n])
-		}
-	}
-	return b.String()
 }
 
 // --- mod_headers ---
@@ -363,7 +202,7 @@ func editValue(op *config.HeaderOp, v string) string {
 	if m == nil {
 		return v
 	}
-	head := v[:m[0]] + pregsub(op.Subs, submatches(v, m))
+	head := v[:m[0]] + config.Pregsub(op.Subs, config.Submatches(v, m))
 	rest := v[m[1]:]
 	switch {
 	case op.Action == config.HeaderEdit:

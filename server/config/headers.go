@@ -76,3 +76,41 @@ type SetEnvVar struct {
 	Value string
 	Unset bool
 }
+
+// Submatches is $0..$9 of a match from FindSubmatchIndex (unmatched groups
+// empty).
+func Submatches(s string, m []int) []string {
+	n := len(m) / 2
+	if n > 10 {
+		n = 10
+	}
+	out := make([]string, n)
+	for i := 0; i < n; i++ {
+		if m[2*i] >= 0 {
+			out[i] = s[m[2*i]:m[2*i+1]]
+		}
+	}
+	return out
+}
+
+// Pregsub is ap_pregsub: $0-$9 are replaced by the captures (an unmatched
+// one by nothing), a backslash takes the next character literally.
+func Pregsub(tmpl string, caps []string) string {
+	var b []byte
+	for i := 0; i < len(tmpl); i++ {
+		c := tmpl[i]
+		switch {
+		case c == '$' && i+1 < len(tmpl) && tmpl[i+1] >= '0' && tmpl[i+1] <= '9':
+			i++
+			if n := int(tmpl[i] - '0'); n < len(caps) {
+				b = append(b, caps[n]...)
+			}
+		case c == '\\' && i+1 < len(tmpl):
+			i++
+			b = append(b, tmpl[i])
+		default:
+			b = append(b, c)
+		}
+	}
+	return string(b)
+}
