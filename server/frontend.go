@@ -448,10 +448,16 @@ func (f *Frontend) serveWSGI(w http.ResponseWriter, r *http.Request, rt *route.R
 	if r.Method == http.MethodHead && conf != nil && conf.MapHEADToGET == "On" {
 		env = setEnv(env, "REQUEST_METHOD", http.MethodGet)
 	}
+	if req.hs != nil {
+		req.hs.cgiEnv = env // for Header env= and %{VAR}e (headers.go)
+	}
 	g.Serve(w, r, &daemon.Request{Env: env, Script: rt.Script, ApplicationGroup: rt.ApplicationGroup,
 		CallableObject: rt.CallableObject, ScriptReloading: reloading, ScriptMtime: rt.ScriptMtime, Trace: req.trace})
 	// Serve has encoded the environ into its frame and is done with it (it
 	// does not return normally when it aborts: then the slice is dropped).
+	if req.hs != nil {
+		req.hs.cgiEnv = nil
+	}
 	putEnv(env)
 }
 

@@ -28,6 +28,9 @@ type reqHeaders struct {
 	rt    *route.Route
 	start time.Time
 	log   *slog.Logger
+	// cgiEnv is the WSGI environ (key, value pairs) while the group serves
+	// the request; nil otherwise.
+	cgiEnv []string
 	// out is the response header once the handler wrote it, for resp().
 	out    http.Header
 	status int
@@ -84,10 +87,22 @@ func (h *reqHeaders) editRequest(ops []*config.HeaderOp, early bool) {
 	}
 }
 
-// envGet is the request's environment table (SetEnv, SetEnvIf).
+// envGet is the request's environment table (SetEnv, SetEnvIf), and while
+// a WSGI application answers, the CGI variables of its environ: mod_wsgi
+// adds them to Apache's table, where Header's env= and %{VAR}e see them.
 func (h *reqHeaders) envGet(name string) (string, bool) {
-	v, ok := h.rt.Env[name]
-	return v, ok
+	if v, ok := h.rt.Env[name]; ok {
+		return v, true
+	}
+	if strings.HasPrefix(name, "mod_wsgi.") {
+		return "", false
+	}
+	for i := 0; i+1 < len(h.cgiEnv); i += 2 {
+		if h.cgiEnv[i] == name {
+			return h.cgiEnv[i+1], true
+		}
+	}
+	return "", false
 }
 
 // --- mod_headers ---
@@ -384,15 +399,32 @@ func (w *headersWriter) fixup(code int) {
 	w.done = true
 	hdr := w.ResponseWriter.Header()
 	w.h.out, w.h.status = hdr, code
-	if !w.coreError {
+	// The server's and vhost's "early" entries ran in post-read-request,
+	// on tables the handler adds to later: theirs come first.
+	var earlyOn, earlyAl []*config.HeaderOp
+	if v := w.h.rt.VHost; v != nil && v.Defaults != nil {
+		earlyOn, earlyAl = v.Defaults.HeadersOnSuccess, v.Defaults.HeadersAlways
+	}
+	if !w.coreError { // Apache's core error response drops headers_out
+		if len(earlyOn) > 0 {
+			pre := http.Header{}
+			w.h.apply(earlyOn, pre, true)
+			prepend(hdr, pre)
+		}
 		w.h.apply(w.onSuccess, hdr, false)
 	}
 	if len(w.always) > 0 {
 		errs := http.Header{}
+		w.h.apply(earlyAl, errs, true)
 		w.h.apply(w.always, errs, false)
-		for k, vs := range errs {
-			hdr[k] = append(vs, hdr[k]...)
-		}
+		prepend(hdr, errs)
+	}
+}
+
+// prepend puts pre's values before hdr's.
+func prepend(hdr, pre http.Header) {
+	for k, vs := range pre {
+		hdr[k] = append(vs, hdr[k]...)
 	}
 }
 
