@@ -441,75 +441,85 @@ func Glob(pattern, s string, fold, pathname bool) bool {
 	return glob(pattern, s)
 }
 
+// glob matches with one backtracking point (the last '*'), so a pattern
+// that comes from the request cannot make it exponential.
 func glob(p, s string) bool {
-	for len(p) > 0 {
-		switch p[0] {
-		case '*':
-			for len(p) > 0 && p[0] == '*' {
-				p = p[1:]
-			}
-			if p == "" {
-				return true
-			}
-			for i := 0; i <= len(s); i++ {
-				if glob(p, s[i:]) {
-					return true
-				}
-			}
-			return false
-		case '?':
-			if s == "" {
-				return false
-			}
-			p, s = p[1:], s[1:]
-		case '[':
-			if s == "" {
-				return false
-			}
-			end := strings.IndexByte(p[1:], ']')
-			if end < 0 {
-				if s[0] != '[' {
-					return false
-				}
-				p, s = p[1:], s[1:]
+	px, sx := 0, 0
+	starPx, starSx := -1, -1
+	for px < len(p) || sx < len(s) {
+		if px < len(p) {
+			switch c := p[px]; c {
+			case '*':
+				starPx, starSx = px, sx+1
+				px++
 				continue
-			}
-			if end == 0 { // "[]...]": a ']' first is literal
-				if e2 := strings.IndexByte(p[2:], ']'); e2 >= 0 {
-					end = e2 + 1
+			case '?':
+				if sx < len(s) {
+					px, sx = px+1, sx+1
+					continue
 				}
-			}
-			class := p[1 : 1+end]
-			neg := class != "" && (class[0] == '!' || class[0] == '^')
-			if neg {
-				class = class[1:]
-			}
-			in := false
-			for i := 0; i < len(class); i++ {
-				if i+2 < len(class) && class[i+1] == '-' {
-					if s[0] >= class[i] && s[0] <= class[i+2] {
-						in = true
+			case '[':
+				if sx < len(s) {
+					ok, w := matchClass(p[px:], s[sx])
+					if w == 0 { // no closing ']': a literal '['
+						ok, w = s[sx] == '[', 1
 					}
-					i += 2
-				} else if class[i] == s[0] {
-					in = true
+					if ok {
+						px, sx = px+w, sx+1
+						continue
+					}
+				}
+			case '\\':
+				lit, w := byte('\\'), 1
+				if px+1 < len(p) {
+					lit, w = p[px+1], 2
+				}
+				if sx < len(s) && s[sx] == lit {
+					px, sx = px+w, sx+1
+					continue
+				}
+			default:
+				if sx < len(s) && s[sx] == c {
+					px, sx = px+1, sx+1
+					continue
 				}
 			}
-			if in == neg {
-				return false
-			}
-			p, s = p[2+end:], s[1:]
-		case '\\':
-			if len(p) > 1 {
-				p = p[1:]
-			}
-			fallthrough
-		default:
-			if s == "" || s[0] != p[0] {
-				return false
-			}
-			p, s = p[1:], s[1:]
 		}
+		if starPx >= 0 && starSx <= len(s) {
+			px, sx = starPx+1, starSx
+			starSx++
+			continue
+		}
+		return false
 	}
-	return s == ""
+	return true
+}
+
+// matchClass matches c against the class at the start of p ("[...]"),
+// returning the class's width, or 0 when it has no closing ']'.
+func matchClass(p string, c byte) (bool, int) {
+	i := 1
+	neg := i < len(p) && (p[i] == '!' || p[i] == '^')
+	if neg {
+		i++
+	}
+	in := false
+	for first := true; i < len(p); first = false {
+		if p[i] == ']' && !first {
+			return in != neg, i + 1
+		}
+		lo := p[i]
+		if i+2 < len(p) && p[i+1] == '-' && p[i+2] != ']' {
+			if c >= lo && c <= p[i+2] {
+				in = true
+			}
+			i += 3
+			continue
+		}
+		if c == lo {
+			in = true
+		}
+		i++
+	}
+	return false, 0
 }

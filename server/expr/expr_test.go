@@ -180,9 +180,28 @@ func TestGlob(t *testing.T) {
 	}{
 		{"*", "", true}, {"a*c", "abbc", true}, {"a?c", "abc", true}, {"a?c", "ac", false},
 		{"[a-c]x", "bx", true}, {"[!a-c]x", "bx", false}, {"\\*", "*", true}, {"\\*", "a", false},
+		{"[]]", "]", true}, {"[", "[", true}, {"a*b*c", "axxbyyc", true}, {"a*b*c", "axxbyy", false},
+		{"*a", "ba", true}, {"*.txt", "x.txt.bak", false},
+		{strings.Repeat("*a", 30) + "b", strings.Repeat("a", 60), false}, // linear, not exponential
 	} {
 		if got := Glob(tc.p, tc.s, false, false); got != tc.want {
 			t.Errorf("Glob(%q, %q) = %v", tc.p, tc.s, got)
 		}
 	}
+}
+
+// FuzzParse: no input makes Parse, ParseString or Eval panic.
+func FuzzParse(f *testing.F) {
+	for _, s := range []string{"true", "%{REQUEST_URI} =~ m#^/(a|b)#i && $1 == 'a'", "-R '10.0.0.0/8'",
+		"req('x') in {'a', 'b'} || !(1 -lt 2)", "'a' . %{HTTP:X} -strmatch '*a*'", "%{tolower:X}", "$", "m", "-", "%{"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, src string) {
+		if e, err := Parse(src); err == nil {
+			_, _ = e.Eval(testCtx())
+		}
+		if s, err := ParseString(src); err == nil {
+			_, _ = s.Eval(testCtx())
+		}
+	})
 }
