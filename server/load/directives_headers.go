@@ -58,6 +58,7 @@ func setupHeader(request bool) func(c *cmd) *parser.Error {
 		value, hasValue := word(i + 1)
 		subs, hasSubs := word(i + 2)
 		envclause, hasEnv := word(i + 3)
+		envIdx := i + 3 // the argument the env clause came from
 		if len(args) > i+4 {
 			return c.err("%s has too many arguments", name)
 		}
@@ -85,7 +86,7 @@ func setupHeader(request bool) func(c *cmd) *parser.Error {
 			if hasEnv {
 				return c.err("Too many arguments to directive")
 			}
-			envclause, hasEnv = subs, hasSubs
+			envclause, hasEnv, envIdx = subs, hasSubs, i+2
 		}
 		switch op.Action {
 		case config.HeaderUnset, config.HeaderEcho:
@@ -96,7 +97,7 @@ func setupHeader(request bool) func(c *cmd) *parser.Error {
 					}
 					return c.err("Header echo takes two arguments")
 				}
-				envclause, hasEnv, hasValue = value, true, false
+				envclause, hasEnv, hasValue, envIdx = value, true, false, i+1
 			}
 			if op.Action == config.HeaderEcho {
 				if request {
@@ -121,20 +122,20 @@ func setupHeader(request bool) func(c *cmd) *parser.Error {
 			case len(envclause) >= 4 && strings.EqualFold(envclause[:4], "env="):
 				v := envclause[4:]
 				if v == "" || v == "!" {
-					return c.err("error: missing environment variable name. envclause should be in the form env=envar")
+					return c.errArg(envIdx, "error: missing environment variable name. envclause should be in the form env=envar")
 				}
 				op.Env, op.EnvNot = strings.TrimPrefix(v, "!"), v[0] == '!'
 			case len(envclause) >= 5 && strings.EqualFold(envclause[:5], "expr="):
 				e, err := expr.Parse(envclause[5:])
 				if err != nil {
-					return c.err("Can't parse envclause/expression: %s", err.Error())
+					return c.errArg(envIdx, "Can't parse envclause/expression: %s", err.Error())
 				}
 				op.Cond = e
 				if u := e.Unsupported(); len(u) > 0 {
 					c.warn(config.WarnCompat, "%s: appserver cannot evaluate %s in expr=; the directive is applied as Apache applies it when evaluation fails (error logged, header changed)", name, strings.Join(u, ", "))
 				}
 			default:
-				return c.err("Unknown parameter: %s", envclause)
+				return c.errArg(envIdx, "Unknown parameter: %s", envclause)
 			}
 		}
 		if k := strings.IndexByte(hdr, ':'); k >= 0 {
@@ -145,7 +146,7 @@ func setupHeader(request bool) func(c *cmd) *parser.Error {
 			if len(value) >= 5 && strings.EqualFold(value[:5], "expr=") {
 				s, err := expr.ParseString(value[5:])
 				if err != nil {
-					return c.err("Can't parse value expression : %s", err.Error())
+					return c.errArg(i+1, "Can't parse value expression : %s", err.Error())
 				}
 				op.ValueExpr = s
 			} else {
