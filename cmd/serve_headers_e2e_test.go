@@ -23,9 +23,10 @@ WSGIPythonHome /usr
 WSGIDaemonProcess app processes=1 threads=4 display-name=%{GROUP}
 WSGIProcessGroup app
 WSGIScriptAlias / "@DIR@/app.py"
-LogFormat "%U req=%{X-Req}i out=%{X-Out}o app=%{X-From-App}o" probe
-CustomLog "@DIR@/access.log" probe
+LogFormat "%U req=%{X-Req}i out=%{X-Out}o app=%{X-From-App}o mobile=%{MOBILE}e" probe
+CustomLog "@DIR@/access.log" probe env=!dontlog
 BrowserMatchNoCase mobile MOBILE=yes
+SetEnvIf Request_URI "^/healthz" dontlog
 RequestHeader set X-Req "rewritten"
 RequestHeader set Host "renamed.test"
 Header set X-Time "%t %D"
@@ -35,7 +36,8 @@ Header edit X-From-App "^app$" "edited"
 
 // TestServeHeaders: what the oracle does not compare. RequestHeader's
 // changes reach the application and the access log (%{X}i), Header's the
-// log's %{X}o, and %t/%D have mod_headers' shape.
+// log's %{X}o, %t/%D have mod_headers' shape, and SetEnvIf's variables
+// reach the log (%{VAR}e, CustomLog env=!VAR: the corpus's "dontlog").
 func TestServeHeaders(t *testing.T) {
 	bin := serveBinary(t)
 	dir := serveWorldDir(t, "appserver-e2e-headers-")
@@ -43,6 +45,11 @@ func TestServeHeaders(t *testing.T) {
 	srv := serveStartConf(t, bin, dir, "site.conf", headersConf)
 	serveWaitTitles(t, srv, map[string]int{"(wsgi:app)": 1})
 
+	if resp, err := serveClient.Get("http://" + srv.Addr() + "/healthz"); err != nil {
+		t.Fatal(err)
+	} else {
+		resp.Body.Close()
+	}
 	req, _ := http.NewRequest("GET", "http://"+srv.Addr()+"/hello", nil)
 	req.Header.Set("X-Req", "original")
 	req.Header.Set("User-Agent", "Some Mobile thing")
@@ -61,11 +68,14 @@ func TestServeHeaders(t *testing.T) {
 	if got := resp.Header.Get("X-From-App"); got != "edited" {
 		t.Errorf("X-From-App = %q, want edited", got)
 	}
-	want := "/hello req=rewritten out=out app=edited"
+	want := "/hello req=rewritten out=out app=edited mobile=yes"
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		data, _ := os.ReadFile(filepath.Join(dir, "access.log"))
 		if strings.Contains(string(data), want) {
+			if strings.Contains(string(data), "/healthz") {
+				t.Errorf("access.log has the dontlog request:\n%s", data)
+			}
 			break
 		}
 		if time.Now().After(deadline) {
