@@ -114,6 +114,12 @@ func (h *reqHeaders) apply(ops []*config.HeaderOp, hdr http.Header, early bool) 
 		if op.Early != early {
 			continue
 		}
+		if op.If != nil {
+			// An <If> whose expression fails to evaluate does not apply.
+			if ok, err := op.If.Eval(h); err != nil || !ok {
+				continue
+			}
+		}
 		switch {
 		case op.Cond != nil:
 			ok, err := op.Cond.Eval(h)

@@ -40,6 +40,9 @@ type HeaderOp struct {
 	Env    string
 	EnvNot bool
 	Cond   *expr.Expr
+	// If is the condition of the <If> sections the directive is in (nil:
+	// none): the entry applies only when it is true.
+	If *expr.Expr
 }
 
 // HeaderFormat is one piece of a mod_headers value: literal text (Tag 0)

@@ -205,3 +205,20 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestAndNot(t *testing.T) {
+	a, b := MustParse("%{REQUEST_METHOD} == 'GET'"), MustParse("%{HTTPS} == 'on'")
+	for _, tc := range []struct {
+		e    *Expr
+		want bool
+	}{
+		{And(a), true}, {And(a, b), false}, {And(a, Not(b)), true}, {And(nil, Not(a)), false},
+	} {
+		if got, err := tc.e.Eval(testCtx()); err != nil || got != tc.want {
+			t.Errorf("%s = %v, %v", tc.e.Source(), got, err)
+		}
+	}
+	if And() != nil {
+		t.Error("And() != nil")
+	}
+}

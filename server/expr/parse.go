@@ -544,3 +544,27 @@ func ParseSubnet(s string) (netip.Prefix, bool) {
 }
 
 func (n *node) String() string { return fmt.Sprintf("%d:%s", n.kind, n.name) }
+
+// And is an expression true when every one of es is (nil ones are left
+// out; And() is nil). It lets a caller combine the conditions of nested
+// <If> sections.
+func And(es ...*Expr) *Expr {
+	var out *Expr
+	for _, e := range es {
+		if e == nil {
+			continue
+		}
+		if out == nil {
+			out = e
+			continue
+		}
+		out = &Expr{src: "(" + out.src + ") && (" + e.src + ")", root: &node{kind: nAnd, l: out.root, r: e.root},
+			unsupported: append(append([]string(nil), out.unsupported...), e.unsupported...)}
+	}
+	return out
+}
+
+// Not is the negation of e (for <ElseIf> and <Else>).
+func Not(e *Expr) *Expr {
+	return &Expr{src: "!(" + e.src + ")", root: &node{kind: nNot, l: e.root}, unsupported: e.unsupported}
+}

@@ -158,6 +158,13 @@ func setupHeader(request bool) func(c *cmd) *parser.Error {
 			}
 		}
 		conf := c.sc.conf
+		if c.sc.discard {
+			// Inside <If>: the entry goes to the scope around it, under the
+			// <If>'s condition; elsewhere (<Proxy>) it is only checked.
+			if conf, op.If = ifTarget(c.sc); conf == nil {
+				return nil
+			}
+		}
 		switch {
 		case request:
 			conf.RequestHeaders = append(conf.RequestHeaders, op)
@@ -322,4 +329,27 @@ func addSetEnvIf(c *cmd, rule *config.SetEnvIfRule) {
 		return
 	}
 	c.sc.vhost.SetEnvIf = append(c.sc.vhost.SetEnvIf, rule)
+}
+
+// ifTarget returns the settings of the scope around the <If> sections sc
+// is in, and their combined condition; nil when one of them cannot be
+// evaluated or sc is inside a section that never applies (<Proxy>).
+func ifTarget(sc *scope) (*config.DirConf, *expr.Expr) {
+	var conds []*expr.Expr
+	s := sc
+	for ; s != nil && s.discard; s = s.parent {
+		switch s.kind {
+		case scopeIf:
+			if s.ifCond == nil {
+				return nil, nil
+			}
+			conds = append(conds, s.ifCond)
+		case scopeProxy:
+			return nil, nil
+		}
+	}
+	if s == nil || len(conds) == 0 {
+		return nil, nil
+	}
+	return s.conf, expr.And(conds...)
 }
