@@ -267,6 +267,7 @@ var directiveOracleCases = []struct {
 	{"header-expr-ipmatch-bad", "Header set X y \"expr=%{REMOTE_ADDR} -ipmatch '10.0.0.0/33'\"\n", "Can't parse envclause/expression: parsing of subnet/netmask failed"},
 	{"header-expr-string", "Header set X y \"expr='abc == 1\"\n", "Can't parse envclause/expression: Unterminated string or variable"},
 	{"header-expr-ok", "Header set X y \"expr=%{HTTP:X-Foo} =~ /a(b)/ && $1 == 'b' && %{remote_addr} -ipmatch '127.0.0.0/8' && tolower(%{REQUEST_METHOD}) in {'get', 'head'}\"\n", ""},
+	{"header-in-if-ok", "<If \"-z env('HG_PROTOCOL')\">\nHeader set X y\n</If>\n<ElseIf \"%{QUERY_STRING} == 'x'\">\nRequestHeader set X y\n</ElseIf>\n<Else>\nHeader set X z\n</Else>\n", ""},
 	// mod_setenvif (add_setenvif_core).
 	{"setenvif-ok", "SetEnvIf A b c=1 d e=$1 !f\nBrowserMatchNoCase msie old\n<Location /x>\nSetEnvIfNoCase ^X- ^y$ hdr\n</Location>\n", ""},
 	{"setenvif-none", "SetEnvIf\n", "Missing header-field name for SetEnvIf"},

@@ -276,24 +276,35 @@ func ifSection(ld *loader, sc *scope, d *parser.Directive, before []*parser.Dire
 	}
 	cond := ifCondition(canonical, d, before)
 	if !sc.discard {
-		if cond != nil && hasHeaderDirective(d.Body) {
+		headers, others := countHeaderDirectives(d.Body)
+		switch {
+		case cond != nil && others == 0:
+			// Only Header/RequestHeader inside: all of it applies.
+		case cond != nil && headers > 0:
 			ld.warn(d.Pos, config.WarnIgnored, "<"+canonical+"> is partly evaluated: its Header and RequestHeader directives apply when it matches; the other directives inside it never apply")
-		} else {
+		default:
 			ld.warn(d.Pos, config.WarnIgnored, "<"+canonical+"> is ignored: appserver does not evaluate request-time expressions, so the directives inside it never apply")
 		}
 	}
 	walkDiscarded(ld, sc, scopeIf, d, cond)
 }
 
-// hasHeaderDirective reports whether body has a Header or RequestHeader
-// (in nested sections too).
-func hasHeaderDirective(body []*parser.Directive) bool {
+// countHeaderDirectives counts the Header/RequestHeader directives of body
+// (nested sections included) and the others.
+func countHeaderDirectives(body []*parser.Directive) (headers, others int) {
 	for _, b := range body {
-		if b != nil && (b.Is("Header") || b.Is("RequestHeader") || hasHeaderDirective(b.Body)) {
-			return true
+		switch {
+		case b == nil:
+		case b.Section:
+			h, o := countHeaderDirectives(b.Body)
+			headers, others = headers+h, others+o+1
+		case b.Is("Header") || b.Is("RequestHeader"):
+			headers++
+		default:
+			others++
 		}
 	}
-	return false
+	return headers, others
 }
 
 // ifCondition is when the body of an <If>, <ElseIf> or <Else> applies: its
