@@ -12,7 +12,8 @@ import (
 )
 
 const headersApp = `def application(environ, start_response):
-    body = "%s|%s|%s" % (environ.get("HTTP_X_REQ", "-"), environ.get("HTTP_HOST", "-"), environ.get("MOBILE", "-"))
+    body = "%s|%s|%s|%s" % (environ.get("HTTP_X_REQ", "-"), environ.get("HTTP_HOST", "-"), environ.get("MOBILE", "-"),
+                             environ["wsgi.url_scheme"])
     start_response("200 OK", [("Content-Type", "text/plain"), ("X-From-App", "app")])
     return [body.encode()]
 `
@@ -27,6 +28,7 @@ LogFormat "%U req=%{X-Req}i out=%{X-Out}o app=%{X-From-App}o mobile=%{MOBILE}e" 
 CustomLog "@DIR@/access.log" probe env=!dontlog
 BrowserMatchNoCase mobile MOBILE=yes
 SetEnvIf Request_URI "^/healthz" dontlog
+SetEnvIf X-Forwarded-SSL on HTTPS=1
 RequestHeader set X-Req "rewritten"
 RequestHeader set Host "renamed.test"
 Header set X-Time "%t %D"
@@ -37,7 +39,9 @@ Header edit X-From-App "^app$" "edited"
 // TestServeHeaders: what the oracle does not compare. RequestHeader's
 // changes reach the application and the access log (%{X}i), Header's the
 // log's %{X}o, %t/%D have mod_headers' shape, and SetEnvIf's variables
-// reach the log (%{VAR}e, CustomLog env=!VAR: the corpus's "dontlog").
+// reach the log (%{VAR}e, CustomLog env=!VAR: the corpus's "dontlog") and
+// the corpus's "SetEnvIf X-Forwarded-SSL on HTTPS=1" makes wsgi.url_scheme
+// https (the oracle's routes mode cannot show HTTPS: the probe leaves it out).
 func TestServeHeaders(t *testing.T) {
 	bin := serveBinary(t)
 	dir := serveWorldDir(t, "appserver-e2e-headers-")
@@ -53,13 +57,14 @@ func TestServeHeaders(t *testing.T) {
 	req, _ := http.NewRequest("GET", "http://"+srv.Addr()+"/hello", nil)
 	req.Header.Set("X-Req", "original")
 	req.Header.Set("User-Agent", "Some Mobile thing")
+	req.Header.Set("X-Forwarded-SSL", "on")
 	resp, err := serveClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if got, want := string(body), "rewritten|renamed.test|yes"; got != want {
+	if got, want := string(body), "rewritten|renamed.test|yes|https"; got != want {
 		t.Errorf("the app saw %q, want %q", got, want)
 	}
 	if !regexp.MustCompile(`^t=\d{16} D=\d+$`).MatchString(resp.Header.Get("X-Time")) {
