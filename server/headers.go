@@ -265,11 +265,43 @@ func (h *reqHeaders) value(op *config.HeaderOp) string {
 				b.WriteString("(null)")
 			}
 		case 's':
-			b.WriteString("(null)") // no mod_ssl variables
+			b.WriteString(h.sslVar(f.Text))
 		}
 	}
 	return b.String()
 }
+
+// sslVar is %{NAME}s: mod_ssl's ssl_var_lookup, which also answers the
+// request variables (HTTP_*, HTTP:Name, ENV:x, TIME_*, REQUEST_URI, ...);
+// "(null)" when empty. appserver has no SSL_* values (always "(null)").
+func (h *reqHeaders) sslVar(name string) string {
+	up := strings.ToUpper(name)
+	v := ""
+	switch {
+	case strings.HasPrefix(up, "SSL_"), up == "REMOTE_USER", up == "AUTH_TYPE", up == "REMOTE_IDENT":
+	case strings.HasPrefix(up, "HTTP:"):
+		v = h.requestHeader(name[5:])
+	case strings.HasPrefix(up, "ENV:"):
+		v, _ = h.envGet(name[4:])
+	case strings.HasPrefix(up, "TIME"):
+		v = expr.TimeVar(up, time.Now())
+	case strings.HasPrefix(up, "HTTP_"):
+		if k := sslHeaderVars[up]; k != "" {
+			v = h.requestHeader(k)
+		}
+	default:
+		v = h.Var(up)
+	}
+	if v == "" {
+		return "(null)"
+	}
+	return strings.NewReplacer("\r", " ", "\n", " ").Replace(v)
+}
+
+// sslHeaderVars are the HTTP_* names ssl_var_lookup knows.
+var sslHeaderVars = map[string]string{"HTTP_USER_AGENT": "User-Agent", "HTTP_REFERER": "Referer",
+	"HTTP_COOKIE": "Cookie", "HTTP_FORWARDED": "Forwarded", "HTTP_HOST": "Host",
+	"HTTP_PROXY_CONNECTION": "Proxy-Connection", "HTTP_ACCEPT": "Accept"}
 
 // --- expr.Context ---
 

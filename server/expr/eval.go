@@ -298,7 +298,12 @@ func (st *state) timeVar(name string) string {
 	if st.now.IsZero() {
 		st.now = time.Now()
 	}
-	t := st.now
+	return TimeVar(name, st.now)
+}
+
+// TimeVar is the TIME_* variable name (TIME_YEAR ... TIME_WDAY, TIME) at
+// t, as ap_expr and mod_ssl format them; "" for another name.
+func TimeVar(name string, t time.Time) string {
 	two := func(v int) string {
 		if v < 10 {
 			return "0" + strconv.Itoa(v)
@@ -320,8 +325,10 @@ func (st *state) timeVar(name string) string {
 		return two(t.Second())
 	case "TIME_WDAY":
 		return strconv.Itoa(int(t.Weekday()))
+	case "TIME":
+		return t.Format("20060102150405")
 	}
-	return t.Format("20060102150405")
+	return ""
 }
 
 func (st *state) call(name, arg string) string {
