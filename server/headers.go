@@ -77,6 +77,9 @@ func (h *reqHeaders) editRequest(ops []*config.HeaderOp, early bool) {
 	for _, op := range ops {
 		hostOp = hostOp || strings.EqualFold(op.Name, "Host")
 	}
+	if r.Header == nil {
+		r.Header = http.Header{}
+	}
 	if hostOp && r.Host != "" {
 		r.Header["Host"] = []string{r.Host}
 	}
@@ -139,6 +142,9 @@ func (h *reqHeaders) apply(ops []*config.HeaderOp, hdr http.Header, early bool) 
 }
 
 func (h *reqHeaders) applyOne(op *config.HeaderOp, hdr http.Header) {
+	if op.Name == "" && op.Action != config.HeaderEcho {
+		return // "Header unset" with no name: nothing to change, nothing to send
+	}
 	key := textproto.CanonicalMIMEHeaderKey(op.Name)
 	switch op.Action {
 	case config.HeaderAdd:
