@@ -266,7 +266,7 @@ func (h *reqHeaders) value(op *config.HeaderOp) string {
 			b.WriteString("D=" + strconv.FormatInt(time.Since(h.start).Microseconds(), 10))
 		case 'e':
 			if v, ok := h.envGet(f.Text); ok {
-				b.WriteString(strings.NewReplacer("\r", " ", "\n", " ").Replace(v))
+				b.WriteString(unwrap.Replace(v))
 			} else {
 				b.WriteString("(null)")
 			}
@@ -301,8 +301,11 @@ func (h *reqHeaders) sslVar(name string) string {
 	if v == "" {
 		return "(null)"
 	}
-	return strings.NewReplacer("\r", " ", "\n", " ").Replace(v)
+	return unwrap.Replace(v)
 }
+
+// unwrap turns line breaks into spaces, as mod_headers' unwrap_header.
+var unwrap = strings.NewReplacer("\r", " ", "\n", " ")
 
 // sslHeaderVars are the HTTP_* names ssl_var_lookup knows.
 var sslHeaderVars = map[string]string{"HTTP_USER_AGENT": "User-Agent", "HTTP_REFERER": "Referer",
