@@ -1,7 +1,6 @@
 package route
 
 import (
-	"net/http"
 	"sort"
 	"strconv"
 	"strings"
@@ -31,7 +30,7 @@ func (t *Table) setEnvIf(req *Request, r *Route) {
 	if len(server)+len(section) == 0 {
 		return
 	}
-	s := &envIfState{req: req, r: r}
+	s := &envIfState{req: *req, r: r} // a copy: req itself stays on the caller's stack
 	s.run(server, true)
 	if len(section) > 0 {
 		s.run(section, false)
@@ -50,7 +49,7 @@ func (t *Table) setEnvIf(req *Request, r *Route) {
 }
 
 type envIfState struct {
-	req      *Request
+	req      Request
 	r        *Route
 	env      map[string]string
 	postRead bool
@@ -94,7 +93,7 @@ func (s *envIfState) run(rules []*config.SetEnvIfRule, postRead bool) {
 // value is what a rule's attribute is for this request; "" when absent,
 // which mod_setenvif matches as an empty string.
 func (s *envIfState) value(rule *config.SetEnvIfRule) string {
-	req := s.req
+	req := &s.req
 	switch rule.Special {
 	case "remote_host", "remote_addr":
 		return req.RemoteIP
@@ -168,7 +167,7 @@ func (s *envIfState) header(name string) (string, bool) {
 	if strings.EqualFold(name, "Host") {
 		return s.req.Host, s.req.Host != ""
 	}
-	vs := http.Header(s.req.Header).Values(name)
+	vs := s.req.Header.Values(name)
 	switch len(vs) {
 	case 0:
 		return "", false
@@ -188,7 +187,7 @@ func (s *envIfState) Env(name string) (string, bool) {
 }
 
 func (s *envIfState) Var(name string) string {
-	req, r := s.req, s.r
+	req, r := &s.req, s.r
 	switch name {
 	case "REQUEST_METHOD":
 		if req.Method == "" {
