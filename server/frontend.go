@@ -328,7 +328,7 @@ func (f *Frontend) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	gen := f.gen.Load()
 	gen.active.Add(1)
 	rt := gen.table.Route(route.Request{Method: r.Method, Target: r.RequestURI, Host: r.Host,
-		LocalIP: localIP, LocalPort: port, HTTPS: r.TLS != nil, Header: r.Header, RemoteIP: remoteIP})
+		LocalIP: localIP, LocalPort: port, HTTPS: r.TLS != nil, Header: r.Header, RemoteIP: remoteIP, Proto: r.Proto})
 	requestID := newRequestID()
 	lw := writerPool.Get().(*loggingWriter)
 	*lw = loggingWriter{ResponseWriter: w, logged: gen.logs.has(rt.VHost)}
@@ -356,7 +356,13 @@ func (f *Frontend) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writerPool.Put(lw)
 		gen.active.Add(-1)
 	}()
-	f.serveRouted(lw, r, rt, &request{gen: gen, start: start, id: requestID, local: local, trace: &lw.trace})
+	var out http.ResponseWriter = lw
+	hs := reqHeadersFor(r, rt, start, f.log)
+	if hs != nil { // mod_headers (headers.go)
+		hs.requestPhase()
+		out = newHeadersWriter(lw, hs)
+	}
+	f.serveRouted(out, r, rt, &request{gen: gen, start: start, id: requestID, local: local, trace: &lw.trace, hs: hs})
 }
 
 // request is what serving one request needs beside its route.
@@ -366,6 +372,7 @@ type request struct {
 	id    string // UNIQUE_ID
 	local string // the connection's local address
 	trace *daemon.Trace
+	hs    *reqHeaders // nil: no mod_headers/mod_setenvif config applies
 }
 
 // writerPool recycles the per-request writers: nothing keeps one once its
@@ -448,10 +455,16 @@ func (f *Frontend) serveWSGI(w http.ResponseWriter, r *http.Request, rt *route.R
 	if r.Method == http.MethodHead && conf != nil && conf.MapHEADToGET == "On" {
 		env = setEnv(env, "REQUEST_METHOD", http.MethodGet)
 	}
+	if req.hs != nil {
+		req.hs.cgiEnv = env // for Header env= and %{VAR}e (headers.go)
+	}
 	g.Serve(w, r, &daemon.Request{Env: env, Script: rt.Script, ApplicationGroup: rt.ApplicationGroup,
 		CallableObject: rt.CallableObject, ScriptReloading: reloading, ScriptMtime: rt.ScriptMtime, Trace: req.trace})
 	// Serve has encoded the environ into its frame and is done with it (it
 	// does not return normally when it aborts: then the slice is dropped).
+	if req.hs != nil {
+		req.hs.cgiEnv = nil
+	}
 	putEnv(env)
 }
 
@@ -574,6 +587,9 @@ func writeError(w http.ResponseWriter, status int, detail string) {
 	text := http.StatusText(status)
 	if detail == "" {
 		detail = defaultDetail(status)
+	}
+	if m, ok := w.(interface{ markErrorPage() }); ok {
+		m.markErrorPage() // mod_headers: the core's error page
 	}
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=iso-8859-1")

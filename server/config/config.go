@@ -183,6 +183,11 @@ type VHost struct {
 	SSLCertificateKeyFile string
 	MergeSlashes          *bool
 	AllowEncodedSlashes   string // "", "Off", "On", "NoDecode"
+
+	// SetEnvIf are the mod_setenvif rules written at this server's scope
+	// (not in a section): they run before routing. A vhost's list does not
+	// include the main server's; the main server's rules run first.
+	SetEnvIf []*SetEnvIfRule
 }
 
 // VHostAddr is one address of a <VirtualHost>.
@@ -262,6 +267,14 @@ type DirConf struct {
 	// AddHandlers maps file extensions (lower-case, without the dot) to
 	// handler names (AddHandler); merged per extension, child wins.
 	AddHandlers map[string]string
+
+	// mod_headers' three tables (RequestHeader, Header [onsuccess], Header
+	// always); mod_setenvif's rules written in a section. Each merges as
+	// the parent's list followed by the child's.
+	RequestHeaders   []*HeaderOp
+	HeadersOnSuccess []*HeaderOp
+	HeadersAlways    []*HeaderOp
+	SetEnvIf         []*SetEnvIfRule
 }
 
 // Setting is a string value with the position it was set at.

@@ -21,6 +21,8 @@ import "strings"
 //   - Denies (rules appserver cannot evaluate) accumulate: failing closed
 //     may deny more than httpd, never less;
 //   - AddHandler extensions are merged per extension, child wins (mod_mime);
+//   - mod_headers' tables and mod_setenvif's rules are the parent's list
+//     followed by the child's (merge_headers_config, merge_setenvif_config);
 //   - Options follow core's rule: a list with any option written without
 //     +/- replaces the parent's, a list of only +X/-X adjusts it.
 //
@@ -100,6 +102,10 @@ func MergeDirConf(parent, child *DirConf) *DirConf {
 	if child.Options != nil {
 		out.Options = MergeOptions(out.Options, child.Options)
 	}
+	out.RequestHeaders = appendList(parent.RequestHeaders, child.RequestHeaders)
+	out.HeadersOnSuccess = appendList(parent.HeadersOnSuccess, child.HeadersOnSuccess)
+	out.HeadersAlways = appendList(parent.HeadersAlways, child.HeadersAlways)
+	out.SetEnvIf = appendList(parent.SetEnvIf, child.SetEnvIf)
 	return &out
 }
 
@@ -125,6 +131,17 @@ func mergeRequire(parent, child *DirConf) (string, *AuthzRule) {
 		}
 	}
 	return cr, child.RequireRule
+}
+
+// appendList is parent's items followed by child's, sharing neither.
+func appendList[T any](parent, child []T) []T {
+	if len(child) == 0 {
+		if len(parent) == 0 {
+			return nil
+		}
+		return append([]T(nil), parent...)
+	}
+	return append(append(make([]T, 0, len(parent)+len(child)), parent...), child...)
 }
 
 func mergeBool(dst **bool, child *bool) {

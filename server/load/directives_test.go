@@ -403,7 +403,7 @@ SetEnv PROXY leaked
 
 func TestDirectiveIgnored(t *testing.T) {
 	conf := `RewriteEngine On
-Header always set X-Frame-Options DENY
+CacheEnable disk /
 <Location /x>
 Order deny,allow
 GssapiCredStore keytab:/etc/x.keytab
@@ -417,7 +417,7 @@ MaxClients 10
 	}
 	want := []string{
 		"1:1: [ignored] RewriteEngine is ignored: URL rewriting does not happen",
-		"2:1: [ignored] Header is ignored: response headers are not changed",
+		"2:1: [ignored] CacheEnable is ignored: responses are not cached",
 		"5:1: [ignored] GssapiCredStore is ignored: GSSAPI (Kerberos) authentication does not happen, so no REMOTE_USER reaches the application",
 		"6:1: [ignored] MellonEnable is ignored: SAML authentication does not happen, so no REMOTE_USER reaches the application",
 		"8:1: [tuning] MaxClients is ignored: appserver does not use Apache's MPM settings; its own workers are the WSGI daemon groups",

@@ -11,6 +11,7 @@ import (
 	"github.com/appserver/appserver/daemon"
 	"github.com/appserver/appserver/parser"
 	"github.com/appserver/appserver/server/config"
+	"github.com/appserver/appserver/server/expr"
 	"github.com/appserver/appserver/server/modules"
 )
 
@@ -305,6 +306,10 @@ type scope struct {
 	require *requireNode
 	// rewriteConds are the RewriteCond lines waiting for their RewriteRule.
 	rewriteConds []*config.RewriteCond
+	// ifCond is, for an <If>/<ElseIf>/<Else> scope, when its body applies
+	// (its expression, and not those of the branches before it); nil when
+	// appserver cannot evaluate it. Header and RequestHeader use it.
+	ifCond *expr.Expr
 }
 
 // limited reports whether the scope is inside <Limit>/<LimitExcept>.

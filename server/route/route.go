@@ -32,6 +32,9 @@ type Request struct {
 	// from a proxy header: appserver has no mod_remoteip), for Require ip
 	// and Require local. "" is unknown: those rules grant nothing.
 	RemoteIP string
+	// Proto is the request's protocol ("HTTP/1.1"); "" = HTTP/1.1, or
+	// HTTP/1.0 when there is no Host (for SetEnvIf Request_Protocol).
+	Proto string
 }
 
 // Route is the decision Apache + mod_wsgi would make for a Request.
@@ -395,6 +398,12 @@ func newServerTable(v, main *config.VHost, name string, port int) *serverTable {
 // answers, what r->uri is, which sections apply, and which handler runs
 // with which settings. It is safe for concurrent use.
 func (t *Table) Route(req Request) *Route {
+	r := t.route(req)
+	t.setEnvIf(&req, r) // setenvif.go
+	return r
+}
+
+func (t *Table) route(req Request) *Route {
 	r := &Route{Status: 200, Handler: HandlerNone}
 	ip := localAddr(req.LocalIP)
 	st := t.selectServer(ip, req.LocalPort, "")
