@@ -11,6 +11,7 @@ import (
 	"encoding/base64"
 	"hash"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -415,3 +416,14 @@ func BasicCredentials(header string) (user, pw string, ok bool) {
 }
 
 const b64Alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+
+// Users lists the users of an AuthUserFile, sorted.
+func (f *AuthFile) Users() []string {
+	s := f.snap.Load()
+	out := make([]string, 0, len(s.users))
+	for u := range s.users {
+		out = append(out, u)
+	}
+	slices.Sort(out)
+	return out
+}

@@ -16,6 +16,9 @@ import "strings"
 //     UnsetEnv removes the parent's value);
 //   - Require follows AuthMerging: Off (httpd's default) replaces the
 //     parent's rule, And keeps a parent's denial, Or keeps a parent's grant;
+//   - AuthType, AuthName, AuthBasicProvider, AuthUserFile, AuthGroupFile:
+//     the child's when set (the file modules have no merger, but only a
+//     section using one of their directives gets their config);
 //   - Compat (mod_access_compat) is replaced whole by a child that has one:
 //     the module has no merger;
 //   - Denies (rules appserver cannot evaluate) accumulate: failing closed
@@ -84,6 +87,21 @@ func MergeDirConf(parent, child *DirConf) *DirConf {
 		out.Require, out.RequireRule = mergeRequire(parent, child)
 	}
 	out.AuthMerging = child.AuthMerging
+	if child.AuthType != nil {
+		out.AuthType = child.AuthType
+	}
+	if child.AuthName != nil {
+		out.AuthName = child.AuthName
+	}
+	if child.AuthBasicProvider != nil {
+		out.AuthBasicProvider = child.AuthBasicProvider
+	}
+	if child.AuthUserFile != nil {
+		out.AuthUserFile = child.AuthUserFile
+	}
+	if child.AuthGroupFile != nil {
+		out.AuthGroupFile = child.AuthGroupFile
+	}
 	if child.AllowMethods != nil {
 		out.AllowMethods = child.AllowMethods
 	}

@@ -156,6 +156,14 @@ func setupAllowDeny(c *cmd) *parser.Error {
 	}
 	kind := config.CompatKind(strings.ToLower(c.def.name))
 	hosts := append([]string(nil), c.args[1:]...)
+	var parsed []config.CompatHost
+	for i, h := range hosts {
+		p, msg := config.ParseCompatHost(h)
+		if msg != "" {
+			return c.errArg(i+1, "%s", msg)
+		}
+		parsed = append(parsed, p)
+	}
 	ac := c.compatConf()
 	if ac == nil {
 		if kind == config.CompatDeny {
@@ -163,15 +171,15 @@ func setupAllowDeny(c *cmd) *parser.Error {
 		}
 		return nil
 	}
-	ac.Rules = append(ac.Rules, config.CompatRule{Pos: c.d.Pos, Kind: kind, Hosts: hosts, Methods: limitOf(c.sc)})
-	for _, h := range hosts {
-		if strings.EqualFold(h, "all") {
+	ac.Rules = append(ac.Rules, config.CompatRule{Pos: c.d.Pos, Kind: kind, Hosts: hosts, Parsed: parsed, Methods: limitOf(c.sc)})
+	for _, h := range parsed {
+		if h.Kind != config.CompatHostName {
 			continue
 		}
 		if kind == config.CompatAllow {
-			c.warn(config.WarnDenies, "%s from %s: appserver evaluates only \"from all\"; this Allow never matches, so where it is needed the section answers 403 (fail closed); write \"Require all granted\" (or \"Require all denied\") instead", c.d.Name, h)
+			c.warn(config.WarnDenies, "%s from %s: host names need double reverse DNS, which appserver does not do; this Allow never matches, so where it is needed the section answers 403 (fail closed); use addresses (Allow from 192.0.2.0/24) or Require ip", c.d.Name, h.Name)
 		} else {
-			c.warn(config.WarnDenies, "%s from %s: appserver evaluates only \"from all\"; this Deny is taken to match every client, so the section answers 403 unless an Allow from all overrides it (fail closed); write \"Require all denied\" (or \"Require all granted\") instead", c.d.Name, h)
+			c.warn(config.WarnDenies, "%s from %s: host names need double reverse DNS, which appserver does not do; this Deny is taken to match every client, so the section answers 403 unless an Allow matches (fail closed); use addresses or Require not ip", c.d.Name, h.Name)
 		}
 	}
 	return nil
@@ -226,6 +234,9 @@ func setupRewriteRule(c *cmd) *parser.Error {
 	}
 	conds := c.sc.rewriteConds
 	c.sc.rewriteConds = nil
+	if hasFlag(flags, "e", "env") {
+		c.ld.cfg.EarlyEnvUnknown = true // Allow from env= and Require env cannot be told
+	}
 	status := rewriteRefuses(flags)
 	if status == 0 {
 		if !c.sc.discard {

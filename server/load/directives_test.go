@@ -290,7 +290,7 @@ func TestDirectiveRequire(t *testing.T) {
 		{"all-granted", "<RequireAll>\nRequire all granted\n</RequireAll>", "granted", 0},
 		{"none-of-denied", "<RequireAll>\nRequire all granted\n<RequireNone>\nRequire all denied\n</RequireNone>\n</RequireAll>", "granted", 0},
 		{"none-of-granted", "<RequireAll>\nRequire all granted\nRequire not all granted\n</RequireAll>", "denied", 0},
-		{"any-section", "<RequireAny>\nRequire valid-user\nRequire all granted\n</RequireAny>", "granted", 1},
+		{"any-section", "<RequireAny>\nRequire valid-user\nRequire all granted\n</RequireAny>", "granted", 0},
 		{"limit-ignored", "<Limit POST>\nRequire all denied\n</Limit>", "", 1},
 		{"limit-and-plain", "Require all granted\n<LimitExcept GET>\nRequire all denied\n</LimitExcept>", "granted", 1},
 		{"none", "SetEnv a b", "", 0},

@@ -37,11 +37,16 @@ type Request struct {
 // Route is the decision Apache + mod_wsgi would make for a Request.
 type Route struct {
 	// Status is 200 when a handler will run, else what Apache answers before
-	// any handler (400 bad path, 404 encoded slash or no mapping, 403
-	// Require all denied, 500 unknown daemon group).
+	// any handler (400 bad path, 404 encoded slash or no mapping, 401
+	// authentication, 403 Require all denied, 500 unknown daemon group).
 	Status int
 	// Reason says why Status is not 200, in the words of Apache's error log.
 	Reason string
+	// Challenge is the WWW-Authenticate value of a 401 ("" = none).
+	Challenge string
+	// User and AuthType are the authenticated user and the AuthType
+	// (REMOTE_USER, AUTH_TYPE); "" when no user was authenticated.
+	User, AuthType string
 
 	VHost *config.VHost
 	// URI is the normalised, decoded path (httpd's r->uri); Query the raw
@@ -152,6 +157,7 @@ type Table struct {
 
 	restrictEmbedded bool
 	cwd              string // Options.Cwd
+	envUnknown       bool   // config.Config.EarlyEnvUnknown
 
 	// merged caches merge results by the chain of DirConfs merged, so that
 	// the common requests of a site merge nothing at all.
@@ -309,7 +315,7 @@ func Compile(c *config.Config, o Options) *Table {
 	if main == nil {
 		main = &config.VHost{IsMain: true}
 	}
-	t := &Table{cfg: c, stat: o.Stat, cwd: o.Cwd, groups: map[string]*config.Group{}, restrictEmbedded: c.RestrictEmbedded, merged: map[mergeKey]*mergedConf{}}
+	t := &Table{cfg: c, stat: o.Stat, cwd: o.Cwd, groups: map[string]*config.Group{}, restrictEmbedded: c.RestrictEmbedded, envUnknown: c.EarlyEnvUnknown, merged: map[mergeKey]*mergedConf{}}
 	for _, g := range c.Groups {
 		if _, dup := t.groups[g.Spec.Name]; !dup {
 			t.groups[g.Spec.Name] = g
@@ -546,17 +552,27 @@ func (d *decider) run() {
 	conf := mc.conf
 	r.Conf = conf
 
-	ar := config.AccessReq{Method: d.method, Uri: d.uri, Https: d.https, Header: d.header, Host: d.host}
-	if conf.Require == "request" {
-		// Parsed only when a Require depends on it.
+	ar := config.AccessReq{Method: d.method, Uri: d.uri, Https: d.https, Header: d.header, Host: d.host,
+		EnvUnknown: d.t.envUnknown}
+	if conf.Require == "request" || conf.Compat != nil {
+		// Parsed only when an access rule depends on it.
 		ar.RemoteIP, ar.LocalIP = remoteAddr(d.remote), d.local
 	}
-	if status, reason := config.Access(conf, &ar); status != 0 {
-		what := d.walk.filename
-		if what == "" {
-			what = d.uri
+	if res := config.Access(conf, &ar); res.Status != 0 {
+		switch {
+		case res.Status == 401 || res.Status == 500:
+			// httpd's authn/authz messages end with the URI already.
+		case res.Reason != "":
+			what := d.walk.filename
+			if what == "" {
+				what = d.uri
+			}
+			res.Reason += ": " + what
 		}
-		r.fail(status, reason+": "+what)
+		r.fail(res.Status, res.Reason)
+		r.Challenge = res.Challenge
+	} else {
+		r.User, r.AuthType = res.User, res.AuthType
 	}
 
 	handler := ""
