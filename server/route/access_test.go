@@ -1,8 +1,8 @@
 package route
 
 import (
-	"net/netip"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
