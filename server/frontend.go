@@ -380,6 +380,10 @@ func (f *Frontend) serveRouted(w http.ResponseWriter, r *http.Request, rt *route
 		if rt.Reason != "" {
 			f.log.Info(rt.Reason, "status", rt.Status, "uri", r.RequestURI)
 		}
+		if rt.Status == http.StatusUnauthorized {
+			writeUnauthorized(w, r, rt.Challenge)
+			return
+		}
 		if rt.Status == http.StatusMovedPermanently {
 			loc := redirectLocation(r, rt)
 			w.Header().Set("Location", loc)
