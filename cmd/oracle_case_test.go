@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -25,11 +26,21 @@ type oracleCase struct {
 	// copies of the probe app ("# oracle-file: tree/a.wsgi" lines), so that
 	// directory targets and WSGIScriptAliasMatch have scripts to find.
 	Files []string
-	URLs  []oracleURL
+	// Writes are data files the case needs (htpasswd, group files): each
+	// "# oracle-write: REL/PATH LINE" line appends LINE and a newline to
+	// @DIR@/REL/PATH, in order.
+	Writes []oracleWrite
+	URLs   []oracleURL
 	// Compare lists what the serving mode compares beyond the probe's
 	// answer ("# oracle-compare: header:NAME ... body" lines): response
 	// headers by canonical name, and Body for answers the probe did not give.
 	Compare oracleCompareSpec
+}
+
+// oracleWrite is one file "# oracle-write:" lines build.
+type oracleWrite struct {
+	Rel     string
+	Content string
 }
 
 // oracleCompareSpec is what one case's "# oracle-compare:" lines ask for.
@@ -85,6 +96,7 @@ func (u oracleURL) MethodOrGET() string {
 
 var (
 	oracleFileRe     = regexp.MustCompile(`(?m)^[ \t]*#[ \t]*oracle-file:[ \t]*(\S+)[ \t]*$`)
+	oracleWriteRe    = regexp.MustCompile(`(?m)^[ \t]*#[ \t]*oracle-write:[ \t]*(\S+)[ \t]?(.*)$`)
 	oracleCompareRe  = regexp.MustCompile(`(?m)^[ \t]*#[ \t]*oracle-compare:(.*)$`)
 	oracleHeaderRe   = regexp.MustCompile(`^H:([!#$%&'*+.^_|~0-9A-Za-z-]+):(.*)$`)
 	oraclePlaceRe    = regexp.MustCompile(`@[A-Z_]+@`)
@@ -148,6 +160,18 @@ func oracleLoadCase(dir, name string) (oracleCase, error) {
 			return c, fmt.Errorf("%s: oracle-file %q must be a path inside the case directory", confPath, m[1])
 		}
 		c.Files = append(c.Files, rel)
+	}
+	for _, m := range oracleWriteRe.FindAllStringSubmatch(c.Conf, -1) {
+		rel := filepath.Clean(m[1])
+		if filepath.IsAbs(rel) || rel == "." || strings.HasPrefix(rel, "..") {
+			return c, fmt.Errorf("%s: oracle-write %q must be a path inside the case directory", confPath, m[1])
+		}
+		i := slices.IndexFunc(c.Writes, func(w oracleWrite) bool { return w.Rel == rel })
+		if i < 0 {
+			c.Writes = append(c.Writes, oracleWrite{Rel: rel})
+			i = len(c.Writes) - 1
+		}
+		c.Writes[i].Content += m[2] + "\n"
 	}
 	for _, m := range oracleCompareRe.FindAllStringSubmatch(c.Conf, -1) {
 		for _, w := range strings.Fields(m[1]) {
