@@ -373,8 +373,6 @@ func Access(conf *DirConf, r *AccessReq) AccessResult {
 	switch v := conf.authorize(&ctx); v {
 	case AuthzGranted:
 		return AccessResult{}
-	case AuthzError:
-		return AccessResult{Status: 500, Reason: ctx.Reason}
 	case AuthzDeniedNoUser:
 		// A user is needed: authenticate.
 	case AuthzUnknown:
@@ -397,8 +395,6 @@ func Access(conf *DirConf, r *AccessReq) AccessResult {
 	switch conf.authorize(&ctx) {
 	case AuthzGranted:
 		return res
-	case AuthzError:
-		return AccessResult{Status: 500, Reason: ctx.Reason}
 	case AuthzUnknown:
 		return AccessResult{Status: 403, Reason: "user " + res.User + ": a Require appserver does not evaluate applies (fail closed)"}
 	case AuthzDeniedNoUser:

@@ -22,7 +22,6 @@ const (
 	// AuthzDeniedNoUser: a user-based rule without an authenticated user
 	// yet; httpd then authenticates and evaluates again.
 	AuthzDeniedNoUser
-	AuthzError // the group file cannot be read: 500
 )
 
 // AuthzKind says what an AuthzRule is.
@@ -159,7 +158,7 @@ func (r *AuthzRule) EvalCtx(c *AuthzCtx) Authz {
 		v = AuthzNeutral
 		for _, ch := range r.Rules {
 			cr := ch.EvalCtx(c)
-			if cr == AuthzError || cr == AuthzDenied {
+			if cr == AuthzDenied {
 				v = cr
 				break
 			}
@@ -175,7 +174,7 @@ func (r *AuthzRule) EvalCtx(c *AuthzCtx) Authz {
 		v = AuthzNeutral
 		for _, ch := range r.Rules {
 			cr := ch.EvalCtx(c)
-			if cr == AuthzError || cr == AuthzGranted {
+			if cr == AuthzGranted {
 				v = cr
 				break
 			}
@@ -236,8 +235,9 @@ func (r *AuthzRule) evalUser(c *AuthzCtx) Authz {
 	}
 	groups, err := c.GroupFile.Groups(c.User)
 	if err != nil {
+		// httpd logs it and denies (measured: 401, not 500).
 		c.Reason = "Could not open group file: " + c.GroupFile.Path
-		return AuthzError
+		return AuthzDenied
 	}
 	if len(groups) == 0 {
 		c.Reason = "Authorization of user " + c.User + " to access %s failed, reason: user doesn't appear in group file (" + c.GroupFile.Path + ")."
@@ -306,7 +306,7 @@ func (r *AuthzRule) write(b *strings.Builder) {
 	}
 	switch r.Kind {
 	case AuthzStatic:
-		b.WriteString([...]string{"neutral", "granted", "denied", "unknown", "denied-no-user", "error"}[r.Value])
+		b.WriteString([...]string{"neutral", "granted", "denied", "unknown", "denied-no-user"}[r.Value])
 		return
 	case AuthzIP:
 		b.WriteString(not + "ip")

@@ -145,6 +145,38 @@ func mergeRequire(parent, child *DirConf) (string, *AuthzRule) {
 	return cr, child.RequireRule
 }
 
+// AuthzState is mod_authz_core's per-directory config as httpd's merges
+// carry it: the rule and the AuthMerging op of the last section that had
+// one. The op travels with the merged result, so that when a walk's
+// sections are merged with each other first, the last one's "AuthMerging
+// Or" then also combines the walk's result with the config before the
+// walk (measured on Apache 2.4: a <Location> with AuthMerging Or under a
+// <Directory> granting all is open).
+type AuthzState struct {
+	Require string
+	Rule    *AuthzRule
+	Op      string
+}
+
+// AuthzOf returns c's own mod_authz_core config, and whether it has one
+// (httpd creates it only in sections using the module's directives).
+func AuthzOf(c *DirConf) (AuthzState, bool) {
+	if c == nil || (c.Require == "" && c.AuthMerging == "") {
+		return AuthzState{}, false
+	}
+	return AuthzState{Require: c.Require, Rule: c.RequireRule, Op: c.AuthMerging}, true
+}
+
+// MergeAuthz is merge_authz_core_dir_config.
+func MergeAuthz(base, next AuthzState) AuthzState {
+	if next.Require == "" {
+		return AuthzState{Require: base.Require, Rule: base.Rule, Op: next.Op}
+	}
+	r, rule := mergeRequire(&DirConf{Require: base.Require, RequireRule: base.Rule},
+		&DirConf{Require: next.Require, RequireRule: next.Rule, AuthMerging: next.Op})
+	return AuthzState{Require: r, Rule: rule, Op: next.Op}
+}
+
 func mergeBool(dst **bool, child *bool) {
 	if child != nil {
 		v := *child

@@ -217,12 +217,17 @@ func computeMerge(chain []*config.DirConf, dirs, files int) *mergedConf {
 	if conf == nil {
 		conf = &config.DirConf{}
 	}
+	groups := [3][]*config.DirConf{chain[1 : 1+dirs], chain[1+dirs : 1+dirs+files], chain[1+dirs+files:]}
+	if az := mergeAuthzGroups(chain[0], groups); az.Require != conf.Require || az.Rule != conf.RequireRule {
+		c := *conf
+		c.Require, c.RequireRule = az.Require, az.Rule
+		conf = &c
+	}
 	mc := &mergedConf{conf: conf}
 	table := map[string]string{}
 	if chain[0] != nil {
 		applyEnv(table, chain[0].Env)
 	}
-	groups := [3][]*config.DirConf{chain[1 : 1+dirs], chain[1+dirs : 1+dirs+files], chain[1+dirs+files:]}
 	for _, g := range groups {
 		mergeEnvGroup(table, g)
 	}
@@ -230,6 +235,31 @@ func computeMerge(chain []*config.DirConf, dirs, files int) *mergedConf {
 		mc.modEnv = table
 	}
 	return mc
+}
+
+// mergeAuthzGroups merges the Require rules as httpd's walks do: each
+// walk merges its matching sections with each other, then the result onto
+// the config so far (config.AuthzState says why the order matters).
+func mergeAuthzGroups(defaults *config.DirConf, groups [3][]*config.DirConf) config.AuthzState {
+	acc, _ := config.AuthzOf(defaults)
+	for _, g := range groups {
+		var walk config.AuthzState
+		has := false
+		for _, c := range g {
+			own, ok := config.AuthzOf(c)
+			switch {
+			case !ok:
+			case !has:
+				walk, has = own, true
+			default:
+				walk = config.MergeAuthz(walk, own)
+			}
+		}
+		if has {
+			acc = config.MergeAuthz(acc, walk)
+		}
+	}
+	return acc
 }
 
 // mergeEnvGroup merges the mod_env settings of one walk's sections into
