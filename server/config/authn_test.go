@@ -1,6 +1,14 @@
 package config
 
-import "testing"
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/appserver/appserver/parser"
+)
 
 // The hashes were made by htpasswd 2.4 (-B, -m, -s, -2, -5 -r) and by
 // crypt(3) (md5-crypt); each is checked with its password and a wrong one.
@@ -57,6 +65,61 @@ func TestBasicCredentials(t *testing.T) {
 		u, p, ok := BasicCredentials(tc.header)
 		if u != tc.user || p != tc.pw || ok != tc.ok {
 			t.Errorf("BasicCredentials(%q) = %q, %q, %v; want %q, %q, %v", tc.header, u, p, ok, tc.user, tc.pw, tc.ok)
+		}
+	}
+}
+
+// An htpasswd edit applies without a reload (httpd reads the file per
+// request); a file that disappears answers with an error, one that comes
+// back is read again.
+func TestAuthFileReread(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "users")
+	write := func(content string, mtime time.Time) {
+		t.Helper()
+		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chtimes(path, mtime, mtime); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t0 := time.Now().Add(-time.Hour)
+	write("alice:{SHA}qs67vlse11GdWHE+bbh7CYDxCOs=\n#bob:x\nalice:second\n", t0)
+	f, err := NewAuthFile(path, parser.Position{}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check := func(user, wantPW string, wantFound bool) {
+		t.Helper()
+		pw, found, err := f.Password(user)
+		if err != nil || pw != wantPW || found != wantFound {
+			t.Errorf("Password(%q) = %q, %v, %v; want %q, %v", user, pw, found, err, wantPW, wantFound)
+		}
+	}
+	check("alice", "{SHA}qs67vlse11GdWHE+bbh7CYDxCOs=", true)
+	check("#bob", "", false)
+	write("bob:x:extra\n", t0.Add(time.Second))
+	check("alice", "", false)
+	check("bob", "x", true)
+	os.Remove(path)
+	if _, _, err := f.Password("bob"); err == nil {
+		t.Error("no error for a missing file")
+	}
+	write("carol:y\n", t0)
+	check("carol", "y", true)
+
+	gpath := filepath.Join(t.TempDir(), "groups")
+	if err := os.WriteFile(gpath, []byte("admins: alice bob\n# staff: bob\nstaff:  carol \"alice\"\nadmins:alice\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	g, err := NewAuthFile(gpath, parser.Position{}, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for user, want := range map[string]string{"alice": "admins staff admins", "bob": "admins", "carol": "staff", "dave": ""} {
+		got, _ := g.Groups(user)
+		if strings.Join(got, " ") != want {
+			t.Errorf("Groups(%q) = %q, want %q", user, got, want)
 		}
 	}
 }

@@ -229,6 +229,25 @@ var directiveOracleCases = []struct {
 	{"wsgi-import-no-pg", "WSGIImportScript /y application-group=g\n", "Name of WSGI process group required."},
 	{"wsgi-import-value-skips-blank", "WSGIImportScript /y application-group= process-group=x\n", "Name of WSGI process group required."},
 	{"wsgi-import-badopt", "WSGIImportScript /y foo=bar\n", "Invalid option to WSGI import script definition."},
+	// Authentication and mod_access_compat addresses.
+	{"authtype-none", "<Location />\nAuthType\n</Location>\n", "AuthType takes one argument, an HTTP authorization type (e.g., \"Basic\")"},
+	{"authtype-two", "<Location />\nAuthType Basic Digest\n</Location>\n", "AuthType takes one argument, an HTTP authorization type (e.g., \"Basic\")"},
+	{"authtype-top", "AuthType Basic\n", "AuthType not allowed here"},
+	{"authname-none", "<Location />\nAuthName\n</Location>\n", "AuthName takes one argument, the authentication realm (e.g. \"Members Only\")"},
+	{"authname-quoted", "<Location />\nAuthName \"a \\\"b\\\" c\"\n</Location>\n", ""},
+	{"authuserfile-two", "<Location />\nAuthUserFile a b\n</Location>\n", "AuthUserFile takes one argument, text file containing user IDs and passwords"},
+	{"authgroupfile-two", "<Location />\nAuthGroupFile a b\n</Location>\n", "AuthGroupFile takes one argument, text file containing group names and member user IDs"},
+	{"authbasicprovider-unknown", "<Location />\nAuthBasicProvider file foo\n</Location>\n", "Unknown Authn provider: foo"},
+	{"authbasicprovider-dbm", "<Location />\nAuthBasicProvider file dbm\n</Location>\n", ""},
+	{"require-method-bad", "<Location />\nRequire method GET get\n</Location>\n", "Invalid Method 'get'"},
+	{"require-method-ok", "<Location />\nRequire method GET HEAD PATCH BASELINE-CONTROL\n</Location>\n", ""},
+	{"require-user-empty", "<Location />\nRequire user\n</Location>\n", ""},
+	{"require-not-valid-user", "<Location />\nRequire not valid-user\n</Location>\n", "negative Require directive has no effect in <RequireAny> directive"},
+	{"allow-bad-ip", "<Location />\nAllow from 10.0.0.300\n</Location>\n", "The specified IP address is invalid."},
+	{"allow-bad-mask", "<Location />\nAllow from 10.0.0.0/33\n</Location>\n", "The specified network mask is invalid."},
+	{"allow-name-mask", "<Location />\nAllow from foo/8\n</Location>\n", "An IP address was expected"},
+	{"allow-v6-mask", "<Location />\nDeny from ::1/200\n</Location>\n", "The specified network mask is invalid."},
+	{"allow-odd-forms", "<Location />\nAllow from 1.2.3 1.2.3.x 10.1.2.3/255.0.0.1 env=A env=!B example.org\n</Location>\n", ""},
 }
 
 func TestDirectiveOracle(t *testing.T) {
