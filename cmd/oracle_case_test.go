@@ -47,6 +47,9 @@ type oracleWrite struct {
 type oracleCompareSpec struct {
 	Headers []string // canonical header names
 	Body    bool
+	// ServeOnly skips the routes mode: the case depends on what only a
+	// serving appserver runs (mod_wsgi's auth hooks in Python).
+	ServeOnly bool
 }
 
 // An oracleURL is one line of a .urls file.
@@ -178,10 +181,12 @@ func oracleLoadCase(dir, name string) (oracleCase, error) {
 			switch {
 			case w == "body":
 				c.Compare.Body = true
+			case w == "serve-only":
+				c.Compare.ServeOnly = true
 			case strings.HasPrefix(w, "header:") && len(w) > len("header:"):
 				c.Compare.Headers = append(c.Compare.Headers, http.CanonicalHeaderKey(strings.TrimPrefix(w, "header:")))
 			default:
-				return c, fmt.Errorf("%s: oracle-compare %q: want header:NAME or body", confPath, w)
+				return c, fmt.Errorf("%s: oracle-compare %q: want header:NAME, body or serve-only", confPath, w)
 			}
 		}
 	}

@@ -1,8 +1,13 @@
 package server
 
 import (
+	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
+
+	"github.com/appserver/appserver/daemon"
+	"github.com/appserver/appserver/server/config"
 )
 
 // unauthorizedPage is Apache 2.4's built-in 401 page, byte for byte (the
@@ -34,4 +39,106 @@ func writeUnauthorized(w http.ResponseWriter, r *http.Request, challenge string)
 	if r.Method != http.MethodHead {
 		_, _ = w.Write([]byte(unauthorizedPage))
 	}
+}
+
+// authHooks runs mod_wsgi's WSGIAuthUserScript, WSGIAuthGroupScript and
+// WSGIAccessScript functions for one request in the embedded group's
+// process: mod_wsgi runs them in Apache's children (embedded mode), never
+// in a daemon, so the embedded group is where the same modules and
+// globals live. Made only when the config has such a script.
+type authHooks struct {
+	f     *Frontend
+	gen   *generation
+	r     *http.Request
+	local string
+}
+
+func (h *authHooks) CheckPassword(s *config.HookScript, user, password string) (string, error) {
+	hd, err := h.call(s, "check_password", user, password)
+	return hd.Get("Result"), err
+}
+
+func (h *authHooks) GroupsForUser(s *config.HookScript, user string) ([]string, error) {
+	hd, err := h.call(s, "groups_for_user", user)
+	return hd.Values("Group"), err
+}
+
+func (h *authHooks) AllowAccess(s *config.HookScript, host string) (string, error) {
+	hd, err := h.call(s, "allow_access", host)
+	return hd.Get("Result"), err
+}
+
+func (h *authHooks) call(s *config.HookScript, name string, args ...string) (http.Header, error) {
+	g, err := h.f.group(h.gen, "")
+	if err != nil {
+		return nil, err
+	}
+	env := h.environ(s)
+	for i, a := range args {
+		env = append(env, "appserver.hook.arg"+strconv.Itoa(i+1), a)
+	}
+	// The hook reads no body: the request goes without one.
+	r := h.r.WithContext(h.r.Context())
+	r.Body, r.ContentLength = http.NoBody, 0
+	rec := &hookRecorder{header: http.Header{}}
+	g.Serve(rec, r, &daemon.Request{Env: env, Script: s.Path, ApplicationGroup: s.AppGroup, CallableObject: name, Hook: true})
+	if rec.status != http.StatusOK {
+		return nil, fmt.Errorf("%s of %s failed (%d)", name, s.Path, rec.status)
+	}
+	return rec.header, nil
+}
+
+// environ is what mod_wsgi gives its auth hooks (measured): the CGI
+// variables known before the handler (no SCRIPT_NAME/PATH_INFO split here,
+// no HTTP_AUTHORIZATION) and mod_wsgi's own keys.
+func (h *authHooks) environ(s *config.HookScript) []string {
+	r := h.r
+	env := make([]string, 0, 32+2*len(r.Header))
+	add := func(k, v string) { env = append(env, k, v) }
+	for name, values := range r.Header {
+		if !validCGIHeaderName(name) || name == "Authorization" || name == "Proxy" ||
+			name == "Content-Type" || name == "Content-Length" {
+			continue
+		}
+		add(cgiHeaderKey(name), strings.Join(values, ", "))
+	}
+	if r.Host != "" {
+		add("HTTP_HOST", r.Host)
+	}
+	remoteHost, remotePort := splitAddr(r.RemoteAddr)
+	localHost, localPort := splitAddr(h.local)
+	serverName := r.Host
+	if host, _, ok := strings.Cut(serverName, ":"); ok && !strings.HasPrefix(serverName, "[") {
+		serverName = host
+	}
+	add("REMOTE_ADDR", remoteHost)
+	add("REMOTE_PORT", remotePort)
+	add("SERVER_ADDR", localHost)
+	add("SERVER_PORT", localPort)
+	add("SERVER_NAME", serverName)
+	add("SERVER_PROTOCOL", r.Proto)
+	add("SERVER_SOFTWARE", serverSoftware)
+	add("REQUEST_METHOD", r.Method)
+	add("REQUEST_URI", r.RequestURI)
+	add("QUERY_STRING", r.URL.RawQuery)
+	add("mod_wsgi.application_group", s.AppGroup)
+	add("mod_wsgi.process_group", "")
+	return env
+}
+
+// hookRecorder keeps the head of a hook's answer.
+type hookRecorder struct {
+	header http.Header
+	status int
+}
+
+func (w *hookRecorder) Header() http.Header { return w.header }
+func (w *hookRecorder) WriteHeader(status int) {
+	if w.status == 0 {
+		w.status = status
+	}
+}
+func (w *hookRecorder) Write(p []byte) (int, error) {
+	w.WriteHeader(http.StatusOK)
+	return len(p), nil
 }

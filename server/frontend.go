@@ -321,8 +321,12 @@ func (f *Frontend) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	remoteIP, _ := splitAddr(r.RemoteAddr)
 	gen := f.gen.Load()
 	gen.active.Add(1)
+	var hooks config.AuthHooks
+	if gen.cfg.UsesAuthHooks {
+		hooks = &authHooks{f: f, gen: gen, r: r, local: local}
+	}
 	rt := gen.table.Route(route.Request{Method: r.Method, Target: r.RequestURI, Host: r.Host,
-		LocalIP: localIP, LocalPort: port, HTTPS: r.TLS != nil, Header: r.Header, RemoteIP: remoteIP})
+		LocalIP: localIP, LocalPort: port, HTTPS: r.TLS != nil, Header: r.Header, RemoteIP: remoteIP, Hooks: hooks})
 	requestID := newRequestID()
 	lw := writerPool.Get().(*loggingWriter)
 	*lw = loggingWriter{ResponseWriter: w, logged: gen.logs.has(rt.VHost)}

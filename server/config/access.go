@@ -231,6 +231,9 @@ type AccessReq struct {
 	// way appserver does not evaluate: such tests cannot be told.
 	Env        map[string]string
 	EnvUnknown bool
+	// Hooks runs mod_wsgi's auth and access scripts (nil: they are not
+	// run, and what depends on them fails closed).
+	Hooks AuthHooks
 }
 
 func (c *RewriteCond) holds(r *AccessReq) bool {
@@ -355,6 +358,16 @@ func Access(conf *DirConf, r *AccessReq) AccessResult {
 	if conf.Compat != nil {
 		granted, any = conf.Compat.Check(r)
 	}
+	if conf.AccessScript != nil {
+		// mod_wsgi's access checker runs beside mod_access_compat's: both
+		// must let the request through.
+		if ok, reason := allowAccess(conf.AccessScript, r); !ok {
+			if !any {
+				return AccessResult{Status: 403, Reason: reason}
+			}
+			granted = TriNo
+		}
+	}
 	if any && granted == TriYes {
 		return AccessResult{}
 	}
@@ -369,7 +382,7 @@ func Access(conf *DirConf, r *AccessReq) AccessResult {
 		authType = *conf.AuthType
 	}
 	ctx := AuthzCtx{Remote: r.RemoteIP, Local: r.LocalIP, Method: method, GroupFile: conf.AuthGroupFile,
-		Env: r.Env, EnvUnknown: r.EnvUnknown}
+		GroupScript: conf.AuthGroupScript, Hooks: r.Hooks, Env: r.Env, EnvUnknown: r.EnvUnknown}
 	switch v := conf.authorize(&ctx); v {
 	case AuthzGranted:
 		return AccessResult{}
@@ -463,6 +476,13 @@ func authenticate(conf *DirConf, authType string, r *AccessReq) AccessResult {
 		providers = []string{"file"}
 	}
 	for _, p := range providers {
+		if p == "wsgi" {
+			res, done := checkWSGIPassword(conf, authType, r, user, pw, challenge)
+			if done {
+				return res
+			}
+			continue
+		}
 		if p != "file" {
 			continue // not evaluated: as if the user were unknown to it (the load warned)
 		}
@@ -514,4 +534,48 @@ func ParseCompatHost(w string) (CompatHost, string) {
 		return CompatHost{}, "An IP address was expected"
 	}
 	return CompatHost{Kind: CompatIP, IP: n}, ""
+}
+
+// allowAccess is mod_wsgi's access checker: allow_access(environ, host)
+// True lets the request through, None declines (also through), False, an
+// exception or another result refuse (403). Without hooks it refuses
+// (fail closed).
+func allowAccess(s *HookScript, r *AccessReq) (bool, string) {
+	refused := "Client denied by server configuration: '" + r.Uri + "'."
+	if r.Hooks == nil {
+		return false, refused + " (WSGIAccessScript is not run here: fail closed)"
+	}
+	host := ""
+	if r.RemoteIP.IsValid() {
+		host = r.RemoteIP.String()
+	}
+	v, err := r.Hooks.AllowAccess(s, host)
+	if err != nil || v == "False" {
+		return false, refused
+	}
+	return true, ""
+}
+
+// checkWSGIPassword is mod_wsgi's "wsgi" authn provider: done is false
+// when check_password returned None (the user is unknown: the next
+// provider is asked).
+func checkWSGIPassword(conf *DirConf, authType string, r *AccessReq, user, pw, challenge string) (AccessResult, bool) {
+	if conf.AuthUserScript == nil {
+		return AccessResult{Status: 500, Reason: "No WSGI authentication script has been configured"}, true
+	}
+	if r.Hooks == nil {
+		return AccessResult{}, false // not run: the user is unknown to it (fail closed)
+	}
+	v, err := r.Hooks.CheckPassword(conf.AuthUserScript, user, pw)
+	switch {
+	case err != nil:
+		return AccessResult{Status: 500, Reason: "check_password of " + conf.AuthUserScript.Path + " failed for user " + user}, true
+	case v == "True":
+		return AccessResult{User: user, AuthType: authType}, true
+	case strings.HasPrefix(v, "User:"):
+		return AccessResult{User: v[len("User:"):], AuthType: authType}, true
+	case v == "False":
+		return AccessResult{Status: 401, Reason: "user " + user + ": authentication failure for \"" + r.Uri + "\": Password Mismatch", Challenge: challenge}, true
+	}
+	return AccessResult{}, false
 }

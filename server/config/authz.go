@@ -43,6 +43,7 @@ const (
 	AuthzGroup     // Require group Names... (AuthGroupFile)
 	AuthzEnv       // Require env Names...: one is set before the access phase
 	AuthzMethod    // Require method Names...
+	AuthzWSGIGroup // Require wsgi-group Names... (WSGIAuthGroupScript)
 )
 
 // AuthzRule is one Require line or <RequireX> section whose outcome depends
@@ -65,8 +66,12 @@ type AuthzCtx struct {
 	// User is the authenticated user, when HasUser.
 	User    string
 	HasUser bool
-	// GroupFile is the AuthGroupFile in effect (nil: none).
-	GroupFile *AuthFile
+	// GroupFile is the AuthGroupFile in effect (nil: none), GroupScript
+	// the WSGIAuthGroupScript, and Hooks what runs it (nil: not run, the
+	// rule never grants).
+	GroupFile   *AuthFile
+	GroupScript *HookScript
+	Hooks       AuthHooks
 	// Env holds the variables set before the access phase; EnvUnknown says
 	// the config sets some in a way appserver does not evaluate.
 	Env        map[string]string
@@ -152,7 +157,7 @@ func (r *AuthzRule) EvalCtx(c *AuthzCtx) Authz {
 			}
 		}
 		v = yesNo(in)
-	case AuthzValidUser, AuthzUser, AuthzGroup:
+	case AuthzValidUser, AuthzUser, AuthzGroup, AuthzWSGIGroup:
 		v = r.evalUser(c)
 	case AuthzAll, AuthzAnd:
 		v = AuthzNeutral
@@ -229,6 +234,9 @@ func (r *AuthzRule) evalUser(c *AuthzCtx) Authz {
 		c.Reason = "access to %s failed, reason: user '" + c.User + "' does not meet 'require'ments for user to be allowed access"
 		return AuthzDenied
 	}
+	if r.Kind == AuthzWSGIGroup {
+		return r.evalWSGIGroup(c)
+	}
 	if c.GroupFile == nil {
 		c.Reason = "No group file was specified in the configuration"
 		return AuthzDenied
@@ -249,6 +257,31 @@ func (r *AuthzRule) evalUser(c *AuthzCtx) Authz {
 		}
 	}
 	c.Reason = "Authorization of user " + c.User + " to access %s failed, reason: user is not part of the 'require'ed group(s)."
+	return AuthzDenied
+}
+
+// evalWSGIGroup is mod_wsgi's wsgi-group provider: groups_for_user of
+// the WSGIAuthGroupScript names the user's groups; an exception denies
+// (measured: 401).
+func (r *AuthzRule) evalWSGIGroup(c *AuthzCtx) Authz {
+	if c.GroupScript == nil {
+		c.Reason = "No WSGI group authentication script has been configured"
+		return AuthzDenied
+	}
+	if c.Hooks == nil {
+		return AuthzUnknown
+	}
+	groups, err := c.Hooks.GroupsForUser(c.GroupScript, c.User)
+	if err != nil {
+		c.Reason = "user " + c.User + ": groups_for_user of " + c.GroupScript.Path + " failed"
+		return AuthzDenied
+	}
+	for _, g := range r.Names {
+		if slices.Contains(groups, g) {
+			return AuthzGranted
+		}
+	}
+	c.Reason = "Authorization of user '" + c.User + "' to access '%s' failed. User is not a member of the required groups."
 	return AuthzDenied
 }
 
@@ -317,8 +350,8 @@ func (r *AuthzRule) write(b *strings.Builder) {
 	case AuthzLocal:
 		b.WriteString(not + "local")
 		return
-	case AuthzValidUser, AuthzUser, AuthzGroup, AuthzEnv, AuthzMethod:
-		b.WriteString(not + [...]string{AuthzValidUser: "valid-user", AuthzUser: "user", AuthzGroup: "group", AuthzEnv: "env", AuthzMethod: "method"}[r.Kind])
+	case AuthzValidUser, AuthzUser, AuthzGroup, AuthzEnv, AuthzMethod, AuthzWSGIGroup:
+		b.WriteString(not + [...]string{AuthzValidUser: "valid-user", AuthzUser: "user", AuthzGroup: "group", AuthzEnv: "env", AuthzMethod: "method", AuthzWSGIGroup: "wsgi-group"}[r.Kind])
 		for _, n := range r.Names {
 			b.WriteString(" " + n)
 		}

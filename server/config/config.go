@@ -44,6 +44,9 @@ type Config struct {
 	// BrowserMatch, RewriteRule [E=]), so Allow/Deny from env= and Require
 	// env cannot be told and fail closed.
 	EarlyEnvUnknown bool
+	// UsesAuthHooks: some section has a mod_wsgi auth or access script,
+	// so requests carry the hooks that run them.
+	UsesAuthHooks bool
 	// GracefulShutdownTimeout bounds how long a stop waits for requests in
 	// flight; nil = not set, 0 = no limit (as in httpd).
 	GracefulShutdownTimeout *time.Duration
@@ -259,6 +262,12 @@ type DirConf struct {
 	AuthBasicProvider []string
 	AuthUserFile      *AuthFile
 	AuthGroupFile     *AuthFile
+	// AuthUserScript, AuthGroupScript and AccessScript are mod_wsgi's
+	// WSGIAuthUserScript (AuthBasicProvider wsgi), WSGIAuthGroupScript
+	// (Require wsgi-group) and WSGIAccessScript.
+	AuthUserScript  *HookScript
+	AuthGroupScript *HookScript
+	AccessScript    *HookScript
 	// Compat is the Order/Allow/Deny/Satisfy config in effect (access.go).
 	Compat *AccessCompat
 	// Denies are restricting rules appserver does not evaluate; each

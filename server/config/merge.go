@@ -102,6 +102,15 @@ func MergeDirConf(parent, child *DirConf) *DirConf {
 	if child.AuthGroupFile != nil {
 		out.AuthGroupFile = child.AuthGroupFile
 	}
+	if child.AuthUserScript != nil {
+		out.AuthUserScript = child.AuthUserScript
+	}
+	if child.AuthGroupScript != nil {
+		out.AuthGroupScript = child.AuthGroupScript
+	}
+	if child.AccessScript != nil {
+		out.AccessScript = child.AccessScript
+	}
 	if child.AllowMethods != nil {
 		out.AllowMethods = child.AllowMethods
 	}

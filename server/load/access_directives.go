@@ -435,13 +435,6 @@ func init() {
 				}
 				return nil
 			}},
-		&directiveDef{name: "WSGIAccessScript", module: "mod_wsgi.c", where: accessDirs, arity: rawArgs, setup: func(c *cmd) *parser.Error {
-			if strings.TrimSpace(c.d.Raw) == "" {
-				return c.err("WSGIAccessScript takes one argument")
-			}
-			c.denyFor(&config.AccessDeny{}, "appserver does not run access scripts")
-			return nil
-		}},
 		&directiveDef{name: "AllowOverride", module: "core.c", where: modules.AccessConf, arity: rawArgs, setup: func(c *cmd) *parser.Error {
 			if v := strings.TrimSpace(c.d.Raw); v == "" || strings.EqualFold(v, "None") {
 				return nil // .htaccess files are not read by httpd either

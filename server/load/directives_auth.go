@@ -32,6 +32,9 @@ func init() {
 			help: "text file containing user IDs and passwords", setup: setupAuthFile(false)},
 		&directiveDef{name: "AuthGroupFile", module: "mod_authz_groupfile.c", where: authDirs, arity: take1,
 			help: "text file containing group names and member user IDs", setup: setupAuthFile(true)},
+		&directiveDef{name: "WSGIAuthUserScript", module: "mod_wsgi.c", where: authDirs, arity: rawArgs, setup: setupHookScript("auth user")},
+		&directiveDef{name: "WSGIAuthGroupScript", module: "mod_wsgi.c", where: authDirs, arity: rawArgs, setup: setupHookScript("auth group")},
+		&directiveDef{name: "WSGIAccessScript", module: "mod_wsgi.c", where: authDirs, arity: rawArgs, setup: setupHookScript("access")},
 	)
 }
 
@@ -89,8 +92,8 @@ func setupAuthBasicProvider(c *cmd) *parser.Error {
 		if !authnProviders[p] {
 			return c.errArg(i, "Unknown Authn provider: %s", p)
 		}
-		if p != "file" && !c.sc.discard {
-			c.warn(config.WarnDenies, "AuthBasicProvider %s is not implemented (only file is): it knows no user, so users it would accept get 401 (fail closed)", p)
+		if p != "file" && p != "wsgi" && !c.sc.discard {
+			c.warn(config.WarnDenies, "AuthBasicProvider %s is not implemented (only file and wsgi are): it knows no user, so users it would accept get 401 (fail closed)", p)
 		}
 		ps = append(ps, p)
 	}
@@ -137,4 +140,46 @@ func unsupportedHashes(f *config.AuthFile) []string {
 		}
 	}
 	return out
+}
+
+// setupHookScript reads "path [application-group=NAME]" as mod_wsgi's
+// wsgi_set_*_script do. The scripts run in the embedded group's process
+// (mod_wsgi runs them in Apache's children, never in a daemon).
+func setupHookScript(what string) func(c *cmd) *parser.Error {
+	return func(c *cmd) *parser.Error {
+		path, _, rest := parser.GetWord(c.d.Raw)
+		if path == "" {
+			return c.err("Location of %s script not supplied.", what)
+		}
+		hs := &config.HookScript{Path: path, Pos: c.d.Pos}
+		for w, _, r := parser.GetWord(rest); w != ""; w, _, r = parser.GetWord(r) {
+			v, ok := strings.CutPrefix(w, "application-group=")
+			if !ok {
+				return c.err("Invalid option to WSGI %s script definition.", what)
+			}
+			if v == "" {
+				return c.err("Invalid name for WSGI application group.")
+			}
+			if v == "%{GLOBAL}" {
+				v = ""
+			}
+			hs.AppGroup = v
+		}
+		if c.sc.discard {
+			if what == "access" {
+				c.denyFor(&config.AccessDeny{}, "")
+			}
+			return nil
+		}
+		c.ld.cfg.UsesAuthHooks = true
+		switch what {
+		case "auth user":
+			c.sc.conf.AuthUserScript = hs
+		case "auth group":
+			c.sc.conf.AuthGroupScript = hs
+		default:
+			c.sc.conf.AccessScript = hs
+		}
+		return nil
+	}
 }

@@ -127,8 +127,9 @@ func setupRequire(c *cmd) *parser.Error {
 	case word == "local":
 		dyn = &config.AuthzRule{Kind: config.AuthzLocal, Negated: negated}
 		v = config.AuthzUnknown
-	case word == "valid-user", word == "user", word == "group":
-		kind := map[string]config.AuthzKind{"valid-user": config.AuthzValidUser, "user": config.AuthzUser, "group": config.AuthzGroup}[word]
+	case word == "valid-user", word == "user", word == "group", word == "wsgi-group":
+		kind := map[string]config.AuthzKind{"valid-user": config.AuthzValidUser, "user": config.AuthzUser, "group": config.AuthzGroup,
+			"wsgi-group": config.AuthzWSGIGroup}[word]
 		dyn = &config.AuthzRule{Kind: kind, Negated: negated}
 		if word != "valid-user" {
 			if strings.Contains(rest, "%{") {

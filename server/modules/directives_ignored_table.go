@@ -633,8 +633,6 @@ var IgnoredTable = []IgnoredDef{
 	{Name: "xml2StartParse", module: "mod_xml2enc.c", Where: Anywhere},
 	{Name: "WSGIDispatchScript", module: "mod_wsgi.c", Where: Anywhere},
 	{Name: "WSGIPassApacheRequest", module: "mod_wsgi.c", Where: Anywhere},
-	{Name: "WSGIAuthUserScript", module: "mod_wsgi.c", Where: AccessConf | OrAuthCfg | OrLimit},
-	{Name: "WSGIAuthGroupScript", module: "mod_wsgi.c", Where: AccessConf | OrAuthCfg | OrLimit},
 	{Name: "WSGIGroupAuthoritative", module: "mod_wsgi.c", Where: AccessConf | OrAuthCfg | OrLimit},
 	{Name: "WSGIHandlerScript", module: "mod_wsgi.c", Where: Anywhere},
 	{Name: "MinSpareServers", module: "prefork.c", Where: RsrcConf, GlobalOnly: true},

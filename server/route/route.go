@@ -32,6 +32,9 @@ type Request struct {
 	// from a proxy header: appserver has no mod_remoteip), for Require ip
 	// and Require local. "" is unknown: those rules grant nothing.
 	RemoteIP string
+	// Hooks runs mod_wsgi's auth and access scripts; nil (routes) makes
+	// what depends on them fail closed.
+	Hooks config.AuthHooks
 }
 
 // Route is the decision Apache + mod_wsgi would make for a Request.
@@ -494,7 +497,7 @@ func (t *Table) Route(req Request) *Route {
 	r.URI = uri
 
 	d := decider{t: t, st: st, r: r, stat: t.stat, uri: uri, method: strings.ToUpper(req.Method), https: req.HTTPS, header: req.Header, host: req.Host,
-		remote: req.RemoteIP, local: ip}
+		remote: req.RemoteIP, local: ip, hooks: req.Hooks}
 	d.run()
 	if r.Status == 200 && r.Handler == HandlerWSGI {
 		d.wsgi(rh.name)
@@ -552,6 +555,7 @@ type decider struct {
 	// Require ip and Require local.
 	remote string
 	local  netip.Addr
+	hooks  config.AuthHooks
 
 	m        mapping
 	walk     walkResult
@@ -583,8 +587,8 @@ func (d *decider) run() {
 	r.Conf = conf
 
 	ar := config.AccessReq{Method: d.method, Uri: d.uri, Https: d.https, Header: d.header, Host: d.host,
-		EnvUnknown: d.t.envUnknown}
-	if conf.Require == "request" || conf.Compat != nil {
+		EnvUnknown: d.t.envUnknown, Hooks: d.hooks}
+	if conf.Require == "request" || conf.Compat != nil || conf.AccessScript != nil {
 		// Parsed only when an access rule depends on it.
 		ar.RemoteIP, ar.LocalIP = remoteAddr(d.remote), d.local
 	}
