@@ -247,6 +247,13 @@ var directiveOracleCases = []struct {
 	{"allow-bad-mask", "<Location />\nAllow from 10.0.0.0/33\n</Location>\n", "The specified network mask is invalid."},
 	{"allow-name-mask", "<Location />\nAllow from foo/8\n</Location>\n", "An IP address was expected"},
 	{"allow-v6-mask", "<Location />\nDeny from ::1/200\n</Location>\n", "The specified network mask is invalid."},
+	{"wsgi-authuser-none", "<Location />\nWSGIAuthUserScript\n</Location>\n", "Location of auth user script not supplied."},
+	{"wsgi-authuser-badopt", "<Location />\nWSGIAuthUserScript /x process-group=b\n</Location>\n", "Invalid option to WSGI auth user script definition."},
+	{"wsgi-authuser-emptygroup", "<Location />\nWSGIAuthUserScript /x application-group=\n</Location>\n", "Invalid name for WSGI application group."},
+	{"wsgi-authgroup-badopt", "<Location />\nWSGIAuthGroupScript /x a\n</Location>\n", "Invalid option to WSGI auth group script definition."},
+	{"wsgi-access-none", "<Location />\nWSGIAccessScript\n</Location>\n", "Location of access script not supplied."},
+	{"wsgi-access-badopt", "<Location />\nWSGIAccessScript /x a=b\n</Location>\n", "Invalid option to WSGI access script definition."},
+	{"wsgi-access-ok", "<Location />\nWSGIAccessScript /x application-group=%{GLOBAL}\nAuthBasicProvider wsgi\nRequire wsgi-group a\n</Location>\n", ""},
 	{"allow-odd-forms", "<Location />\nAllow from 1.2.3 1.2.3.x 10.1.2.3/255.0.0.1 env=A env=!B example.org\n</Location>\n", ""},
 }
 
