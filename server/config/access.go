@@ -326,8 +326,9 @@ type AccessResult struct {
 	// 405, 500, ...) and Reason why, in the words of httpd's error log.
 	Status int
 	Reason string
-	// User and AuthType are REMOTE_USER and AUTH_TYPE once a user was
-	// authenticated ("" otherwise).
+	// User is httpd's r->user: the authenticated user, or on a 401 the
+	// one the credentials named. AuthType is set once a user was
+	// authenticated: then User and AuthType are REMOTE_USER and AUTH_TYPE.
 	User, AuthType string
 	// Challenge is the WWW-Authenticate value of a 401 ("" = none).
 	Challenge string
@@ -409,15 +410,15 @@ func Access(conf *DirConf, r *AccessReq) AccessResult {
 	case AuthzGranted:
 		return res
 	case AuthzUnknown:
-		return AccessResult{Status: 403, Reason: "user " + res.User + ": a Require appserver does not evaluate applies (fail closed)"}
+		return AccessResult{Status: 403, Reason: "user " + res.User + ": a Require appserver does not evaluate applies (fail closed)", User: res.User}
 	case AuthzDeniedNoUser:
-		return AccessResult{Status: 401, Reason: "authorization failure (no authenticated user): " + r.Uri, Challenge: challenge}
+		return AccessResult{Status: 401, Reason: "authorization failure (no authenticated user): " + r.Uri, Challenge: challenge, User: res.User}
 	}
 	reason := "user " + res.User + ": authorization failure for \"" + r.Uri + "\": "
 	if ctx.Reason != "" {
 		reason = strings.ReplaceAll(ctx.Reason, "%s", r.Uri)
 	}
-	return AccessResult{Status: 401, Reason: reason, Challenge: challenge}
+	return AccessResult{Status: 401, Reason: reason, Challenge: challenge, User: res.User}
 }
 
 // authzNoDirectives is authorize's answer when no Require applies.
@@ -470,6 +471,11 @@ func authenticate(conf *DirConf, authType string, r *AccessReq) AccessResult {
 	user, pw, ok := BasicCredentials(header)
 	if !ok {
 		return fail("client used wrong authentication scheme: " + r.Uri)
+	}
+	// httpd sets r->user before checking it: the access log shows the
+	// user a failed attempt named.
+	fail = func(reason string) AccessResult {
+		return AccessResult{Status: 401, Reason: reason, Challenge: challenge, User: user}
 	}
 	providers := conf.AuthBasicProvider
 	if providers == nil {
@@ -575,7 +581,7 @@ func checkWSGIPassword(conf *DirConf, authType string, r *AccessReq, user, pw, c
 	case strings.HasPrefix(v, "User:"):
 		return AccessResult{User: v[len("User:"):], AuthType: authType}, true
 	case v == "False":
-		return AccessResult{Status: 401, Reason: "user " + user + ": authentication failure for \"" + r.Uri + "\": Password Mismatch", Challenge: challenge}, true
+		return AccessResult{Status: 401, Reason: "user " + user + ": authentication failure for \"" + r.Uri + "\": Password Mismatch", Challenge: challenge, User: user}, true
 	}
 	return AccessResult{}, false
 }

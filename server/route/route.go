@@ -47,8 +47,9 @@ type Route struct {
 	Reason string
 	// Challenge is the WWW-Authenticate value of a 401 ("" = none).
 	Challenge string
-	// User and AuthType are the authenticated user and the AuthType
-	// (REMOTE_USER, AUTH_TYPE); "" when no user was authenticated.
+	// AuthType is set once a user was authenticated: then User and
+	// AuthType are REMOTE_USER and AUTH_TYPE. On a 401, User is the user
+	// the credentials named (httpd's r->user, which the access log shows).
 	User, AuthType string
 
 	VHost *config.VHost
@@ -604,7 +605,7 @@ func (d *decider) run() {
 			res.Reason += ": " + what
 		}
 		r.fail(res.Status, res.Reason)
-		r.Challenge = res.Challenge
+		r.Challenge, r.User = res.Challenge, res.User
 	} else {
 		r.User, r.AuthType = res.User, res.AuthType
 	}
