@@ -69,7 +69,7 @@ func oracleRunCase(t *testing.T, c oracleCase, bin string, buildErr error) {
 // oracleCheckRoutes compares `appserver routes --json` with Apache's answers.
 func oracleCheckRoutes(t *testing.T, c oracleCase, cd *oracleDir, bin string, apache []oracleApacheResult) {
 	if c.Compare.ServeOnly {
-		t.Skip("serve-only case: routes does not run mod_wsgi's auth hooks (it fails closed on them)")
+		t.Skip("serve-only case: routes runs neither mod_wsgi's auth hooks nor DNS lookups (it fails closed on them)")
 	}
 	routes, err := oracleQueryAppserver(bin, cd, c)
 	if errors.Is(err, errOracleRoutesMissing) {

@@ -1,10 +1,14 @@
 package server
 
 import (
+	"context"
 	"fmt"
+	"net"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/appserver/appserver/daemon"
 	"github.com/appserver/appserver/server/config"
@@ -141,4 +145,57 @@ func (w *hookRecorder) WriteHeader(status int) {
 func (w *hookRecorder) Write(p []byte) (int, error) {
 	w.WriteHeader(http.StatusOK)
 	return len(p), nil
+}
+
+// dnsResolver answers host-name access rules for one request with the
+// system resolver (/etc/hosts, then DNS), as httpd's
+// ap_get_useragent_host(REMOTE_DOUBLE_REV) does: the client's PTR name
+// counts only when its forward lookup gives the client's address back.
+// The double reverse answer is looked up once per request. Made only when
+// the config has such rules.
+type dnsResolver struct {
+	ctx  context.Context
+	done bool
+	name string
+	ok   bool
+}
+
+// dnsTimeout bounds each lookup: a request waits no longer for a slow DNS.
+const dnsTimeout = 10 * time.Second
+
+func (d *dnsResolver) RemoteHost(ip netip.Addr) (string, bool) {
+	if d.done {
+		return d.name, d.ok
+	}
+	d.done = true
+	ctx, cancel := context.WithTimeout(d.ctx, dnsTimeout)
+	defer cancel()
+	names, err := net.DefaultResolver.LookupAddr(ctx, ip.String())
+	if err != nil || len(names) == 0 {
+		return "", false
+	}
+	name := strings.ToLower(strings.TrimSuffix(names[0], "."))
+	if d.resolves(ctx, name, ip) {
+		d.name, d.ok = name, true
+	}
+	return d.name, d.ok
+}
+
+func (d *dnsResolver) HasAddr(name string, ip netip.Addr) bool {
+	ctx, cancel := context.WithTimeout(d.ctx, dnsTimeout)
+	defer cancel()
+	return d.resolves(ctx, name, ip)
+}
+
+func (d *dnsResolver) resolves(ctx context.Context, name string, ip netip.Addr) bool {
+	addrs, err := net.DefaultResolver.LookupNetIP(ctx, "ip", name)
+	if err != nil {
+		return false
+	}
+	for _, a := range addrs {
+		if a.Unmap() == ip {
+			return true
+		}
+	}
+	return false
 }

@@ -331,8 +331,16 @@ func (f *Frontend) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if gen.cfg.UsesAuthHooks {
 		hooks = &authHooks{f: f, gen: gen, r: r, local: local}
 	}
+	var resolver config.HostResolver
+	if gen.cfg.UsesHostNames {
+		resolver = &dnsResolver{ctx: r.Context()}
+	}
 	rt := gen.table.Route(route.Request{Method: r.Method, Target: r.RequestURI, Host: r.Host,
-		LocalIP: localIP, LocalPort: port, HTTPS: r.TLS != nil, Header: r.Header, RemoteIP: remoteIP, Hooks: hooks})
+		LocalIP: localIP, LocalPort: port, HTTPS: r.TLS != nil, Header: r.Header, RemoteIP: remoteIP, Hooks: hooks,
+		Resolver: resolver})
+	if d, ok := resolver.(*dnsResolver); ok && d.ok {
+		rt.RemoteHost = d.name // httpd then has REMOTE_HOST
+	}
 	requestID := newRequestID()
 	lw := writerPool.Get().(*loggingWriter)
 	*lw = loggingWriter{ResponseWriter: w, logged: gen.logs.has(rt.VHost)}

@@ -109,7 +109,7 @@ const (
 	CompatIP                             // an address, partial address, CIDR or netmask
 	CompatEnv                            // env=VAR: VAR is set
 	CompatNotEnv                         // env=!VAR: VAR is not set
-	CompatHostName                       // a host name: needs double reverse DNS, not evaluated
+	CompatHostName                       // a host name: double reverse DNS
 )
 
 // matchHosts is find_allowdeny for the rules of kind that apply to the
@@ -138,8 +138,14 @@ func (ac *AccessCompat) matchHosts(kind CompatKind, r *AccessReq) Tri {
 				if _, set := r.Env[h.Name]; set == (h.Kind == CompatEnv) {
 					return TriYes
 				}
-			default:
-				res = TriUnknown
+			default: // a host name: double reverse DNS, as httpd's REMOTE_DOUBLE_REV
+				if r.Resolver == nil || !r.RemoteIP.IsValid() {
+					res = TriUnknown
+					continue
+				}
+				if host, ok := r.Resolver.RemoteHost(r.RemoteIP); ok && InDomain(h.Name, host) {
+					return TriYes
+				}
 			}
 		}
 	}
@@ -234,6 +240,9 @@ type AccessReq struct {
 	// Hooks runs mod_wsgi's auth and access scripts (nil: they are not
 	// run, and what depends on them fails closed).
 	Hooks AuthHooks
+	// Resolver answers host-name rules (nil: they cannot be told, fail
+	// closed).
+	Resolver HostResolver
 }
 
 func (c *RewriteCond) holds(r *AccessReq) bool {
@@ -383,7 +392,7 @@ func Access(conf *DirConf, r *AccessReq) AccessResult {
 		authType = *conf.AuthType
 	}
 	ctx := AuthzCtx{Remote: r.RemoteIP, Local: r.LocalIP, Method: method, GroupFile: conf.AuthGroupFile,
-		GroupScript: conf.AuthGroupScript, Hooks: r.Hooks, Env: r.Env, EnvUnknown: r.EnvUnknown}
+		GroupScript: conf.AuthGroupScript, Hooks: r.Hooks, Resolver: r.Resolver, Env: r.Env, EnvUnknown: r.EnvUnknown}
 	switch v := conf.authorize(&ctx); v {
 	case AuthzGranted:
 		return AccessResult{}

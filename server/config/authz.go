@@ -44,6 +44,8 @@ const (
 	AuthzEnv       // Require env Names...: one is set before the access phase
 	AuthzMethod    // Require method Names...
 	AuthzWSGIGroup // Require wsgi-group Names... (WSGIAuthGroupScript)
+	AuthzHost      // Require host Names...: double reverse DNS
+	AuthzForwardDNS
 )
 
 // AuthzRule is one Require line or <RequireX> section whose outcome depends
@@ -72,6 +74,9 @@ type AuthzCtx struct {
 	GroupFile   *AuthFile
 	GroupScript *HookScript
 	Hooks       AuthHooks
+	// Resolver answers Require host and forward-dns (nil: not looked
+	// up, those rules never grant).
+	Resolver HostResolver
 	// Env holds the variables set before the access phase; EnvUnknown says
 	// the config sets some in a way appserver does not evaluate.
 	Env        map[string]string
@@ -159,6 +164,30 @@ func (r *AuthzRule) EvalCtx(c *AuthzCtx) Authz {
 		v = yesNo(in)
 	case AuthzValidUser, AuthzUser, AuthzGroup, AuthzWSGIGroup:
 		v = r.evalUser(c)
+	case AuthzHost, AuthzForwardDNS:
+		if c.Resolver == nil || !c.Remote.IsValid() {
+			v = AuthzUnknown
+			break
+		}
+		in := false
+		if r.Kind == AuthzHost {
+			if host, ok := c.Resolver.RemoteHost(c.Remote); ok {
+				for _, n := range r.Names {
+					if InDomain(n, host) {
+						in = true
+						break
+					}
+				}
+			}
+		} else {
+			for _, n := range r.Names {
+				if c.Resolver.HasAddr(n, c.Remote) {
+					in = true
+					break
+				}
+			}
+		}
+		v = yesNo(in)
 	case AuthzAll, AuthzAnd:
 		v = AuthzNeutral
 		for _, ch := range r.Rules {
@@ -350,8 +379,9 @@ func (r *AuthzRule) write(b *strings.Builder) {
 	case AuthzLocal:
 		b.WriteString(not + "local")
 		return
-	case AuthzValidUser, AuthzUser, AuthzGroup, AuthzEnv, AuthzMethod, AuthzWSGIGroup:
-		b.WriteString(not + [...]string{AuthzValidUser: "valid-user", AuthzUser: "user", AuthzGroup: "group", AuthzEnv: "env", AuthzMethod: "method", AuthzWSGIGroup: "wsgi-group"}[r.Kind])
+	case AuthzValidUser, AuthzUser, AuthzGroup, AuthzEnv, AuthzMethod, AuthzWSGIGroup, AuthzHost, AuthzForwardDNS:
+		b.WriteString(not + [...]string{AuthzValidUser: "valid-user", AuthzUser: "user", AuthzGroup: "group", AuthzEnv: "env",
+			AuthzMethod: "method", AuthzWSGIGroup: "wsgi-group", AuthzHost: "host", AuthzForwardDNS: "forward-dns"}[r.Kind])
 		for _, n := range r.Names {
 			b.WriteString(" " + n)
 		}

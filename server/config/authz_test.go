@@ -144,3 +144,42 @@ func TestAuthzEvalUser(t *testing.T) {
 		t.Errorf("env unknown: %d", got)
 	}
 }
+
+type fakeResolver map[string]string // ip -> double reverse name
+
+func (f fakeResolver) RemoteHost(ip netip.Addr) (string, bool) {
+	n, ok := f[ip.String()]
+	return n, ok
+}
+
+func (f fakeResolver) HasAddr(name string, ip netip.Addr) bool { return f[ip.String()] == name }
+
+// TestAuthzHost: Require host matches the double reverse name on label
+// boundaries (httpd's in_domain); without a resolver it never grants.
+func TestAuthzHost(t *testing.T) {
+	host := func(names ...string) *AuthzRule { return &AuthzRule{Kind: AuthzHost, Names: names} }
+	res := fakeResolver{"192.0.2.1": "www.example.org", "192.0.2.2": "nogoodexample.org"}
+	tests := []struct {
+		r      *AuthzRule
+		remote string
+		want   Authz
+	}{
+		{host("example.org"), "192.0.2.1", AuthzGranted},
+		{host("EXAMPLE.org"), "192.0.2.1", AuthzGranted},
+		{host(".example.org"), "192.0.2.1", AuthzGranted},
+		{host("www.example.org"), "192.0.2.1", AuthzGranted},
+		{host("example.org"), "192.0.2.2", AuthzDenied},
+		{host(".nogoodexample.org"), "192.0.2.2", AuthzDenied},
+		{host("example.org"), "192.0.2.3", AuthzDenied},
+		{&AuthzRule{Kind: AuthzForwardDNS, Names: []string{"nogoodexample.org"}}, "192.0.2.2", AuthzGranted},
+	}
+	for _, tc := range tests {
+		c := &AuthzCtx{Remote: netip.MustParseAddr(tc.remote), Resolver: res}
+		if got := tc.r.EvalCtx(c); got != tc.want {
+			t.Errorf("%s from %s: %d, want %d", tc.r, tc.remote, got, tc.want)
+		}
+	}
+	if got := host("example.org").EvalCtx(&AuthzCtx{Remote: netip.MustParseAddr("192.0.2.1")}); got != AuthzUnknown {
+		t.Errorf("without a resolver: %d", got)
+	}
+}

@@ -49,6 +49,10 @@ type Config struct {
 	// UsesAuthHooks: some section has a mod_wsgi auth or access script,
 	// so requests carry the hooks that run them.
 	UsesAuthHooks bool
+	// UsesHostNames: some access rule matches client host names (Require
+	// host or forward-dns, Allow/Deny from a name), so requests carry a
+	// resolver.
+	UsesHostNames bool
 	// GracefulShutdownTimeout bounds how long a stop waits for requests in
 	// flight; nil = not set, 0 = no limit (as in httpd).
 	GracefulShutdownTimeout *time.Duration

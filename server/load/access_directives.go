@@ -173,13 +173,8 @@ func setupAllowDeny(c *cmd) *parser.Error {
 	}
 	ac.Rules = append(ac.Rules, config.CompatRule{Pos: c.d.Pos, Kind: kind, Hosts: hosts, Parsed: parsed, Methods: limitOf(c.sc)})
 	for _, h := range parsed {
-		if h.Kind != config.CompatHostName {
-			continue
-		}
-		if kind == config.CompatAllow {
-			c.warn(config.WarnDenies, "%s from %s: host names need double reverse DNS, which appserver does not do; this Allow never matches, so where it is needed the section answers 403 (fail closed); use addresses (Allow from 192.0.2.0/24) or Require ip", c.d.Name, h.Name)
-		} else {
-			c.warn(config.WarnDenies, "%s from %s: host names need double reverse DNS, which appserver does not do; this Deny is taken to match every client, so the section answers 403 unless an Allow matches (fail closed); use addresses or Require not ip", c.d.Name, h.Name)
+		if h.Kind == config.CompatHostName {
+			c.ld.cfg.UsesHostNames = true // matched by double reverse DNS per request
 		}
 	}
 	return nil

@@ -8,10 +8,10 @@ import (
 )
 
 // appserver evaluates "Require all granted|denied" at load time and "Require
-// ip|local|method|env|valid-user|user|group" per request (mod_authz_host,
-// mod_authz_user, mod_authz_groupfile). Every other provider (host,
-// forward-dns, expr, ldap-*, ...) needs data or modules appserver does not
-// have, so it is treated as "cannot grant": a section whose access depends
+// ip|local|method|env|host|forward-dns|valid-user|user|group|wsgi-group"
+// per request (mod_authz_host, mod_authz_user, mod_authz_groupfile,
+// mod_wsgi). Every other provider (expr, ldap-*, ...) needs data or
+// modules appserver does not have, so it is treated as "cannot grant": a section whose access depends
 // on one is denied (403). Failing closed is deliberate: serving a URL its
 // config restricts would be worse than refusing it. The warning says how
 // to open it.
@@ -145,6 +145,17 @@ func setupRequire(c *cmd) *parser.Error {
 				dyn.Names = append(dyn.Names, w)
 			}
 		}
+		v = config.AuthzUnknown
+	case word == "host", word == "forward-dns":
+		kind := config.AuthzHost
+		if word == "forward-dns" {
+			kind = config.AuthzForwardDNS
+		}
+		dyn = &config.AuthzRule{Kind: kind, Negated: negated}
+		for w, _, r := parser.GetWord(rest); w != ""; w, _, r = parser.GetWord(r) {
+			dyn.Names = append(dyn.Names, w)
+		}
+		c.ld.cfg.UsesHostNames = true
 		v = config.AuthzUnknown
 	case word == "env":
 		dyn = &config.AuthzRule{Kind: config.AuthzEnv, Negated: negated}

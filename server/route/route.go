@@ -35,6 +35,9 @@ type Request struct {
 	// Hooks runs mod_wsgi's auth and access scripts; nil (routes) makes
 	// what depends on them fail closed.
 	Hooks config.AuthHooks
+	// Resolver answers host-name access rules; nil (routes) makes them
+	// fail closed.
+	Resolver config.HostResolver
 }
 
 // Route is the decision Apache + mod_wsgi would make for a Request.
@@ -51,6 +54,9 @@ type Route struct {
 	// AuthType are REMOTE_USER and AUTH_TYPE. On a 401, User is the user
 	// the credentials named (httpd's r->user, which the access log shows).
 	User, AuthType string
+	// RemoteHost is REMOTE_HOST: the client's name when an access rule
+	// looked it up (double reverse) and found one; set by the front end.
+	RemoteHost string
 
 	VHost *config.VHost
 	// URI is the normalised, decoded path (httpd's r->uri); Query the raw
@@ -498,7 +504,7 @@ func (t *Table) Route(req Request) *Route {
 	r.URI = uri
 
 	d := decider{t: t, st: st, r: r, stat: t.stat, uri: uri, method: strings.ToUpper(req.Method), https: req.HTTPS, header: req.Header, host: req.Host,
-		remote: req.RemoteIP, local: ip, hooks: req.Hooks}
+		remote: req.RemoteIP, local: ip, hooks: req.Hooks, resolver: req.Resolver}
 	d.run()
 	if r.Status == 200 && r.Handler == HandlerWSGI {
 		d.wsgi(rh.name)
@@ -556,7 +562,8 @@ type decider struct {
 	// Require ip and Require local.
 	remote string
 	local  netip.Addr
-	hooks  config.AuthHooks
+	hooks    config.AuthHooks
+	resolver config.HostResolver
 
 	m        mapping
 	walk     walkResult
@@ -588,7 +595,7 @@ func (d *decider) run() {
 	r.Conf = conf
 
 	ar := config.AccessReq{Method: d.method, Uri: d.uri, Https: d.https, Header: d.header, Host: d.host,
-		EnvUnknown: d.t.envUnknown, Hooks: d.hooks}
+		EnvUnknown: d.t.envUnknown, Hooks: d.hooks, Resolver: d.resolver}
 	if conf.Require == "request" || conf.Compat != nil || conf.AccessScript != nil {
 		// Parsed only when an access rule depends on it.
 		ar.RemoteIP, ar.LocalIP = remoteAddr(d.remote), d.local
