@@ -560,8 +560,8 @@ type decider struct {
 	host   string
 	// remote (unparsed) and local are the connection's addresses, for
 	// Require ip and Require local.
-	remote string
-	local  netip.Addr
+	remote   string
+	local    netip.Addr
 	hooks    config.AuthHooks
 	resolver config.HostResolver
 
