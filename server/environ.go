@@ -102,6 +102,14 @@ func buildEnv(in envInput) []string {
 	add("SERVER_ADMIN", admin)
 	add("SCRIPT_FILENAME", rt.Script)
 	add("REMOTE_PORT", remotePort)
+	if rt.RemoteHost != "" {
+		add("REMOTE_HOST", rt.RemoteHost)
+	}
+	if rt.AuthType != "" {
+		// ap_add_common_vars, once mod_auth_basic authenticated the user.
+		add("REMOTE_USER", rt.User)
+		add("AUTH_TYPE", rt.AuthType)
+	}
 	add("GATEWAY_INTERFACE", "CGI/1.1")
 	add("SERVER_PROTOCOL", r.Proto)
 	add("REQUEST_METHOD", r.Method)

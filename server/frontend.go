@@ -327,8 +327,20 @@ func (f *Frontend) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	remoteIP, _ := splitAddr(r.RemoteAddr)
 	gen := f.gen.Load()
 	gen.active.Add(1)
+	var hooks config.AuthHooks
+	if gen.cfg.UsesAuthHooks {
+		hooks = &authHooks{f: f, gen: gen, r: r, local: local}
+	}
+	var resolver config.HostResolver
+	if gen.cfg.UsesHostNames {
+		resolver = &dnsResolver{ctx: r.Context()}
+	}
 	rt := gen.table.Route(route.Request{Method: r.Method, Target: r.RequestURI, Host: r.Host,
-		LocalIP: localIP, LocalPort: port, HTTPS: r.TLS != nil, Header: r.Header, RemoteIP: remoteIP, Proto: r.Proto})
+		LocalIP: localIP, LocalPort: port, HTTPS: r.TLS != nil, Header: r.Header, RemoteIP: remoteIP, Proto: r.Proto, Hooks: hooks,
+		Resolver: resolver})
+	if d, ok := resolver.(*dnsResolver); ok && d.ok {
+		rt.RemoteHost = d.name // httpd then has REMOTE_HOST
+	}
 	requestID := newRequestID()
 	lw := writerPool.Get().(*loggingWriter)
 	*lw = loggingWriter{ResponseWriter: w, logged: gen.logs.has(rt.VHost)}
@@ -393,6 +405,10 @@ func (f *Frontend) serveRouted(w http.ResponseWriter, r *http.Request, rt *route
 	if rt.Status != http.StatusOK {
 		if rt.Reason != "" {
 			f.log.Info(rt.Reason, "status", rt.Status, "uri", r.RequestURI)
+		}
+		if rt.Status == http.StatusUnauthorized {
+			writeUnauthorized(w, r, rt.Challenge)
+			return
 		}
 		if rt.Status == http.StatusMovedPermanently {
 			loc := redirectLocation(r, rt)

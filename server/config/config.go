@@ -41,6 +41,18 @@ type Config struct {
 	PythonPath           []string
 	RestrictEmbedded     bool
 	MapHEADToGETExplicit bool
+	// EarlyEnvUnknown: the config sets environment variables before the
+	// access phase in a way appserver does not evaluate (SetEnvIf,
+	// BrowserMatch, RewriteRule [E=]), so Allow/Deny from env= and Require
+	// env cannot be told and fail closed.
+	EarlyEnvUnknown bool
+	// UsesAuthHooks: some section has a mod_wsgi auth or access script,
+	// so requests carry the hooks that run them.
+	UsesAuthHooks bool
+	// UsesHostNames: some access rule matches client host names (Require
+	// host or forward-dns, Allow/Deny from a name), so requests carry a
+	// resolver.
+	UsesHostNames bool
 	// GracefulShutdownTimeout bounds how long a stop waits for requests in
 	// flight; nil = not set, 0 = no limit (as in httpd).
 	GracefulShutdownTimeout *time.Duration
@@ -256,6 +268,21 @@ type DirConf struct {
 	// AuthMerging is this section's own AuthMerging ("", "off", "and",
 	// "or"): how its Require combines with the parent's.
 	AuthMerging string
+	// AuthType ("" for None), AuthName (quotes escaped as httpd stores
+	// it), AuthBasicProvider (nil: "file"), AuthUserFile and AuthGroupFile
+	// of mod_auth_basic, mod_authn_core, mod_authn_file and
+	// mod_authz_groupfile; nil when unset.
+	AuthType          *string
+	AuthName          *string
+	AuthBasicProvider []string
+	AuthUserFile      *AuthFile
+	AuthGroupFile     *AuthFile
+	// AuthUserScript, AuthGroupScript and AccessScript are mod_wsgi's
+	// WSGIAuthUserScript (AuthBasicProvider wsgi), WSGIAuthGroupScript
+	// (Require wsgi-group) and WSGIAccessScript.
+	AuthUserScript  *HookScript
+	AuthGroupScript *HookScript
+	AccessScript    *HookScript
 	// Compat is the Order/Allow/Deny/Satisfy config in effect (access.go).
 	Compat *AccessCompat
 	// Denies are restricting rules appserver does not evaluate; each
