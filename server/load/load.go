@@ -428,12 +428,6 @@ func (ld *loader) ignored(sc *scope, d *parser.Directive, ig *modules.IgnoredDef
 			return
 		}
 	}
-	switch strings.ToLower(ig.Name) {
-	case "setenvif", "setenvifnocase", "setenvifexpr", "browsermatch", "browsermatchnocase":
-		// They set variables before the access phase: env= tests cannot
-		// be told (fail closed).
-		ld.cfg.EarlyEnvUnknown = true
-	}
 	if sc.discard {
 		return
 	}

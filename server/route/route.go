@@ -97,6 +97,11 @@ type Route struct {
 	// Env lists every operation that applied; Env above is the result.
 	Conf *config.DirConf
 
+	// envIf holds what SetEnvIf set, once envIfDone (the access phase
+	// needed it before the environ was built).
+	envIf     map[string]string
+	envIfDone bool
+
 	// server and cwd map further URIs on the chosen server (PathTranslated).
 	server *serverTable
 	cwd    string
@@ -513,7 +518,7 @@ func (t *Table) route(req Request) *Route {
 	r.URI = uri
 
 	d := decider{t: t, st: st, r: r, stat: t.stat, uri: uri, method: strings.ToUpper(req.Method), https: req.HTTPS, header: req.Header, host: req.Host,
-		remote: req.RemoteIP, local: ip, hooks: req.Hooks, resolver: req.Resolver}
+		remote: req.RemoteIP, local: ip, hooks: req.Hooks, resolver: req.Resolver, req: &req}
 	d.run()
 	if r.Status == 200 && r.Handler == HandlerWSGI {
 		d.wsgi(rh.name)
@@ -573,6 +578,8 @@ type decider struct {
 	local    netip.Addr
 	hooks    config.AuthHooks
 	resolver config.HostResolver
+	// req is the request being routed, for SetEnvIf before the access phase.
+	req *Request
 
 	m        mapping
 	walk     walkResult
@@ -605,6 +612,10 @@ func (d *decider) run() {
 
 	ar := config.AccessReq{Method: d.method, Uri: d.uri, Https: d.https, Header: d.header, Host: d.host,
 		EnvUnknown: d.t.envUnknown, Hooks: d.hooks, Resolver: d.resolver}
+	// mod_setenvif's rules ran in post-read-request and the header parser,
+	// both before the access checker: Allow from env= and Require env see
+	// their variables (mod_env's SetEnv comes later, in the fixups).
+	ar.Env = d.t.envIfVars(d.req, r)
 	if conf.Require == "request" || conf.Compat != nil || conf.AccessScript != nil {
 		// Parsed only when an access rule depends on it.
 		ar.RemoteIP, ar.LocalIP = remoteAddr(d.remote), d.local

@@ -17,6 +17,27 @@ import (
 
 // setEnvIf applies the SetEnvIf rules that concern r.
 func (t *Table) setEnvIf(req *Request, r *Route) {
+	vars := r.envIf
+	if !r.envIfDone {
+		vars = t.envIfVars(req, r)
+	}
+	if len(vars) == 0 {
+		return
+	}
+	env := make(map[string]string, len(r.Env)+len(vars))
+	for k, v := range vars {
+		env[k] = v
+	}
+	for k, v := range r.Env {
+		env[k] = v
+	}
+	r.Env = env
+}
+
+// envIfVars runs the SetEnvIf rules of r's server and merged sections and
+// returns the variables they set (nil: none), remembered on r.
+func (t *Table) envIfVars(req *Request, r *Route) map[string]string {
+	r.envIf, r.envIfDone = nil, true
 	var server, section []*config.SetEnvIfRule
 	if t.cfg != nil && t.cfg.Main != nil {
 		server = t.cfg.Main.SetEnvIf
@@ -28,24 +49,15 @@ func (t *Table) setEnvIf(req *Request, r *Route) {
 		section = r.Conf.SetEnvIf
 	}
 	if len(server)+len(section) == 0 {
-		return
+		return nil
 	}
 	s := &envIfState{req: *req, r: r} // a copy: req itself stays on the caller's stack
 	s.run(server, true)
 	if len(section) > 0 {
 		s.run(section, false)
 	}
-	if len(s.env) == 0 {
-		return
-	}
-	env := make(map[string]string, len(r.Env)+len(s.env))
-	for k, v := range s.env {
-		env[k] = v
-	}
-	for k, v := range r.Env {
-		env[k] = v
-	}
-	r.Env = env
+	r.envIf = s.env
+	return s.env
 }
 
 type envIfState struct {
