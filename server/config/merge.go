@@ -21,6 +21,8 @@ import "strings"
 //   - Denies (rules appserver cannot evaluate) accumulate: failing closed
 //     may deny more than httpd, never less;
 //   - AddHandler extensions are merged per extension, child wins (mod_mime);
+//   - Rewrite follows mod_rewrite's merge (MergeRewriteDir); Redirects are
+//     the child's followed by the parent's (mod_alias);
 //   - Options follow core's rule: a list with any option written without
 //     +/- replaces the parent's, a list of only +X/-X adjusts it.
 //
@@ -99,6 +101,15 @@ func MergeDirConf(parent, child *DirConf) *DirConf {
 	}
 	if child.Options != nil {
 		out.Options = MergeOptions(out.Options, child.Options)
+	}
+	if child.Rewrite != nil {
+		out.Rewrite = MergeRewriteDir(parent.Rewrite, child.Rewrite)
+	}
+	if len(child.Redirects) > 0 {
+		out.Redirects = append(append([]*Redirect(nil), child.Redirects...), parent.Redirects...)
+	}
+	if child.DirRedirect != nil {
+		out.DirRedirect = child.DirRedirect
 	}
 	return &out
 }

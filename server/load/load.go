@@ -304,7 +304,7 @@ type scope struct {
 	// logic in directives_core.go).
 	require *requireNode
 	// rewriteConds are the RewriteCond lines waiting for their RewriteRule.
-	rewriteConds []*config.RewriteCond
+	rewriteConds []*config.RewriteCondition
 }
 
 // limited reports whether the scope is inside <Limit>/<LimitExcept>.
