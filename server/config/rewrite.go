@@ -193,17 +193,17 @@ type RewriteRule struct {
 	NoSubReq                 bool
 	// StatusOnly: F, G or R with a non-3xx code end the request with
 	// Status (RULEFLAG_STATUS).
-	StatusOnly bool
-	Status     int // forced_responsecode (302 by default)
-	Next       bool
-	MaxRounds  int
-	Skip       int
-	EscapeBackrefs   bool   // B
-	BackrefEscapes   string // B=chars ("" = all but alphanumerics and '_')
-	BackrefNoPlus    bool   // BNP
-	Env              []string
-	Cookies          []string
-	Type, Handler    string
+	StatusOnly     bool
+	Status         int // forced_responsecode (302 by default)
+	Next           bool
+	MaxRounds      int
+	Skip           int
+	EscapeBackrefs bool   // B
+	BackrefEscapes string // B=chars ("" = all but alphanumerics and '_')
+	BackrefNoPlus  bool   // BNP
+	Env            []string
+	Cookies        []string
+	Type, Handler  string
 }
 
 // Redirect is a Redirect, RedirectMatch, RedirectPermanent or

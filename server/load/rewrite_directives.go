@@ -218,7 +218,9 @@ func parseRewriteArgs(s string) (a []string, badFlags string, ok bool) {
 	return a, "", true
 }
 
-func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v' }
+func isSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'
+}
 
 // rewriteFlags splits "[a,b=c]" as cmd_parseflagfield does and calls set
 // for each flag.
