@@ -317,11 +317,11 @@ func (f *Frontend) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	port, _ := strconv.Atoi(localPort)
 	// Require ip/local see the connection's client address: proxy headers
 	// (WSGITrustedProxies) change only the environ, as without mod_remoteip.
-	remoteIP, _ := splitAddr(r.RemoteAddr)
+	remoteIP, remotePort := splitAddr(r.RemoteAddr)
 	gen := f.gen.Load()
 	gen.active.Add(1)
 	rt := gen.table.Route(route.Request{Method: r.Method, Target: r.RequestURI, Host: r.Host,
-		LocalIP: localIP, LocalPort: port, HTTPS: r.TLS != nil, Header: r.Header, RemoteIP: remoteIP})
+		LocalIP: localIP, LocalPort: port, HTTPS: r.TLS != nil, Header: r.Header, RemoteIP: remoteIP, Proto: r.Proto, RemotePort: remotePort})
 	requestID := newRequestID()
 	lw := writerPool.Get().(*loggingWriter)
 	*lw = loggingWriter{ResponseWriter: w, logged: gen.logs.has(rt.VHost)}
@@ -379,6 +379,10 @@ func (f *Frontend) serveRouted(w http.ResponseWriter, r *http.Request, rt *route
 	if rt.Status != http.StatusOK {
 		if rt.Reason != "" {
 			f.log.Info(rt.Reason, "status", rt.Status, "uri", r.RequestURI)
+		}
+		if rt.RedirectURL != "" {
+			writeRedirect(w, rt) // mod_alias, mod_rewrite
+			return
 		}
 		if rt.Status == http.StatusMovedPermanently {
 			loc := redirectLocation(r, rt)

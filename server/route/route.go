@@ -28,6 +28,10 @@ type Request struct {
 	// Header holds the request headers, for RewriteCond on headers in
 	// refusing RewriteRules; nil is a request without any.
 	Header http.Header
+	// Proto is the request's protocol ("" = HTTP/1.1), for
+	// %{THE_REQUEST} and %{SERVER_PROTOCOL}; RemotePort the client's port.
+	Proto      string
+	RemotePort string
 	// RemoteIP is the client's address as the connection has it (never
 	// from a proxy header: appserver has no mod_remoteip), for Require ip
 	// and Require local. "" is unknown: those rules grant nothing.
@@ -60,6 +64,12 @@ type Route struct {
 	PathInfo          string
 	CallableObject    string
 	PassAuthorization bool
+
+	// RedirectURL is the Location of a redirect (Status 3xx) that
+	// mod_alias or mod_rewrite answers; Vary lists the request headers
+	// RewriteCond looked at (mod_rewrite adds them to the response's Vary).
+	RedirectURL string
+	Vary        []string
 
 	// File is the file HandlerStatic serves.
 	File string
@@ -281,6 +291,14 @@ type serverTable struct {
 	exactAliases []string
 	wildAliases  []string
 
+	// rewrite is the server's mod_rewrite config after httpd's vhost merge
+	// (nil: no server-context rules run); maps the RewriteMaps lookups
+	// see; redirects mod_alias's server-context Redirects (the vhost's,
+	// then the main server's).
+	rewrite   *config.RewriteServer
+	maps      map[string]*config.RewriteMap
+	redirects []*config.Redirect
+
 	mergeSlashes bool
 	slashes      int // encodedSlashes*
 	docRoot      string
@@ -353,6 +371,20 @@ func newServerTable(v, main *config.VHost, name string, port int) *serverTable {
 	mergeSlashes, slashes, docRoot := v.MergeSlashes, v.AllowEncodedSlashes, v.DocumentRoot
 	st.scriptAliases = append(st.scriptAliases, v.ScriptAliases...)
 	st.fileAliases = append(st.fileAliases, v.FileAliases...)
+	st.redirects = append(st.redirects, v.Redirects...)
+	st.rewrite = v.Rewrite
+	if main != nil {
+		st.redirects = append(st.redirects, main.Redirects...)
+		if v.Rewrite != nil {
+			st.rewrite = config.MergeRewriteServer(main.Rewrite, v.Rewrite)
+		}
+	}
+	switch {
+	case st.rewrite != nil:
+		st.maps = st.rewrite.Maps
+	case main != nil && main.Rewrite != nil:
+		st.maps = main.Rewrite.Maps // the vhost shares the main server's config
+	}
 	if main != nil {
 		sections = append(sections, main.Sections...)
 		st.scriptAliases = append(st.scriptAliases, main.ScriptAliases...)
@@ -458,11 +490,19 @@ func (t *Table) Route(req Request) *Route {
 	r.URI = uri
 
 	d := decider{t: t, st: st, r: r, stat: t.stat, uri: uri, method: strings.ToUpper(req.Method), https: req.HTTPS, header: req.Header, host: req.Host,
-		remote: req.RemoteIP, local: ip}
-	d.run()
-	if r.Status == 200 && r.Handler == HandlerWSGI {
-		d.wsgi(rh.name)
+		remote: req.RemoteIP, local: ip, hostname: rh.name, query: tg.query, hasQuery: strings.IndexByte(req.Target, '?') >= 0,
+		proto: req.Proto, remotePort: req.RemotePort}
+	if d.proto == "" {
+		d.proto = "HTTP/1.1"
 	}
+	if st.rewrite != nil || st.defaults != nil && st.defaults.Rewrite != nil {
+		method := req.Method
+		if method == "" {
+			method = "GET"
+		}
+		d.theRequest = method + " " + req.Target + " " + d.proto
+	}
+	d.run()
 	return r
 }
 
@@ -520,11 +560,44 @@ type decider struct {
 	m        mapping
 	walk     walkResult
 	captures map[string]string
+
+	// hostname is the request's host name, for the group names.
+	hostname string
+	// query is r->args (hasQuery: the target had a '?').
+	query    string
+	hasQuery bool
+	// For mod_rewrite's variables.
+	theRequest, proto, remotePort string
+
+	// What mod_rewrite and internal redirects add: its variables
+	// (SCRIPT_URL, SCRIPT_URI, [E=]) and those it unset, the REDIRECT_*
+	// variables of an internal redirect, the file a server-context rule
+	// mapped the URI to, whether [END] was hit, the reason of a status.
+	rwEnv       map[string]string
+	rwUnset     map[string]bool
+	redirectEnv map[string]string
+	preset      *mapping
+	rwEnd       bool
+	rwReason    string
+	vary        []string
+	// depth counts internal redirects; noRewrite is set for -U look-ups.
+	depth     int
+	noRewrite bool
+	internal  bool // r holds the route of an internal redirect
 }
 
 func (d *decider) run() {
 	r, st := d.r, d.st
-	d.m = st.translate(d.uri)
+	if d.translateRewrite() || (d.preset == nil && d.aliasRedirect(dirRedirectOf(st.defaults), st.redirects)) {
+		r.Env = d.rewriteEnvironment(nil)
+		r.Vary = d.vary
+		return
+	}
+	if d.preset != nil {
+		d.m = *d.preset
+	} else {
+		d.m = st.translate(d.uri)
+	}
 	// chain is what to merge, in order, starting with the defaults.
 	var buf [maxChain]*config.DirConf
 	chain := append(buf[:0], st.defaults)
@@ -557,6 +630,16 @@ func (d *decider) run() {
 			what = d.uri
 		}
 		r.fail(status, reason+": "+what)
+	}
+	if r.Status == 200 && (conf.Rewrite != nil || conf.DirRedirect != nil || len(conf.Redirects) > 0) {
+		// The fixups of mod_rewrite, then of mod_alias.
+		if d.fixupRewrite(mc) || d.aliasRedirect(conf.DirRedirect, conf.Redirects) {
+			if !d.internal {
+				r.Env = d.environment(mc)
+				r.Vary = d.vary
+			}
+			return
+		}
 	}
 
 	handler := ""
@@ -608,6 +691,7 @@ func (d *decider) run() {
 		}
 	}
 	r.Env = d.environment(mc)
+	r.Vary = d.vary
 	if r.Status != 200 || !hasFile {
 		return
 	}
@@ -619,6 +703,9 @@ func (d *decider) run() {
 	}
 	if r.Handler == HandlerStatic {
 		d.static()
+	}
+	if r.Status == 200 && r.Handler == HandlerWSGI {
+		d.wsgi(d.hostname)
 	}
 }
 
@@ -697,12 +784,12 @@ func (d *decider) locations(chain []*config.DirConf) []*config.DirConf {
 // captures, then mod_env's table (applied at fixups, so it wins).
 func (d *decider) environment(mc *mergedConf) map[string]string {
 	if d.captures == nil {
-		return mc.modEnv
+		return d.rewriteEnvironment(mc.modEnv)
 	}
 	for k, v := range mc.modEnv {
 		d.captures[k] = v
 	}
-	return d.captures
+	return d.rewriteEnvironment(d.captures)
 }
 
 // addHandlerFor is mod_mime's handler lookup over the extensions of a file

@@ -1,0 +1,33 @@
+package server
+
+import (
+	"fmt"
+	"html"
+	"net/http"
+
+	"github.com/appserver/appserver/server/route"
+)
+
+// writeRedirect answers a redirect that mod_alias or mod_rewrite decided:
+// the Location header and httpd's canned page for the status
+// (get_canned_error_string).
+func writeRedirect(w http.ResponseWriter, rt *route.Route) {
+	loc := rt.RedirectURL
+	h := w.Header()
+	h.Set("Location", loc)
+	var p string
+	switch rt.Status {
+	case http.StatusSeeOther:
+		p = "<p>The answer to your request is located <a href=\"" + html.EscapeString(loc) + "\">here</a>.</p>\n"
+	case http.StatusUseProxy:
+		p = "<p>This resource is only accessible through the proxy\n" + html.EscapeString(loc) + "<br />\nYou will need to configure your client to use that proxy.</p>\n"
+	default:
+		p = "<p>The document has moved <a href=\"" + html.EscapeString(loc) + "\">here</a>.</p>\n"
+	}
+	text := http.StatusText(rt.Status)
+	h.Set("Content-Type", "text/html; charset=iso-8859-1")
+	h.Del("Content-Length")
+	w.WriteHeader(rt.Status)
+	fmt.Fprintf(w, "<!DOCTYPE HTML PUBLIC \"-//IETF//DTD HTML 2.0//EN\">\n<html><head>\n<title>%d %s</title>\n</head><body>\n<h1>%s</h1>\n%s</body></html>\n",
+		rt.Status, text, text, p)
+}
