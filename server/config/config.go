@@ -46,6 +46,10 @@ type Config struct {
 	// running server's control endpoints ("" = the default for the config
 	// file, see server.ControlSocketPath).
 	ControlSocket string
+	// MonitorOff is "AppserverMonitor Off": no per-request counting (the
+	// status page and metrics show processes only) and no peak RSS reading
+	// in the workers. It exists to measure what monitoring costs.
+	MonitorOff bool
 	// ImportScripts are WSGIImportScript directives in order.
 	ImportScripts []*ImportScript
 
