@@ -565,7 +565,7 @@ func writeError(w http.ResponseWriter, status int, detail string) {
 	h.Set("Content-Type", "text/html; charset=iso-8859-1")
 	h.Del("Content-Length")
 	w.WriteHeader(status)
-	fmt.Fprintf(w, "<!DOCTYPE HTML PUBLIC \"-//IETF//DTD HTML 2.0//EN\">\n<html><head>\n<title>%d %s</title>\n</head><body>\n<h1>%s</h1>\n<p>%s</p>\n</body></html>\n",
+	fmt.Fprintf(w, "<!DOCTYPE HTML PUBLIC \"-//W3C//DTD HTML 4.01//EN\" \"http://www.w3.org/TR/html4/strict.dtd\">\n<html><head>\n<title>%d %s</title>\n</head><body>\n<h1>%s</h1>\n<p>%s</p>\n</body></html>\n",
 		status, text, text, html.EscapeString(detail))
 }
 
@@ -576,7 +576,7 @@ func defaultDetail(status int) string {
 	case http.StatusForbidden:
 		return "You don't have permission to access this resource."
 	case http.StatusGone:
-		return "The requested resource is no longer available on this server and there is no forwarding address. Please remove all references to this resource."
+		return "The requested resource is no longer available on this server and there is no forwarding address.\nPlease remove all references to this resource."
 	case http.StatusBadRequest:
 		return "Your browser sent a request that this server could not understand."
 	case http.StatusServiceUnavailable:

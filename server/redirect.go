@@ -28,6 +28,6 @@ func writeRedirect(w http.ResponseWriter, rt *route.Route) {
 	h.Set("Content-Type", "text/html; charset=iso-8859-1")
 	h.Del("Content-Length")
 	w.WriteHeader(rt.Status)
-	fmt.Fprintf(w, "<!DOCTYPE HTML PUBLIC \"-//IETF//DTD HTML 2.0//EN\">\n<html><head>\n<title>%d %s</title>\n</head><body>\n<h1>%s</h1>\n%s</body></html>\n",
+	fmt.Fprintf(w, "<!DOCTYPE HTML PUBLIC \"-//W3C//DTD HTML 4.01//EN\" \"http://www.w3.org/TR/html4/strict.dtd\">\n<html><head>\n<title>%d %s</title>\n</head><body>\n<h1>%s</h1>\n%s</body></html>\n",
 		rt.Status, text, text, p)
 }

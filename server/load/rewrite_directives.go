@@ -667,6 +667,8 @@ func setupRedirect(c *cmd) *parser.Error {
 	// "Redirect gone"): the URL is an ap_expr string, taken literally here.
 	var one *config.Redirect
 	switch {
+	case !c.sc.dirPath():
+		// At server level httpd 2.4 knows only the URL-path forms.
 	case grok && has2 && !has3 && status != 410:
 		one = &config.Redirect{URL: arg2}
 	case grok && !has2 && status == 410:
