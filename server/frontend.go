@@ -6,7 +6,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"html"
 	"log/slog"
 	"math/rand/v2"
 	"mime"
@@ -558,15 +557,19 @@ func redirectLocation(r *http.Request, rt *route.Route) string {
 // writeError answers with an Apache-style error page.
 func writeError(w http.ResponseWriter, status int, detail string) {
 	text := http.StatusText(status)
+	tail := ""
 	if detail == "" {
 		detail = defaultDetail(status)
+		if status == http.StatusBadRequest {
+			tail = "<br />\n" // httpd's 400 text ends so, before its error notes
+		}
 	}
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=iso-8859-1")
 	h.Del("Content-Length")
 	w.WriteHeader(status)
-	fmt.Fprintf(w, "<!DOCTYPE HTML PUBLIC \"-//W3C//DTD HTML 4.01//EN\" \"http://www.w3.org/TR/html4/strict.dtd\">\n<html><head>\n<title>%d %s</title>\n</head><body>\n<h1>%s</h1>\n<p>%s</p>\n</body></html>\n",
-		status, text, text, html.EscapeString(detail))
+	fmt.Fprintf(w, "<!DOCTYPE HTML PUBLIC \"-//W3C//DTD HTML 4.01//EN\" \"http://www.w3.org/TR/html4/strict.dtd\">\n<html><head>\n<title>%d %s</title>\n</head><body>\n<h1>%s</h1>\n<p>%s%s</p>\n</body></html>\n",
+		status, text, text, escapeHTML(detail), tail)
 }
 
 func defaultDetail(status int) string {

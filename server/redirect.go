@@ -2,8 +2,8 @@ package server
 
 import (
 	"fmt"
-	"html"
 	"net/http"
+	"strings"
 
 	"github.com/appserver/appserver/server/route"
 )
@@ -18,11 +18,11 @@ func writeRedirect(w http.ResponseWriter, rt *route.Route) {
 	var p string
 	switch rt.Status {
 	case http.StatusSeeOther:
-		p = "<p>The answer to your request is located <a href=\"" + html.EscapeString(loc) + "\">here</a>.</p>\n"
+		p = "<p>The answer to your request is located <a href=\"" + escapeHTML(loc) + "\">here</a>.</p>\n"
 	case http.StatusUseProxy:
-		p = "<p>This resource is only accessible through the proxy\n" + html.EscapeString(loc) + "<br />\nYou will need to configure your client to use that proxy.</p>\n"
+		p = "<p>This resource is only accessible through the proxy\n" + escapeHTML(loc) + "<br />\nYou will need to configure your client to use that proxy.</p>\n"
 	default:
-		p = "<p>The document has moved <a href=\"" + html.EscapeString(loc) + "\">here</a>.</p>\n"
+		p = "<p>The document has moved <a href=\"" + escapeHTML(loc) + "\">here</a>.</p>\n"
 	}
 	text := http.StatusText(rt.Status)
 	h.Set("Content-Type", "text/html; charset=iso-8859-1")
@@ -31,3 +31,7 @@ func writeRedirect(w http.ResponseWriter, rt *route.Route) {
 	fmt.Fprintf(w, "<!DOCTYPE HTML PUBLIC \"-//W3C//DTD HTML 4.01//EN\" \"http://www.w3.org/TR/html4/strict.dtd\">\n<html><head>\n<title>%d %s</title>\n</head><body>\n<h1>%s</h1>\n%s</body></html>\n",
 		rt.Status, text, text, p)
 }
+
+// escapeHTML is ap_escape_html: <, >, & and " only (html.EscapeString
+// also escapes ', which httpd's pages keep as is).
+var escapeHTML = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", "\"", "&quot;").Replace

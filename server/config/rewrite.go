@@ -204,6 +204,8 @@ type RewriteRule struct {
 	Env            []string
 	Cookies        []string
 	Type, Handler  string
+	// UnsafeAllow3F and UnsafePrefixStat are httpd 2.4.60's opt-outs.
+	UnsafeAllow3F, UnsafePrefixStat bool
 }
 
 // Redirect is a Redirect, RedirectMatch, RedirectPermanent or

@@ -564,6 +564,15 @@ func setRuleFlag(c *cmd, r *config.RewriteRule, key, val string) string {
 			return unknown
 		}
 		r.Skip = atoiPrefix(val)
+	case "u":
+		switch rest {
+		case "nsafeallow3f":
+			r.UnsafeAllow3F = true
+		case "nsafeprefixstat":
+			r.UnsafePrefixStat = true
+		default:
+			return unknown
+		}
 	case "t":
 		if rest != "" && rest != "ype" {
 			return unknown

@@ -55,6 +55,9 @@ type rwCtx struct {
 	// evaluate (ap_expr, prg/dbm maps, look-aheads).
 	unsure bool
 	vary   []string
+	// unsafe3F: the current rule lacks [UnsafeAllow3F]; blocked: its
+	// query split was refused.
+	unsafe3F, blocked bool
 }
 
 func (c *rwCtx) applyList(rules []*config.RewriteRule) int {
@@ -75,7 +78,7 @@ func (c *rwCtx) applyList(rules []*config.RewriteRule) int {
 			c.d.rwReason = "RewriteRule '" + p.Pattern + "' and URI '" + c.d.uri + "' exceeded maximum length (16380)"
 			return actStatus
 		}
-		if p.StatusOnly {
+		if p.StatusOnly || c.blocked {
 			return actStatus
 		}
 		if rc != 2 {
@@ -177,7 +180,11 @@ func (c *rwCtx) applyRule(p *config.RewriteRule) int {
 	if c.perdir != "" && p.DiscardPathInfo {
 		c.pathInfo = ""
 	}
+	c.unsafe3F = !p.UnsafeAllow3F
 	c.splitQuery(p.QSAppend, p.QSDiscard, p.QSLast)
+	if c.blocked {
+		return 1
+	}
 	if c.perdir != "" && !strings.HasPrefix(c.filename, "/") && absoluteURI(c.filename) == 0 {
 		c.filename = c.perdir + c.filename
 	}
@@ -547,6 +554,14 @@ func (c *rwCtx) splitQuery(qsappend, qsdiscard, qslast bool) {
 	if q < 0 {
 		return
 	}
+	if c.unsafe3F && strings.Contains(strings.ToLower(c.d.target), "%3f") {
+		// httpd 2.4.60 (CVE-2024-38474): a '?' that may come from an
+		// encoded %3f must not start a query string.
+		c.status = 403
+		c.d.rwReason = "Unsafe URL with %3f URL rewritten without UnsafeAllow3F"
+		c.blocked = true
+		return
+	}
 	rest := c.filename[q+1:]
 	c.filename = c.filename[:q]
 	if qsappend {
@@ -633,7 +648,12 @@ func (c *rwCtx) reduce() {
 // ServerName or one of its aliases, and the port is the server's.
 func (d *decider) matchesVhost(host string, port int) bool {
 	st := d.st
-	if st.port != 0 && st.port != port {
+	for _, a := range st.v.Addrs {
+		if (a.Port == 0 || a.Port == port) && strings.EqualFold(a.Host, host) {
+			return true
+		}
+	}
+	if st.port != port {
 		return false
 	}
 	if strings.EqualFold(host, st.name) {

@@ -70,6 +70,11 @@ func (d *decider) translateRewrite() bool {
 	case strings.HasPrefix(f, "passthrough:"):
 		d.uri = f[len("passthrough:"):]
 		r.URI = d.uri
+		if !strings.HasPrefix(d.uri, "/") {
+			// No translate hook takes it; the core's refuses it.
+			r.fail(400, "Invalid URI in request "+d.uri)
+			return true
+		}
 		return false
 	}
 	if !strings.HasPrefix(f, "/") {
@@ -265,7 +270,8 @@ func (d *decider) internalRedirect(target string, mc *mergedConf) {
 	r2.URI = uri
 	d2 := decider{t: d.t, st: d.st, r: r2, stat: d.stat, uri: uri, method: d.method, https: d.https, header: d.header,
 		host: d.host, remote: d.remote, local: d.local, hostname: d.hostname, theRequest: d.theRequest, proto: d.proto,
-		remotePort: d.remotePort, query: query, hasQuery: hasQuery, redirectEnv: env, depth: d.depth + 1, rwEnd: d.rwEnd}
+		remotePort: d.remotePort, query: query, hasQuery: hasQuery, redirectEnv: env, depth: d.depth + 1, rwEnd: d.rwEnd,
+		target: target}
 	d2.run()
 	*r = *r2
 	d.internal = true

@@ -491,7 +491,7 @@ func (t *Table) Route(req Request) *Route {
 
 	d := decider{t: t, st: st, r: r, stat: t.stat, uri: uri, method: strings.ToUpper(req.Method), https: req.HTTPS, header: req.Header, host: req.Host,
 		remote: req.RemoteIP, local: ip, hostname: rh.name, query: tg.query, hasQuery: strings.IndexByte(req.Target, '?') >= 0,
-		proto: req.Proto, remotePort: req.RemotePort}
+		proto: req.Proto, remotePort: req.RemotePort, target: req.Target}
 	if d.proto == "" {
 		d.proto = "HTTP/1.1"
 	}
@@ -568,6 +568,7 @@ type decider struct {
 	hasQuery bool
 	// For mod_rewrite's variables.
 	theRequest, proto, remotePort string
+	target                        string // the request-target as sent
 
 	// What mod_rewrite and internal redirects add: its variables
 	// (SCRIPT_URL, SCRIPT_URI, [E=]) and those it unset, the REDIRECT_*
