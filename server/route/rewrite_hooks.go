@@ -18,8 +18,37 @@ const maxInternalRedirects = 10
 // rewriteServerOn says whether the server-context rules run for st:
 // httpd skips them for a vhost without mod_rewrite directives of its own,
 // and when the engine is off in the server's defaults.
-func (st *serverTable) rewriteServerOn() bool {
-	return st.rewrite != nil && st.defaults != nil && st.defaults.Rewrite != nil && st.defaults.Rewrite.Engine
+//
+// httpd 2.4 walks the <Location> sections before translate_name, so the
+// engine state is the server defaults' with the matching Locations'
+// RewriteEngine over it.
+func (d *decider) rewriteServerOn() bool {
+	st := d.st
+	if st.rewrite == nil {
+		return false
+	}
+	on := st.defaults != nil && st.defaults.Rewrite != nil && st.defaults.Rewrite.Engine
+	if st.locRewrite {
+		var buf [32]int32
+		for _, i := range st.locs.match(buf[:0], d.uri, noSlashRuns(d.uri)) {
+			if rw := st.locs.secs[i].sec.Conf.Rewrite; rw != nil && rw.EngineSet {
+				on = rw.Engine
+			}
+		}
+	}
+	return on
+}
+
+// followsSymlinks is whether Options FollowSymLinks or
+// SymLinksIfOwnerMatch is on (FollowSymLinks is httpd 2.4's default).
+func followsSymlinks(opts []string) bool {
+	if len(opts) == 0 {
+		return true
+	}
+	if o := opts[0]; o != "" && (o[0] == '+' || o[0] == '-') {
+		opts = append([]string{"FollowSymLinks"}, opts...)
+	}
+	return config.OptionSet(opts, "FollowSymLinks") || config.OptionSet(opts, "SymLinksIfOwnerMatch")
 }
 
 // translateRewrite is hook_uri2file. It returns true when the request is
@@ -27,7 +56,7 @@ func (st *serverTable) rewriteServerOn() bool {
 // file (the other translate hooks do not run), d.uri changes with [PT].
 func (d *decider) translateRewrite() bool {
 	st, r := d.st, d.r
-	if !st.rewriteServerOn() || d.noRewrite || d.rwEnd {
+	if d.noRewrite || d.rwEnd || !d.rewriteServerOn() {
 		return false
 	}
 	rs := st.rewrite
@@ -187,8 +216,7 @@ func (d *decider) fixupRewrite(mc *mergedConf) bool {
 			return false
 		}
 	}
-	opts := mc.conf.Options
-	if opts != nil && !config.OptionSet(opts, "FollowSymLinks") && !config.OptionSet(opts, "SymLinksIfOwnerMatch") {
+	if !followsSymlinks(mc.conf.Options) {
 		r.fail(403, "Options FollowSymLinks and SymLinksIfOwnerMatch are both off, so the RewriteRule directive is also forbidden due to its similar ability to circumvent directory restrictions : "+ofilename)
 		return true
 	}
@@ -255,10 +283,18 @@ func (d *decider) internalRedirect(target string, mc *mergedConf) {
 	old := d.environment(mc)
 	env := make(map[string]string, len(old)+1)
 	for k, v := range old {
+		if k == "REDIRECT_URL" || k == "REDIRECT_QUERY_STRING" {
+			continue // the CGI variables of the request before, not its environment
+		}
 		env["REDIRECT_"+k] = v
 	}
 	env["REDIRECT_STATUS"] = "200"
 	path, query, hasQuery := strings.Cut(target, "?")
+	// ap_add_cgi_vars adds the previous request's URI and query.
+	env["REDIRECT_URL"] = d.uri
+	if hasQuery {
+		env["REDIRECT_QUERY_STRING"] = query
+	}
 	r2 := &Route{Status: 200, Handler: HandlerNone, VHost: r.VHost, server: r.server, cwd: r.cwd,
 		ServerName: r.ServerName, ServerPort: r.ServerPort, Query: query}
 	uri, status, reason := normalizePath(path, d.st.mergeSlashes, d.st.slashes)

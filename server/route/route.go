@@ -71,6 +71,10 @@ type Route struct {
 	RedirectURL string
 	Vary        []string
 
+	// ContextPrefix and ContextDocumentRoot are what a prefix Alias sets
+	// (ap_set_context_info): its URL-path and its target; "" otherwise.
+	ContextPrefix, ContextDocumentRoot string
+
 	// File is the file HandlerStatic serves.
 	File string
 
@@ -295,9 +299,10 @@ type serverTable struct {
 	// (nil: no server-context rules run); maps the RewriteMaps lookups
 	// see; redirects mod_alias's server-context Redirects (the vhost's,
 	// then the main server's).
-	rewrite   *config.RewriteServer
-	maps      map[string]*config.RewriteMap
-	redirects []*config.Redirect
+	rewrite    *config.RewriteServer
+	maps       map[string]*config.RewriteMap
+	redirects  []*config.Redirect
+	locRewrite bool // a <Location> sets RewriteEngine
 
 	mergeSlashes bool
 	slashes      int // encodedSlashes*
@@ -419,6 +424,11 @@ func newServerTable(v, main *config.VHost, name string, port int) *serverTable {
 		}
 	}
 	st.locs = newLocationIndex(locs)
+	for _, s := range locs {
+		if s.Conf != nil && s.Conf.Rewrite != nil && s.Conf.Rewrite.EngineSet {
+			st.locRewrite = true
+		}
+	}
 	st.dirs = newDirSections(dirs)
 	return st
 }
@@ -693,6 +703,9 @@ func (d *decider) run() {
 	}
 	r.Env = d.environment(mc)
 	r.Vary = d.vary
+	if d.m.kind == mapAlias && d.m.alias != nil && d.m.alias.Regex == nil {
+		r.ContextPrefix, r.ContextDocumentRoot = d.m.alias.URL, d.m.alias.Target
+	}
 	if r.Status != 200 || !hasFile {
 		return
 	}
