@@ -16,25 +16,25 @@ import (
 
 func init() {
 	directives.add(
-		&directiveDef{name: "RewriteEngine", module: "mod_rewrite.c", where: modules.OrFileInfo, arity: argFlag,
+		&directiveDef{name: "RewriteEngine", module: "mod_rewrite.c", where: modules.Anywhere, arity: argFlag,
 			help: "On or Off to enable or disable (default) the whole rewriting engine", setup: setupRewriteEngine},
-		&directiveDef{name: "RewriteOptions", module: "mod_rewrite.c", where: modules.OrFileInfo, arity: iterate,
+		&directiveDef{name: "RewriteOptions", module: "mod_rewrite.c", where: modules.Anywhere, arity: iterate,
 			help: "List of option strings to set", setup: setupRewriteOptions},
-		&directiveDef{name: "RewriteBase", module: "mod_rewrite.c", where: modules.OrFileInfo, arity: take1,
+		&directiveDef{name: "RewriteBase", module: "mod_rewrite.c", where: modules.Anywhere, arity: take1,
 			help: "the base URL of the per-directory context", setup: setupRewriteBase},
-		&directiveDef{name: "RewriteCond", module: "mod_rewrite.c", where: modules.OrFileInfo, arity: rawArgs,
+		&directiveDef{name: "RewriteCond", module: "mod_rewrite.c", where: modules.Anywhere, arity: rawArgs,
 			help: "an input string and a to be applied regexp-pattern", setup: setupRewriteCond},
-		&directiveDef{name: "RewriteRule", module: "mod_rewrite.c", where: modules.OrFileInfo, arity: rawArgs,
+		&directiveDef{name: "RewriteRule", module: "mod_rewrite.c", where: modules.Anywhere, arity: rawArgs,
 			help: "an URL-applied regexp-pattern and a substitution URL", setup: setupRewriteRule},
 		&directiveDef{name: "RewriteMap", module: "mod_rewrite.c", where: modules.RsrcConf, arity: take23,
 			help: "a mapname and a filename and options", setup: setupRewriteMap},
-		&directiveDef{name: "Redirect", module: "mod_alias.c", where: modules.OrFileInfo, arity: take123,
+		&directiveDef{name: "Redirect", module: "mod_alias.c", where: modules.Anywhere, arity: take123,
 			help: "an optional status, then document to be redirected and destination URL", setup: setupRedirect},
-		&directiveDef{name: "RedirectMatch", module: "mod_alias.c", where: modules.OrFileInfo, arity: take23,
+		&directiveDef{name: "RedirectMatch", module: "mod_alias.c", where: modules.Anywhere, arity: take23,
 			help: "an optional status, then a regular expression and destination URL", setup: setupRedirect},
-		&directiveDef{name: "RedirectTemp", module: "mod_alias.c", where: modules.OrFileInfo, arity: take2,
+		&directiveDef{name: "RedirectTemp", module: "mod_alias.c", where: modules.Anywhere, arity: take2,
 			help: "a document to be redirected, then the destination URL", setup: setupRedirect},
-		&directiveDef{name: "RedirectPermanent", module: "mod_alias.c", where: modules.OrFileInfo, arity: take2,
+		&directiveDef{name: "RedirectPermanent", module: "mod_alias.c", where: modules.Anywhere, arity: take2,
 			help: "a document to be redirected, then the destination URL", setup: setupRedirect},
 	)
 }
@@ -161,7 +161,7 @@ func setupRewriteBase(c *cmd) *parser.Error {
 // parseRewriteArgs is mod_rewrite's own argument splitter (parseargline):
 // up to three words, each optionally quoted, with "\ " keeping a space.
 // ok is false when there are fewer than two.
-func parseRewriteArgs(s string) (a []string, badFlags string, ok bool) {
+func parseRewriteArgs(s string) (a []string, _ string, ok bool) {
 	i := 0
 	word := func() (string, bool) {
 		for i < len(s) && isSpace(s[i]) {
@@ -204,18 +204,9 @@ func parseRewriteArgs(s string) (a []string, badFlags string, ok bool) {
 		return a, "", true
 	}
 	w3, _ := word()
-	a = append(a, w3)
-	if w3 == "" || w3[0] != '[' {
-		c := byte(0)
-		if w3 != "" {
-			c = w3[0]
-		}
-		return a, fmt.Sprintf("bad flag delimiters: third argument must begin with '[' but found '%c' - too many arguments or rogue whitespace?", c), true
-	}
-	if w3[len(w3)-1] != ']' {
-		return a, fmt.Sprintf("bad flag delimiters: third argument must end with ']' but found '%c' - unintended whitespace within the flags definition?", w3[len(w3)-1]), true
-	}
-	return a, "", true
+	// httpd 2.4's parser ignores anything after the third word; the flag
+	// parser checks the brackets.
+	return append(a, w3), "", true
 }
 
 func isSpace(c byte) bool {
@@ -242,20 +233,10 @@ func rewriteFlags(field string, set func(key, val string) string) string {
 	return ""
 }
 
-func argsOrNull(a []string, i int) string {
-	if i < len(a) {
-		return a[i]
-	}
-	return "(null)"
-}
-
 func setupRewriteCond(c *cmd) *parser.Error {
-	a, bad, ok := parseRewriteArgs(c.d.Raw)
+	a, _, ok := parseRewriteArgs(c.d.Raw)
 	if !ok {
-		bad = "bad argument line: at least two arguments required"
-	}
-	if bad != "" {
-		return c.err("RewriteCond: %s (TestString=%s, CondPattern=%s, flags=%s)", bad, argsOrNull(a, 0), argsOrNull(a, 1), argsOrNull(a, 2))
+		return c.err("RewriteCond: bad argument line '%s'", strings.TrimSpace(c.d.Raw))
 	}
 	cd := &config.RewriteCondition{Pos: c.d.Pos, Input: a[0]}
 	if len(a) == 3 {
@@ -378,12 +359,9 @@ func validResponseCode(n int) bool {
 }
 
 func setupRewriteRule(c *cmd) *parser.Error {
-	a, bad, ok := parseRewriteArgs(c.d.Raw)
+	a, _, ok := parseRewriteArgs(c.d.Raw)
 	if !ok {
-		bad = "bad argument line: at least two arguments required"
-	}
-	if bad != "" {
-		return c.err("RewriteRule: %s (pattern='%s', substitution='%s', flags='%s')", bad, argsOrNull(a, 0), argsOrNull(a, 1), argsOrNull(a, 2))
+		return c.err("RewriteRule: bad argument line '%s'", strings.TrimSpace(c.d.Raw))
 	}
 	r := &config.RewriteRule{Pos: c.d.Pos, Text: strings.TrimSpace(c.d.Name + " " + c.d.Raw), Status: 302, MaxRounds: 10000}
 	if len(a) == 3 {
