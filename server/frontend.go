@@ -393,6 +393,11 @@ func (f *Frontend) serveRouted(w http.ResponseWriter, r *http.Request, rt *route
 		writeError(w, rt.Status, "")
 		return
 	}
+	if rt.Vary != nil {
+		// The request headers RewriteCond looked at (httpd drops them from
+		// error and redirect answers with the rest of headers_out).
+		addVary(w.Header(), rt.Vary)
+	}
 	limit := int64(defaultLimitRequestBody)
 	if rt.Conf != nil && rt.Conf.LimitRequestBody != nil {
 		limit = *rt.Conf.LimitRequestBody // 0: unlimited

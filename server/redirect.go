@@ -35,3 +35,8 @@ func writeRedirect(w http.ResponseWriter, rt *route.Route) {
 // escapeHTML is ap_escape_html: <, >, & and " only (html.EscapeString
 // also escapes ', which httpd's pages keep as is).
 var escapeHTML = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", "\"", "&quot;").Replace
+
+// addVary adds names to the response's Vary, as mod_rewrite merges them.
+func addVary(h http.Header, names []string) {
+	h.Add("Vary", strings.Join(names, ", "))
+}
