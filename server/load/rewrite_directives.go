@@ -677,6 +677,9 @@ func setupRedirect(c *cmd) *parser.Error {
 	}
 	fake, url := arg2, arg3
 	hasURL := has3
+	if grok && !has2 {
+		c.warn(config.WarnLint, "%s %s names no URL-path: outside a section httpd accepts it, then its processes crash on every request (measured); appserver never matches it", c.def.name, arg1)
+	}
 	if !has3 && !grok {
 		fake, url, hasURL = arg1, arg2, has2
 	}

@@ -42,6 +42,9 @@ var rewriteOracleCases = []struct {
 	{"redirectmatch-bad", "RedirectMatch ^/(a http://x/\n", "Regular expression could not be compiled."},
 	{"redirectmatch-one", "RedirectMatch ^/a\n", "RedirectMatch takes two or three arguments, an optional status, then a regular expression and destination URL"},
 	{"redirecttemp-one", "RedirectTemp /a\n", "RedirectTemp takes two arguments, a document to be redirected, then the destination URL"},
+	{"redirect-one-server", "Redirect http://x/\n", "URL to redirect to is missing"},
+	{"redirect-gone-server", "Redirect gone\n", ""}, // accepted, but Apache's child crashes on every request
+	{"redirect-location-two-ok", "<Location /a>\nRedirect /a/b http://x/\n</Location>\n", ""},
 	{"redirect-location-one-ok", "<Location /a>\nRedirect http://x/\n</Location>\n<Location /b>\nRedirect gone\n</Location>\n", ""},
 }
 
