@@ -381,13 +381,11 @@ func (f *Frontend) serveRouted(w http.ResponseWriter, r *http.Request, rt *route
 			f.log.Info(rt.Reason, "status", rt.Status, "uri", r.RequestURI)
 		}
 		if rt.RedirectURL != "" {
-			writeRedirect(w, rt) // mod_alias, mod_rewrite
+			writeRedirect(w, rt.Status, rt.RedirectURL) // mod_alias, mod_rewrite
 			return
 		}
 		if rt.Status == http.StatusMovedPermanently {
-			loc := redirectLocation(r, rt)
-			w.Header().Set("Location", loc)
-			writeError(w, rt.Status, "The document has moved here: "+loc)
+			writeRedirect(w, rt.Status, redirectLocation(r, rt)) // mod_dir
 			return
 		}
 		writeError(w, rt.Status, "")

@@ -4,19 +4,16 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-
-	"github.com/appserver/appserver/server/route"
 )
 
 // writeRedirect answers a redirect that mod_alias or mod_rewrite decided:
 // the Location header and httpd's canned page for the status
 // (get_canned_error_string).
-func writeRedirect(w http.ResponseWriter, rt *route.Route) {
-	loc := rt.RedirectURL
+func writeRedirect(w http.ResponseWriter, status int, loc string) {
 	h := w.Header()
 	h.Set("Location", loc)
 	var p string
-	switch rt.Status {
+	switch status {
 	case http.StatusSeeOther:
 		p = "<p>The answer to your request is located <a href=\"" + escapeHTML(loc) + "\">here</a>.</p>\n"
 	case http.StatusUseProxy:
@@ -24,12 +21,12 @@ func writeRedirect(w http.ResponseWriter, rt *route.Route) {
 	default:
 		p = "<p>The document has moved <a href=\"" + escapeHTML(loc) + "\">here</a>.</p>\n"
 	}
-	text := http.StatusText(rt.Status)
+	text := http.StatusText(status)
 	h.Set("Content-Type", "text/html; charset=iso-8859-1")
 	h.Del("Content-Length")
-	w.WriteHeader(rt.Status)
+	w.WriteHeader(status)
 	fmt.Fprintf(w, "<!DOCTYPE HTML PUBLIC \"-//W3C//DTD HTML 4.01//EN\" \"http://www.w3.org/TR/html4/strict.dtd\">\n<html><head>\n<title>%d %s</title>\n</head><body>\n<h1>%s</h1>\n%s</body></html>\n",
-		rt.Status, text, text, p)
+		status, text, text, p)
 }
 
 // escapeHTML is ap_escape_html: <, >, & and " only (html.EscapeString

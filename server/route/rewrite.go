@@ -65,6 +65,9 @@ func (c *rwCtx) applyList(rules []*config.RewriteRule) int {
 	round := 1
 	for i := 0; i < len(rules); i++ {
 		p := rules[i]
+		if c.d.subreq && (p.Redirect || p.NoSubReq) {
+			continue
+		}
 		rc := c.applyRule(p)
 		if rc == 0 {
 			// A failed rule skips the rest of its chain.

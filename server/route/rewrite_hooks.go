@@ -263,6 +263,10 @@ func (d *decider) fixupRewrite(mc *mergedConf) bool {
 		// ap_context_document_root/prefix: set by a prefix Alias.
 		f = substPrefixPath(f, d.m.alias.Target, d.m.alias.URL)
 	}
+	if d.subreq {
+		d.subTarget = f
+		return true
+	}
 	target := f
 	if c.hasArgs {
 		target += "?" + c.args
@@ -295,7 +299,7 @@ func (d *decider) internalRedirect(target string, mc *mergedConf) {
 	if hasQuery {
 		env["REDIRECT_QUERY_STRING"] = query
 	}
-	r2 := &Route{Status: 200, Handler: HandlerNone, VHost: r.VHost, server: r.server, cwd: r.cwd,
+	r2 := &Route{Status: 200, Handler: HandlerNone, VHost: r.VHost, server: r.server, cwd: r.cwd, table: r.table,
 		ServerName: r.ServerName, ServerPort: r.ServerPort, Query: query}
 	uri, status, reason := normalizePath(path, d.st.mergeSlashes, d.st.slashes)
 	if status != 0 {
@@ -483,4 +487,27 @@ func (d *decider) rewriteEnvironment(env map[string]string) map[string]string {
 		out[k] = v
 	}
 	return out
+}
+
+// subRequestFile is PATH_TRANSLATED when per-directory rules may apply:
+// httpd looks PATH_INFO up as a sub-request (ap_sub_req_lookup_uri) and
+// reports its r->filename and r->path_info, which a per-directory rewrite
+// leaves as "redirect:NEW-URI".
+func (t *Table) subRequestFile(r *Route) string {
+	st := r.server
+	uri, status, _ := normalizePath(escapeURI(r.PathInfo), st.mergeSlashes, st.slashes)
+	if status != 0 {
+		return ""
+	}
+	r2 := &Route{Status: 200, Handler: HandlerNone, VHost: r.VHost, server: st, cwd: r.cwd,
+		ServerName: r.ServerName, ServerPort: r.ServerPort, URI: uri}
+	d := decider{t: t, st: st, r: r2, stat: t.stat, uri: uri, subreq: true, depth: maxInternalRedirects, proto: "HTTP/1.1"}
+	d.run()
+	switch {
+	case d.subTarget != "":
+		return "redirect:" + d.subTarget + d.walk.pathInfo
+	case d.m.kind == mapNone:
+		return ""
+	}
+	return d.walk.filename + d.walk.pathInfo
 }

@@ -96,6 +96,7 @@ type Route struct {
 	// server and cwd map further URIs on the chosen server (PathTranslated).
 	server *serverTable
 	cwd    string
+	table  *Table
 	// scriptMtime is the WSGI script's mtime from the walk (zero when the
 	// walk did not stat a real file), for the worker's reload check.
 	ScriptMtime time.Time
@@ -303,6 +304,7 @@ type serverTable struct {
 	maps       map[string]*config.RewriteMap
 	redirects  []*config.Redirect
 	locRewrite bool // a <Location> sets RewriteEngine
+	dirRewrite bool // a section has RewriteRules
 
 	mergeSlashes bool
 	slashes      int // encodedSlashes*
@@ -429,6 +431,11 @@ func newServerTable(v, main *config.VHost, name string, port int) *serverTable {
 			st.locRewrite = true
 		}
 	}
+	for _, s := range sections {
+		if s.Conf != nil && s.Conf.Rewrite != nil && len(s.Conf.Rewrite.Rules) > 0 {
+			st.dirRewrite = true
+		}
+	}
 	st.dirs = newDirSections(dirs)
 	return st
 }
@@ -468,7 +475,7 @@ func (t *Table) Route(req Request) *Route {
 		st = t.selectServer(ip, req.LocalPort, rh.name)
 		r.VHost = st.v
 	}
-	r.server, r.cwd = st, t.cwd
+	r.server, r.cwd, r.table = st, t.cwd, t
 	r.Query = tg.query
 	r.ServerName = rh.name
 	if r.ServerName == "" {
@@ -595,6 +602,11 @@ type decider struct {
 	depth     int
 	noRewrite bool
 	internal  bool // r holds the route of an internal redirect
+	// subreq: a sub-request (PATH_TRANSLATED's look-up), where rules with
+	// [R] or [NS] do not run and an internal redirect only leaves its
+	// target in subTarget ("redirect:" in httpd's r->filename).
+	subreq    bool
+	subTarget string
 }
 
 func (d *decider) run() {
@@ -946,6 +958,10 @@ func allowedGroup(list []string, group string) bool {
 func (r *Route) PathTranslated() string {
 	if r.PathInfo == "" || r.server == nil {
 		return ""
+	}
+	if r.server.dirRewrite && r.table != nil {
+		// Per-directory rules may rewrite the sub-request (below).
+		return r.table.subRequestFile(r)
 	}
 	m := r.server.translate(r.PathInfo)
 	if m.kind == mapNone {
