@@ -458,7 +458,9 @@ func (x *call) start(buf []byte, h frameHeader, req *Request) (out outcome, stop
 		hdr["Content-Type"] = nil // no sniffing: send none, as Apache does
 	}
 	if v := hdr["Vary"]; len(v) > 0 {
-		hdr["Vary"] = []string{fixVary(v)}
+		if f := fixVary(v); f != "" {
+			hdr["Vary"] = []string{f}
+		}
 	}
 	x.writeHead(rh)
 	return 0, false

@@ -784,7 +784,11 @@ func (c *rwCtx) lookupVar(v string) string {
 		}
 		return ""
 	case "THE_REQUEST":
-		return d.theRequest
+		method := d.method
+		if method == "" {
+			method = "GET"
+		}
+		return method + " " + d.origTarget + " " + d.proto
 	case "API_VERSION":
 		return "20120211:0"
 	case "SERVER_PORT":

@@ -309,7 +309,7 @@ func (d *decider) internalRedirect(target string, mc *mergedConf) {
 	}
 	r2.URI = uri
 	d2 := decider{t: d.t, st: d.st, r: r2, stat: d.stat, uri: uri, method: d.method, https: d.https, header: d.header,
-		host: d.host, remote: d.remote, local: d.local, hostname: d.hostname, theRequest: d.theRequest, proto: d.proto,
+		host: d.host, remote: d.remote, local: d.local, hostname: d.hostname, proto: d.proto, origTarget: d.origTarget,
 		remotePort: d.remotePort, query: query, hasQuery: hasQuery, redirectEnv: env, depth: d.depth + 1, rwEnd: d.rwEnd,
 		target: target}
 	d2.run()
@@ -329,7 +329,7 @@ func (d *decider) lookupURL(target string) int {
 	}
 	r2.URI = uri
 	d2 := decider{t: d.t, st: d.st, r: r2, stat: d.stat, uri: uri, method: d.method, https: d.https, header: d.header,
-		host: d.host, remote: d.remote, local: d.local, hostname: d.hostname, theRequest: d.theRequest, proto: d.proto,
+		host: d.host, remote: d.remote, local: d.local, hostname: d.hostname, proto: d.proto, origTarget: d.origTarget,
 		query: query, hasQuery: hasQuery, noRewrite: true, depth: maxInternalRedirects}
 	d2.run()
 	return r2.Status

@@ -25,8 +25,8 @@ type Request struct {
 	LocalPort int
 	// HTTPS is true on a TLS listener.
 	HTTPS bool
-	// Header holds the request headers, for RewriteCond on headers in
-	// refusing RewriteRules; nil is a request without any.
+	// Header holds the request headers, for RewriteCond; nil is a request
+	// without any.
 	Header http.Header
 	// Proto is the request's protocol ("" = HTTP/1.1), for
 	// %{THE_REQUEST} and %{SERVER_PROTOCOL}; RemotePort the client's port.
@@ -508,16 +508,9 @@ func (t *Table) Route(req Request) *Route {
 
 	d := decider{t: t, st: st, r: r, stat: t.stat, uri: uri, method: strings.ToUpper(req.Method), https: req.HTTPS, header: req.Header, host: req.Host,
 		remote: req.RemoteIP, local: ip, hostname: rh.name, query: tg.query, hasQuery: strings.IndexByte(req.Target, '?') >= 0,
-		proto: req.Proto, remotePort: req.RemotePort, target: req.Target}
+		proto: req.Proto, remotePort: req.RemotePort, target: req.Target, origTarget: req.Target}
 	if d.proto == "" {
 		d.proto = "HTTP/1.1"
-	}
-	if st.rewrite != nil || st.defaults != nil && st.defaults.Rewrite != nil {
-		method := req.Method
-		if method == "" {
-			method = "GET"
-		}
-		d.theRequest = method + " " + req.Target + " " + d.proto
 	}
 	d.run()
 	return r
@@ -584,7 +577,9 @@ type decider struct {
 	query    string
 	hasQuery bool
 	// For mod_rewrite's variables.
-	theRequest, proto, remotePort string
+	// origTarget is the request line's target (THE_REQUEST), target the
+	// current request's (an internal redirect's new URI).
+	origTarget, proto, remotePort string
 	target                        string // the request-target as sent
 
 	// What mod_rewrite and internal redirects add: its variables
