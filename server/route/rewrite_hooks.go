@@ -107,8 +107,9 @@ func (d *decider) translateRewrite() bool {
 		return false
 	}
 	if !strings.HasPrefix(f, "/") {
-		r.fail(400, "rewritten to a relative path: "+f)
-		return true
+		// httpd 2.4.60+ reads a relative result in server context
+		// from the root (measured: "x" is served as DocumentRoot/x).
+		f = "/" + f
 	}
 	reduced := c.reduced && rs.Options&config.RewriteLegacyPrefixDocRoot == 0
 	if !d.prefixStat(f) || reduced {
