@@ -712,7 +712,7 @@ func (c *rwCtx) lookupVar(v string) string {
 		}
 		return ""
 	}
-	if v[4] == ':' {
+	if len(v) > 4 && v[4] == ':' {
 		if len(v) > 5 {
 			switch {
 			case strings.EqualFold(v[:4], "HTTP"):

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/appserver/appserver/server/config"
 	"github.com/appserver/appserver/server/load"
 )
 
@@ -236,5 +237,23 @@ func TestRewriteNothingPerRequest(t *testing.T) {
 	allocs2 := testing.AllocsPerRun(100, func() { tbl2.Route(Request{Target: "/x", LocalPort: 8080}) })
 	if allocs2 > allocs {
 		t.Errorf("a Redirect that does not match costs %v allocations per request, none %v", allocs2, allocs)
+	}
+}
+
+// TestRewriteExpandNoPanic runs the expansion over awkward inputs: it must
+// never panic, whatever a config or a request holds.
+func TestRewriteExpandNoPanic(t *testing.T) {
+	tbl, _ := rewriteTable(t, "Listen 127.0.0.1:8080\nRewriteEngine On\nRewriteMap m int:tolower\nRewriteRule ^/(x)(y)? - [E=A:%{TIME}]\n")
+	d := &decider{t: tbl, st: tbl.main, r: &Route{ServerName: "h", ServerPort: 80}, stat: os.Stat, uri: "/xy", header: http.Header{"A": {"b"}}}
+	c := rwCtx{d: d, filename: "/xy", rr: backref{src: "xy", m: []int{0, 2, 0, 1, -1, -1}}}
+	inputs := []string{"", "%", "$", "\\", "%{", "${", "%{}", "${}", "${m}", "${m:}", "${m:a|}", "${m:%{TIME}|x}",
+		"%{TIME}", "%{TIM}", "%{HTTP:}", "%{HTTP:A}", "%{ENV:}", "%{ENV:X}", "%{SSL:x}", "%{LA-U:x}", "$9", "%9", "$0$1$2",
+		"%{%{}}", "${m:${m:${m:X}}}", "{}}{", "%{THE_REQUEST}", "%{REQUEST_URI}x\\", "%{HTTP_HOST}%{IPV6}%{TIME_WDAY}"}
+	for _, in := range inputs {
+		_ = c.expand(in, nil)
+		_ = c.expand(in, &config.RewriteRule{EscapeBackrefs: true})
+	}
+	if got := c.expand("${m:AbC}-$1-%{REQUEST_URI}-\\$1", nil); got != "abc-x-/xy-$1" {
+		t.Errorf("expand = %q", got)
 	}
 }
