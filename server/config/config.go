@@ -36,6 +36,8 @@ type Config struct {
 	PidFile              string
 	SocketPrefix         string // WSGISocketPrefix
 	PythonHome           string // WSGIPythonHome
+	PythonOptimize       int    // WSGIPythonOptimize: PYTHONOPTIMIZE of every group's workers
+	PythonEggs           string // WSGIPythonEggs: the default of python-eggs=
 	PythonPath           []string
 	RestrictEmbedded     bool
 	MapHEADToGETExplicit bool
@@ -89,6 +91,7 @@ type WarningKind string
 
 const (
 	WarnIgnored WarningKind = "ignored" // a directive appserver recognises and does not implement
+	WarnTuning  WarningKind = "tuning"  // ignored too, but it only tunes Apache itself: nothing a client sees changes
 	WarnDenies  WarningKind = "denies"  // access rules appserver cannot evaluate: the section answers 403
 	WarnLint    WarningKind = "lint"    // probably a mistake, though Apache accepts it
 	WarnHost    WarningKind = "host"    // depends on this machine (--no-host-checks)
@@ -165,6 +168,9 @@ type VHost struct {
 	ScriptAliases []*ScriptAlias // WSGIScriptAlias(Match), file order
 	FileAliases   []*Alias       // Alias / AliasMatch, file order
 	DocumentRoot  string
+	// Admin is ServerAdmin ("" = not set; a vhost inherits the main
+	// server's), SERVER_ADMIN in the environ.
+	Admin string
 
 	// Server-level settings; unset fields inherit from the main server.
 	Timeout               *int // seconds
