@@ -402,7 +402,7 @@ SetEnv PROXY leaked
 }
 
 func TestDirectiveIgnored(t *testing.T) {
-	conf := `ServerLimit 10
+	conf := `ServerSignature On
 Header always set X-Frame-Options DENY
 <Location /x>
 Order deny,allow
@@ -416,7 +416,7 @@ MaxClients 10
 		t.Fatal(errs)
 	}
 	want := []string{
-		"1:1: [ignored] ServerLimit is ignored: appserver does not use Apache's MPM settings; its own workers are the WSGI daemon groups",
+		"1:1: [ignored] ServerSignature is ignored: error pages carry no server signature",
 		"2:1: [ignored] Header is ignored: response headers are not changed",
 		"5:1: [ignored] GssapiCredStore is ignored: GSSAPI (Kerberos) authentication does not happen, so no REMOTE_USER reaches the application",
 		"6:1: [ignored] MellonEnable is ignored: SAML authentication does not happen, so no REMOTE_USER reaches the application",
