@@ -126,6 +126,7 @@ type routeOut struct {
 	ScriptName       string            `json:"script_name"`
 	PathInfo         string            `json:"path_info"`
 	File             string            `json:"file,omitempty"`
+	Location         string            `json:"location,omitempty"`
 	Env              map[string]string `json:"env"`
 }
 
@@ -133,7 +134,7 @@ func routeJSON(u string, r *route.Route) routeOut {
 	o := routeOut{
 		URL: u, Status: r.Status, Reason: r.Reason, VHost: vhostLabel(r.VHost), Handler: r.Handler,
 		ProcessGroup: r.ProcessGroup, ApplicationGroup: r.ApplicationGroup, Script: r.Script,
-		ScriptName: r.ScriptName, PathInfo: r.PathInfo, File: r.File, Env: r.Env,
+		ScriptName: r.ScriptName, PathInfo: r.PathInfo, File: r.File, Location: r.RedirectURL, Env: r.Env,
 	}
 	if o.Env == nil {
 		o.Env = map[string]string{}
@@ -181,6 +182,9 @@ func writeRouteText(w io.Writer, u string, r *route.Route) {
 	}
 	if o.File != "" {
 		line("file", o.File)
+	}
+	if o.Location != "" {
+		line("location", o.Location)
 	}
 	keys := make([]string, 0, len(o.Env))
 	for k := range o.Env {

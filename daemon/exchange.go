@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -448,10 +449,21 @@ func (x *call) start(buf []byte, h frameHeader, req *Request) (out outcome, stop
 	}
 	hdr := x.w.Header()
 	for k, v := range rh.header {
+		if k == "Vary" && len(hdr[k]) > 0 {
+			// httpd keeps the Vary the server set before the app (mod_rewrite's)
+			// and adds the app's after it.
+			hdr[k] = append(hdr[k], v...)
+			continue
+		}
 		hdr[k] = v
 	}
 	if _, ok := rh.header["Content-Type"]; !ok {
 		hdr["Content-Type"] = nil // no sniffing: send none, as Apache does
+	}
+	if v := hdr["Vary"]; len(v) > 0 {
+		if f := fixVary(v); f != "" {
+			hdr["Vary"] = []string{f}
+		}
 	}
 	x.writeHead(rh)
 	return 0, false
@@ -642,4 +654,23 @@ func (x *call) clientFailed(err error) error {
 			"group", x.g.spec.Name, "uri", x.r.RequestURI)
 	}
 	return x.cancel()
+}
+
+// fixVary is httpd's fix_vary (http_filters.c): every Vary value split on
+// commas and spaces, duplicates dropped (case-insensitively), joined with
+// "," into one header line.
+func fixVary(values []string) string {
+	var out []string
+	for _, v := range values {
+		for _, f := range strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' }) {
+			dup := false
+			for _, o := range out {
+				dup = dup || strings.EqualFold(o, f)
+			}
+			if !dup {
+				out = append(out, f)
+			}
+		}
+	}
+	return strings.Join(out, ",")
 }

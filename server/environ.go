@@ -93,8 +93,13 @@ func buildEnv(in envInput) []string {
 	add("REMOTE_ADDR", remoteHost)
 	add("DOCUMENT_ROOT", in.docRoot)
 	add("REQUEST_SCHEME", scheme)
-	add("CONTEXT_PREFIX", "")
-	add("CONTEXT_DOCUMENT_ROOT", in.docRoot)
+	if rt.ContextPrefix != "" {
+		add("CONTEXT_PREFIX", rt.ContextPrefix)
+		add("CONTEXT_DOCUMENT_ROOT", rt.ContextDocumentRoot)
+	} else {
+		add("CONTEXT_PREFIX", "")
+		add("CONTEXT_DOCUMENT_ROOT", in.docRoot)
+	}
 	admin := in.admin
 	if admin == "" {
 		admin = "[no address given]" // httpd's text when ServerAdmin is not set

@@ -6,7 +6,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"html"
 	"log/slog"
 	"math/rand/v2"
 	"mime"
@@ -324,7 +323,7 @@ func (f *Frontend) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	port, _ := strconv.Atoi(localPort)
 	// Require ip/local see the connection's client address: proxy headers
 	// (WSGITrustedProxies) change only the environ, as without mod_remoteip.
-	remoteIP, _ := splitAddr(r.RemoteAddr)
+	remoteIP, remotePort := splitAddr(r.RemoteAddr)
 	gen := f.gen.Load()
 	gen.active.Add(1)
 	var hooks config.AuthHooks
@@ -336,7 +335,7 @@ func (f *Frontend) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		resolver = &dnsResolver{ctx: r.Context()}
 	}
 	rt := gen.table.Route(route.Request{Method: r.Method, Target: r.RequestURI, Host: r.Host,
-		LocalIP: localIP, LocalPort: port, HTTPS: r.TLS != nil, Header: r.Header, RemoteIP: remoteIP, Proto: r.Proto, Hooks: hooks,
+		LocalIP: localIP, LocalPort: port, HTTPS: r.TLS != nil, Header: r.Header, RemoteIP: remoteIP, Proto: r.Proto, RemotePort: remotePort, Hooks: hooks,
 		Resolver: resolver})
 	if d, ok := resolver.(*dnsResolver); ok && d.ok {
 		rt.RemoteHost = d.name // httpd then has REMOTE_HOST
@@ -410,14 +409,21 @@ func (f *Frontend) serveRouted(w http.ResponseWriter, r *http.Request, rt *route
 			writeUnauthorized(w, r, rt.Challenge)
 			return
 		}
+		if rt.RedirectURL != "" {
+			writeRedirect(w, rt.Status, rt.RedirectURL) // mod_alias, mod_rewrite
+			return
+		}
 		if rt.Status == http.StatusMovedPermanently {
-			loc := redirectLocation(r, rt)
-			w.Header().Set("Location", loc)
-			writeError(w, rt.Status, "The document has moved here: "+loc)
+			writeRedirect(w, rt.Status, redirectLocation(r, rt)) // mod_dir
 			return
 		}
 		writeError(w, rt.Status, "")
 		return
+	}
+	if rt.Vary != nil {
+		// The request headers RewriteCond looked at (httpd drops them from
+		// error and redirect answers with the rest of headers_out).
+		addVary(w.Header(), rt.Vary)
 	}
 	limit := int64(defaultLimitRequestBody)
 	if rt.Conf != nil && rt.Conf.LimitRequestBody != nil {
@@ -601,8 +607,12 @@ func redirectLocation(r *http.Request, rt *route.Route) string {
 // writeError answers with an Apache-style error page.
 func writeError(w http.ResponseWriter, status int, detail string) {
 	text := http.StatusText(status)
+	tail := ""
 	if detail == "" {
 		detail = defaultDetail(status)
+		if status == http.StatusBadRequest {
+			tail = "<br />\n" // httpd's 400 text ends so, before its error notes
+		}
 	}
 	if m, ok := w.(interface{ markErrorPage() }); ok {
 		m.markErrorPage() // mod_headers: the core's error page
@@ -611,8 +621,8 @@ func writeError(w http.ResponseWriter, status int, detail string) {
 	h.Set("Content-Type", "text/html; charset=iso-8859-1")
 	h.Del("Content-Length")
 	w.WriteHeader(status)
-	fmt.Fprintf(w, "<!DOCTYPE HTML PUBLIC \"-//IETF//DTD HTML 2.0//EN\">\n<html><head>\n<title>%d %s</title>\n</head><body>\n<h1>%s</h1>\n<p>%s</p>\n</body></html>\n",
-		status, text, text, html.EscapeString(detail))
+	fmt.Fprintf(w, "<!DOCTYPE HTML PUBLIC \"-//W3C//DTD HTML 4.01//EN\" \"http://www.w3.org/TR/html4/strict.dtd\">\n<html><head>\n<title>%d %s</title>\n</head><body>\n<h1>%s</h1>\n<p>%s%s</p>\n</body></html>\n",
+		status, text, text, escapeHTML(detail), tail)
 }
 
 func defaultDetail(status int) string {
@@ -622,7 +632,7 @@ func defaultDetail(status int) string {
 	case http.StatusForbidden:
 		return "You don't have permission to access this resource."
 	case http.StatusGone:
-		return "The requested resource is no longer available on this server and there is no forwarding address. Please remove all references to this resource."
+		return "The requested resource is no longer available on this server and there is no forwarding address.\nPlease remove all references to this resource."
 	case http.StatusBadRequest:
 		return "Your browser sent a request that this server could not understand."
 	case http.StatusServiceUnavailable:

@@ -171,6 +171,12 @@ type VHost struct {
 	// scope, in file order (not merged with the main server's).
 	Sections []*Section
 
+	// Rewrite is mod_rewrite's server config (nil: no mod_rewrite
+	// directive in this server); Redirects the server-context Redirect*
+	// lines in file order.
+	Rewrite   *RewriteServer
+	Redirects []*Redirect
+
 	ScriptAliases []*ScriptAlias // WSGIScriptAlias(Match), file order
 	FileAliases   []*Alias       // Alias / AliasMatch, file order
 	DocumentRoot  string
@@ -302,6 +308,13 @@ type DirConf struct {
 	HeadersOnSuccess []*HeaderOp
 	HeadersAlways    []*HeaderOp
 	SetEnvIf         []*SetEnvIfRule
+	// Rewrite is mod_rewrite's per-directory config (nil: no mod_rewrite
+	// directive here). Redirects are mod_alias's Redirect* lines with a
+	// path in this section (the child's first, as mod_alias merges them);
+	// DirRedirect is the one-argument form ("Redirect [status] URL").
+	Rewrite     *RewriteDir
+	Redirects   []*Redirect
+	DirRedirect *Redirect
 }
 
 // Setting is a string value with the position it was set at.

@@ -26,6 +26,8 @@ import "strings"
 //   - AddHandler extensions are merged per extension, child wins (mod_mime);
 //   - mod_headers' tables and mod_setenvif's rules are the parent's list
 //     followed by the child's (merge_headers_config, merge_setenvif_config);
+//   - Rewrite follows mod_rewrite's merge (MergeRewriteDir); Redirects are
+//     the child's followed by the parent's (mod_alias);
 //   - Options follow core's rule: a list with any option written without
 //     +/- replaces the parent's, a list of only +X/-X adjusts it.
 //
@@ -133,6 +135,15 @@ func MergeDirConf(parent, child *DirConf) *DirConf {
 	out.HeadersOnSuccess = appendList(parent.HeadersOnSuccess, child.HeadersOnSuccess)
 	out.HeadersAlways = appendList(parent.HeadersAlways, child.HeadersAlways)
 	out.SetEnvIf = appendList(parent.SetEnvIf, child.SetEnvIf)
+	if child.Rewrite != nil {
+		out.Rewrite = MergeRewriteDir(parent.Rewrite, child.Rewrite)
+	}
+	if len(child.Redirects) > 0 {
+		out.Redirects = append(append([]*Redirect(nil), child.Redirects...), parent.Redirects...)
+	}
+	if child.DirRedirect != nil {
+		out.DirRedirect = child.DirRedirect
+	}
 	return &out
 }
 

@@ -2,8 +2,6 @@ package load
 
 import (
 	"fmt"
-	"regexp"
-	"strconv"
 	"strings"
 
 	"github.com/appserver/appserver/parser"
@@ -180,142 +178,6 @@ func setupAllowDeny(c *cmd) *parser.Error {
 	return nil
 }
 
-// rewriteRefuses returns the status RewriteRule flags end the request
-// with, or 0: F is 403, G is 410, R= a status outside 300-399 is that
-// status.
-func rewriteRefuses(flags string) int {
-	flags = strings.TrimSuffix(strings.TrimPrefix(flags, "["), "]")
-	for _, f := range strings.Split(flags, ",") {
-		name, val, _ := strings.Cut(strings.TrimSpace(f), "=")
-		switch strings.ToLower(name) {
-		case "f", "forbidden":
-			return 403
-		case "g", "gone":
-			return 410
-		case "r", "redirect":
-			if n, err := strconv.Atoi(strings.TrimSpace(val)); err == nil && (n < 300 || n > 399) && n >= 100 && n < 600 {
-				return n
-			}
-		}
-	}
-	return 0
-}
-
-func hasFlag(flags string, names ...string) bool {
-	flags = strings.TrimSuffix(strings.TrimPrefix(flags, "["), "]")
-	for _, f := range strings.Split(flags, ",") {
-		name, _, _ := strings.Cut(strings.TrimSpace(f), "=")
-		for _, n := range names {
-			if strings.EqualFold(name, n) {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-// setupRewriteRule: URL rewriting is not implemented, but a rule that
-// refuses requests ([F], [G], [R=4xx]) must still refuse them. At server
-// level it refuses the URIs its pattern matches (whatever its RewriteCond
-// say: they could be true); in a section, every request of the section.
-func setupRewriteRule(c *cmd) *parser.Error {
-	args := c.d.Values()
-	if len(args) < 2 || len(args) > 3 {
-		return c.err("RewriteRule: bad argument line '%s'", strings.TrimSpace(c.d.Raw))
-	}
-	flags := ""
-	if len(args) == 3 {
-		flags = args[2]
-	}
-	conds := c.sc.rewriteConds
-	c.sc.rewriteConds = nil
-	if hasFlag(flags, "e", "env") {
-		c.ld.cfg.EarlyEnvUnknown = true // Allow from env= and Require env cannot be told
-	}
-	status := rewriteRefuses(flags)
-	if status == 0 {
-		if !c.sc.discard {
-			c.warn(config.WarnIgnored, "RewriteRule is ignored: URL rewriting does not happen")
-		}
-		return nil
-	}
-	a := &config.AccessDeny{Status: status}
-	why := "appserver does not rewrite URLs but keeps the refusals of rules with [F], [G] or [R=4xx]"
-	if c.sc.section == nil && !c.sc.discard {
-		pat := args[0]
-		if strings.HasPrefix(pat, "!") {
-			a.Negate = true
-			pat = pat[1:]
-		}
-		if hasFlag(flags, "nc", "nocase") {
-			pat = "(?i)" + pat
-		}
-		re, err := config.CompileRegexp(pat)
-		if err != nil {
-			return c.err("RewriteRule: cannot compile regular expression '%s'", args[0])
-		}
-		a.Regex = re
-		a.Conds = conds
-		exact := true
-		for _, cd := range conds {
-			exact = exact && cd.Regex != nil
-		}
-		if exact {
-			why = "" // evaluated as mod_rewrite would: nothing lost
-		} else {
-			why += " (RewriteCond lines other than a request variable against a pattern are not evaluated: taken as true)"
-		}
-	} else if !c.sc.discard {
-		a.Conds = conds
-		why += "; inside a section its pattern is not evaluated (only its conditions on request variables are)"
-	}
-	c.denyFor(a, why)
-	return nil
-}
-
-// setupRewriteCond keeps the condition for the next RewriteRule of the
-// same scope.
-func setupRewriteCond(c *cmd) *parser.Error {
-	args := c.d.Values()
-	if len(args) < 2 || len(args) > 3 {
-		return c.err("RewriteCond: bad argument line '%s'", strings.TrimSpace(c.d.Raw))
-	}
-	cd := &config.RewriteCond{}
-	flags := ""
-	if len(args) == 3 {
-		flags = args[2]
-	}
-	cd.OrNext = hasFlag(flags, "or", "ornext")
-	pat := args[1]
-	if cd.Var = config.RewriteVar(args[0]); cd.Var != "" {
-		if strings.HasPrefix(pat, "!") {
-			cd.Negate = true
-			pat = pat[1:]
-		}
-		// Comparisons and file tests (=, <, -f, -d, ...) are not regexes.
-		if pat != "" && !strings.ContainsAny(pat[:1], "=<>") && !strings.HasPrefix(pat, "-") {
-			if hasFlag(flags, "nc", "nocase") {
-				pat = "(?i)" + pat
-			}
-			if re, err := config.CompileRegexp(pat); err == nil {
-				cd.Regex = re
-			}
-		}
-	}
-	c.sc.rewriteConds = append(c.sc.rewriteConds, cd)
-	if !c.sc.discard {
-		c.warn(config.WarnIgnored, "RewriteCond is ignored: URL rewriting does not happen (it only narrows a RewriteRule that refuses requests)")
-	}
-	return nil
-}
-
-func init() {
-	directives.add(&directiveDef{name: "RewriteCond", module: "mod_rewrite.c", where: modules.Anywhere, arity: rawArgs,
-		help: "an input string and a to be applied regexp-pattern", setup: setupRewriteCond})
-	directives.add(&directiveDef{name: "RewriteRule", module: "mod_rewrite.c", where: modules.Anywhere, arity: rawArgs,
-		help: "an URL-applied regexp-pattern and a substitution URL", setup: setupRewriteRule})
-}
-
 // ignoredWarn is the "ignored" warning of a directive that lost its place in
 // the ignored table because some of its forms restrict access.
 func (c *cmd) ignoredWarn(loss string) {
@@ -362,52 +224,6 @@ func setupAuthMerging(c *cmd) *parser.Error {
 	return nil
 }
 
-// setupRedirect: redirects are not sent (a lost feature), but a Redirect
-// whose status is not 3xx ("gone", 403, ...) refuses requests and must keep
-// doing so.
-func setupRedirect(c *cmd) *parser.Error {
-	args := c.d.Values()
-	status := 0
-	if len(args) > 0 {
-		switch w := strings.ToLower(args[0]); w {
-		case "gone":
-			status = 410
-			args = args[1:]
-		case "permanent", "temp", "seeother":
-			args = args[1:]
-		default:
-			if n, err := strconv.Atoi(w); err == nil {
-				if n < 300 || n > 399 {
-					status = n
-				}
-				args = args[1:]
-			}
-		}
-	}
-	if status == 0 {
-		c.ignoredWarn("this redirect is not sent")
-		return nil
-	}
-	a := &config.AccessDeny{Status: status}
-	match := strings.EqualFold(c.def.name, "RedirectMatch")
-	// In a section Redirect names no path: it applies to the whole section
-	// (a RedirectMatch there too: refusing more is the safe side).
-	if len(args) > 0 && c.sc.section == nil {
-		src := args[0]
-		if !match {
-			// mod_alias matches the path prefix on segment boundaries.
-			src = "^" + regexp.QuoteMeta(strings.TrimSuffix(src, "/")) + "(/|$)"
-		}
-		re, err := config.CompileRegexp(src)
-		if err != nil {
-			return c.err("Regular expression could not be compiled.")
-		}
-		a.Regex = re
-	}
-	c.denyFor(a, "")
-	return nil
-}
-
 func init() {
 	accessDirs := modules.AccessConf | modules.OrAuthCfg | modules.OrLimit
 	directives.add(
@@ -416,8 +232,6 @@ func init() {
 		&directiveDef{name: "AuthMerging", module: "mod_authz_core.c", where: accessDirs, arity: take1,
 			help:  "controls how a <Directory>, <Location>, or similar directive's authorization directives are combined with those of its predecessor",
 			setup: setupAuthMerging},
-		&directiveDef{name: "Redirect", module: "mod_alias.c", where: modules.Anywhere, arity: rawArgs, setup: setupRedirect},
-		&directiveDef{name: "RedirectMatch", module: "mod_alias.c", where: modules.Anywhere, arity: rawArgs, setup: setupRedirect},
 		&directiveDef{name: "SSLVerifyClient", module: "mod_ssl.c", where: modules.Anywhere, arity: take1,
 			help: "SSL Client verify type ('none', 'optional', 'require', 'optional_no_ca')", setup: func(c *cmd) *parser.Error {
 				switch strings.ToLower(c.args[0]) {

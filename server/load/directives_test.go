@@ -402,7 +402,7 @@ SetEnv PROXY leaked
 }
 
 func TestDirectiveIgnored(t *testing.T) {
-	conf := `RewriteEngine On
+	conf := `ServerSignature On
 CacheEnable disk /
 <Location /x>
 Order deny,allow
@@ -416,7 +416,7 @@ MaxClients 10
 		t.Fatal(errs)
 	}
 	want := []string{
-		"1:1: [ignored] RewriteEngine is ignored: URL rewriting does not happen",
+		"1:1: [ignored] ServerSignature is ignored: error pages carry no server signature",
 		"2:1: [ignored] CacheEnable is ignored: responses are not cached",
 		"5:1: [ignored] GssapiCredStore is ignored: GSSAPI (Kerberos) authentication does not happen, so no REMOTE_USER reaches the application",
 		"6:1: [ignored] MellonEnable is ignored: SAML authentication does not happen, so no REMOTE_USER reaches the application",

@@ -305,7 +305,7 @@ type scope struct {
 	// logic in directives_core.go).
 	require *requireNode
 	// rewriteConds are the RewriteCond lines waiting for their RewriteRule.
-	rewriteConds []*config.RewriteCond
+	rewriteConds []*config.RewriteCondition
 	// ifCond is, for an <If>/<ElseIf>/<Else> scope, when its body applies
 	// (its expression, and not those of the branches before it); nil when
 	// appserver cannot evaluate it. Header and RequestHeader use it.

@@ -30,7 +30,7 @@ RewriteEngine On
 RewriteRule ^/blocked - [F]
 RewriteRule ^/GONE - [G,NC]
 RewriteRule ^/moved /elsewhere [R=301]
-RewriteCond %{TIME_HOUR} ^0
+RewriteCond %{TIME_YEAR} ^2
 RewriteRule ^/night - [F]
 <Location /tls>
 SSLRequireSSL
@@ -75,7 +75,12 @@ Deny from all
 </If>
 </Location>
 <Location /secrw>
+RewriteEngine On
 RewriteRule ^x$ - [F]
+</Location>
+<Location /secrw2>
+RewriteEngine On
+RewriteRule /secrw2/ - [F]
 </Location>
 <Location /ip>
 Order deny,allow
@@ -124,7 +129,7 @@ Deny from all
 		{"GET", "/blocked", false, 403},
 		{"GET", "/blocked/x", false, 403},
 		{"GET", "/gone", false, 410},
-		{"GET", "/moved", false, 200},
+		{"GET", "/moved", false, 301},
 		{"GET", "/night", false, 403},
 		{"GET", "/day", false, 200},
 		{"GET", "/tls", false, 403},
@@ -140,7 +145,10 @@ Deny from all
 		{"GET", "/if", false, 403},
 		{"GET", "/ifgrant", false, 200},
 		{"GET", "/ifdeny", false, 403},
-		{"GET", "/secrw/y", false, 403},
+		// In <Location> the pattern sees the file name (the script and
+		// PATH_INFO), which "^x$" never matches.
+		{"GET", "/secrw/y", false, 200},
+		{"GET", "/secrw2/y", false, 403},
 		{"GET", "/ip", false, 403},
 		{"GET", "/compat", false, 403},
 		{"POST", "/compat/x", false, 403},
@@ -162,9 +170,8 @@ Deny from all
 			denies = append(denies, w.Msg)
 		}
 	}
-	for _, want := range []string{"RewriteRule ^/night - [F]", "SSLRequire %{SSL", "Require valid-user: appserver does not evaluate Require per method",
-		"Require all denied: it is inside <If>", "Deny from all: it is inside <If>", "RewriteRule ^x$ - [F]",
-		"SSLVerifyClient require"} {
+	for _, want := range []string{"SSLRequire %{SSL", "Require valid-user: appserver does not evaluate Require per method",
+		"Require all denied: it is inside <If>", "Deny from all: it is inside <If>", "SSLVerifyClient require"} {
 		found := false
 		for _, m := range denies {
 			if strings.Contains(m, want) {

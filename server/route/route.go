@@ -1,6 +1,7 @@
 package route
 
 import (
+	"maps"
 	"net/http"
 	"net/netip"
 	"os"
@@ -25,16 +26,18 @@ type Request struct {
 	LocalPort int
 	// HTTPS is true on a TLS listener.
 	HTTPS bool
-	// Header holds the request headers, for RewriteCond on headers in
-	// refusing RewriteRules; nil is a request without any.
+	// Header holds the request headers, for RewriteCond; nil is a request
+	// without any.
 	Header http.Header
+	// Proto is the request's protocol ("" = HTTP/1.1), for
+	// %{THE_REQUEST}, %{SERVER_PROTOCOL} and SetEnvIf Request_Protocol;
+	// RemotePort the client's port.
+	Proto      string
+	RemotePort string
 	// RemoteIP is the client's address as the connection has it (never
 	// from a proxy header: appserver has no mod_remoteip), for Require ip
 	// and Require local. "" is unknown: those rules grant nothing.
 	RemoteIP string
-	// Proto is the request's protocol ("HTTP/1.1"); "" = HTTP/1.1, or
-	// HTTP/1.0 when there is no Host (for SetEnvIf Request_Protocol).
-	Proto string
 	// Hooks runs mod_wsgi's auth and access scripts; nil (routes) makes
 	// what depends on them fail closed.
 	Hooks config.AuthHooks
@@ -79,6 +82,16 @@ type Route struct {
 	CallableObject    string
 	PassAuthorization bool
 
+	// RedirectURL is the Location of a redirect (Status 3xx) that
+	// mod_alias or mod_rewrite answers; Vary lists the request headers
+	// RewriteCond looked at (mod_rewrite adds them to the response's Vary).
+	RedirectURL string
+	Vary        []string
+
+	// ContextPrefix and ContextDocumentRoot are what a prefix Alias sets
+	// (ap_set_context_info): its URL-path and its target; "" otherwise.
+	ContextPrefix, ContextDocumentRoot string
+
 	// File is the file HandlerStatic serves.
 	File string
 
@@ -105,6 +118,7 @@ type Route struct {
 	// server and cwd map further URIs on the chosen server (PathTranslated).
 	server *serverTable
 	cwd    string
+	table  *Table
 	// scriptMtime is the WSGI script's mtime from the walk (zero when the
 	// walk did not stat a real file), for the worker's reload check.
 	ScriptMtime time.Time
@@ -335,6 +349,16 @@ type serverTable struct {
 	exactAliases []string
 	wildAliases  []string
 
+	// rewrite is the server's mod_rewrite config after httpd's vhost merge
+	// (nil: no server-context rules run); maps the RewriteMaps lookups
+	// see; redirects mod_alias's server-context Redirects (the vhost's,
+	// then the main server's).
+	rewrite    *config.RewriteServer
+	maps       map[string]*config.RewriteMap
+	redirects  []*config.Redirect
+	locRewrite bool // a <Location> sets RewriteEngine
+	dirRewrite bool // a section has RewriteRules
+
 	mergeSlashes bool
 	slashes      int // encodedSlashes*
 	docRoot      string
@@ -407,6 +431,20 @@ func newServerTable(v, main *config.VHost, name string, port int) *serverTable {
 	mergeSlashes, slashes, docRoot := v.MergeSlashes, v.AllowEncodedSlashes, v.DocumentRoot
 	st.scriptAliases = append(st.scriptAliases, v.ScriptAliases...)
 	st.fileAliases = append(st.fileAliases, v.FileAliases...)
+	st.redirects = append(st.redirects, v.Redirects...)
+	st.rewrite = v.Rewrite
+	if main != nil {
+		st.redirects = append(st.redirects, main.Redirects...)
+		if v.Rewrite != nil {
+			st.rewrite = config.MergeRewriteServer(main.Rewrite, v.Rewrite)
+		}
+	}
+	switch {
+	case st.rewrite != nil:
+		st.maps = st.rewrite.Maps
+	case main != nil && main.Rewrite != nil:
+		st.maps = main.Rewrite.Maps // the vhost shares the main server's config
+	}
 	if main != nil {
 		sections = append(sections, main.Sections...)
 		st.scriptAliases = append(st.scriptAliases, main.ScriptAliases...)
@@ -441,6 +479,16 @@ func newServerTable(v, main *config.VHost, name string, port int) *serverTable {
 		}
 	}
 	st.locs = newLocationIndex(locs)
+	for _, s := range locs {
+		if s.Conf != nil && s.Conf.Rewrite != nil && s.Conf.Rewrite.EngineSet {
+			st.locRewrite = true
+		}
+	}
+	for _, s := range sections {
+		if s.Conf != nil && s.Conf.Rewrite != nil && len(s.Conf.Rewrite.Rules) > 0 {
+			st.dirRewrite = true
+		}
+	}
 	st.dirs = newDirSections(dirs)
 	return st
 }
@@ -486,7 +534,7 @@ func (t *Table) route(req Request) *Route {
 		st = t.selectServer(ip, req.LocalPort, rh.name)
 		r.VHost = st.v
 	}
-	r.server, r.cwd = st, t.cwd
+	r.server, r.cwd, r.table = st, t.cwd, t
 	r.Query = tg.query
 	r.ServerName = rh.name
 	if r.ServerName == "" {
@@ -518,11 +566,12 @@ func (t *Table) route(req Request) *Route {
 	r.URI = uri
 
 	d := decider{t: t, st: st, r: r, stat: t.stat, uri: uri, method: strings.ToUpper(req.Method), https: req.HTTPS, header: req.Header, host: req.Host,
-		remote: req.RemoteIP, local: ip, hooks: req.Hooks, resolver: req.Resolver, req: &req}
-	d.run()
-	if r.Status == 200 && r.Handler == HandlerWSGI {
-		d.wsgi(rh.name)
+		remote: req.RemoteIP, local: ip, hooks: req.Hooks, resolver: req.Resolver, req: &req, hostname: rh.name, query: tg.query, hasQuery: strings.IndexByte(req.Target, '?') >= 0,
+		proto: req.Proto, remotePort: req.RemotePort, target: req.Target, origTarget: req.Target}
+	if d.proto == "" {
+		d.proto = "HTTP/1.1"
 	}
+	d.run()
 	return r
 }
 
@@ -584,11 +633,52 @@ type decider struct {
 	m        mapping
 	walk     walkResult
 	captures map[string]string
+
+	// hostname is the request's host name, for the group names.
+	hostname string
+	// query is r->args (hasQuery: the target had a '?').
+	query    string
+	hasQuery bool
+	// For mod_rewrite's variables.
+	// origTarget is the request line's target (THE_REQUEST), target the
+	// current request's (an internal redirect's new URI).
+	origTarget, proto, remotePort string
+	target                        string // the request-target as sent
+
+	// What mod_rewrite and internal redirects add: its variables
+	// (SCRIPT_URL, SCRIPT_URI, [E=]) and those it unset, the REDIRECT_*
+	// variables of an internal redirect, the file a server-context rule
+	// mapped the URI to, whether [END] was hit, the reason of a status.
+	rwEnv       map[string]string
+	rwUnset     map[string]bool
+	redirectEnv map[string]string
+	preset      *mapping
+	rwEnd       bool
+	rwReason    string
+	vary        []string
+	// depth counts internal redirects; noRewrite is set for -U look-ups.
+	depth     int
+	noRewrite bool
+	internal  bool // r holds the route of an internal redirect
+	// subreq: a sub-request (PATH_TRANSLATED's look-up), where rules with
+	// [R] or [NS] do not run and an internal redirect only leaves its
+	// target in subTarget ("redirect:" in httpd's r->filename).
+	subreq    bool
+	subTarget string
 }
 
 func (d *decider) run() {
 	r, st := d.r, d.st
-	d.m = st.translate(d.uri)
+	if d.translateRewrite() || (d.preset == nil && d.aliasRedirect(dirRedirectOf(st.defaults), st.redirects)) {
+		r.Env = d.rewriteEnvironment(nil)
+		r.Vary = d.vary
+		return
+	}
+	if d.preset != nil {
+		d.m = *d.preset
+	} else {
+		d.m = st.translate(d.uri)
+	}
 	// chain is what to merge, in order, starting with the defaults.
 	var buf [maxChain]*config.DirConf
 	chain := append(buf[:0], st.defaults)
@@ -616,6 +706,12 @@ func (d *decider) run() {
 	// both before the access checker: Allow from env= and Require env see
 	// their variables (mod_env's SetEnv comes later, in the fixups).
 	ar.Env = d.t.envIfVars(d.req, r)
+	if len(d.rwEnv) > 0 { // and mod_rewrite's [E=] of the translate phase
+		env := make(map[string]string, len(ar.Env)+len(d.rwEnv))
+		maps.Copy(env, ar.Env)
+		maps.Copy(env, d.rwEnv)
+		ar.Env = env
+	}
 	if conf.Require == "request" || conf.Compat != nil || conf.AccessScript != nil {
 		// Parsed only when an access rule depends on it.
 		ar.RemoteIP, ar.LocalIP = remoteAddr(d.remote), d.local
@@ -635,6 +731,16 @@ func (d *decider) run() {
 		r.Challenge, r.User = res.Challenge, res.User
 	} else {
 		r.User, r.AuthType = res.User, res.AuthType
+	}
+	if r.Status == 200 && (conf.Rewrite != nil || conf.DirRedirect != nil || len(conf.Redirects) > 0) {
+		// The fixups of mod_rewrite, then of mod_alias.
+		if d.fixupRewrite(mc) || d.aliasRedirect(conf.DirRedirect, conf.Redirects) {
+			if !d.internal {
+				r.Env = d.environment(mc)
+				r.Vary = d.vary
+			}
+			return
+		}
 	}
 
 	handler := ""
@@ -686,6 +792,10 @@ func (d *decider) run() {
 		}
 	}
 	r.Env = d.environment(mc)
+	r.Vary = d.vary
+	if d.m.kind == mapAlias && d.m.alias != nil && d.m.alias.Regex == nil {
+		r.ContextPrefix, r.ContextDocumentRoot = d.m.alias.URL, d.m.alias.Target
+	}
 	if r.Status != 200 || !hasFile {
 		return
 	}
@@ -697,6 +807,9 @@ func (d *decider) run() {
 	}
 	if r.Handler == HandlerStatic {
 		d.static()
+	}
+	if r.Status == 200 && r.Handler == HandlerWSGI {
+		d.wsgi(d.hostname)
 	}
 }
 
@@ -775,12 +888,12 @@ func (d *decider) locations(chain []*config.DirConf) []*config.DirConf {
 // captures, then mod_env's table (applied at fixups, so it wins).
 func (d *decider) environment(mc *mergedConf) map[string]string {
 	if d.captures == nil {
-		return mc.modEnv
+		return d.rewriteEnvironment(mc.modEnv)
 	}
 	for k, v := range mc.modEnv {
 		d.captures[k] = v
 	}
-	return d.captures
+	return d.rewriteEnvironment(d.captures)
 }
 
 // addHandlerFor is mod_mime's handler lookup over the extensions of a file
@@ -923,6 +1036,10 @@ func allowedGroup(list []string, group string) bool {
 func (r *Route) PathTranslated() string {
 	if r.PathInfo == "" || r.server == nil {
 		return ""
+	}
+	if r.server.dirRewrite && r.table != nil {
+		// Per-directory rules may rewrite the sub-request (below).
+		return r.table.subRequestFile(r)
 	}
 	m := r.server.translate(r.PathInfo)
 	if m.kind == mapNone {

@@ -24,6 +24,7 @@ const (
 	mapAlias          // Alias / AliasMatch: a static file
 	mapWSGI           // WSGIScriptAlias(Match): handler wsgi-script
 	mapDocRoot        // DocumentRoot + URI
+	mapRewrite        // a file name a server-context RewriteRule produced
 )
 
 // mapping is the result of the translate phase.
