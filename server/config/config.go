@@ -173,6 +173,8 @@ type VHost struct {
 	SSLCertificateKeyFile string
 	MergeSlashes          *bool
 	AllowEncodedSlashes   string // "", "Off", "On", "NoDecode"
+	// DeflateCompressionLevel is 1-9; 0 = not set (zlib's default).
+	DeflateCompressionLevel int
 }
 
 // VHostAddr is one address of a <VirtualHost>.
@@ -252,6 +254,10 @@ type DirConf struct {
 	// AddHandlers maps file extensions (lower-case, without the dot) to
 	// handler names (AddHandler); merged per extension, child wins.
 	AddHandlers map[string]string
+
+	// Responses are the settings that act on the answer (responses.go);
+	// nil when none applies.
+	Responses *Responses
 }
 
 // Setting is a string value with the position it was set at.

@@ -21,6 +21,8 @@ import "strings"
 //   - Denies (rules appserver cannot evaluate) accumulate: failing closed
 //     may deny more than httpd, never less;
 //   - AddHandler extensions are merged per extension, child wins (mod_mime);
+//   - Responses (ErrorDocument, mod_expires, mod_filter, mod_mime types)
+//     merge per status, type or extension (responses.go);
 //   - Options follow core's rule: a list with any option written without
 //     +/- replaces the parent's, a list of only +X/-X adjusts it.
 //
@@ -100,6 +102,7 @@ func MergeDirConf(parent, child *DirConf) *DirConf {
 	if child.Options != nil {
 		out.Options = MergeOptions(out.Options, child.Options)
 	}
+	out.Responses = mergeResponses(parent.Responses, child.Responses)
 	return &out
 }
 
