@@ -6,7 +6,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"html"
 	"log/slog"
 	"math/rand/v2"
 	"mime"
@@ -349,7 +348,12 @@ func (f *Frontend) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writerPool.Put(lw)
 		gen.active.Add(-1)
 	}()
-	f.serveRouted(lw, r, rt, &request{gen: gen, start: start, id: requestID, local: local, trace: &lw.trace})
+	req := &request{gen: gen, start: start, id: requestID, local: local, trace: &lw.trace}
+	if rw := f.newRespWriter(lw, r, rt, req); rw != nil {
+		f.serveResponses(rw) // responses.go: ErrorDocument, expires, deflate, charsets
+		return
+	}
+	f.serveRouted(lw, r, rt, req)
 }
 
 // request is what serving one request needs beside its route.
@@ -440,6 +444,9 @@ func (f *Frontend) serveWSGI(w http.ResponseWriter, r *http.Request, rt *route.R
 	if r.Method == http.MethodHead && conf != nil && conf.MapHEADToGET == "On" {
 		env = setEnv(env, "REQUEST_METHOD", http.MethodGet)
 	}
+	if rw, ok := w.(*respWriter); ok && rw.override {
+		rw.origEnv = append([]string(nil), env...) // for an ErrorDocument's REDIRECT_*
+	}
 	g.Serve(w, r, &daemon.Request{Env: env, Script: rt.Script, ApplicationGroup: rt.ApplicationGroup,
 		CallableObject: rt.CallableObject, ScriptReloading: reloading, ScriptMtime: rt.ScriptMtime, Trace: req.trace})
 	// Serve has encoded the environ into its frame and is done with it (it
@@ -506,7 +513,7 @@ func (f *Frontend) serveStatic(w http.ResponseWriter, r *http.Request, rt *route
 	h.Set("ETag", fmt.Sprintf(`"%x-%x"`, fi.Size(), fi.ModTime().UnixMicro()))
 	// A present but nil Content-Type stops http.ServeContent from sniffing.
 	h["Content-Type"] = nil
-	if ct := staticType(name); ct != "" {
+	if ct := staticTypeFor(name, rt.Conf); ct != "" {
 		h.Set("Content-Type", ct)
 	}
 	if r.Method == http.MethodPost {
@@ -514,6 +521,9 @@ func (f *Frontend) serveStatic(w http.ResponseWriter, r *http.Request, rt *route
 		// the plain file, as from httpd.
 		r = r.Clone(r.Context())
 		r.Method = http.MethodGet
+	}
+	if serveStaticDeflated(w, r, name, fi, file) {
+		return
 	}
 	http.ServeContent(w, r, name, fi.ModTime(), file)
 }
@@ -550,18 +560,13 @@ func redirectLocation(r *http.Request, rt *route.Route) string {
 	return loc
 }
 
-// writeError answers with an Apache-style error page.
+// writeError answers with an Apache-style error page, or the request's
+// ErrorDocument (responses.go).
 func writeError(w http.ResponseWriter, status int, detail string) {
-	text := http.StatusText(status)
-	if detail == "" {
-		detail = defaultDetail(status)
+	if ed, ok := w.(errorDocumenter); ok && ed.errorDocument(status, detail) {
+		return
 	}
-	h := w.Header()
-	h.Set("Content-Type", "text/html; charset=iso-8859-1")
-	h.Del("Content-Length")
-	w.WriteHeader(status)
-	fmt.Fprintf(w, "<!DOCTYPE HTML PUBLIC \"-//IETF//DTD HTML 2.0//EN\">\n<html><head>\n<title>%d %s</title>\n</head><body>\n<h1>%s</h1>\n<p>%s</p>\n</body></html>\n",
-		status, text, text, html.EscapeString(detail))
+	writeErrorPage(w, status, detail, 0)
 }
 
 func defaultDetail(status int) string {
