@@ -579,6 +579,8 @@ func defaultDetail(status int) string {
 		return "The requested resource is no longer available on this server and there is no forwarding address. Please remove all references to this resource."
 	case http.StatusBadRequest:
 		return "Your browser sent a request that this server could not understand."
+	case http.StatusBadGateway:
+		return "The proxy server received an invalid\nresponse from an upstream server.<br />\n"
 	case http.StatusServiceUnavailable:
 		return "The server is temporarily unable to service your request."
 	case http.StatusGatewayTimeout:

@@ -497,6 +497,11 @@ func serveStaticDeflated(w http.ResponseWriter, r *http.Request, name string, fi
 	if et := h.Get("ETag"); et != "" {
 		h.Set("ETag", gzipETag(et))
 	}
+	if r.Header.Get("Range") == "" {
+		// ServeContent leaves Content-Length to the server once
+		// Content-Encoding is set, and a HEAD answer has no body to count.
+		h.Set("Content-Length", strconv.Itoa(buf.Len()))
+	}
 	http.ServeContent(w, r, name, fi.ModTime(), bytes.NewReader(buf.Bytes()))
 	return true
 }
@@ -618,8 +623,10 @@ func (f *Frontend) internalRedirect(rw *respWriter, status int, target string) {
 // writeErrorPage writes httpd 2.4's error page for status; recursive is
 // the status of an error met while serving its ErrorDocument (0: none).
 func writeErrorPage(w http.ResponseWriter, status int, detail string, recursive int) {
+	// httpd's own texts are HTML already; a caller's detail is escaped.
 	if detail == "" {
-		detail = defaultDetail(status)
+		writeErrorPageHTML(w, status, defaultDetail(status), recursive)
+		return
 	}
 	writeErrorPageHTML(w, status, html.EscapeString(detail), recursive)
 }

@@ -297,7 +297,7 @@ func setupMimeMap(name string) func(c *cmd) *parser.Error {
 		case "AddType":
 			m, v = &r.Types, strings.ToLower(v)
 		case "AddCharset":
-			m = &r.Charsets
+			m, v = &r.Charsets, strings.ToLower(v) // mod_mime lower-cases it
 		default:
 			m = &r.OutputFilters
 			c.checkFilters(v)

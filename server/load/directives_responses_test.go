@@ -99,7 +99,7 @@ DeflateCompressionLevel 4
 		t.Errorf("ExpiresDefault = %s", got)
 	}
 	if !reflect.DeepEqual(r.DeflateByType, []string{"text/html", "text/plain"}) || r.DefaultCharset != "iso-8859-1" ||
-		r.Types["foo"] != "application/x-foo" || r.Types["bar"] != "application/x-foo" || r.Charsets["html"] != "UTF-8" {
+		r.Types["foo"] != "application/x-foo" || r.Types["bar"] != "application/x-foo" || r.Charsets["html"] != "utf-8" {
 		t.Errorf("main responses: %+v", r)
 	}
 	if cfg.Main.DeflateCompressionLevel != 4 {
