@@ -304,7 +304,7 @@ func corpusCheckShape(t *testing.T, res corpusResult) {
 	}
 	for _, w := range res.Warnings {
 		switch w.Kind {
-		case "ignored", "lint", "host", "compat", "denies":
+		case "ignored", "tuning", "lint", "host", "compat", "denies":
 		default:
 			t.Errorf("warning of unknown kind %q: %s", w.Kind, w.Message)
 		}

@@ -373,6 +373,7 @@ func (g *Group) prepare(ctx context.Context) error {
 		StackSize:       s.StackSize,
 		ShutdownTimeout: int64(s.ShutdownTimeout / time.Second),
 		ReportLoading:   s.StartupTimeout > 0,
+		NoPeakRSS:       s.NoPeakRSS,
 	}
 	for _, p := range s.Preload {
 		required := ""

@@ -101,6 +101,9 @@ type Spec struct {
 	// AllowRoot lets this group's workers run as root when the front end
 	// runs as root and no user is configured (default: nobody).
 	AllowRoot bool
+	// NoPeakRSS stops the workers reading their peak RSS around each
+	// request (Trace.PeakGrowth stays 0): AppserverMonitor Off.
+	NoPeakRSS bool
 
 	// Preload lists scripts imported at process start (WSGIImportScript and
 	// fully specified WSGIScriptAlias), in config order.

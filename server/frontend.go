@@ -122,6 +122,7 @@ func withServerUser(cfg *config.Config, spec *daemon.Spec, allowRoot bool) *daem
 	if s.PythonHome == "" {
 		s.PythonHome = cfg.PythonHome
 	}
+	s.NoPeakRSS = cfg.MonitorOff
 	return &s
 }
 
@@ -324,7 +325,7 @@ func (f *Frontend) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	requestID := newRequestID()
 	lw := writerPool.Get().(*loggingWriter)
 	*lw = loggingWriter{ResponseWriter: w, logged: gen.logs.has(rt.VHost)}
-	monitored := rt.Status == http.StatusOK && rt.Handler == route.HandlerWSGI
+	monitored := rt.Status == http.StatusOK && rt.Handler == route.HandlerWSGI && !gen.cfg.MonitorOff
 	if monitored {
 		f.mon.Start(rt.ProcessGroup)
 	}

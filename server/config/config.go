@@ -46,6 +46,10 @@ type Config struct {
 	// running server's control endpoints ("" = the default for the config
 	// file, see server.ControlSocketPath).
 	ControlSocket string
+	// MonitorOff is "AppserverMonitor Off": no per-request counting (the
+	// status page and metrics show processes only) and no peak RSS reading
+	// in the workers. It exists to measure what monitoring costs.
+	MonitorOff bool
 	// ImportScripts are WSGIImportScript directives in order.
 	ImportScripts []*ImportScript
 
@@ -85,6 +89,7 @@ type WarningKind string
 
 const (
 	WarnIgnored WarningKind = "ignored" // a directive appserver recognises and does not implement
+	WarnTuning  WarningKind = "tuning"  // ignored too, but it only tunes Apache itself: nothing a client sees changes
 	WarnDenies  WarningKind = "denies"  // access rules appserver cannot evaluate: the section answers 403
 	WarnLint    WarningKind = "lint"    // probably a mistake, though Apache accepts it
 	WarnHost    WarningKind = "host"    // depends on this machine (--no-host-checks)

@@ -420,7 +420,7 @@ MaxClients 10
 		"2:1: [ignored] Header is ignored: response headers are not changed",
 		"5:1: [ignored] GssapiCredStore is ignored: GSSAPI (Kerberos) authentication does not happen, so no REMOTE_USER reaches the application",
 		"6:1: [ignored] MellonEnable is ignored: SAML authentication does not happen, so no REMOTE_USER reaches the application",
-		"8:1: [ignored] MaxClients is ignored: appserver does not use Apache's MPM settings; its own workers are the WSGI daemon groups",
+		"8:1: [tuning] MaxClients is ignored: appserver does not use Apache's MPM settings; its own workers are the WSGI daemon groups",
 	}
 	if got := warnStrings(cfg.Warnings); !reflect.DeepEqual(got, want) {
 		t.Errorf("warnings:\n got %q\nwant %q", got, want)

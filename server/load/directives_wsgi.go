@@ -110,7 +110,7 @@ func init() {
 						return e
 					}
 				}
-				c.warn(config.WarnIgnored, "%s has no effect in appserver: %s", c.def.name, why)
+				c.warn(ignoredKind(c.def.name), "%s has no effect in appserver: %s", c.def.name, why)
 				return nil
 			}})
 	}
@@ -134,7 +134,7 @@ func init() {
 				default:
 					return c.errArg(0, "Accept mutex lock mechanism '%s' is invalid. Valid accept mutex mechanisms for this platform are: default, flock, fcntl, sysvsem, posixsem, pthread.", c.args[0])
 				}
-				c.warn(config.WarnIgnored, "WSGIAcceptMutex has no effect in appserver: workers do not share an accept mutex")
+				c.warn(config.WarnTuning, "WSGIAcceptMutex has no effect in appserver: workers do not share an accept mutex")
 				return nil
 			}},
 	)

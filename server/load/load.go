@@ -426,7 +426,16 @@ func (ld *loader) ignored(sc *scope, d *parser.Directive, ig *modules.IgnoredDef
 	if sc.discard {
 		return
 	}
-	ld.warn(d.Pos, config.WarnIgnored, ig.Name+" is ignored: "+ig.Loss())
+	ld.warn(d.Pos, ignoredKind(ig.Name), ig.Name+" is ignored: "+ig.Loss())
+}
+
+// ignoredKind is the warning kind of an ignored directive: tuning when
+// nothing a client sees depends on it.
+func ignoredKind(name string) config.WarningKind {
+	if modules.Tuning(name) {
+		return config.WarnTuning
+	}
+	return config.WarnIgnored
 }
 
 // finish runs what httpd does after reading (ap_fixup_virtual_hosts) and
