@@ -511,7 +511,11 @@ func (f *Frontend) serveStatic(w http.ResponseWriter, r *http.Request, rt *route
 	}
 	defer file.Close()
 	h := w.Header()
-	h.Set("ETag", fmt.Sprintf(`"%x-%x"`, fi.Size(), fi.ModTime().UnixMicro()))
+	etag := fmt.Sprintf(`"%x-%x"`, fi.Size(), fi.ModTime().UnixMicro())
+	if time.Since(fi.ModTime()) < time.Second {
+		etag = "W/" + etag // httpd's ap_make_etag: a file changed this second may change again
+	}
+	h.Set("ETag", etag)
 	// A present but nil Content-Type stops http.ServeContent from sniffing.
 	h["Content-Type"] = nil
 	if ct := staticTypeFor(name, rt.Conf); ct != "" {
@@ -579,9 +583,9 @@ func defaultDetail(status int) string {
 	case http.StatusGone:
 		return "The requested resource is no longer available on this server and there is no forwarding address. Please remove all references to this resource."
 	case http.StatusBadRequest:
-		return "Your browser sent a request that this server could not understand."
+		return "Your browser sent a request that this server could not understand.<br />\n"
 	case http.StatusBadGateway:
-		return "The proxy server received an invalid\nresponse from an upstream server.<br />\n"
+		return "The proxy server received an invalid\r\nresponse from an upstream server.<br />\r\n"
 	case http.StatusServiceUnavailable:
 		return "The server is temporarily unable to service your request."
 	case http.StatusGatewayTimeout:

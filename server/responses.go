@@ -3,6 +3,9 @@ package server
 import (
 	"bytes"
 	"compress/gzip"
+	"encoding/binary"
+	"encoding/hex"
+	"math/rand/v2"
 	"html"
 	"io"
 	"mime"
@@ -189,7 +192,9 @@ func (rw *respWriter) prepare(code int) int {
 		return code
 	}
 	h := rw.Header()
-	if ct := h.Get("Content-Type"); ct != "" {
+	if code == http.StatusNoContent || code == http.StatusNotModified {
+		h.Del("Content-Type") // httpd sends none with a bodiless answer
+	} else if ct := h.Get("Content-Type"); ct != "" {
 		h.Set("Content-Type", rw.contentType(ct))
 	}
 	if code < 400 {
@@ -587,9 +592,13 @@ func (f *Frontend) internalRedirect(rw *respWriter, status int, target string) {
 		LocalIP: localIP, LocalPort: port, HTTPS: r.TLS != nil, Header: r.Header, RemoteIP: remoteIP})
 	env := make(map[string]string, len(rt2.Env)+len(rw.origEnv)/2+len(rt.Env)+4)
 	if rw.origEnv != nil {
+		// The app's request had the whole CGI environment, and mod_wsgi's
+		// daemon secret, in httpd's table.
 		for i := 0; i+1 < len(rw.origEnv); i += 2 {
 			env["REDIRECT_"+rw.origEnv[i]] = rw.origEnv[i+1]
 		}
+		env["REDIRECT_PATH"] = cgiPath()
+		env["REDIRECT_mod_wsgi.magic"] = wsgiMagic
 	} else if status != http.StatusForbidden && status != http.StatusUnauthorized {
 		// Access is checked before mod_env's fixups: a refused request has
 		// no SetEnv variables to copy.
@@ -603,6 +612,11 @@ func (f *Frontend) internalRedirect(rw *respWriter, status int, target string) {
 	env["REDIRECT_REQUEST_METHOD"] = r.Method
 	env["REDIRECT_STATUS"] = strconv.Itoa(status)
 	env["REDIRECT_URL"] = rt.URI
+	if rw.origEnv == nil {
+		// httpd logged the core's error (AH00128, AH01630) with the
+		// connection's log id, which mod_wsgi then passes on.
+		env["mod_wsgi.connection_id"] = rw.req.id
+	}
 	for k, v := range rt2.Env {
 		env[k] = v
 	}
@@ -619,6 +633,24 @@ func (f *Frontend) internalRedirect(rw *respWriter, status int, target string) {
 	f.serveRouted(doc, r2, &rc, rw.req)
 	doc.finish()
 }
+
+// cgiPath is PATH as httpd's ap_add_common_vars puts it in a request's
+// table: the server's own.
+func cgiPath() string {
+	if p := os.Getenv("PATH"); p != "" {
+		return p
+	}
+	return "/usr/local/bin:/usr/bin:/bin" // httpd's DEFAULT_PATH
+}
+
+// wsgiMagic stands for mod_wsgi's per-server daemon secret, which httpd
+// keeps in the request's table (and so in REDIRECT_ copies).
+var wsgiMagic = func() string {
+	var b [16]byte
+	binary.LittleEndian.PutUint64(b[:8], rand.Uint64())
+	binary.LittleEndian.PutUint64(b[8:], rand.Uint64())
+	return hex.EncodeToString(b[:])
+}()
 
 // writeErrorPage writes httpd 2.4's error page for status; recursive is
 // the status of an error met while serving its ErrorDocument (0: none).
