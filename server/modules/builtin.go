@@ -18,6 +18,9 @@ var Provided = []string{
 	"version_module", "mod_version.c",
 	"macro_module", "mod_macro.c",
 	"status_module", "mod_status.c",
+	"expires_module", "mod_expires.c",
+	"deflate_module", "mod_deflate.c",
+	"filter_module", "mod_filter.c",
 	"appserver_module", "mod_appserver.c",
 }
 
