@@ -75,15 +75,23 @@ func (f *Frontend) newRespWriter(w http.ResponseWriter, r *http.Request, rt *rou
 	if c.Responses == nil && !override {
 		return nil
 	}
-	return &respWriter{ResponseWriter: w, f: f, r: r, rt: rt, req: req, conf: c.Responses, override: override,
+	rw := respPool.Get().(*respWriter)
+	*rw = respWriter{ResponseWriter: w, f: f, r: r, rt: rt, req: req, conf: c.Responses, override: override,
 		static: rt.Handler == route.HandlerStatic}
+	return rw
 }
+
+// respPool recycles the writers: nothing keeps one once its request's
+// ServeHTTP has returned (as writerPool).
+var respPool = sync.Pool{New: func() any { return new(respWriter) }}
 
 // serveResponses serves a routed request through rw and then answers the
 // error it recorded, if any, with its ErrorDocument.
 func (f *Frontend) serveResponses(rw *respWriter) {
 	f.serveRouted(rw, rw.r, rw.rt, rw.req)
 	rw.finish()
+	*rw = respWriter{}
+	respPool.Put(rw)
 }
 
 func (rw *respWriter) finish() {
@@ -238,7 +246,7 @@ func (rw *respWriter) expires(h http.Header) {
 	if code == nil || h.Get("Expires") != "" {
 		return
 	}
-	start := rw.req.start.Truncate(time.Second)
+	start := rw.req.start // with its microseconds, as r->request_time
 	if len(h["Date"]) == 0 {
 		// httpd's Date is the request's time, which the expiry is counted from.
 		h.Set("Date", start.UTC().Format(http.TimeFormat))

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -276,5 +277,37 @@ func TestErrorPageRecursive(t *testing.T) {
 	want := "<!DOCTYPE HTML PUBLIC \"-//W3C//DTD HTML 4.01//EN\" \"http://www.w3.org/TR/html4/strict.dtd\">\n<html><head>\n<title>403 Forbidden</title>\n</head><body>\n<h1>Forbidden</h1>\n<p>You don't have permission to access this resource.</p>\n<p>Additionally, a 404 Not Found\nerror was encountered while trying to use an ErrorDocument to handle the request.</p>\n</body></html>\n"
 	if rec.Code != 403 || rec.Body.String() != want {
 		t.Errorf("got %d\n%s", rec.Code, rec.Body.String())
+	}
+}
+
+func TestResponseExpiresModification(t *testing.T) {
+	dir := t.TempDir()
+	name := dir + "/page.html"
+	if err := os.WriteFile(name, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	mtime := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	if err := os.Chtimes(name, mtime, mtime); err != nil {
+		t.Fatal(err)
+	}
+	on := true
+	conf := &config.Responses{ExpiresActive: &on, ExpiresDefault: &config.ExpiresCode{Base: 'M', Seconds: 7 * 24 * 3600}}
+	start := time.Date(2026, 12, 5, 0, 0, 0, 250e6, time.UTC)
+	rw, rec := testRespWriter(conf, httptest.NewRequest("GET", "/", nil), start)
+	rw.static, rw.rt.Handler, rw.rt.File = true, route.HandlerStatic, name
+	rw.WriteHeader(200)
+	// Four days after the request: max-age counts from the request time.
+	if got, want := rec.Header().Get("Expires"), "Tue, 08 Dec 2026 00:00:00 GMT"; got != want {
+		t.Errorf("Expires %q, want %q", got, want)
+	}
+	if got := rec.Header().Get("Cache-Control"); got != "max-age=259199" { // 3 days less the request's 0.25 s, truncated
+		t.Errorf("Cache-Control %q", got)
+	}
+	// No file: mod_expires sets nothing for a modification-time code.
+	rw, rec = testRespWriter(conf, httptest.NewRequest("GET", "/", nil), start)
+	rw.static, rw.rt.Handler, rw.rt.File = true, route.HandlerStatic, dir+"/missing"
+	rw.WriteHeader(200)
+	if rec.Header().Get("Expires") != "" || rec.Header().Get("Cache-Control") != "" {
+		t.Errorf("no file: %v", rec.Header())
 	}
 }
