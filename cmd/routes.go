@@ -448,6 +448,7 @@ func followErrorDocument(table *route.Table, req route.Request, r *route.Route) 
 	default:
 		out := *r
 		out.Status, out.Reason = http.StatusFound, fmt.Sprintf("ErrorDocument %d %s", r.Status, doc)
+		out.Handler, out.File = route.HandlerNone, ""
 		return &out
 	}
 }

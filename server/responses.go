@@ -633,10 +633,10 @@ func (f *Frontend) internalRedirect(rw *respWriter, status int, target string) {
 	r2 := r.Clone(r.Context())
 	r2.Method = http.MethodGet
 	r2.Body = http.NoBody
-	doc := &respWriter{ResponseWriter: rw.ResponseWriter, f: f, r: r2, rt: &rc, req: rw.req, conf: rc.Conf.Responses,
+	doc := &respWriter{ResponseWriter: rw.ResponseWriter, f: f, r: r2, rt: &rc, req: rw.req,
 		docFor: status, static: rc.Handler == route.HandlerStatic}
-	if rc.Conf == nil {
-		doc.conf = nil
+	if rc.Conf != nil {
+		doc.conf = rc.Conf.Responses
 	}
 	f.serveRouted(doc, r2, &rc, rw.req)
 	doc.finish()
