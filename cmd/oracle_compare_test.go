@@ -43,7 +43,8 @@ func oracleCompare(caseName string, u oracleURL, a oracleApacheResult, r oracleR
 		add("status", strconv.Itoa(a.Status), strconv.Itoa(r.Status))
 		out[len(out)-1].Note = a.Log
 	}
-	if a.Status/100 == 2 && a.Probe != (r.Handler == "wsgi") {
+	// A HEAD answer has no body to tell who answered.
+	if a.Status/100 == 2 && a.Probe != (r.Handler == "wsgi") && u.MethodOrGET() != "HEAD" {
 		apache := "wsgi"
 		if !a.Probe {
 			apache = "not wsgi: " + strconv.Quote(a.Body)
