@@ -125,21 +125,24 @@ func (rw *respWriter) WriteHeaderReason(code int, reason string) {
 	if rw.intercept(code) {
 		return
 	}
-	if next, ok := rw.ResponseWriter.(interface{ WriteHeaderReason(int, string) }); ok {
-		rw.wroteHeader = true
-		next.WriteHeaderReason(rw.prepare(code), reason)
+	next, ok := rw.ResponseWriter.(interface{ WriteHeaderReason(int, string) })
+	if !ok || code < 200 {
+		rw.WriteHeader(code)
 		return
 	}
-	rw.WriteHeader(code)
+	rw.wroteHeader = true
+	next.WriteHeaderReason(rw.prepare(code), reason)
 }
 
 func (rw *respWriter) WriteHeader(code int) {
+	if code < 200 {
+		rw.ResponseWriter.WriteHeader(code) // an interim answer: nothing to apply
+		return
+	}
 	if rw.intercept(code) {
 		return
 	}
-	if code >= 200 {
-		rw.wroteHeader = true
-	}
+	rw.wroteHeader = true
 	rw.ResponseWriter.WriteHeader(rw.prepare(code))
 }
 
@@ -177,6 +180,12 @@ func (rw *respWriter) Write(p []byte) (int, error) {
 func (rw *respWriter) Flush() {
 	if rw.swallow {
 		return
+	}
+	if !rw.wroteHeader {
+		rw.WriteHeader(http.StatusOK) // as net/http: a flush sends the head
+		if rw.swallow {
+			return
+		}
 	}
 	if rw.gz != nil {
 		_ = rw.gz.Flush()
