@@ -211,8 +211,8 @@ func (rw *respWriter) prepare(code int) int {
 	h := rw.Header()
 	if code == http.StatusNoContent || code == http.StatusNotModified {
 		h.Del("Content-Type") // httpd sends none with a bodiless answer
-	} else if ct := h.Get("Content-Type"); ct != "" {
-		h.Set("Content-Type", rw.contentType(ct))
+	} else if v := h["Content-Type"]; len(v) > 0 && v[0] != "" {
+		v[0] = rw.contentType(v[0]) // in place: no new slice per answer
 	}
 	if code < 400 {
 		rw.expires(h)
@@ -421,6 +421,10 @@ func acceptsGzip(values []string) bool {
 // addVary adds a token to Vary unless it is there, joining the tokens
 // with "," as httpd's header filter sends them.
 func addVary(h http.Header, token string) {
+	if len(h["Vary"]) == 0 {
+		h["Vary"] = []string{token}
+		return
+	}
 	var toks []string
 	for _, v := range h.Values("Vary") {
 		for _, t := range strings.Split(v, ",") {
