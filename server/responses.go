@@ -586,7 +586,8 @@ func (rw *respWriter) answerError(status int, detail string) {
 	case doc == "" || doc == "default":
 		writeErrorPage(w, status, detail, 0)
 	case doc[0] == '"':
-		clear(h)
+		// Headers the server set for the error (WWW-Authenticate, Allow)
+		// stay, as httpd's err_headers_out do.
 		h.Set("Content-Type", "text/html; charset=iso-8859-1")
 		h.Set("Content-Length", strconv.Itoa(len(doc)-1))
 		w.WriteHeader(status)
@@ -594,7 +595,6 @@ func (rw *respWriter) answerError(status int, detail string) {
 	case doc[0] == '/':
 		rw.f.internalRedirect(rw, status, doc)
 	default:
-		clear(h)
 		h.Set("Location", doc)
 		writeErrorPageHTML(w, http.StatusFound, "The document has moved <a href=\""+html.EscapeString(doc)+"\">here</a>.", 0)
 	}

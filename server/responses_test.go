@@ -260,7 +260,11 @@ func TestResponseErrorDocumentString(t *testing.T) {
 		{404, 404, "<p>The requested URL was not found on this server.</p>", ""},
 	} {
 		rw, rec := testRespWriter(conf, httptest.NewRequest("GET", "/x", nil), time.Now())
+		rw.Header().Set("WWW-Authenticate", `Basic realm="x"`)
 		writeError(rw, tc.status, "")
+		if rec.Header().Get("WWW-Authenticate") == "" {
+			t.Errorf("%d: the server's own headers for the error must stay", tc.status)
+		}
 		rw.finish()
 		if rec.Code != tc.wantStatus || !strings.Contains(rec.Body.String(), tc.wantBody) || rec.Header().Get("Location") != tc.location {
 			t.Errorf("%d: got %d %q Location %q", tc.status, rec.Code, rec.Body.String(), rec.Header().Get("Location"))
