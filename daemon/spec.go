@@ -34,6 +34,7 @@ type Spec struct {
 	PythonHome          string // sys.prefix of the interpreter (venv or /usr); "" = WSGIPythonHome, else python3 on PATH
 	PythonPath          []string
 	PythonEggs          string
+	PythonOptimize      int   // PYTHONOPTIMIZE (WSGIPythonOptimize); 0 = the environment's
 	StackSize           int64 // bytes; 0 = OS default
 
 	MaximumRequests int // 0 = off

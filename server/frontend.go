@@ -104,7 +104,9 @@ func NewFrontend(cfg *config.Config, opts FrontendOptions) *Frontend {
 
 // withServerUser fills in the server's User/Group for a group that names
 // none, and nobody when the server runs as root with no User at all, so that
-// workers never run as root by accident.
+// workers never run as root by accident; and the server-wide Python
+// settings (WSGIPythonHome, WSGIPythonEggs, WSGIPythonOptimize) and
+// AppserverMonitor.
 func withServerUser(cfg *config.Config, spec *daemon.Spec, allowRoot bool) *daemon.Spec {
 	s := *spec
 	if s.User == "" {
@@ -122,6 +124,10 @@ func withServerUser(cfg *config.Config, spec *daemon.Spec, allowRoot bool) *daem
 	if s.PythonHome == "" {
 		s.PythonHome = cfg.PythonHome
 	}
+	if s.PythonEggs == "" {
+		s.PythonEggs = cfg.PythonEggs
+	}
+	s.PythonOptimize = cfg.PythonOptimize
 	s.NoPeakRSS = cfg.MonitorOff
 	return &s
 }
@@ -440,7 +446,8 @@ func (f *Frontend) serveWSGI(w http.ResponseWriter, r *http.Request, rt *route.R
 	}
 	reloading := conf == nil || conf.ScriptReloading == nil || *conf.ScriptReloading
 	in := envInput{r: r, route: rt, requestID: req.id, start: req.start, queueStart: time.Now(), local: req.local,
-		https: r.TLS != nil, docRoot: documentRoot(rt.VHost, req.gen.cfg), reloading: reloading}
+		https: r.TLS != nil, docRoot: documentRoot(rt.VHost, req.gen.cfg),
+		admin: serverAdmin(rt.VHost, req.gen.cfg), reloading: reloading}
 	env := applyTrustedProxies(buildEnv(in), r, conf)
 	if r.Method == http.MethodHead && conf != nil && conf.MapHEADToGET == "On" {
 		env = setEnv(env, "REQUEST_METHOD", http.MethodGet)
@@ -473,6 +480,17 @@ func documentRoot(v *config.VHost, cfg *config.Config) string {
 		return cfg.Main.DocumentRoot
 	}
 	return "/var/www/html"
+}
+
+// serverAdmin is the vhost's ServerAdmin, else the main server's.
+func serverAdmin(v *config.VHost, cfg *config.Config) string {
+	if v != nil && v.Admin != "" {
+		return v.Admin
+	}
+	if cfg.Main != nil {
+		return cfg.Main.Admin
+	}
+	return ""
 }
 
 // serveStatic serves Alias targets and DocumentRoot files as httpd's

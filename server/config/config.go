@@ -36,6 +36,8 @@ type Config struct {
 	PidFile              string
 	SocketPrefix         string // WSGISocketPrefix
 	PythonHome           string // WSGIPythonHome
+	PythonOptimize       int    // WSGIPythonOptimize: PYTHONOPTIMIZE of every group's workers
+	PythonEggs           string // WSGIPythonEggs: the default of python-eggs=
 	PythonPath           []string
 	RestrictEmbedded     bool
 	MapHEADToGETExplicit bool
@@ -160,6 +162,9 @@ type VHost struct {
 	ScriptAliases []*ScriptAlias // WSGIScriptAlias(Match), file order
 	FileAliases   []*Alias       // Alias / AliasMatch, file order
 	DocumentRoot  string
+	// Admin is ServerAdmin ("" = not set; a vhost inherits the main
+	// server's), SERVER_ADMIN in the environ.
+	Admin string
 
 	// Server-level settings; unset fields inherit from the main server.
 	Timeout               *int // seconds

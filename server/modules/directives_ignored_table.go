@@ -22,7 +22,6 @@ var IgnoredTable = []IgnoredDef{
 	{Name: "AcceptFilter", module: "core.c", Where: RsrcConf, GlobalOnly: true},
 	{Name: "Port", module: "core.c", Where: RsrcConf},
 	{Name: "HostnameLookups", module: "core.c", Where: Anywhere},
-	{Name: "ServerAdmin", module: "core.c", Where: RsrcConf},
 	{Name: "ServerSignature", module: "core.c", Where: Anywhere},
 	{Name: "DefaultRuntimeDir", module: "core.c", Where: RsrcConf},
 	{Name: "ErrorLogFormat", module: "core.c", Where: RsrcConf},
