@@ -51,7 +51,6 @@ type respWriter struct {
 	swallow     bool // the body written is the app's, replaced by pending
 	pending     int  // an error status to answer once the handler returned
 	detail      string
-	recursive   int // status of an error met while serving an ErrorDocument
 	static      bool
 	deflateDone bool // the static file handler compressed (or decided not to)
 	gz          *gzip.Writer
@@ -114,7 +113,9 @@ func (rw *respWriter) errorDocument(status int, detail string) bool {
 	if rw.wroteHeader || status < 400 {
 		return false
 	}
-	if rw.docFor == 0 && (rw.conf == nil || rw.conf.ErrorDocuments[status] == "") {
+	// Under WSGIErrorOverride the server's own errors are recorded too, so
+	// that their page is not taken for the app's error and replaced.
+	if rw.docFor == 0 && !rw.override && (rw.conf == nil || rw.conf.ErrorDocuments[status] == "") {
 		return false
 	}
 	rw.pending, rw.detail = status, detail
