@@ -634,9 +634,9 @@ func (f *Frontend) internalRedirect(rw *respWriter, status int, target string) {
 	env["REDIRECT_REQUEST_METHOD"] = r.Method
 	env["REDIRECT_STATUS"] = strconv.Itoa(status)
 	env["REDIRECT_URL"] = rt.URI
-	if rw.origEnv == nil {
-		// httpd logged the core's error (AH00128, AH01630) with the
-		// connection's log id, which mod_wsgi then passes on.
+	if rw.origEnv == nil && (status == http.StatusNotFound || status == http.StatusForbidden) {
+		// httpd logged these (AH00128, AH01630) with the connection's log
+		// id, which mod_wsgi then passes on; a 413 logs nothing.
 		env["mod_wsgi.connection_id"] = rw.req.id
 	}
 	for k, v := range rt2.Env {
