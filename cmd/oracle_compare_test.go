@@ -25,10 +25,20 @@ const oracleUnset = "(unset)"
 // oracleAppDecides reports whether the final answer to u is the app's to
 // choose: the probe answers the status a "status=" query asks for, and
 // what follows from it (WSGIErrorOverride and ErrorDocument) happens on
-// the way out, which only the serving mode sees.
+// the way out, which only the serving mode sees. So is the answer to a
+// conditional request (If-None-Match, If-Modified-Since: 304 or 200).
 func oracleAppDecides(u oracleURL, r oracleRoute) bool {
 	_, q, _ := strings.Cut(u.Target, "?")
-	return r.Status == 200 && r.Handler == "wsgi" && (strings.HasPrefix(q, "status=") || strings.Contains(q, "&status="))
+	if r.Status == 200 && r.Handler == "wsgi" && (strings.HasPrefix(q, "status=") || strings.Contains(q, "&status=")) {
+		return true
+	}
+	// A conditional request's 304 is the handler's answer, as the app's.
+	for _, h := range u.Headers {
+		if r.Status == 200 && strings.HasPrefix(strings.ToLower(h), "if-") {
+			return true
+		}
+	}
+	return false
 }
 
 func oracleCompare(caseName string, u oracleURL, a oracleApacheResult, r oracleRoute) []oracleDisagreement {

@@ -538,6 +538,7 @@ func (f *Frontend) serveStatic(w http.ResponseWriter, r *http.Request, rt *route
 	h["Content-Type"] = nil
 	if ct := staticTypeFor(name, rt.Conf); ct != "" {
 		h.Set("Content-Type", ct)
+		noteStaticType(w, ct)
 	}
 	if r.Method == http.MethodPost {
 		// ServeContent only honours conditions for GET and HEAD; POST gets

@@ -52,7 +52,8 @@ type respWriter struct {
 	pending     int  // an error status to answer once the handler returned
 	detail      string
 	static      bool
-	deflateDone bool // the static file handler compressed (or decided not to)
+	staticType  string // the file's type, which a 304 answer does not carry
+	deflateDone bool   // the static file handler compressed (or decided not to)
 	gz          *gzip.Writer
 	gzLevel     int
 }
@@ -248,11 +249,23 @@ func containsFold(s, sub string) bool {
 	return strings.Contains(strings.ToLower(s), sub)
 }
 
+// noteStaticType tells the writer a static file's type: mod_expires
+// chooses by it, also for a 304 answer that is sent without it.
+func noteStaticType(w http.ResponseWriter, ct string) {
+	if rw, ok := w.(*respWriter); ok {
+		rw.staticType = ct
+	}
+}
+
 // expires sets Expires and Cache-Control: max-age as mod_expires does for
 // a response that has no Expires of its own: from the request time, or
 // from the file's modification time (the WSGI script's for an app).
 func (rw *respWriter) expires(h http.Header) {
-	code := rw.conf.ExpiresFor(h.Get("Content-Type"))
+	ct := h.Get("Content-Type")
+	if ct == "" {
+		ct = rw.staticType
+	}
+	code := rw.conf.ExpiresFor(ct)
 	if code == nil || h.Get("Expires") != "" {
 		return
 	}
