@@ -3,6 +3,7 @@ package cmd_test
 import (
 	"bufio"
 	"bytes"
+	"compress/gzip"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -561,12 +562,31 @@ func oracleSendRaw(addr, host string, u oracleURL) (oracleApacheResult, error) {
 	if err != nil {
 		return oracleApacheResult{}, err
 	}
+	body = oracleGunzip(resp.Header, body)
 	r := oracleParseProbe(resp.StatusCode, body)
 	r.Header = resp.Header
 	if r.Answer == nil {
 		r.RawBody = body
 	}
 	return r, nil
+}
+
+// oracleGunzip decompresses a body sent with Content-Encoding: gzip: two
+// servers' compressors make different bytes of the same content, so the
+// content is what is compared (header:Content-Encoding says whether it was
+// compressed). A body that does not decompress is reported as such.
+func oracleGunzip(h http.Header, body []byte) []byte {
+	if !strings.EqualFold(h.Get("Content-Encoding"), "gzip") || len(body) == 0 {
+		return body
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(body))
+	if err == nil {
+		var out []byte
+		if out, err = io.ReadAll(zr); err == nil {
+			return out
+		}
+	}
+	return []byte("(not gzip: " + err.Error() + ") " + string(body))
 }
 
 // oracleParseProbe turns a response into an oracleApacheResult; anything that is not

@@ -68,6 +68,12 @@ func TestOracleCases(t *testing.T) {
 		"SetEnv newrelic.app_name":           `SetEnv newrelic\.app_name '`,
 		"AllowEncodedSlashes":                `AllowEncodedSlashes\s`,
 		"a group defined in a <VirtualHost>": `(?s)<VirtualHost[^>]*>[^<]*WSGIDaemonProcess`,
+		"ErrorDocument to a local URL":       `ErrorDocument\s+\d+\s+/`,
+		"WSGIErrorOverride On":               `WSGIErrorOverride\s+On`,
+		"ExpiresByType":                      `ExpiresByType\s`,
+		"AddOutputFilterByType DEFLATE":      `AddOutputFilterByType\s+DEFLATE`,
+		"AddType":                            `AddType\s`,
+		"AddDefaultCharset":                  `AddDefaultCharset\s`,
 	}
 	for what, re := range confNeeds {
 		if !regexp.MustCompile(re).MatchString(confs.String()) {

@@ -67,7 +67,7 @@ With --json, prints one JSON object per URL and line.`,
 				if pu, err := url.Parse(u); err == nil && pu.IsAbs() && host == "" {
 					req.Host = pu.Host
 				}
-				r := table.Route(req)
+				r := followErrorDocument(table, req, table.Route(req))
 				if asJSON {
 					if err := json.NewEncoder(out).Encode(routeJSON(u, r)); err != nil {
 						return err
@@ -422,4 +422,37 @@ func parseHeaderFlags(list []string) (http.Header, error) {
 		h.Add(name, strings.TrimSpace(value))
 	}
 	return h, nil
+}
+
+// followErrorDocument is the route that answers an error, as httpd takes
+// it from the ErrorDocument for the error's status: a local URL is routed
+// as its internal redirect (a static document keeps the error's status;
+// an error routing it keeps the original answer), an external URL is a
+// 302, a string the error's status.
+func followErrorDocument(table *route.Table, req route.Request, r *route.Route) *route.Route {
+	if r.Status < 400 || r.Conf == nil || r.Conf.Responses == nil {
+		return r
+	}
+	doc := r.Conf.Responses.ErrorDocuments[r.Status]
+	switch {
+	case doc == "" || doc == "default" || doc[0] == '"':
+		return r
+	case doc[0] == '/':
+		req.Method, req.Target = http.MethodGet, doc
+		d := table.Route(req)
+		if d.Status != http.StatusOK {
+			return r
+		}
+		out := *d
+		out.Reason = fmt.Sprintf("ErrorDocument %d %s", r.Status, doc)
+		if out.Handler != route.HandlerWSGI {
+			out.Status = r.Status
+		}
+		return &out
+	default:
+		out := *r
+		out.Status, out.Reason = http.StatusFound, fmt.Sprintf("ErrorDocument %d %s", r.Status, doc)
+		out.Handler, out.File = route.HandlerNone, ""
+		return &out
+	}
 }

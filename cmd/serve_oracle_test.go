@@ -248,6 +248,8 @@ var serveByNature = map[string]serveRule{
 	"mod_wsgi.thread_id":       {"which thread took the request", serveIntAtLeast(1)},
 	"mod_wsgi.thread_requests": {"depends on which thread took the request", serveIntAtLeast(0)},
 	"mod_wsgi.total_requests":  {"depends on which process took the request", serveIntAtLeast(0)},
+	"mod_wsgi.connection_id":   {"a per-connection id (internal redirects)", serveToken},
+	"mod_wsgi.magic":           {"a per-server secret (REDIRECT_ copies)", serveToken},
 	"wsgi.input":               {"repr() of a per-request object", serveRepr},
 	"wsgi.errors":              {"repr() of a per-request object", serveRepr},
 }
@@ -318,14 +320,16 @@ func serveCompare(caseName string, u oracleURL, a, s oracleApacheResult, ports s
 		av, aok := aa.environ[k]
 		sv, sok := sa.environ[k]
 		field := "environ[" + k + "]"
-		if rule, ok := serveByNature[k]; ok {
+		// An ErrorDocument's REDIRECT_* copies are compared as the originals.
+		base := strings.TrimPrefix(k, "REDIRECT_")
+		if rule, ok := serveByNature[base]; ok {
 			if p := serveShapeProblems(rule, av, aok, sv, sok); p != "" || aok != sok {
 				add(field, serveQuote(av, aok), serveQuote(sv, sok), "by shape ("+rule.why+")"+p)
 			}
 			continue
 		}
-		if servePortKeys[k] {
-			av, sv = servePortShape(k, av, ports.apache, u, ports), servePortShape(k, sv, ports.appserver, u, ports)
+		if servePortKeys[base] {
+			av, sv = servePortShape(base, av, ports.apache, u, ports), servePortShape(base, sv, ports.appserver, u, ports)
 		}
 		if serveJSON(av) != serveJSON(sv) || aok != sok {
 			add(field, serveQuote(av, aok), serveQuote(sv, sok), "")

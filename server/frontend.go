@@ -367,13 +367,21 @@ func (f *Frontend) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writerPool.Put(lw)
 		gen.active.Add(-1)
 	}()
+	req := &request{gen: gen, start: start, id: requestID, local: local, trace: &lw.trace}
+	// The way out, from the handler: the response directives (responses.go:
+	// ErrorDocument, mod_expires, DEFLATE, charsets), then mod_headers'
+	// Header tables (headers.go), then the access log's writer.
 	var out http.ResponseWriter = lw
-	hs := reqHeadersFor(r, rt, start, f.log)
-	if hs != nil { // mod_headers (headers.go)
+	if hs := reqHeadersFor(r, rt, start, f.log); hs != nil {
 		hs.requestPhase()
 		out = newHeadersWriter(lw, hs)
+		req.hs = hs
 	}
-	f.serveRouted(out, r, rt, &request{gen: gen, start: start, id: requestID, local: local, trace: &lw.trace, hs: hs})
+	if rw := f.newRespWriter(out, r, rt, req); rw != nil {
+		f.serveResponses(rw)
+		return
+	}
+	f.serveRouted(out, r, rt, req)
 }
 
 // request is what serving one request needs beside its route.
@@ -423,7 +431,7 @@ func (f *Frontend) serveRouted(w http.ResponseWriter, r *http.Request, rt *route
 	if rt.Vary != nil {
 		// The request headers RewriteCond looked at (httpd drops them from
 		// error and redirect answers with the rest of headers_out).
-		addVary(w.Header(), rt.Vary)
+		addVaryNames(w.Header(), rt.Vary)
 	}
 	limit := int64(defaultLimitRequestBody)
 	if rt.Conf != nil && rt.Conf.LimitRequestBody != nil {
@@ -479,6 +487,9 @@ func (f *Frontend) serveWSGI(w http.ResponseWriter, r *http.Request, rt *route.R
 	}
 	if req.hs != nil {
 		req.hs.cgiEnv = env // for Header env= and %{VAR}e (headers.go)
+	}
+	if rw, ok := w.(*respWriter); ok && rw.override {
+		rw.origEnv = append([]string(nil), env...) // for an ErrorDocument's REDIRECT_*
 	}
 	g.Serve(w, r, &daemon.Request{Env: env, Script: rt.Script, ApplicationGroup: rt.ApplicationGroup,
 		CallableObject: rt.CallableObject, ScriptReloading: reloading, ScriptMtime: rt.ScriptMtime, Trace: req.trace})
@@ -557,17 +568,25 @@ func (f *Frontend) serveStatic(w http.ResponseWriter, r *http.Request, rt *route
 	}
 	defer file.Close()
 	h := w.Header()
-	h.Set("ETag", fmt.Sprintf(`"%x-%x"`, fi.Size(), fi.ModTime().UnixMicro()))
+	etag := fmt.Sprintf(`"%x-%x"`, fi.Size(), fi.ModTime().UnixMicro())
+	if time.Since(fi.ModTime()) < time.Second {
+		etag = "W/" + etag // httpd's ap_make_etag: a file changed this second may change again
+	}
+	h.Set("ETag", etag)
 	// A present but nil Content-Type stops http.ServeContent from sniffing.
 	h["Content-Type"] = nil
-	if ct := staticType(name); ct != "" {
+	if ct := staticTypeFor(name, rt.Conf); ct != "" {
 		h.Set("Content-Type", ct)
+		noteStaticType(w, ct)
 	}
 	if r.Method == http.MethodPost {
 		// ServeContent only honours conditions for GET and HEAD; POST gets
 		// the plain file, as from httpd.
 		r = r.Clone(r.Context())
 		r.Method = http.MethodGet
+	}
+	if serveStaticDeflated(w, r, name, fi, file) {
+		return
 	}
 	http.ServeContent(w, r, name, fi.ModTime(), file)
 }
@@ -604,25 +623,13 @@ func redirectLocation(r *http.Request, rt *route.Route) string {
 	return loc
 }
 
-// writeError answers with an Apache-style error page.
+// writeError answers with an Apache-style error page, or the request's
+// ErrorDocument (responses.go).
 func writeError(w http.ResponseWriter, status int, detail string) {
-	text := http.StatusText(status)
-	tail := ""
-	if detail == "" {
-		detail = defaultDetail(status)
-		if status == http.StatusBadRequest {
-			tail = "<br />\n" // httpd's 400 text ends so, before its error notes
-		}
+	if ed, ok := w.(errorDocumenter); ok && ed.errorDocument(status, detail) {
+		return
 	}
-	if m, ok := w.(interface{ markErrorPage() }); ok {
-		m.markErrorPage() // mod_headers: the core's error page
-	}
-	h := w.Header()
-	h.Set("Content-Type", "text/html; charset=iso-8859-1")
-	h.Del("Content-Length")
-	w.WriteHeader(status)
-	fmt.Fprintf(w, "<!DOCTYPE HTML PUBLIC \"-//W3C//DTD HTML 4.01//EN\" \"http://www.w3.org/TR/html4/strict.dtd\">\n<html><head>\n<title>%d %s</title>\n</head><body>\n<h1>%s</h1>\n<p>%s%s</p>\n</body></html>\n",
-		status, text, text, escapeHTML(detail), tail)
+	writeErrorPage(w, status, detail, 0)
 }
 
 func defaultDetail(status int) string {
@@ -634,7 +641,9 @@ func defaultDetail(status int) string {
 	case http.StatusGone:
 		return "The requested resource is no longer available on this server and there is no forwarding address.\nPlease remove all references to this resource."
 	case http.StatusBadRequest:
-		return "Your browser sent a request that this server could not understand."
+		return "Your browser sent a request that this server could not understand.<br />\n"
+	case http.StatusBadGateway:
+		return "The proxy server received an invalid\r\nresponse from an upstream server.<br />\r\n"
 	case http.StatusServiceUnavailable:
 		return "The server is temporarily unable to service your request."
 	case http.StatusGatewayTimeout:

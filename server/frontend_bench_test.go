@@ -55,7 +55,7 @@ func benchPython(tb testing.TB) string {
 // startBenchFrontend loads a config like bench/site-bench.conf and starts
 // its group; accessLog adds a CustomLog in the combined format. stat, when
 // set, replaces the router's file lookups.
-func startBenchFrontend(tb testing.TB, accessLog bool, stat route.StatFunc) (*Frontend, string) {
+func startBenchFrontend(tb testing.TB, accessLog bool, stat route.StatFunc, extra ...string) (*Frontend, string) {
 	tb.Helper()
 	py := benchPython(tb)
 	dir := tb.TempDir()
@@ -67,7 +67,7 @@ WSGIDaemonProcess bench processes=2 threads=8
 WSGIProcessGroup bench
 WSGIApplicationGroup %%{GLOBAL}
 WSGIScriptAlias / %s/app.py
-`, dir)
+`, dir) + strings.Join(extra, "\n")
 	logPath := filepath.Join(dir, "access.log")
 	if accessLog {
 		conf += `LogFormat "%h %l %u %t \"%r\" %>s %O \"%{Referer}i\" \"%{User-Agent}i\"" combined` + "\n" +
@@ -173,16 +173,21 @@ func BenchmarkFrontend(b *testing.B) {
 		name, path string
 		log        bool
 		stat       route.StatFunc
+		extra      []string
 	}{
-		{"hello/log=off", "/hello", false, nil},
-		{"hello/log=on", "/hello", true, nil},
-		{"100k/log=on", "/100k", true, nil},
+		{"hello/log=off", "/hello", false, nil, nil},
+		{"hello/log=on", "/hello", true, nil, nil},
+		{"100k/log=on", "/100k", true, nil, nil},
 		// What the router's stat calls cost (one per path segment down
 		// to the script): the same with every lookup answered from memory.
-		{"hello/log=on/stat=cached", "/hello", true, cachedStat()},
+		{"hello/log=on/stat=cached", "/hello", true, cachedStat(), nil},
+		// The response directives a typical site sets server-wide (no
+		// client asks for gzip here: the cost of deciding, not of zlib).
+		{"hello/log=off/responses", "/hello", false, nil, []string{"ExpiresActive On", "ExpiresDefault A60",
+			"AddDefaultCharset utf-8", "AddOutputFilterByType DEFLATE text/plain"}},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
-			f, _ := startBenchFrontend(b, tc.log, tc.stat)
+			f, _ := startBenchFrontend(b, tc.log, tc.stat, tc.extra...)
 			r := benchRequest(tc.path)
 			// Load the app in every worker thread before timing.
 			for range 64 {

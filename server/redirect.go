@@ -33,7 +33,10 @@ func writeRedirect(w http.ResponseWriter, status int, loc string) {
 // also escapes ', which httpd's pages keep as is).
 var escapeHTML = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", "\"", "&quot;").Replace
 
-// addVary adds names to the response's Vary, as mod_rewrite merges them.
-func addVary(h http.Header, names []string) {
-	h.Add("Vary", strings.Join(names, ", "))
+// addVaryNames adds names to the response's Vary, as mod_rewrite merges
+// them and httpd's header filter folds them (fix_vary).
+func addVaryNames(h http.Header, names []string) {
+	for _, n := range names {
+		addVary(h, n)
+	}
 }

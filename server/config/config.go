@@ -206,6 +206,8 @@ type VHost struct {
 	// (not in a section): they run before routing. A vhost's list does not
 	// include the main server's; the main server's rules run first.
 	SetEnvIf []*SetEnvIfRule
+	// DeflateCompressionLevel is 1-9; 0 = not set (zlib's default).
+	DeflateCompressionLevel int
 }
 
 // VHostAddr is one address of a <VirtualHost>.
@@ -315,6 +317,9 @@ type DirConf struct {
 	Rewrite     *RewriteDir
 	Redirects   []*Redirect
 	DirRedirect *Redirect
+	// Responses are the settings that act on the answer (responses.go);
+	// nil when none applies.
+	Responses *Responses
 }
 
 // Setting is a string value with the position it was set at.

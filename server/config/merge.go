@@ -28,6 +28,8 @@ import "strings"
 //     followed by the child's (merge_headers_config, merge_setenvif_config);
 //   - Rewrite follows mod_rewrite's merge (MergeRewriteDir); Redirects are
 //     the child's followed by the parent's (mod_alias);
+//   - Responses (ErrorDocument, mod_expires, mod_filter, mod_mime types)
+//     merge per status, type or extension (responses.go);
 //   - Options follow core's rule: a list with any option written without
 //     +/- replaces the parent's, a list of only +X/-X adjusts it.
 //
@@ -144,6 +146,7 @@ func MergeDirConf(parent, child *DirConf) *DirConf {
 	if child.DirRedirect != nil {
 		out.DirRedirect = child.DirRedirect
 	}
+	out.Responses = mergeResponses(parent.Responses, child.Responses)
 	return &out
 }
 

@@ -20,6 +20,9 @@ var Provided = []string{
 	"status_module", "mod_status.c",
 	"headers_module", "mod_headers.c",
 	"setenvif_module", "mod_setenvif.c",
+	"expires_module", "mod_expires.c",
+	"deflate_module", "mod_deflate.c",
+	"filter_module", "mod_filter.c",
 	"appserver_module", "mod_appserver.c",
 }
 

@@ -144,13 +144,9 @@ var moduleLoss = map[string]string{
 // directiveLoss overrides moduleLoss where a directive's loss is worth
 // spelling out.
 var directiveLoss = map[string]string{
-	"adddefaultcharset":       "no default charset is added to Content-Type",
 	"acceptpathinfo":          "requests with extra path info are not refused",
 	"accessfilename":          ".htaccess files are never read",
 	"allowoverridelist":       ".htaccess files are never read",
-	"errordocument":           "custom error documents are not served; appserver sends its own error pages",
-	"defaulttype":             "the default content type is not changed",
-	"forcetype":               "content types are not forced",
 	"fileetag":                "ETags use appserver's format",
 	"enablemmap":              "static file delivery is not tuned",
 	"enablesendfile":          "static file delivery is not tuned",
@@ -167,7 +163,6 @@ var directiveLoss = map[string]string{
 	"regexdefaultoptions":     "regexes keep httpd's default options (DOTALL, DOLLAR_ENDONLY)",
 	"extendedstatus":          "appserver does not serve Apache's server-status page",
 	"errorlogformat":          "the error log uses appserver's format",
-	"setoutputfilter":         "output filters do not run",
 	"setinputfilter":          "input filters do not run",
 	"maxrequestsperchild":     "Apache children are not recycled; use maximum-requests= on WSGIDaemonProcess",
 	"maxconnectionsperchild":  "Apache children are not recycled; use maximum-requests= on WSGIDaemonProcess",
@@ -178,8 +173,6 @@ var directiveLoss = map[string]string{
 	"setenvifexpr":            "the variable is not set from the request",
 	"browsermatch":            "the variable is not set from the User-Agent",
 	"browsermatchnocase":      "the variable is not set from the User-Agent",
-	"addtype":                 "the content type is not assigned by extension",
-	"addcharset":              "the charset is not assigned by extension",
 	"typesconfig":             "the MIME types file is not read; appserver uses Go's MIME table",
 	"directoryindex":          "directory index files are not served",
 	"proxypass":               "requests are not proxied",
@@ -196,10 +189,6 @@ var directiveLoss = map[string]string{
 	"wsgidispatchscript":      "the dispatch script does not run: process and application groups come from the config only",
 	"wsgihandlerscript":       "handler scripts do not run",
 	"wsgipassapacherequest":   "there is no Apache request object to pass",
-	"expiresactive":           "Expires headers are not added",
-	"expiresbytype":           "Expires headers are not added",
-	"expiresdefault":          "Expires headers are not added",
-	"addoutputfilterbytype":   "output filters (compression) do not run",
 	"xsendfile":               "X-Sendfile responses are not served from disk",
 }
 
