@@ -414,7 +414,7 @@ func (f *Frontend) serveRouted(w http.ResponseWriter, r *http.Request, rt *route
 			f.log.Info(rt.Reason, "status", rt.Status, "uri", r.RequestURI)
 		}
 		if rt.Status == http.StatusUnauthorized {
-			writeUnauthorized(w, r, rt.Challenge)
+			writeUnauthorized(w, rt.Challenge)
 			return
 		}
 		if rt.RedirectURL != "" {

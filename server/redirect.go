@@ -1,32 +1,25 @@
 package server
 
 import (
-	"fmt"
 	"net/http"
 	"strings"
 )
 
-// writeRedirect answers a redirect that mod_alias or mod_rewrite decided:
-// the Location header and httpd's canned page for the status
-// (get_canned_error_string).
+// writeRedirect answers a redirect that mod_alias, mod_rewrite or mod_dir
+// decided: the Location header and httpd's canned text for the status
+// (get_canned_error_string), or the status's ErrorDocument.
 func writeRedirect(w http.ResponseWriter, status int, loc string) {
-	h := w.Header()
-	h.Set("Location", loc)
+	w.Header().Set("Location", loc)
 	var p string
 	switch status {
 	case http.StatusSeeOther:
-		p = "<p>The answer to your request is located <a href=\"" + escapeHTML(loc) + "\">here</a>.</p>\n"
+		p = "The answer to your request is located <a href=\"" + escapeHTML(loc) + "\">here</a>."
 	case http.StatusUseProxy:
-		p = "<p>This resource is only accessible through the proxy\n" + escapeHTML(loc) + "<br />\nYou will need to configure your client to use that proxy.</p>\n"
+		p = "This resource is only accessible through the proxy\n" + escapeHTML(loc) + "<br />\nYou will need to configure your client to use that proxy."
 	default:
-		p = "<p>The document has moved <a href=\"" + escapeHTML(loc) + "\">here</a>.</p>\n"
+		p = "The document has moved <a href=\"" + escapeHTML(loc) + "\">here</a>."
 	}
-	text := http.StatusText(status)
-	h.Set("Content-Type", "text/html; charset=iso-8859-1")
-	h.Del("Content-Length")
-	w.WriteHeader(status)
-	fmt.Fprintf(w, "<!DOCTYPE HTML PUBLIC \"-//W3C//DTD HTML 4.01//EN\" \"http://www.w3.org/TR/html4/strict.dtd\">\n<html><head>\n<title>%d %s</title>\n</head><body>\n<h1>%s</h1>\n%s</body></html>\n",
-		status, text, text, p)
+	writeErrorHTML(w, status, p)
 }
 
 // escapeHTML is ap_escape_html: <, >, & and " only (html.EscapeString

@@ -698,6 +698,16 @@ func writeErrorPage(w http.ResponseWriter, status int, detail string, recursive 
 	writeErrorPageHTML(w, status, html.EscapeString(detail), recursive)
 }
 
+// writeErrorHTML answers status with the request's ErrorDocument when it
+// has one, else with httpd's page around detailHTML (HTML already): the
+// core's error response, as for redirects and 401.
+func writeErrorHTML(w http.ResponseWriter, status int, detailHTML string) {
+	if ed, ok := w.(errorDocumenter); ok && ed.errorDocument(status, "") {
+		return
+	}
+	writeErrorPageHTML(w, status, detailHTML, 0)
+}
+
 func writeErrorPageHTML(w http.ResponseWriter, status int, detailHTML string, recursive int) {
 	text := http.StatusText(status)
 	h := w.Header()
