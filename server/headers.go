@@ -435,6 +435,22 @@ func newHeadersWriter(w http.ResponseWriter, h *reqHeaders) http.ResponseWriter 
 	return &headersWriter{ResponseWriter: w, h: h, onSuccess: conf.HeadersOnSuccess, always: conf.HeadersAlways}
 }
 
+// markCoreError tells the mod_headers writer under w, if any, that the
+// response is the core's error page.
+func markCoreError(w http.ResponseWriter) {
+	for w != nil {
+		if m, ok := w.(interface{ markErrorPage() }); ok {
+			m.markErrorPage()
+			return
+		}
+		u, ok := w.(interface{ Unwrap() http.ResponseWriter })
+		if !ok {
+			return
+		}
+		w = u.Unwrap()
+	}
+}
+
 // markErrorPage is called by writeError: the response is the core's error
 // page, which Apache sends through the error filter only.
 func (w *headersWriter) markErrorPage() { w.coreError = true }

@@ -710,6 +710,7 @@ func writeErrorHTML(w http.ResponseWriter, status int, detailHTML string) {
 
 func writeErrorPageHTML(w http.ResponseWriter, status int, detailHTML string, recursive int) {
 	text := http.StatusText(status)
+	markCoreError(w)
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=iso-8859-1")
 	h.Del("Content-Length")
