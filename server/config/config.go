@@ -173,6 +173,10 @@ type VHost struct {
 	SSLCertificateKeyFile string
 	MergeSlashes          *bool
 	AllowEncodedSlashes   string // "", "Off", "On", "NoDecode"
+	// Proxy is mod_proxy's server config (nil: none); TLS the mod_ssl
+	// options beyond the engine and certificate (nil: none).
+	Proxy *ProxyServer
+	TLS   *TLSOptions
 }
 
 // VHostAddr is one address of a <VirtualHost>.
@@ -252,6 +256,10 @@ type DirConf struct {
 	// AddHandlers maps file extensions (lower-case, without the dot) to
 	// handler names (AddHandler); merged per extension, child wins.
 	AddHandlers map[string]string
+
+	// Proxy holds ProxyPass (in a <Location>), ProxyPassReverse and
+	// ProxyPreserveHost (proxy.go); nil when none is set.
+	Proxy *ProxyDir
 }
 
 // Setting is a string value with the position it was set at.

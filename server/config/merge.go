@@ -100,6 +100,7 @@ func MergeDirConf(parent, child *DirConf) *DirConf {
 	if child.Options != nil {
 		out.Options = MergeOptions(out.Options, child.Options)
 	}
+	out.Proxy = mergeProxyDir(parent.Proxy, child.Proxy)
 	return &out
 }
 

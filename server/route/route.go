@@ -64,6 +64,12 @@ type Route struct {
 	// File is the file HandlerStatic serves.
 	File string
 
+	// For HandlerProxy: the backend URL (with the query string), the
+	// ProxyPass that mapped it, and ProxyTimeout (0: the server's Timeout).
+	ProxyURL     string
+	ProxyPass    *config.ProxyPass
+	ProxyTimeout time.Duration
+
 	// Location is the last <Location> or <LocationMatch> that applied, and
 	// ScriptAlias the WSGIScriptAlias that mapped the URL (nil: none).
 	// Label names the route by them, for per-route metrics.
@@ -291,6 +297,7 @@ type serverTable struct {
 	files         []*config.Section     // server-level <Files>: main's, then the vhost's
 	scriptAliases []*config.ScriptAlias // the vhost's, then the main server's
 	fileAliases   []*config.Alias       // likewise
+	proxy         *proxyTable           // nil: no ProxyPass applies here
 }
 
 // Compile builds the routing tables of c, resolving what Options leaves
@@ -387,6 +394,7 @@ func newServerTable(v, main *config.VHost, name string, port int) *serverTable {
 		}
 	}
 	st.locs = newLocationIndex(locs)
+	st.proxy = newProxyTable(v, main, locs)
 	st.dirs = newDirSections(dirs)
 	return st
 }
@@ -458,7 +466,7 @@ func (t *Table) Route(req Request) *Route {
 	r.URI = uri
 
 	d := decider{t: t, st: st, r: r, stat: t.stat, uri: uri, method: strings.ToUpper(req.Method), https: req.HTTPS, header: req.Header, host: req.Host,
-		remote: req.RemoteIP, local: ip}
+		remote: req.RemoteIP, local: ip, rawPath: tg.path}
 	d.run()
 	if r.Status == 200 && r.Handler == HandlerWSGI {
 		d.wsgi(rh.name)
@@ -507,6 +515,8 @@ type decider struct {
 	r    *Route
 	stat StatFunc
 	uri  string
+	// rawPath is the request's path as sent (for ProxyPass nocanon).
+	rawPath string
 	// method and https are what access rules look at.
 	method string
 	https  bool
@@ -524,7 +534,13 @@ type decider struct {
 
 func (d *decider) run() {
 	r, st := d.r, d.st
-	d.m = st.translate(d.uri)
+	var proxy *config.ProxyPass
+	if st.proxy != nil {
+		r.ProxyURL, proxy = d.proxyTranslate(d.rawPath)
+	}
+	if proxy == nil {
+		d.m = st.translate(d.uri)
+	}
 	// chain is what to merge, in order, starting with the defaults.
 	var buf [maxChain]*config.DirConf
 	chain := append(buf[:0], st.defaults)
@@ -559,6 +575,12 @@ func (d *decider) run() {
 		r.fail(status, reason+": "+what)
 	}
 
+	if proxy != nil {
+		// mod_proxy set the handler at translate time.
+		r.Handler, r.ProxyPass, r.ProxyTimeout = HandlerProxy, proxy, st.proxy.timeout
+		r.Env = d.environment(mc)
+		return
+	}
 	handler := ""
 	switch {
 	case d.m.kind == mapWSGI:
