@@ -415,6 +415,8 @@ func (f *Frontend) serveRouted(w http.ResponseWriter, r *http.Request, rt *route
 		f.metrics.ServeHTTP(w, r)
 	case route.HandlerReady:
 		f.serveReady(w, req.gen)
+	case route.HandlerProxy:
+		f.serveProxy(w, r, rt, req)
 	default:
 		writeError(w, http.StatusNotFound, "")
 	}

@@ -122,3 +122,13 @@ func proxyMatch(p *config.ProxyPass, uri, rawPath, query string) (string, bool) 
 func escapeProxyPath(p string) string {
 	return (&url.URL{Path: p}).EscapedPath()
 }
+
+// ServerHostname is the chosen server's name (httpd's
+// r->server->server_hostname: its ServerName, else the main server's),
+// which mod_proxy_http sends as X-Forwarded-Server.
+func (r *Route) ServerHostname() string {
+	if r.server == nil {
+		return ""
+	}
+	return r.server.name
+}
