@@ -32,7 +32,9 @@ const (
 
 // oracleModules are the modules every generated config loads: the set a
 // stock Debian mod_wsgi site relies on.
-var oracleModules = []string{"mpm_event", "authz_core", "authz_host", "access_compat", "env", "setenvif", "mime", "alias", "dir", "rewrite", "allowmethods", "wsgi"}
+var oracleModules = []string{"mpm_event", "authz_core", "authz_host", "access_compat", "env", "setenvif", "mime", "alias", "dir", "rewrite", "allowmethods",
+	"headers", "auth_basic", "authn_core", "authn_file", "authz_user", "authz_groupfile", "expires", "deflate", "filter",
+	"proxy", "proxy_http", "socache_shmcb", "ssl", "wsgi"}
 
 // oracleEnv is added to the environment of both servers, for PassEnv and
 // %{ENV:VAR} lookups that fall back to the process environment.
@@ -471,8 +473,13 @@ type oracleApacheResult struct {
 	RequestURI       string
 	QueryString      string
 	Env              map[string]string
-	// Body is the start of a non-probe body (Apache's error page).
-	Body string
+	// Body is the start of a non-probe body (Apache's error page), and
+	// RawBody all of it (serving mode, "# oracle-compare: body").
+	Body    string
+	RawBody []byte `json:"-"`
+	// Header is the response's header (serving mode, "# oracle-compare:
+	// header:NAME").
+	Header http.Header `json:",omitempty"`
 	// Answer is the probe's whole JSON answer (with the full environ the
 	// oracle asks for), for the serving-mode comparison; set whenever the
 	// probe answered, even without the keys Probe needs.
@@ -512,6 +519,9 @@ func oracleRawRequest(host string, u oracleURL) string {
 		b.WriteString(" HTTP/1.1\r\nHost: " + host + "\r\n")
 	}
 	b.WriteString("User-Agent: appserver-oracle\r\nX-Probe-Full: 1\r\n")
+	for _, h := range u.Headers {
+		b.WriteString(h + "\r\n")
+	}
 	var body string
 	if u.Method == "POST" || u.Method == "PUT" {
 		body = oracleBody
@@ -547,7 +557,12 @@ func oracleSendRaw(addr, host string, u oracleURL) (oracleApacheResult, error) {
 	if err != nil {
 		return oracleApacheResult{}, err
 	}
-	return oracleParseProbe(resp.StatusCode, body), nil
+	r := oracleParseProbe(resp.StatusCode, body)
+	r.Header = resp.Header
+	if r.Answer == nil {
+		r.RawBody = body
+	}
+	return r, nil
 }
 
 // oracleParseProbe turns a response into an oracleApacheResult; anything that is not

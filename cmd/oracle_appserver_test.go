@@ -74,10 +74,13 @@ var oracleRouteKeys = []string{"url", "status", "vhost", "handler", "process_gro
 // errOracleRoutesMissing marks an appserver that has no routes --json yet.
 var errOracleRoutesMissing = errors.New("routes --json not implemented")
 
-// oracleRunRoutes runs `appserver routes -f conf --json [--host host] target...`
+// oracleRunRoutes runs `appserver routes -f conf --json [--header H]... [--host host] target...`
 // and returns one oracleRoute per target, in order.
-func oracleRunRoutes(bin, conf, host, method string, targets []string) ([]oracleRoute, error) {
+func oracleRunRoutes(bin, conf, host, method string, headers, targets []string) ([]oracleRoute, error) {
 	args := []string{"routes", "-f", conf, "--json"}
+	for _, h := range headers {
+		args = append(args, "--header", h)
+	}
 	if method != "" && method != "GET" {
 		// Access rules in <Limit> depend on it.
 		args = append(args, "--method", method)
@@ -152,7 +155,7 @@ func oracleQueryAppserver(bin string, cd *oracleDir, c oracleCase) ([]oracleRout
 	byHost := map[string][]int{}
 	var hosts []string
 	for i, u := range c.URLs {
-		h := oracleHostHeader(u, cd.Port) + "\x00" + u.MethodOrGET()
+		h := oracleHostHeader(u, cd.Port) + "\x00" + u.MethodOrGET() + "\x00" + strings.Join(u.Headers, "\x00")
 		if _, ok := byHost[h]; !ok {
 			hosts = append(hosts, h)
 		}
@@ -165,8 +168,8 @@ func oracleQueryAppserver(bin string, cd *oracleDir, c oracleCase) ([]oracleRout
 		for j, i := range idx {
 			targets[j] = c.URLs[i].Target
 		}
-		host, method, _ := strings.Cut(h, "\x00")
-		lines, err := oracleRunRoutes(bin, cd.Conf, host, method, targets)
+		u := c.URLs[idx[0]]
+		lines, err := oracleRunRoutes(bin, cd.Conf, oracleHostHeader(u, cd.Port), u.MethodOrGET(), u.Headers, targets)
 		if err != nil {
 			return nil, err
 		}

@@ -3,6 +3,8 @@ package cmd_test
 import (
 	"bufio"
 	"fmt"
+	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -24,6 +26,16 @@ type oracleCase struct {
 	// directory targets and WSGIScriptAliasMatch have scripts to find.
 	Files []string
 	URLs  []oracleURL
+	// Compare lists what the serving mode compares beyond the probe's
+	// answer ("# oracle-compare: header:NAME ... body" lines): response
+	// headers by canonical name, and Body for answers the probe did not give.
+	Compare oracleCompareSpec
+}
+
+// oracleCompareSpec is what one case's "# oracle-compare:" lines ask for.
+type oracleCompareSpec struct {
+	Headers []string // canonical header names
+	Body    bool
 }
 
 // An oracleURL is one line of a .urls file.
@@ -37,6 +49,9 @@ type oracleURL struct {
 	// oracleBody (see oracleSendRaw).
 	Method string
 	Target string
+	// Headers are extra request headers ("H:Name:value" words), each as
+	// "Name: value" with the value percent-decoded.
+	Headers []string
 }
 
 const (
@@ -50,6 +65,9 @@ func (u oracleURL) Label() string {
 	target := u.Target
 	if u.Method != "" {
 		target = u.Method + " " + target
+	}
+	for i := len(u.Headers) - 1; i >= 0; i-- {
+		target = "H:" + u.Headers[i] + " " + target
 	}
 	if u.Host == oracleHostDefault {
 		return target
@@ -67,6 +85,8 @@ func (u oracleURL) MethodOrGET() string {
 
 var (
 	oracleFileRe     = regexp.MustCompile(`(?m)^[ \t]*#[ \t]*oracle-file:[ \t]*(\S+)[ \t]*$`)
+	oracleCompareRe  = regexp.MustCompile(`(?m)^[ \t]*#[ \t]*oracle-compare:(.*)$`)
+	oracleHeaderRe   = regexp.MustCompile(`^H:([!#$%&'*+.^_|~0-9A-Za-z-]+):(.*)$`)
 	oraclePlaceRe    = regexp.MustCompile(`@[A-Z_]+@`)
 	oraclePlaceOK    = map[string]bool{"@PROBE@": true, "@DIR@": true, "@PORT@": true}
 	oracleCaseNameRe = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
@@ -129,6 +149,18 @@ func oracleLoadCase(dir, name string) (oracleCase, error) {
 		}
 		c.Files = append(c.Files, rel)
 	}
+	for _, m := range oracleCompareRe.FindAllStringSubmatch(c.Conf, -1) {
+		for _, w := range strings.Fields(m[1]) {
+			switch {
+			case w == "body":
+				c.Compare.Body = true
+			case strings.HasPrefix(w, "header:") && len(w) > len("header:"):
+				c.Compare.Headers = append(c.Compare.Headers, http.CanonicalHeaderKey(strings.TrimPrefix(w, "header:")))
+			default:
+				return c, fmt.Errorf("%s: oracle-compare %q: want header:NAME or body", confPath, w)
+			}
+		}
+	}
 	urlsPath := filepath.Join(dir, name+".urls")
 	f, err := os.Open(urlsPath)
 	if err != nil {
@@ -153,8 +185,9 @@ func oracleCheckConf(path, conf string) error {
 }
 
 // oracleParseURLs reads the .urls format: one request per line,
-// "[Host:NAME] [METHOD] TARGET" ("Host:-" = no Host header, HTTP/1.0; the
-// method defaults to GET); blank lines and lines starting with # are skipped.
+// "[Host:NAME] [H:Name:value]... [METHOD] TARGET" ("Host:-" = no Host
+// header, HTTP/1.0; "H:" words add request headers; the method defaults to
+// GET); blank lines and lines starting with # are skipped.
 func oracleParseURLs(path string, f *os.File) ([]oracleURL, error) {
 	var urls []oracleURL
 	sc := bufio.NewScanner(f)
@@ -189,6 +222,18 @@ func oracleParseURL(line string) (oracleURL, error) {
 		}
 		fields = fields[1:]
 	}
+	for len(fields) > 1 && strings.HasPrefix(fields[0], "H:") {
+		m := oracleHeaderRe.FindStringSubmatch(fields[0])
+		if m == nil {
+			return u, fmt.Errorf("cannot read header %q in %q: write H:Name:value (value percent-encoded)", fields[0], line)
+		}
+		v, err := url.PathUnescape(m[2])
+		if err != nil || strings.ContainsAny(v, "\r\n") {
+			return u, fmt.Errorf("bad header value in %q: percent-encode it, without CR or LF", fields[0])
+		}
+		u.Headers = append(u.Headers, m[1]+": "+v)
+		fields = fields[1:]
+	}
 	if len(fields) == 2 && oracleMethodRe.MatchString(fields[0]) {
 		u.Method = fields[0]
 		if u.Method == "GET" {
@@ -197,12 +242,12 @@ func oracleParseURL(line string) (oracleURL, error) {
 		fields = fields[1:]
 	}
 	switch {
-	case len(fields) == 1 && strings.HasPrefix(fields[0], "Host:"):
+	case len(fields) == 1 && (strings.HasPrefix(fields[0], "Host:") || strings.HasPrefix(fields[0], "H:")):
 		return u, fmt.Errorf("no target after %q", fields[0])
 	case len(fields) == 1:
 		u.Target = fields[0]
 	default:
-		return u, fmt.Errorf("cannot read %q: want TARGET, METHOD TARGET or Host:NAME [METHOD] TARGET", line)
+		return u, fmt.Errorf("cannot read %q: want [Host:NAME] [H:Name:value]... [METHOD] TARGET", line)
 	}
 	for _, r := range u.Target + u.Host {
 		if r < 0x21 || r == 0x7f {

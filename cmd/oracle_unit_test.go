@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
@@ -122,17 +123,25 @@ func TestOracleParseURL(t *testing.T) {
 		{"Host:- /x", oracleURL{Host: oracleHostNone, Target: "/x"}, ""},
 		{"Host: /x", oracleURL{}, "empty Host:"},
 		{"Host:b.test", oracleURL{}, "no target"},
-		{"/x /y", oracleURL{}, "want TARGET, METHOD TARGET or Host:NAME [METHOD] TARGET"},
-		{"host:b.test /x", oracleURL{}, "want TARGET"},
+		{"/x /y", oracleURL{}, "want [Host:NAME] [H:Name:value]... [METHOD] TARGET"},
+		{"host:b.test /x", oracleURL{}, "[METHOD] TARGET"},
 		{"POST /x", oracleURL{Method: "POST", Target: "/x"}, ""},
 		{"Host:b.test PUT /x?y", oracleURL{Host: "b.test", Method: "PUT", Target: "/x?y"}, ""},
 		{"GET /x", oracleURL{Target: "/x"}, ""}, // one spelling of GET
 		{"Host:- POST /x", oracleURL{Host: oracleHostNone, Method: "POST", Target: "/x"}, ""},
 		{"POST", oracleURL{Target: "POST"}, ""}, // a lone word is a target (Apache answers 400)
-		{"post /x", oracleURL{}, "want TARGET"},
-		{"POST Host:b.test /x", oracleURL{}, "want TARGET"},
-		{"POST /x /y", oracleURL{}, "want TARGET"},
+		{"post /x", oracleURL{}, "[METHOD] TARGET"},
+		{"POST Host:b.test /x", oracleURL{}, "[METHOD] TARGET"},
+		{"POST /x /y", oracleURL{}, "[METHOD] TARGET"},
 		{"/a\x00b", oracleURL{}, "percent-encode"},
+		{"H:Accept-Encoding:gzip /x", oracleURL{Target: "/x", Headers: []string{"Accept-Encoding: gzip"}}, ""},
+		{"Host:b.test H:Authorization:Basic%20dTpw H:X-A: POST /x", oracleURL{Host: "b.test", Method: "POST", Target: "/x",
+			Headers: []string{"Authorization: Basic dTpw", "X-A: "}}, ""},
+		{"H:X-A:1", oracleURL{}, "no target"},
+		{"H:Bad Name:1 /x", oracleURL{}, "cannot read header"},
+		{"H:X-A:%0d%0a /x", oracleURL{}, "without CR or LF"},
+		{"H:X-A /x", oracleURL{}, "cannot read header"},
+		{"/x H:X-A:1", oracleURL{}, "want [Host:NAME]"},
 	}
 	for _, tt := range tests {
 		got, err := oracleParseURL(tt.line)
@@ -142,7 +151,7 @@ func TestOracleParseURL(t *testing.T) {
 			}
 			continue
 		}
-		if err != nil || got != tt.want {
+		if err != nil || !reflect.DeepEqual(got, tt.want) {
 			t.Errorf("oracleParseURL(%q) = %+v, %v; want %+v", tt.line, got, err, tt.want)
 		}
 	}
@@ -398,11 +407,11 @@ done
 	}
 
 	missing := script("missing", `echo 'Error: unknown command "routes" for "appserver"' >&2; exit 2`)
-	if _, err := oracleRunRoutes(missing, "/x.conf", "h", "", []string{"/"}); err == nil || !strings.Contains(err.Error(), "routes --json not implemented") {
+	if _, err := oracleRunRoutes(missing, "/x.conf", "h", "", nil, []string{"/"}); err == nil || !strings.Contains(err.Error(), "routes --json not implemented") {
 		t.Errorf("unknown command: error %v", err)
 	}
 	broken := script("broken", `echo '/x.conf:3:1: unknown directive "Foo"' >&2; exit 1`)
-	if _, err := oracleRunRoutes(broken, "/x.conf", "h", "", []string{"/"}); err == nil || !strings.Contains(err.Error(), `/x.conf:3:1: unknown directive "Foo"`) {
+	if _, err := oracleRunRoutes(broken, "/x.conf", "h", "", nil, []string{"/"}); err == nil || !strings.Contains(err.Error(), `/x.conf:3:1: unknown directive "Foo"`) {
 		t.Errorf("config error: error %v", err)
 	}
 }

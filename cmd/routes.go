@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"net/url"
 	"sort"
 	"strconv"
@@ -21,6 +22,7 @@ func newRoutesCmd() *cobra.Command {
 	var lf loadFlags
 	var host, listen, remote string
 	var asJSON, https bool
+	var headers []string
 	method := "GET"
 	c := &cobra.Command{
 		Use:   "routes -f FILE [--host HOST] [URL...]",
@@ -55,9 +57,13 @@ With --json, prints one JSON object per URL and line.`,
 			if err != nil {
 				return &exitError{code: ExitUsage, err: err}
 			}
+			hdr, err := parseHeaderFlags(headers)
+			if err != nil {
+				return &exitError{code: ExitUsage, err: err}
+			}
 			table := route.Compile(cfg, route.Options{})
 			for _, u := range args {
-				req := route.Request{Method: strings.ToUpper(method), Target: u, Host: host, LocalIP: ip, LocalPort: port, HTTPS: https, RemoteIP: remote}
+				req := route.Request{Method: strings.ToUpper(method), Target: u, Host: host, LocalIP: ip, LocalPort: port, HTTPS: https, RemoteIP: remote, Header: hdr}
 				if pu, err := url.Parse(u); err == nil && pu.IsAbs() && host == "" {
 					req.Host = pu.Host
 				}
@@ -79,6 +85,7 @@ With --json, prints one JSON object per URL and line.`,
 	c.Flags().BoolVar(&https, "https", false, "the request arrives over TLS")
 	c.Flags().StringVar(&remote, "remote", "127.0.0.1", "the client IP address the request comes from (Require ip and Require local depend on it)")
 	c.Flags().StringVar(&method, "method", "GET", "the request method (access rules in <Limit> depend on it)")
+	c.Flags().StringArrayVar(&headers, "header", nil, "a request header 'Name: value' (repeatable; rewrite conditions and authentication depend on them)")
 	c.Flags().BoolVar(&asJSON, "json", false, "print JSON (one object per URL and line)")
 	return c
 }
@@ -417,4 +424,21 @@ func writeRouteTableJSON(w io.Writer, cfg *config.Config) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(out)
+}
+
+// parseHeaderFlags reads --header values ("Name: value") into a header.
+func parseHeaderFlags(list []string) (http.Header, error) {
+	if len(list) == 0 {
+		return nil, nil
+	}
+	h := http.Header{}
+	for _, l := range list {
+		name, value, ok := strings.Cut(l, ":")
+		name = strings.TrimSpace(name)
+		if !ok || name == "" || strings.ContainsAny(name, " \t") {
+			return nil, fmt.Errorf("--header %q: want 'Name: value'", l)
+		}
+		h.Add(name, strings.TrimSpace(value))
+	}
+	return h, nil
 }

@@ -7,11 +7,13 @@ package cmd_test
 // See testdata/oracle/README.md.
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -63,6 +65,7 @@ func serveOracleCheck(t *testing.T, c oracleCase, cd *oracleDir, bin string, apa
 			break // the requests stopped early; reported above
 		}
 		rows = append(rows, serveCompare(c.Name, u, apache[i], results[i], ports)...)
+		rows = append(rows, serveCompareResponse(c.Name, c.Compare, u, apache[i], results[i])...)
 	}
 	for i := range rows { // the case directory is long and random: name it as case files do
 		rows[i].Apache = strings.ReplaceAll(rows[i].Apache, cd.Dir, "@DIR@")
@@ -73,6 +76,54 @@ func serveOracleCheck(t *testing.T, c oracleCase, cd *oracleDir, bin string, apa
 		t.Errorf("appserver serve -f %s: %d disagreement(s) with real Apache in %d URLs of %s (-args -oracle.keep keeps the case directory):\n%s",
 			filepath.Base(conf), len(rows), len(c.URLs), c.Name, serveFormatRows(rows, *serveRows))
 	}
+}
+
+// serveCompareResponse compares what a case's "# oracle-compare:" lines
+// name: response headers, and the body of an answer the probe did not give.
+func serveCompareResponse(caseName string, spec oracleCompareSpec, u oracleURL, a, s oracleApacheResult) []oracleDisagreement {
+	var out []oracleDisagreement
+	for _, name := range spec.Headers {
+		av, aok := serveHeaderValue(a.Header, name)
+		sv, sok := serveHeaderValue(s.Header, name)
+		if av != sv || aok != sok {
+			out = append(out, oracleDisagreement{Case: caseName, URL: u.Label(), Field: "header[" + name + "]",
+				Apache: serveQuote(av, aok), Appserver: serveQuote(sv, sok), Note: a.Log})
+		}
+	}
+	if spec.Body && a.Answer == nil && s.Answer == nil && !bytes.Equal(a.RawBody, s.RawBody) {
+		out = append(out, oracleDisagreement{Case: caseName, URL: u.Label(), Field: "body",
+			Apache: serveExcerpt(a.RawBody), Appserver: serveExcerpt(s.RawBody), Note: a.Log})
+	}
+	return out
+}
+
+// serveHeaderValue is a response header's values joined as one field;
+// Expires is given as its offset from Date ("Date+3600s"), since the two
+// servers answer at different times.
+func serveHeaderValue(h http.Header, name string) (string, bool) {
+	vs, ok := h[name]
+	if !ok {
+		return "", false
+	}
+	v := strings.Join(vs, ", ")
+	if name == "Expires" {
+		exp, err1 := http.ParseTime(v)
+		date, err2 := http.ParseTime(h.Get("Date"))
+		if err1 == nil && err2 == nil {
+			// Rounded to 10 s: each server reads its clock twice.
+			d := exp.Sub(date).Round(10 * time.Second)
+			return fmt.Sprintf("Date%+ds", int(d/time.Second)), true
+		}
+	}
+	return v, true
+}
+
+// serveExcerpt quotes a body for a report row, cut after 300 bytes.
+func serveExcerpt(b []byte) string {
+	if len(b) > 300 {
+		return strconv.Quote(string(b[:300])) + "..."
+	}
+	return strconv.Quote(string(b))
 }
 
 var serveRows = flag.Int("oracle.rows", 5,

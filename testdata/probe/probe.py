@@ -11,12 +11,17 @@ Answers: a JSON object for every path. `?full=1`, or a request header
 environ. The request body is read to the end and reported as "input_length".
 A path ending in "hello" answers a plain "Hello world!" so the probe doubles as
 a trivial benchmark app. `?size=N` answers N bytes of "x" instead of JSON, so
-the probe can also serve a large download.
+the probe can also serve a large download. `?status=NNN` answers with that
+status, `?type=TYPE` with that Content-Type, and each `?header=Name:value`
+adds a response header (values percent-decoded), for the cases that test what
+the server does to an application's response.
 """
 
 import json
 import os
 import threading
+from http import HTTPStatus
+from urllib.parse import unquote
 
 # Keys any CGI/WSGI gateway sets by itself (RFC 3875 meta-variables plus the
 # ones Apache's ap_add_common_vars/ap_add_cgi_vars always add). They say
@@ -125,8 +130,26 @@ def _download(start_response, size):
         size -= n
 
 
+def _query_all(environ, name):
+    """Every value of query parameter NAME, percent-decoded."""
+    out = []
+    for item in environ.get("QUERY_STRING", "").split("&"):
+        key, sep, value = item.partition("=")
+        if sep and key == name:
+            out.append(unquote(value))
+    return out
+
+
+def _status_line(code):
+    try:
+        return "%d %s" % (code, HTTPStatus(code).phrase)
+    except ValueError:
+        return "%d Probe Status" % code
+
+
 def application(environ, start_response):
-    size = _query(environ).get("size", "")
+    query = _query(environ)
+    size = query.get("size", "")
     if size.isdigit():
         return _download(start_response, int(size))
     if (environ.get("PATH_INFO") or "").endswith("hello"):
@@ -135,6 +158,14 @@ def application(environ, start_response):
     else:
         body = (json.dumps(report(environ), indent=1) + "\n").encode("utf-8")
         content_type = "application/json"
-    start_response("200 OK", [("Content-Type", content_type),
-                              ("Content-Length", str(len(body)))])
+    status = query.get("status", "")
+    status = _status_line(int(status)) if status.isdigit() else "200 OK"
+    types = _query_all(environ, "type")
+    headers = [("Content-Type", types[-1] if types else content_type),
+               ("Content-Length", str(len(body)))]
+    for header in _query_all(environ, "header"):
+        name, sep, value = header.partition(":")
+        if sep:
+            headers.append((name.strip(), value.strip()))
+    start_response(status, headers)
     return [body]
