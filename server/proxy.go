@@ -76,6 +76,13 @@ func (f *Frontend) serveProxy(w http.ResponseWriter, r *http.Request, rt *route.
 			}
 			h := out.Header
 			// mod_proxy_http adds to any values the client sent (apr_table_mergen).
+			// ReverseProxy drops the client's X-Forwarded-For/-Host/-Proto
+			// before Rewrite; httpd keeps them and adds its own values.
+			for _, k := range [...]string{"X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto"} {
+				if v, ok := pr.In.Header[k]; ok {
+					h[k] = v
+				}
+			}
 			mergeHeader(h, "X-Forwarded-For", client)
 			if host := pr.In.Host; host != "" {
 				mergeHeader(h, "X-Forwarded-Host", host)

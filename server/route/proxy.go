@@ -48,24 +48,24 @@ func newProxyTable(v, main *config.VHost, locs []*config.Section) *proxyTable {
 // <Location> first (httpd 2.4 walks locations before translating), then
 // the server's in order. The first match wins; a "!" match stops the
 // search and lets the other modules map the URL.
-func (d *decider) proxyTranslate(rawPath string) (backend string, p *config.ProxyPass) {
-	pt := d.st.proxy
+func (st *serverTable) proxyTranslate(uri, rawPath, query string) (backend string, p *config.ProxyPass) {
+	pt := st.proxy
 	if pt.inLocations {
 		var buf [32]int32
 		var loc *config.ProxyPass
-		for _, i := range d.st.locs.match(buf[:0], d.uri, noSlashRuns(d.uri)) {
-			if c := d.st.locs.secs[i].sec.Conf; c != nil && c.Proxy != nil && c.Proxy.Pass != nil {
+		for _, i := range st.locs.match(buf[:0], uri, noSlashRuns(uri)) {
+			if c := st.locs.secs[i].sec.Conf; c != nil && c.Proxy != nil && c.Proxy.Pass != nil {
 				loc = c.Proxy.Pass
 			}
 		}
 		if loc != nil {
-			if u, ok := proxyMatch(loc, d.uri, rawPath, d.r.Query); ok {
+			if u, ok := proxyMatch(loc, uri, rawPath, query); ok {
 				return u, loc
 			}
 		}
 	}
 	for _, p := range pt.passes {
-		u, ok := proxyMatch(p, d.uri, rawPath, d.r.Query)
+		u, ok := proxyMatch(p, uri, rawPath, query)
 		if !ok {
 			continue
 		}

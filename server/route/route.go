@@ -536,7 +536,7 @@ func (d *decider) run() {
 	r, st := d.r, d.st
 	var proxy *config.ProxyPass
 	if st.proxy != nil {
-		r.ProxyURL, proxy = d.proxyTranslate(d.rawPath)
+		r.ProxyURL, proxy = st.proxyTranslate(d.uri, d.rawPath, r.Query)
 	}
 	if proxy == nil {
 		d.m = st.translate(d.uri)
@@ -867,6 +867,12 @@ func allowedGroup(list []string, group string) bool {
 func (r *Route) PathTranslated() string {
 	if r.PathInfo == "" || r.server == nil {
 		return ""
+	}
+	if r.server.proxy != nil {
+		// The lookup is a subrequest, which mod_proxy maps first too.
+		if u, p := r.server.proxyTranslate(r.PathInfo, r.PathInfo, ""); p != nil {
+			return "proxy:" + u
+		}
 	}
 	m := r.server.translate(r.PathInfo)
 	if m.kind == mapNone {
