@@ -43,7 +43,7 @@ func init() {
 				return nil
 			}},
 		&directiveDef{name: "ProxyTimeout", module: "mod_proxy.c", where: modules.RsrcConf, arity: take1,
-			help: "Set the timeout", setup: func(c *cmd) *parser.Error {
+			help: "Set the timeout (in seconds) for a proxied connection. This overrides the server timeout", setup: func(c *cmd) *parser.Error {
 				n, err := strconv.Atoi(c.args[0])
 				if err != nil || n < 1 {
 					return c.err("Proxy Timeout must be at least 1 second.")

@@ -1,0 +1,98 @@
+package route
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/appserver/appserver/server/load"
+)
+
+// TestProxyRoutes: mod_proxy's translate hook, checked on Apache 2.4.71
+// (testdata/oracle/proxy.conf has the same cases against real Apache):
+// it runs before mod_alias and mod_wsgi, a <Location>'s ProxyPass before
+// the server's, the main server's before a vhost's, "!" stops the search,
+// and access rules of the <Location> still apply.
+func TestProxyRoutes(t *testing.T) {
+	dir := t.TempDir()
+	conf := `Listen 127.0.0.1:8080
+ServerName main.test
+WSGIScriptAlias /backend /srv/app.wsgi
+ProxyPass /api/no !
+ProxyPass /api http://b:9000/backend
+ProxyPass /raw http://b/r nocanon
+ProxyPass /nq http://b/nq noquery
+ProxyPassMatch ^/img/(.*)\.png$ http://b/png/$1
+ProxyPassMatch \.gif$ http://b/gif
+Redirect /api/moved http://elsewhere/
+<Location /loc>
+ProxyPass http://b/inner
+</Location>
+<Location /api/loc>
+ProxyPass http://b/apiloc
+</Location>
+<Location /closed>
+ProxyPass http://b/closed
+Require all denied
+</Location>
+<LocationMatch ^/m[0-9]>
+ProxyPass http://b/lm
+</LocationMatch>
+ProxyPass /shared http://main/
+<VirtualHost *:8080>
+ServerName v.test
+ProxyPass /shared http://vhost/
+ProxyPass /own http://vhost/own
+</VirtualHost>
+WSGIScriptAlias / /srv/app.wsgi
+`
+	path := filepath.Join(dir, "t.conf")
+	if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := load.File(path, load.Options{NoHostChecks: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	table := Compile(cfg, Options{Stat: newFakeFS("/srv/app.wsgi").stat})
+	tests := []struct {
+		host, target string
+		status       int
+		handler      Handler
+		proxy        string
+	}{
+		{"", "/api/x", 200, HandlerProxy, "http://b:9000/backend/x"},
+		{"", "/api", 200, HandlerProxy, "http://b:9000/backend"},
+		{"", "/api/a%20b?q=1&r", 200, HandlerProxy, "http://b:9000/backend/a%20b?q=1&r"},
+		{"", "//api//x", 200, HandlerProxy, "http://b:9000/backend/x"},
+		{"", "/apix", 200, HandlerWSGI, ""}, // segment boundary
+		{"", "/api/no/x", 200, HandlerWSGI, ""},
+		{"", "/api/moved/x", 200, HandlerProxy, "http://b:9000/backend/moved/x"},
+		{"", "/raw/a%7Eb%20c", 200, HandlerProxy, "http://b/r/a%7Eb%20c"}, // nocanon: as sent
+		{"", "/api/a%7Eb", 200, HandlerProxy, "http://b:9000/backend/a~b"},
+		{"", "/nq/x?a=1", 200, HandlerProxy, "http://b/nq/x"},
+		{"", "/img/a.png", 200, HandlerProxy, "http://b/png/a"},
+		{"", "/x/a.gif", 200, HandlerProxy, "http://b/gif/x/a.gif"}, // no substitution: the URI is appended
+		{"", "/loc/y", 200, HandlerProxy, "http://b/inner/y"},
+		{"", "/locz", 200, HandlerWSGI, ""},
+		{"", "/api/loc/z", 200, HandlerProxy, "http://b/apiloc/z"}, // the <Location> first
+		{"", "/closed/x", 403, HandlerProxy, "http://b/closed/x"},
+		{"", "/m1/z", 200, HandlerProxy, "http://b/lm/m1/z"},
+		// "/shared" + "/" keeps both slashes, as httpd does.
+		{"", "/shared/x", 200, HandlerProxy, "http://main//x"},
+		{"v.test", "/shared/x", 200, HandlerProxy, "http://main//x"}, // the main server's first
+		{"v.test", "/own/x", 200, HandlerProxy, "http://vhost/own/x"},
+	}
+	for _, tt := range tests {
+		r := table.Route(Request{Target: tt.target, Host: tt.host, LocalPort: 8080})
+		if r.Status != tt.status || r.Handler != tt.handler || r.ProxyURL != tt.proxy {
+			t.Errorf("%s %s: %d %s %q (%s), want %d %s %q", tt.host, tt.target, r.Status, r.Handler, r.ProxyURL, r.Reason, tt.status, tt.handler, tt.proxy)
+		}
+	}
+	// A WSGI request whose PATH_INFO is proxied: httpd's subrequest for
+	// PATH_TRANSLATED maps it through mod_proxy too.
+	r := table.Route(Request{Target: "/backend/api/p", LocalPort: 8080})
+	if got, want := r.PathTranslated(), "proxy:http://b:9000/backend/p"; got != want {
+		t.Errorf("PATH_TRANSLATED of /backend/api/p: %q, want %q", got, want)
+	}
+}
