@@ -45,6 +45,9 @@ type ProxyServer struct {
 	// vhost is checked after the main server's (ProxyPassInherit On).
 	Passes  []*ProxyPass
 	Timeout time.Duration // ProxyTimeout; 0 = the server's Timeout
+	// Unevaluated are <Proxy> sections with access rules appserver does
+	// not evaluate: every proxied request of the server is refused.
+	Unevaluated []parser.Position
 }
 
 // mergeProxyDir merges mod_proxy's per-directory settings: a child's

@@ -4,6 +4,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/appserver/appserver/parser"
 	"github.com/appserver/appserver/server/config"
 )
 
@@ -19,6 +20,8 @@ type proxyTable struct {
 	timeout time.Duration
 	// inLocations: some <Location> has a one-argument ProxyPass.
 	inLocations bool
+	// unevaluated are <Proxy> sections with access rules: they refuse.
+	unevaluated []parser.Position
 }
 
 func newProxyTable(v, main *config.VHost, locs []*config.Section) *proxyTable {
@@ -28,6 +31,7 @@ func newProxyTable(v, main *config.VHost, locs []*config.Section) *proxyTable {
 			continue
 		}
 		pt.passes = append(pt.passes, h.Proxy.Passes...)
+		pt.unevaluated = append(pt.unevaluated, h.Proxy.Unevaluated...)
 		if h.Proxy.Timeout != 0 {
 			pt.timeout = h.Proxy.Timeout
 		}

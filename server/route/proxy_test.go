@@ -96,3 +96,38 @@ WSGIScriptAlias / /srv/app.wsgi
 		t.Errorf("PATH_TRANSLATED of /backend/api/p: %q, want %q", got, want)
 	}
 }
+
+// TestProxySectionsFailClosed: a <Proxy> section appserver does not
+// evaluate refuses the proxied requests when it could restrict access,
+// and changes nothing when it only grants.
+func TestProxySectionsFailClosed(t *testing.T) {
+	for _, tt := range []struct {
+		body string
+		want int
+	}{
+		{"Require all granted", 200},
+		{"Order deny,allow\nAllow from all", 200},
+		{"Require ip 10.0.0.0/8", 403},
+		{"Order deny,allow\nDeny from all\nAllow from 10.0.0.0/8", 403},
+		{"<RequireAll>\nRequire all granted\nRequire not ip 10.1\n</RequireAll>", 403},
+		{"ProxySet keepalive=On", 200},
+	} {
+		dir := t.TempDir()
+		conf := "Listen 127.0.0.1:8080\nProxyPass /api http://b/\n<Proxy *>\n" + tt.body + "\n</Proxy>\nWSGIScriptAlias / /srv/app.wsgi\n"
+		path := filepath.Join(dir, "t.conf")
+		if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		cfg, err := load.File(path, load.Options{NoHostChecks: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		table := Compile(cfg, Options{Stat: newFakeFS("/srv/app.wsgi").stat})
+		if r := table.Route(Request{Target: "/api/x", LocalPort: 8080}); r.Status != tt.want || r.Handler != HandlerProxy {
+			t.Errorf("<Proxy *> %q: %d %s (%s), want %d proxy", tt.body, r.Status, r.Handler, r.Reason, tt.want)
+		}
+		if r := table.Route(Request{Target: "/other", LocalPort: 8080}); r.Status != 200 {
+			t.Errorf("<Proxy *> %q: a request that is not proxied got %d", tt.body, r.Status)
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package route
 
 import (
+	"fmt"
 	"net/http"
 	"net/netip"
 	"os"
@@ -578,6 +579,9 @@ func (d *decider) run() {
 	if proxy != nil {
 		// mod_proxy set the handler at translate time.
 		r.Handler, r.ProxyPass, r.ProxyTimeout = HandlerProxy, proxy, st.proxy.timeout
+		if u := st.proxy.unevaluated; len(u) > 0 && r.Status == 200 {
+			r.fail(403, fmt.Sprintf("access rules of <Proxy> at %s:%d are not evaluated by appserver: %s", u[0].Filename, u[0].Line, d.uri))
+		}
 		r.Env = d.environment(mc)
 		return
 	}
