@@ -321,7 +321,8 @@ func (f *Frontend) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	gen := f.gen.Load()
 	gen.active.Add(1)
 	rt := gen.table.Route(route.Request{Method: r.Method, Target: r.RequestURI, Host: r.Host,
-		LocalIP: localIP, LocalPort: port, HTTPS: r.TLS != nil, Header: r.Header, RemoteIP: remoteIP})
+		LocalIP: localIP, LocalPort: port, HTTPS: r.TLS != nil, Header: r.Header, RemoteIP: remoteIP,
+		ClientVerified: r.TLS != nil && len(r.TLS.VerifiedChains) > 0})
 	requestID := newRequestID()
 	lw := writerPool.Get().(*loggingWriter)
 	*lw = loggingWriter{ResponseWriter: w, logged: gen.logs.has(rt.VHost)}

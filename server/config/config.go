@@ -260,6 +260,9 @@ type DirConf struct {
 	// Proxy holds ProxyPass (in a <Location>), ProxyPassReverse and
 	// ProxyPreserveHost (proxy.go); nil when none is set.
 	Proxy *ProxyDir
+	// SSLOptions are the SSLOptions words in order (+X/-X adjust the
+	// parent's, as Options do); nil: not set here.
+	SSLOptions []string
 }
 
 // Setting is a string value with the position it was set at.

@@ -38,6 +38,7 @@ func MergeDirConf(parent, child *DirConf) *DirConf {
 	out.TrustedProxyHeaders = copyStrings(parent.TrustedProxyHeaders)
 	out.TrustedProxies = copyStrings(parent.TrustedProxies)
 	out.Options = copyStrings(parent.Options)
+	out.SSLOptions = copyStrings(parent.SSLOptions)
 	out.Env = append([]EnvOp(nil), parent.Env...)
 
 	if child.ProcessGroup != nil {
@@ -101,6 +102,9 @@ func MergeDirConf(parent, child *DirConf) *DirConf {
 		out.Options = MergeOptions(out.Options, child.Options)
 	}
 	out.Proxy = mergeProxyDir(parent.Proxy, child.Proxy)
+	if child.SSLOptions != nil {
+		out.SSLOptions = MergeOptions(parent.SSLOptions, child.SSLOptions)
+	}
 	return &out
 }
 

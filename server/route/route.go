@@ -24,8 +24,10 @@ type Request struct {
 	// choose the candidate vhosts. LocalIP "" means 127.0.0.1.
 	LocalIP   string
 	LocalPort int
-	// HTTPS is true on a TLS listener.
-	HTTPS bool
+	// HTTPS is true on a TLS listener; ClientVerified when its client
+	// sent a certificate that was verified (SSLVerifyClient).
+	HTTPS          bool
+	ClientVerified bool
 	// Header holds the request headers, for RewriteCond on headers in
 	// refusing RewriteRules; nil is a request without any.
 	Header http.Header
@@ -467,7 +469,7 @@ func (t *Table) Route(req Request) *Route {
 	r.URI = uri
 
 	d := decider{t: t, st: st, r: r, stat: t.stat, uri: uri, method: strings.ToUpper(req.Method), https: req.HTTPS, header: req.Header, host: req.Host,
-		remote: req.RemoteIP, local: ip, rawPath: tg.path}
+		remote: req.RemoteIP, local: ip, rawPath: tg.path, clientVerified: req.ClientVerified}
 	d.run()
 	if r.Status == 200 && r.Handler == HandlerWSGI {
 		d.wsgi(rh.name)
@@ -517,7 +519,8 @@ type decider struct {
 	stat StatFunc
 	uri  string
 	// rawPath is the request's path as sent (for ProxyPass nocanon).
-	rawPath string
+	rawPath        string
+	clientVerified bool
 	// method and https are what access rules look at.
 	method string
 	https  bool
@@ -563,7 +566,7 @@ func (d *decider) run() {
 	conf := mc.conf
 	r.Conf = conf
 
-	ar := config.AccessReq{Method: d.method, Uri: d.uri, Https: d.https, Header: d.header, Host: d.host}
+	ar := config.AccessReq{Method: d.method, Uri: d.uri, Https: d.https, Header: d.header, Host: d.host, ClientVerified: d.clientVerified}
 	if conf.Require == "request" {
 		// Parsed only when a Require depends on it.
 		ar.RemoteIP, ar.LocalIP = remoteAddr(d.remote), d.local
