@@ -440,6 +440,9 @@ func (f *Frontend) serveWSGI(w http.ResponseWriter, r *http.Request, rt *route.R
 	in := envInput{r: r, route: rt, requestID: req.id, start: req.start, queueStart: time.Now(), local: req.local,
 		https: r.TLS != nil, docRoot: documentRoot(rt.VHost, req.gen.cfg), reloading: reloading}
 	env := applyTrustedProxies(buildEnv(in), r, conf)
+	if r.TLS != nil {
+		env = addSSLEnv(env, r, rt)
+	}
 	if r.Method == http.MethodHead && conf != nil && conf.MapHEADToGET == "On" {
 		env = setEnv(env, "REQUEST_METHOD", http.MethodGet)
 	}
