@@ -4,6 +4,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -44,6 +45,18 @@ func TestServeProxy(t *testing.T) {
 	deadAddr := dead.Addr().String()
 	dead.Close()
 
+	// A backend on a unix socket (mod_proxy's "unix:PATH|http://host/").
+	sock := filepath.Join(dir, "backend.sock")
+	ul, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	usrv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write([]byte("unix " + r.Host + " " + r.RequestURI))
+	})}
+	go func() { _ = usrv.Serve(ul) }()
+	defer usrv.Close()
+
 	b := strings.TrimPrefix(backend.URL, "http://")
 	conf := `Listen 127.0.0.1:@PORT@
 ServerName front.test
@@ -52,6 +65,9 @@ ProxyPass /api http://` + b + `/b
 ProxyPassReverse /api http://` + b + `/b
 ProxyPass /slow http://` + strings.TrimPrefix(slow.URL, "http://") + `/ timeout=1
 ProxyPass /dead http://` + deadAddr + `/
+<Location /keys/>
+ProxyPass "unix:`+sock+`|http://localhost/keys/"
+</Location>
 <Location /keep>
 ProxyPreserveHost On
 </Location>
@@ -94,6 +110,10 @@ ProxyPreserveHost On
 	}
 	if cl := resp.Header.Get("Content-Location"); cl != "http://elsewhere.example/b/not-mapped" {
 		t.Errorf("Content-Location %q changed", cl)
+	}
+
+	if resp, body := serveGet(t, "http://"+srv.Addr()+"/keys/a?b=1"); resp.StatusCode != 200 || string(body) != "unix localhost /keys/a?b=1" {
+		t.Errorf("unix socket backend: %d %q", resp.StatusCode, body)
 	}
 
 	const page = "<!DOCTYPE HTML PUBLIC \"-//W3C//DTD HTML 4.01//EN\" \"http://www.w3.org/TR/html4/strict.dtd\">\n<html><head>\n"

@@ -20,15 +20,26 @@ import (
 // proxyTransports holds one Transport per backend timeout (ProxyTimeout,
 // timeout=, or Timeout), so that connections to backends are reused as
 // httpd's workers reuse theirs.
-var proxyTransports sync.Map // time.Duration -> *http.Transport
+var proxyTransports sync.Map // transportKey -> *http.Transport
 
-func proxyTransport(timeout time.Duration) *http.Transport {
-	if t, ok := proxyTransports.Load(timeout); ok {
+// transportKey: a backend's timeout, and its unix socket ("" = TCP).
+type transportKey struct {
+	timeout time.Duration
+	socket  string
+}
+
+func proxyTransport(timeout time.Duration, socket string) *http.Transport {
+	k := transportKey{timeout, socket}
+	if t, ok := proxyTransports.Load(k); ok {
 		return t.(*http.Transport)
 	}
 	d := &net.Dialer{Timeout: timeout, KeepAlive: 30 * time.Second}
+	dial := d.DialContext
+	if socket != "" {
+		dial = func(ctx context.Context, _, _ string) (net.Conn, error) { return d.DialContext(ctx, "unix", socket) }
+	}
 	t := &http.Transport{
-		DialContext:           d.DialContext,
+		DialContext:           dial,
 		ResponseHeaderTimeout: timeout,
 		MaxIdleConnsPerHost:   32,
 		IdleConnTimeout:       90 * time.Second,
@@ -36,7 +47,7 @@ func proxyTransport(timeout time.Duration) *http.Transport {
 		// does not ask for compression on its own.
 		DisableCompression: true,
 	}
-	actual, _ := proxyTransports.LoadOrStore(timeout, t)
+	actual, _ := proxyTransports.LoadOrStore(k, t)
 	return actual.(*http.Transport)
 }
 
@@ -65,8 +76,12 @@ func (f *Frontend) serveProxy(w http.ResponseWriter, r *http.Request, rt *route.
 		}
 	}
 	client, _ := splitAddr(r.RemoteAddr)
+	socket := ""
+	if rt.ProxyPass != nil {
+		socket = rt.ProxyPass.Socket
+	}
 	rp := &httputil.ReverseProxy{
-		Transport: proxyTransport(timeout),
+		Transport: proxyTransport(timeout, socket),
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			out := pr.Out
 			out.URL = target

@@ -17,6 +17,9 @@ type ProxyPass struct {
 	// URL is the backend ("http://host:port/path"); Exclude is "!".
 	URL     string
 	Exclude bool
+	// Socket is the unix socket of a "unix:/path|http://host/" backend
+	// ("" = connect to URL's host).
+	Socket string
 	// Flags and keys appserver honours; the other worker parameters are
 	// accepted and only change connection pooling in httpd.
 	NoCanon bool

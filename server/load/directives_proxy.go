@@ -156,6 +156,14 @@ func setupProxyPass(match bool) func(c *cmd) *parser.Error {
 		if target == "!" {
 			p.Exclude = true
 		} else {
+			if rest, ok := strings.CutPrefix(target, "unix:"); ok {
+				// mod_proxy's UDS form: unix:/path/to.sock|http://host/path
+				sock, u, found := strings.Cut(rest, "|")
+				if !found || sock == "" {
+					return c.err("ProxyPass URL must be absolute!: %s", target)
+				}
+				p.Socket, target = sock, u
+			}
 			u, err := url.Parse(target)
 			if err != nil || u.Scheme == "" || u.Host == "" || !strings.Contains(target, "://") {
 				return c.err("ProxyPass URL must be absolute!: %s", target)

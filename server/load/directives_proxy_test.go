@@ -16,6 +16,7 @@ func TestProxyDirectiveErrors(t *testing.T) {
 		{"ProxyPass /a", "1:1: ProxyPass|ProxyPassMatch needs a path when not defined in a location"},
 		{"ProxyPass /a b", "1:1: ProxyPass URL must be absolute!: b"},
 		{"ProxyPass /a http://", "1:1: ProxyPass URL must be absolute!: http://"},
+		{"ProxyPass /a unix:/x.sock", "1:1: ProxyPass URL must be absolute!: unix:/x.sock"},
 		{"ProxyPass /a http://x/ foo", "1:1: Invalid ProxyPass|ProxyPassMatch parameter. Parameter must be in the form 'key=value'."},
 		{"ProxyPass /a http://x/ foo=1", "1:1: ProxyPass unknown Worker parameter"},
 		{"ProxyPass /a http://x/ timeout=abc", "1:1: ProxyPass Timeout must be at least one second"},
@@ -52,6 +53,9 @@ ProxyPass "/a b" http://b:8080/x nocanon noquery timeout=3 retry=0 interpolate
 ProxyPassMatch ^/img/(.*)$ https://c/$1
 ProxyPassReverse /a http://b:8080/x
 ProxyPreserveHost On
+<Location /sock>
+ProxyPass "unix:/run/app.sock|http://localhost/keys/"
+</Location>
 <Location /loc>
 ProxyPass http://d/
 ProxyPassReverse http://d/
@@ -83,6 +87,13 @@ ProxyPreserveHost Off
 	for _, s := range cfg.Main.Sections {
 		if s.Path == "/loc" {
 			loc = s.Conf.Proxy
+		}
+	}
+	for _, s := range cfg.Main.Sections {
+		if s.Path == "/sock" {
+			if p := s.Conf.Proxy.Pass; p.Socket != "/run/app.sock" || p.URL != "http://localhost/keys/" {
+				t.Errorf("unix socket backend: %+v", p)
+			}
 		}
 	}
 	if loc == nil || loc.Pass == nil || loc.Pass.Path != "/loc" || loc.Pass.URL != "http://d/" ||
