@@ -66,7 +66,7 @@ ProxyPassReverse /api http://` + b + `/b
 ProxyPass /slow http://` + strings.TrimPrefix(slow.URL, "http://") + `/ timeout=1
 ProxyPass /dead http://` + deadAddr + `/
 <Location /keys/>
-ProxyPass "unix:`+sock+`|http://localhost/keys/"
+ProxyPass "unix:` + sock + `|http://localhost/keys/"
 </Location>
 <Location /keep>
 ProxyPreserveHost On
