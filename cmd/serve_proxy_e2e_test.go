@@ -125,8 +125,8 @@ ProxyPreserveHost On
 	start := time.Now()
 	resp, body = serveGet(t, "http://"+srv.Addr()+"/slow/x")
 	want502 := page + "<title>502 Proxy Error</title>\n</head><body>\n<h1>Proxy Error</h1>\n<p>The proxy server received an invalid\nresponse from an upstream server.<br />\nThe proxy server could not handle the request<p>Reason: <strong>Error reading from remote server</strong></p></p>\n</body></html>\n"
-	if resp.StatusCode != 502 || string(body) != want502 {
-		t.Errorf("slow backend: %d %q", resp.StatusCode, body)
+	if resp.StatusCode != 502 || resp.Status != "502 Proxy Error" || string(body) != want502 {
+		t.Errorf("slow backend: %q %q", resp.Status, body)
 	}
 	if d := time.Since(start); d < 900*time.Millisecond || d > 10*time.Second {
 		t.Errorf("slow backend answered after %v, want about timeout=1", d)

@@ -194,6 +194,10 @@ func writeProxyPage(w http.ResponseWriter, status int, title, body string) {
 		delete(h, k)
 	}
 	h.Set("Content-Type", "text/html; charset=iso-8859-1")
-	w.WriteHeader(status)
+	if rw, ok := w.(interface{ WriteHeaderReason(int, string) }); ok {
+		rw.WriteHeaderReason(status, title) // "502 Proxy Error", as httpd's status line
+	} else {
+		w.WriteHeader(status)
+	}
 	fmt.Fprintf(w, "<!DOCTYPE HTML PUBLIC \"-//W3C//DTD HTML 4.01//EN\" \"http://www.w3.org/TR/html4/strict.dtd\">\n<html><head>\n<title>%d %s</title>\n</head><body>\n<h1>%s</h1>\n%s</body></html>\n", status, title, title, body)
 }
