@@ -71,6 +71,10 @@ ProxyPass "unix:` + sock + `|http://localhost/keys/"
 <Location /keep>
 ProxyPreserveHost On
 </Location>
+ProxyPass /bare http://` + b + `/bare
+<Location /bare>
+ProxyAddHeaders Off
+</Location>
 `
 	srv := serveStartConf(t, bin, dir, "site.conf", conf)
 
@@ -99,6 +103,15 @@ ProxyPreserveHost On
 	}
 	if s := <-got; s.host != "client.test:8443" || s.uri != "/b/y" {
 		t.Errorf("ProxyPreserveHost On: backend saw Host %q URI %q", s.host, s.uri)
+	}
+
+	req, _ = http.NewRequest("GET", "http://"+srv.Addr()+"/bare/z", nil)
+	req.Header.Set("X-Forwarded-For", "192.0.2.9")
+	if resp, _ := serveDo(t, req); resp.StatusCode != 200 {
+		t.Errorf("/bare/z: %d", resp.StatusCode)
+	}
+	if s := <-got; s.header.Get("X-Forwarded-For") != "192.0.2.9" || s.header.Get("X-Forwarded-Server") != "" {
+		t.Errorf("ProxyAddHeaders Off: backend saw X-Forwarded-For %q, X-Forwarded-Server %q", s.header.Get("X-Forwarded-For"), s.header.Get("X-Forwarded-Server"))
 	}
 
 	req, _ = http.NewRequest("GET", "http://"+srv.Addr()+"/api/redirect", nil)

@@ -90,21 +90,24 @@ func (f *Frontend) serveProxy(w http.ResponseWriter, r *http.Request, rt *route.
 				out.Host = pr.In.Host
 			}
 			h := out.Header
-			// mod_proxy_http adds to any values the client sent (apr_table_mergen).
+			// httpd keeps its backend connections alive and says so.
+			h.Set("Connection", "Keep-Alive")
 			// ReverseProxy drops the client's X-Forwarded-For/-Host/-Proto
-			// before Rewrite; httpd keeps them and adds its own values.
+			// before Rewrite; httpd passes them on, and adds to them
+			// (apr_table_mergen) unless ProxyAddHeaders Off.
 			for _, k := range [...]string{"X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto"} {
 				if v, ok := pr.In.Header[k]; ok {
 					h[k] = v
 				}
+			}
+			if pd != nil && pd.AddHeaders != nil && !*pd.AddHeaders {
+				return
 			}
 			mergeHeader(h, "X-Forwarded-For", client)
 			if host := pr.In.Host; host != "" {
 				mergeHeader(h, "X-Forwarded-Host", host)
 			}
 			mergeHeader(h, "X-Forwarded-Server", rt.ServerHostname())
-			// httpd keeps its backend connections alive and says so.
-			h.Set("Connection", "Keep-Alive")
 		},
 		ModifyResponse: func(resp *http.Response) error {
 			if pd != nil && len(pd.Reverse) > 0 {

@@ -40,6 +40,8 @@ type ProxyDir struct {
 	Pass         *ProxyPass
 	Reverse      []ProxyReverse
 	PreserveHost *bool
+	// AddHeaders is ProxyAddHeaders (nil: On, the X-Forwarded-* headers).
+	AddHeaders *bool
 }
 
 // ProxyServer holds mod_proxy's per-server settings.
@@ -69,6 +71,9 @@ func mergeProxyDir(parent, child *ProxyDir) *ProxyDir {
 	}
 	if child.PreserveHost != nil {
 		out.PreserveHost = child.PreserveHost
+	}
+	if child.AddHeaders != nil {
+		out.AddHeaders = child.AddHeaders
 	}
 	if len(child.Reverse) > 0 {
 		out.Reverse = append(append([]ProxyReverse(nil), parent.Reverse...), child.Reverse...)

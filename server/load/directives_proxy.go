@@ -31,6 +31,12 @@ func init() {
 				proxyDir(c).PreserveHost = &on
 				return nil
 			}},
+		&directiveDef{name: "ProxyAddHeaders", module: "mod_proxy.c", where: modules.Anywhere, arity: argFlag,
+			help: "on if X-Forwarded-* headers should be added or completed", setup: func(c *cmd) *parser.Error {
+				on, _ := onOff(c.args[0])
+				proxyDir(c).AddHeaders = &on
+				return nil
+			}},
 		&directiveDef{name: "ProxyRequests", module: "mod_proxy.c", where: modules.RsrcConf, arity: argFlag,
 			help: "on if the true proxy requests should be accepted", setup: func(c *cmd) *parser.Error {
 				on, ok := onOff(c.args[0])

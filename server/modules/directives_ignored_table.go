@@ -463,7 +463,6 @@ var IgnoredTable = []IgnoredDef{
 	{Name: "ProxyStatus", module: "mod_proxy.c", Where: RsrcConf},
 	{Name: "ProxySet", module: "mod_proxy.c", Where: Anywhere},
 	{Name: "ProxySourceAddress", module: "mod_proxy.c", Where: RsrcConf},
-	{Name: "ProxyAddHeaders", module: "mod_proxy.c", Where: Anywhere},
 	{Name: "Proxy100Continue", module: "mod_proxy.c", Where: Anywhere},
 	{Name: "AllowCONNECT", module: "mod_proxy_connect.c", Where: RsrcConf},
 	{Name: "ProxyExpressEnable", module: "mod_proxy_express.c", Where: Anywhere},
