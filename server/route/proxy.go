@@ -84,7 +84,8 @@ func (st *serverTable) proxyTranslate(uri, rawPath, query string) (backend strin
 // proxyMatch maps uri (decoded) through one ProxyPass. The remainder of
 // the path is escaped again (proxy_http's canonicalisation) unless
 // nocanon asks for the client's bytes (rawPath, undecoded); the query
-// string follows unless noquery.
+// string always follows (noquery only concerns FastCGI's SCRIPT_FILENAME;
+// checked on Apache 2.4.71).
 func proxyMatch(p *config.ProxyPass, uri, rawPath, query string) (string, bool) {
 	var u string
 	if p.Regex != nil {
@@ -116,7 +117,7 @@ func proxyMatch(p *config.ProxyPass, uri, rawPath, query string) (string, bool) 
 		}
 		u = p.URL + rest
 	}
-	if query != "" && !p.NoQuery {
+	if query != "" {
 		u += "?" + query
 	}
 	return u, true

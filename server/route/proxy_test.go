@@ -70,7 +70,7 @@ WSGIScriptAlias / /srv/app.wsgi
 		{"", "/api/moved/x", 200, HandlerProxy, "http://b:9000/backend/moved/x"},
 		{"", "/raw/a%7Eb%20c", 200, HandlerProxy, "http://b/r/a%7Eb%20c"}, // nocanon: as sent
 		{"", "/api/a%7Eb", 200, HandlerProxy, "http://b:9000/backend/a~b"},
-		{"", "/nq/x?a=1", 200, HandlerProxy, "http://b/nq/x"},
+		{"", "/nq/x?a=1", 200, HandlerProxy, "http://b/nq/x?a=1"}, // noquery is for FastCGI only
 		{"", "/img/a.png", 200, HandlerProxy, "http://b/png/a"},
 		{"", "/x/a.gif", 200, HandlerProxy, "http://b/gif/x/a.gif"}, // no substitution: the URI is appended
 		{"", "/loc/y", 200, HandlerProxy, "http://b/inner/y"},
