@@ -23,7 +23,7 @@ type ProxyPass struct {
 	// Flags and keys appserver honours; the other worker parameters are
 	// accepted and only change connection pooling in httpd.
 	NoCanon bool
-	NoQuery bool // accepted; it changes only mod_proxy_fcgi's SCRIPT_FILENAME
+	NoQuery bool          // accepted; it changes only mod_proxy_fcgi's SCRIPT_FILENAME
 	Timeout time.Duration // timeout=; 0 = ProxyTimeout, else Timeout
 }
 

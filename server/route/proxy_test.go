@@ -91,9 +91,15 @@ WSGIScriptAlias / /srv/app.wsgi
 	}
 	// A WSGI request whose PATH_INFO is proxied: httpd's subrequest for
 	// PATH_TRANSLATED maps it through mod_proxy too.
-	r := table.Route(Request{Target: "/backend/api/p", LocalPort: 8080})
-	if got, want := r.PathTranslated(), "proxy:http://b:9000/backend/p"; got != want {
-		t.Errorf("PATH_TRANSLATED of /backend/api/p: %q, want %q", got, want)
+	for target, want := range map[string]string{
+		"/backend/api/p":         "proxy:http://b:9000/backend/p",
+		"/backend/raw/a%7Eb%20c": "proxy:http://b/r/a~b%20c", // checked on Apache 2.4.71
+		"/backend/nq/x?a=1":      "proxy:http://b/nq/x",      // a subrequest has no query
+	} {
+		r := table.Route(Request{Target: target, LocalPort: 8080})
+		if got := r.PathTranslated(); got != want {
+			t.Errorf("PATH_TRANSLATED of %s: %q, want %q", target, got, want)
+		}
 	}
 }
 

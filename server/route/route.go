@@ -877,7 +877,8 @@ func (r *Route) PathTranslated() string {
 	}
 	if r.server.proxy != nil {
 		// The lookup is a subrequest, which mod_proxy maps first too.
-		if u, p := r.server.proxyTranslate(r.PathInfo, r.PathInfo, ""); p != nil {
+		// Its unparsed URI (for nocanon) is PATH_INFO escaped again.
+		if u, p := r.server.proxyTranslate(r.PathInfo, escapeProxyPath(r.PathInfo), ""); p != nil {
 			return "proxy:" + u
 		}
 	}
