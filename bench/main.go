@@ -60,6 +60,7 @@ type options struct {
 	repo      string
 	appserver string
 	base      string
+	baseDefs  []string // -D NAMEs for the base binary's config
 	python    string
 	user      string
 	port      int
@@ -90,6 +91,10 @@ func parseFlags(args []string) (*options, error) {
 	fs.StringVar(&o.repo, "repo", ".", "the appserver repository (bench/ and testdata/demo are read from it)")
 	fs.StringVar(&o.appserver, "appserver", "", "the appserver binary to run (go build -o X ./cmd/appserver)")
 	fs.StringVar(&o.base, "base", "", "a second appserver binary (an earlier commit's) run as server \"base\", for before/after ratios")
+	fs.Func("base-define", "run the base binary with -D NAME (repeatable): bench.conf's <IfDefine NoMonitor> switches the monitor off", func(v string) error {
+		o.baseDefs = append(o.baseDefs, v)
+		return nil
+	})
 	fs.StringVar(&o.python, "python", "/usr/bin/python3", "the interpreter of every server's workers")
 	fs.StringVar(&o.user, "user", "", "the user every server's workers run as (default www-data as root, else you)")
 	fs.IntVar(&o.port, "port", 28290, "the loopback port the servers listen on, one at a time")

@@ -10,6 +10,8 @@
 #                           into bench/results/profile.txt
 #   bench/run.sh --report   rebuild the tables, charts and doc from bench/results/results.json
 #   bench/run.sh --quick --base main -servers appserver   before/after of a change
+#   bench/run.sh --quick --monitor-off -servers appserver  what monitoring costs: the
+#                           same binary runs as "base" with AppserverMonitor Off
 # Any other flags go to the runner (go run ./bench -h lists them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -54,6 +56,7 @@ for a in "$@"; do
   if [ "$prev" = base ]; then base_rev=$a; prev=""; continue; fi
   case $a in
     --base | -base) prev=base ;;
+    --monitor-off | -monitor-off) args+=(-base "$BIN/appserver" -base-define NoMonitor) ;;
     --*) args+=("-${a#--}") ;;
     *) args+=("$a") ;;
   esac

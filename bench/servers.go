@@ -56,7 +56,11 @@ var serverKinds = []*serverKind{
 		// before/after comparison of a change, interleaved like the peers.
 		Name: "base", Label: "appserver (base)",
 		command: func(r *runner, s *site) []string {
-			return []string{r.opts.base, "serve", "-f", r.benchConf}
+			args := []string{r.opts.base, "serve", "-f", r.benchConf}
+			for _, d := range r.opts.baseDefs {
+				args = append(args, "-D", d)
+			}
+			return args
 		},
 		role: rootIsFront,
 	},

@@ -228,8 +228,13 @@ func corpusConfigtest(t *testing.T, bin, path string) corpusResult {
 // access directives appserver cannot evaluate, whose sections answer 403
 // (fail closed; docs/corpus.md lists them). Files not listed have none.
 var corpusDenies = map[string]int{
-	"002-freeipa-ipa.conf":         1, // SSLVerifyClient require
-	"056-modwsgi-test-authnz.conf": 2, // WSGIAccessScript
+	"002-freeipa-ipa.conf":         2, // SSLVerifyClient require; AuthType GSSAPI
+	"015-kolla-keystone.conf":      2, // AuthType openid-connect
+	"021-copr-frontend.conf":       1, // AuthType GSSAPI
+	"025-ipsilon.conf":             1, // AuthType GSSAPI
+	"034-fasjson.conf":             1, // AuthType GSSAPI
+	"054-trac-ldap-form.conf":      2, // AuthType form
+	"056-modwsgi-test-authnz.conf": 1, // AuthType Digest
 }
 
 func TestCorpus(t *testing.T) {
@@ -304,7 +309,7 @@ func corpusCheckShape(t *testing.T, res corpusResult) {
 	}
 	for _, w := range res.Warnings {
 		switch w.Kind {
-		case "ignored", "lint", "host", "compat", "denies":
+		case "ignored", "tuning", "lint", "host", "compat", "denies":
 		default:
 			t.Errorf("warning of unknown kind %q: %s", w.Kind, w.Message)
 		}

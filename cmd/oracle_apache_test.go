@@ -111,6 +111,10 @@ func oracleNewDir(t *testing.T, c oracleCase, port int) *oracleDir {
 		oracleMkdir(t, dir, filepath.Dir(rel))
 		oracleWriteFile(t, filepath.Join(dir, rel), probe)
 	}
+	for _, w := range c.Writes {
+		oracleMkdir(t, dir, filepath.Dir(w.Rel))
+		oracleWriteFile(t, filepath.Join(dir, w.Rel), []byte(w.Content))
+	}
 	if err := os.Chmod(dir, 0o755); err != nil { // MkdirTemp makes it 0700
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -25,17 +26,30 @@ type oracleCase struct {
 	// copies of the probe app ("# oracle-file: tree/a.wsgi" lines), so that
 	// directory targets and WSGIScriptAliasMatch have scripts to find.
 	Files []string
-	URLs  []oracleURL
+	// Writes are data files the case needs (htpasswd, group files): each
+	// "# oracle-write: REL/PATH LINE" line appends LINE and a newline to
+	// @DIR@/REL/PATH, in order.
+	Writes []oracleWrite
+	URLs   []oracleURL
 	// Compare lists what the serving mode compares beyond the probe's
 	// answer ("# oracle-compare: header:NAME ... body" lines): response
 	// headers by canonical name, and Body for answers the probe did not give.
 	Compare oracleCompareSpec
 }
 
+// oracleWrite is one file "# oracle-write:" lines build.
+type oracleWrite struct {
+	Rel     string
+	Content string
+}
+
 // oracleCompareSpec is what one case's "# oracle-compare:" lines ask for.
 type oracleCompareSpec struct {
 	Headers []string // canonical header names
 	Body    bool
+	// ServeOnly skips the routes mode: the case depends on what only a
+	// serving appserver runs (mod_wsgi's auth hooks in Python).
+	ServeOnly bool
 }
 
 // An oracleURL is one line of a .urls file.
@@ -85,6 +99,7 @@ func (u oracleURL) MethodOrGET() string {
 
 var (
 	oracleFileRe     = regexp.MustCompile(`(?m)^[ \t]*#[ \t]*oracle-file:[ \t]*(\S+)[ \t]*$`)
+	oracleWriteRe    = regexp.MustCompile(`(?m)^[ \t]*#[ \t]*oracle-write:[ \t]*(\S+)[ \t]?(.*)$`)
 	oracleCompareRe  = regexp.MustCompile(`(?m)^[ \t]*#[ \t]*oracle-compare:(.*)$`)
 	oracleHeaderRe   = regexp.MustCompile(`^H:([!#$%&'*+.^_|~0-9A-Za-z-]+):(.*)$`)
 	oraclePlaceRe    = regexp.MustCompile(`@[A-Z_]+@`)
@@ -149,15 +164,29 @@ func oracleLoadCase(dir, name string) (oracleCase, error) {
 		}
 		c.Files = append(c.Files, rel)
 	}
+	for _, m := range oracleWriteRe.FindAllStringSubmatch(c.Conf, -1) {
+		rel := filepath.Clean(m[1])
+		if filepath.IsAbs(rel) || rel == "." || strings.HasPrefix(rel, "..") {
+			return c, fmt.Errorf("%s: oracle-write %q must be a path inside the case directory", confPath, m[1])
+		}
+		i := slices.IndexFunc(c.Writes, func(w oracleWrite) bool { return w.Rel == rel })
+		if i < 0 {
+			c.Writes = append(c.Writes, oracleWrite{Rel: rel})
+			i = len(c.Writes) - 1
+		}
+		c.Writes[i].Content += m[2] + "\n"
+	}
 	for _, m := range oracleCompareRe.FindAllStringSubmatch(c.Conf, -1) {
 		for _, w := range strings.Fields(m[1]) {
 			switch {
 			case w == "body":
 				c.Compare.Body = true
+			case w == "serve-only":
+				c.Compare.ServeOnly = true
 			case strings.HasPrefix(w, "header:") && len(w) > len("header:"):
 				c.Compare.Headers = append(c.Compare.Headers, http.CanonicalHeaderKey(strings.TrimPrefix(w, "header:")))
 			default:
-				return c, fmt.Errorf("%s: oracle-compare %q: want header:NAME or body", confPath, w)
+				return c, fmt.Errorf("%s: oracle-compare %q: want header:NAME, body or serve-only", confPath, w)
 			}
 		}
 	}

@@ -68,6 +68,9 @@ func oracleRunCase(t *testing.T, c oracleCase, bin string, buildErr error) {
 
 // oracleCheckRoutes compares `appserver routes --json` with Apache's answers.
 func oracleCheckRoutes(t *testing.T, c oracleCase, cd *oracleDir, bin string, apache []oracleApacheResult) {
+	if c.Compare.ServeOnly {
+		t.Skip("serve-only case: routes runs neither mod_wsgi's auth hooks nor DNS lookups (it fails closed on them)")
+	}
 	routes, err := oracleQueryAppserver(bin, cd, c)
 	if errors.Is(err, errOracleRoutesMissing) {
 		t.Fatalf("%v: the Apache half ran (%d URLs); nothing to compare it with", err, len(apache))

@@ -63,7 +63,22 @@ func TestOracleCompareLines(t *testing.T) {
 		t.Errorf("Compare = %+v, want %+v", c.Compare, want)
 	}
 	write("bad", "# oracle-compare: headers:Vary\n")
-	if _, err := oracleLoadCase(dir, "bad"); err == nil || !strings.Contains(err.Error(), "want header:NAME or body") {
+	if _, err := oracleLoadCase(dir, "bad"); err == nil || !strings.Contains(err.Error(), "want header:NAME, body or serve-only") {
 		t.Errorf("bad compare word: err = %v", err)
+	}
+	// serve-only skips the routes mode; oracle-write lines build data
+	// files, in order, the rest of the line kept as written.
+	write("hooks", "# oracle-compare: serve-only\n# oracle-write: pw/users a:1\n# oracle-write: x.py     indented\n# oracle-write: pw/users b:2 c\n")
+	c, err = oracleLoadCase(dir, "hooks")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []oracleWrite{{Rel: "pw/users", Content: "a:1\nb:2 c\n"}, {Rel: "x.py", Content: "    indented\n"}}
+	if !c.Compare.ServeOnly || !reflect.DeepEqual(c.Writes, want) {
+		t.Errorf("ServeOnly %v, Writes %q, want %q", c.Compare.ServeOnly, c.Writes, want)
+	}
+	write("escape", "# oracle-write: ../x y\n")
+	if _, err := oracleLoadCase(dir, "escape"); err == nil {
+		t.Error("an oracle-write outside the case directory is accepted")
 	}
 }

@@ -178,6 +178,9 @@ func (x *call) run(req *Request) outcome {
 	if req.ScriptReloading {
 		flags |= headReloading
 	}
+	if req.Hook {
+		flags |= headHook
+	}
 	hasBody := x.r.Body != nil && x.r.Body != http.NoBody && x.r.ContentLength != 0
 	if !hasBody {
 		flags |= headNoBody

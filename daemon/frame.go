@@ -30,7 +30,12 @@ import (
 //
 //	H  request head: script, application group, callable object, with
 //	   flag headMtime the script's mtime (decimal ns), then environ
-//	   key/value pairs. Flags: headReloading, headNoBody, headMtime.
+//	   key/value pairs. Flags: headReloading, headNoBody, headMtime,
+//	   headHook (the callable is a mod_wsgi auth hook: check_password,
+//	   groups_for_user or allow_access, called with environ and the
+//	   environ's appserver.hook.arg1, arg2; answered by S "200 OK" with
+//	   a Result header (True, False, None, User:NAME) or Group headers,
+//	   then F; X when it raised).
 //	B  request body chunk, only as the answer to an R (≤ maxChunk bytes).
 //	E  end of request body (a failed client body gets C instead).
 //	C  cancel: the client is gone. Nothing else is sent for that request,
@@ -84,6 +89,7 @@ const (
 	headReloading = 1 // H: WSGIScriptReloading is on for this request
 	headNoBody    = 2 // H: the request has no body
 	headMtime     = 4 // H: a fourth fixed string, the script's mtime in ns
+	headHook      = 8 // H: call the mod_wsgi auth hook named by the callable (Request.Hook)
 	readWindow    = 1 // R: answer with B frames up to count bytes in all (not one)
 	bodyMore      = 1 // B: another B or an E follows for the same R
 )

@@ -40,6 +40,10 @@ type Request struct {
 	// instead of stat'ing the script itself: that saves a system call and,
 	// above all, a hand-off of Python's GIL per request.
 	ScriptMtime time.Time
+	// Hook: CallableObject names a mod_wsgi auth hook of Script
+	// (check_password, groups_for_user, allow_access) to call instead of
+	// an application; the answer's head carries its result (see frame.go).
+	Hook bool
 }
 
 // Trace is what Serve measured of one request, for the monitor.
@@ -373,6 +377,7 @@ func (g *Group) prepare(ctx context.Context) error {
 		StackSize:       s.StackSize,
 		ShutdownTimeout: int64(s.ShutdownTimeout / time.Second),
 		ReportLoading:   s.StartupTimeout > 0,
+		NoPeakRSS:       s.NoPeakRSS,
 	}
 	for _, p := range s.Preload {
 		required := ""

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -72,6 +73,9 @@ func workerEnv(base []string, spec *Spec, python string) []string {
 	if spec.PythonEggs != "" {
 		drop["PYTHON_EGG_CACHE"] = true
 	}
+	if spec.PythonOptimize > 0 {
+		drop["PYTHONOPTIMIZE"] = true
+	}
 	env := make([]string, 0, len(base)+4)
 	for _, kv := range base {
 		k, _, _ := strings.Cut(kv, "=")
@@ -90,6 +94,9 @@ func workerEnv(base []string, spec *Spec, python string) []string {
 	}
 	if spec.PythonEggs != "" {
 		env = append(env, "PYTHON_EGG_CACHE="+spec.PythonEggs)
+	}
+	if spec.PythonOptimize > 0 {
+		env = append(env, "PYTHONOPTIMIZE="+strconv.Itoa(spec.PythonOptimize))
 	}
 	return env
 }

@@ -121,6 +121,7 @@ type workerSettings struct {
 	// ReportLoading asks for "loading" and "loaded" control lines around
 	// the first script loads (startup-timeout is timed on the Go side).
 	ReportLoading bool  `json:"report_loading,omitempty"`
+	NoPeakRSS     bool  `json:"no_peak_rss,omitempty"`
 	FDs           []int `json:"fds"`
 }
 

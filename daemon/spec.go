@@ -34,6 +34,7 @@ type Spec struct {
 	PythonHome          string // sys.prefix of the interpreter (venv or /usr); "" = WSGIPythonHome, else python3 on PATH
 	PythonPath          []string
 	PythonEggs          string
+	PythonOptimize      int   // PYTHONOPTIMIZE (WSGIPythonOptimize); 0 = the environment's
 	StackSize           int64 // bytes; 0 = OS default
 
 	MaximumRequests int // 0 = off
@@ -101,6 +102,9 @@ type Spec struct {
 	// AllowRoot lets this group's workers run as root when the front end
 	// runs as root and no user is configured (default: nobody).
 	AllowRoot bool
+	// NoPeakRSS stops the workers reading their peak RSS around each
+	// request (Trace.PeakGrowth stays 0): AppserverMonitor Off.
+	NoPeakRSS bool
 
 	// Preload lists scripts imported at process start (WSGIImportScript and
 	// fully specified WSGIScriptAlias), in config order.

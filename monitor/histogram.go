@@ -36,11 +36,20 @@ type histogram struct {
 }
 
 func (h *histogram) observe(d time.Duration) {
+	h.observeAt(bucketOf(d), d)
+}
+
+// bucketOf is the bucket d falls in, found once for the several
+// histograms a request's total time goes into.
+func bucketOf(d time.Duration) int {
+	return sort.Search(len(fineBounds), func(i int) bool { return fineBounds[i] >= d })
+}
+
+func (h *histogram) observeAt(bucket int, d time.Duration) {
 	if d < 0 {
 		d = 0
 	}
-	i := sort.Search(len(fineBounds), func(i int) bool { return fineBounds[i] >= d })
-	h.counts[i].Add(1)
+	h.counts[bucket].Add(1)
 	h.sum.Add(int64(d))
 }
 

@@ -51,13 +51,13 @@ type series struct {
 	grown, grownCount, grownMax atomic.Int64
 }
 
-func (s *series) add(r *Request) {
+func (s *series) add(r *Request, bucket int) {
 	c := r.Status / 100
 	if c < 1 || c > 5 {
 		c = 0
 	}
 	s.byClass[c].Add(1)
-	s.duration.observe(r.Total)
+	s.duration.observeAt(bucket, r.Total)
 	if g := r.PeakGrowth; g > 0 {
 		s.grown.Add(g)
 		s.grownCount.Add(1)
@@ -172,7 +172,8 @@ func (m *Monitor) Start(group string) {
 func (m *Monitor) Done(r *Request) {
 	g := m.group(r.Group)
 	g.active.Add(-1)
-	g.add(r)
+	bucket := bucketOf(r.Total)
+	g.add(r, bucket)
 	if r.App > 0 {
 		g.queue.observe(r.Queued)
 		g.app.observe(r.App)
@@ -182,10 +183,10 @@ func (m *Monitor) Done(r *Request) {
 		var name string
 		name, apps, _ = strings.Cut(apps, ";")
 		if name = strings.TrimSpace(name); name != "" {
-			m.apps.get(name).add(r)
+			m.apps.get(name).add(r, bucket)
 		}
 	}
-	g.routes.get(r.Route).add(r)
+	g.routes.get(r.Route).add(r, bucket)
 }
 
 // maxRecent is how many restarts the status page lists.

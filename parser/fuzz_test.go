@@ -141,28 +141,6 @@ func BenchmarkRead10k(b *testing.B) {
 	}
 }
 
-// TestRead10kTime keeps the 100 ms budget for a 10,000-line config honest
-// without running benchmarks (generous margin for slow CI machines).
-func TestRead10kTime(t *testing.T) {
-	if testing.Short() {
-		t.Skip("timing test")
-	}
-	src := generateConfig(10000)
-	if n := bytes.Count(src, []byte("\n")); n < 10000 {
-		t.Fatalf("generated %d lines", n)
-	}
-	res := testing.Benchmark(func(b *testing.B) {
-		for b.Loop() {
-			if _, err := Read("bench.conf", src, withModules(Options{LookupEnv: func(string) (string, bool) { return "", false }})); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
-	if per := res.NsPerOp(); per > 300e6 {
-		t.Errorf("reading 10,000 lines took %v per read; the budget is 100ms", per)
-	}
-}
-
 func generateConfig(lines int) []byte {
 	var b bytes.Buffer
 	b.WriteString("Define APPROOT /srv/app\nDefine PROCS 4\n")

@@ -58,7 +58,14 @@ func appendItem(b []byte, it config.LogItem, rec *logRecord) []byte {
 	case 'A':
 		h, _ := splitAddr(localAddrOf(r))
 		return append(b, h...)
-	case 'l', 'u':
+	case 'l':
+		return append(b, '-')
+	case 'u':
+		// r->user: the authenticated user, or the one a failed Basic
+		// attempt named.
+		if rec.route != nil {
+			return dash(rec.route.User)
+		}
 		return append(b, '-')
 	case 't':
 		return appendApacheTime(b, rec.start, it.Arg)

@@ -43,6 +43,13 @@ func TestLogFormat(t *testing.T) {
 			t.Errorf("format %q:\n got %s\nwant %s", tt.format, got, tt.want)
 		}
 	}
+	// %u is httpd's r->user: the authenticated user, or the one a
+	// refused Basic attempt named.
+	rt.User = `bob "b"`
+	f, _ := config.CompileLogFormat(`%u %l`)
+	if got := string(appendFormat(nil, f, rec)); got != `bob \"b\" -` {
+		t.Errorf("%%u: %s", got)
+	}
 }
 
 func TestLogFormatErrors(t *testing.T) {

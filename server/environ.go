@@ -24,6 +24,7 @@ type envInput struct {
 	queueStart time.Time // when it was handed to the group (mod_wsgi.queue_start)
 	https      bool
 	docRoot    string
+	admin      string // ServerAdmin
 	reloading  bool
 	local      string // the connection's local address ("" = look it up)
 }
@@ -94,9 +95,21 @@ func buildEnv(in envInput) []string {
 	add("REQUEST_SCHEME", scheme)
 	add("CONTEXT_PREFIX", "")
 	add("CONTEXT_DOCUMENT_ROOT", in.docRoot)
-	add("SERVER_ADMIN", "[no address given]")
+	admin := in.admin
+	if admin == "" {
+		admin = "[no address given]" // httpd's text when ServerAdmin is not set
+	}
+	add("SERVER_ADMIN", admin)
 	add("SCRIPT_FILENAME", rt.Script)
 	add("REMOTE_PORT", remotePort)
+	if rt.RemoteHost != "" {
+		add("REMOTE_HOST", rt.RemoteHost)
+	}
+	if rt.AuthType != "" {
+		// ap_add_common_vars, once mod_auth_basic authenticated the user.
+		add("REMOTE_USER", rt.User)
+		add("AUTH_TYPE", rt.AuthType)
+	}
 	add("GATEWAY_INTERFACE", "CGI/1.1")
 	add("SERVER_PROTOCOL", r.Proto)
 	add("REQUEST_METHOD", r.Method)

@@ -105,7 +105,9 @@ func NewFrontend(cfg *config.Config, opts FrontendOptions) *Frontend {
 
 // withServerUser fills in the server's User/Group for a group that names
 // none, and nobody when the server runs as root with no User at all, so that
-// workers never run as root by accident.
+// workers never run as root by accident; and the server-wide Python
+// settings (WSGIPythonHome, WSGIPythonEggs, WSGIPythonOptimize) and
+// AppserverMonitor.
 func withServerUser(cfg *config.Config, spec *daemon.Spec, allowRoot bool) *daemon.Spec {
 	s := *spec
 	if s.User == "" {
@@ -123,6 +125,11 @@ func withServerUser(cfg *config.Config, spec *daemon.Spec, allowRoot bool) *daem
 	if s.PythonHome == "" {
 		s.PythonHome = cfg.PythonHome
 	}
+	if s.PythonEggs == "" {
+		s.PythonEggs = cfg.PythonEggs
+	}
+	s.PythonOptimize = cfg.PythonOptimize
+	s.NoPeakRSS = cfg.MonitorOff
 	return &s
 }
 
@@ -320,13 +327,24 @@ func (f *Frontend) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	remoteIP, _ := splitAddr(r.RemoteAddr)
 	gen := f.gen.Load()
 	gen.active.Add(1)
+	var hooks config.AuthHooks
+	if gen.cfg.UsesAuthHooks {
+		hooks = &authHooks{f: f, gen: gen, r: r, local: local}
+	}
+	var resolver config.HostResolver
+	if gen.cfg.UsesHostNames {
+		resolver = &dnsResolver{ctx: r.Context()}
+	}
 	rt := gen.table.Route(route.Request{Method: r.Method, Target: r.RequestURI, Host: r.Host,
-		LocalIP: localIP, LocalPort: port, HTTPS: r.TLS != nil, Header: r.Header, RemoteIP: remoteIP,
-		ClientVerified: r.TLS != nil && len(r.TLS.VerifiedChains) > 0})
+		LocalIP: localIP, LocalPort: port, HTTPS: r.TLS != nil, Header: r.Header, RemoteIP: remoteIP, Proto: r.Proto, Hooks: hooks,
+		Resolver: resolver, ClientVerified: r.TLS != nil && len(r.TLS.VerifiedChains) > 0})
+	if d, ok := resolver.(*dnsResolver); ok && d.ok {
+		rt.RemoteHost = d.name // httpd then has REMOTE_HOST
+	}
 	requestID := newRequestID()
 	lw := writerPool.Get().(*loggingWriter)
 	*lw = loggingWriter{ResponseWriter: w, logged: gen.logs.has(rt.VHost)}
-	monitored := rt.Status == http.StatusOK && rt.Handler == route.HandlerWSGI
+	monitored := rt.Status == http.StatusOK && rt.Handler == route.HandlerWSGI && !gen.cfg.MonitorOff
 	if monitored {
 		f.mon.Start(rt.ProcessGroup)
 	}
@@ -350,7 +368,13 @@ func (f *Frontend) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writerPool.Put(lw)
 		gen.active.Add(-1)
 	}()
-	f.serveRouted(lw, r, rt, &request{gen: gen, start: start, id: requestID, local: local, trace: &lw.trace})
+	var out http.ResponseWriter = lw
+	hs := reqHeadersFor(r, rt, start, f.log)
+	if hs != nil { // mod_headers (headers.go)
+		hs.requestPhase()
+		out = newHeadersWriter(lw, hs)
+	}
+	f.serveRouted(out, r, rt, &request{gen: gen, start: start, id: requestID, local: local, trace: &lw.trace, hs: hs})
 }
 
 // request is what serving one request needs beside its route.
@@ -360,6 +384,7 @@ type request struct {
 	id    string // UNIQUE_ID
 	local string // the connection's local address
 	trace *daemon.Trace
+	hs    *reqHeaders // nil: no mod_headers/mod_setenvif config applies
 }
 
 // writerPool recycles the per-request writers: nothing keeps one once its
@@ -380,6 +405,10 @@ func (f *Frontend) serveRouted(w http.ResponseWriter, r *http.Request, rt *route
 	if rt.Status != http.StatusOK {
 		if rt.Reason != "" {
 			f.log.Info(rt.Reason, "status", rt.Status, "uri", r.RequestURI)
+		}
+		if rt.Status == http.StatusUnauthorized {
+			writeUnauthorized(w, r, rt.Challenge)
+			return
 		}
 		if rt.Status == http.StatusMovedPermanently {
 			loc := redirectLocation(r, rt)
@@ -438,7 +467,8 @@ func (f *Frontend) serveWSGI(w http.ResponseWriter, r *http.Request, rt *route.R
 	}
 	reloading := conf == nil || conf.ScriptReloading == nil || *conf.ScriptReloading
 	in := envInput{r: r, route: rt, requestID: req.id, start: req.start, queueStart: time.Now(), local: req.local,
-		https: r.TLS != nil, docRoot: documentRoot(rt.VHost, req.gen.cfg), reloading: reloading}
+		https: r.TLS != nil, docRoot: documentRoot(rt.VHost, req.gen.cfg),
+		admin: serverAdmin(rt.VHost, req.gen.cfg), reloading: reloading}
 	env := applyTrustedProxies(buildEnv(in), r, conf)
 	if r.TLS != nil {
 		env = addSSLEnv(env, r, rt)
@@ -446,10 +476,16 @@ func (f *Frontend) serveWSGI(w http.ResponseWriter, r *http.Request, rt *route.R
 	if r.Method == http.MethodHead && conf != nil && conf.MapHEADToGET == "On" {
 		env = setEnv(env, "REQUEST_METHOD", http.MethodGet)
 	}
+	if req.hs != nil {
+		req.hs.cgiEnv = env // for Header env= and %{VAR}e (headers.go)
+	}
 	g.Serve(w, r, &daemon.Request{Env: env, Script: rt.Script, ApplicationGroup: rt.ApplicationGroup,
 		CallableObject: rt.CallableObject, ScriptReloading: reloading, ScriptMtime: rt.ScriptMtime, Trace: req.trace})
 	// Serve has encoded the environ into its frame and is done with it (it
 	// does not return normally when it aborts: then the slice is dropped).
+	if req.hs != nil {
+		req.hs.cgiEnv = nil
+	}
 	putEnv(env)
 }
 
@@ -471,6 +507,17 @@ func documentRoot(v *config.VHost, cfg *config.Config) string {
 		return cfg.Main.DocumentRoot
 	}
 	return "/var/www/html"
+}
+
+// serverAdmin is the vhost's ServerAdmin, else the main server's.
+func serverAdmin(v *config.VHost, cfg *config.Config) string {
+	if v != nil && v.Admin != "" {
+		return v.Admin
+	}
+	if cfg.Main != nil {
+		return cfg.Main.Admin
+	}
+	return ""
 }
 
 // serveStatic serves Alias targets and DocumentRoot files as httpd's
@@ -561,6 +608,9 @@ func writeError(w http.ResponseWriter, status int, detail string) {
 	text := http.StatusText(status)
 	if detail == "" {
 		detail = defaultDetail(status)
+	}
+	if m, ok := w.(interface{ markErrorPage() }); ok {
+		m.markErrorPage() // mod_headers: the core's error page
 	}
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=iso-8859-1")

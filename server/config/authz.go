@@ -2,6 +2,7 @@ package config
 
 import (
 	"net/netip"
+	"slices"
 	"strings"
 )
 
@@ -18,6 +19,9 @@ const (
 	AuthzGranted
 	AuthzDenied
 	AuthzUnknown // a provider appserver does not evaluate: never grants
+	// AuthzDeniedNoUser: a user-based rule without an authenticated user
+	// yet; httpd then authenticates and evaluates again.
+	AuthzDeniedNoUser
 )
 
 // AuthzKind says what an AuthzRule is.
@@ -31,9 +35,17 @@ const (
 	AuthzAny                     // <RequireAny>, and a section's own rules
 	AuthzNone                    // <RequireNone>
 	// AuthzAnd and AuthzOr merge a section's result with its parent's
-	// (AuthMerging And, Or): each side grants or not as a whole.
+	// (AuthMerging And, Or), combined as <RequireAll> and <RequireAny>.
 	AuthzAnd
 	AuthzOr
+	AuthzValidUser // Require valid-user
+	AuthzUser      // Require user Names...
+	AuthzGroup     // Require group Names... (AuthGroupFile)
+	AuthzEnv       // Require env Names...: one is set before the access phase
+	AuthzMethod    // Require method Names...
+	AuthzWSGIGroup // Require wsgi-group Names... (WSGIAuthGroupScript)
+	AuthzHost      // Require host Names...: double reverse DNS
+	AuthzForwardDNS
 )
 
 // AuthzRule is one Require line or <RequireX> section whose outcome depends
@@ -41,9 +53,36 @@ const (
 type AuthzRule struct {
 	Kind    AuthzKind
 	Value   Authz       // AuthzStatic: the outcome, negation applied
-	Negated bool        // AuthzIP, AuthzLocal: "Require not ..."
+	Negated bool        // leaf rules: "Require not ..."
 	IPs     []IPNetwork // AuthzIP
+	Names   []string    // AuthzUser, AuthzGroup, AuthzEnv, AuthzMethod (upper case)
 	Rules   []*AuthzRule
+}
+
+// AuthzCtx is what Require rules look at.
+type AuthzCtx struct {
+	// Remote and Local are the connection's two ends (unmapped; the zero
+	// Addr when unknown, which no network and no local address matches).
+	Remote, Local netip.Addr
+	Method        string // upper case; "" = GET
+	// User is the authenticated user, when HasUser.
+	User    string
+	HasUser bool
+	// GroupFile is the AuthGroupFile in effect (nil: none), GroupScript
+	// the WSGIAuthGroupScript, and Hooks what runs it (nil: not run, the
+	// rule never grants).
+	GroupFile   *AuthFile
+	GroupScript *HookScript
+	Hooks       AuthHooks
+	// Resolver answers Require host and forward-dns (nil: not looked
+	// up, those rules never grant).
+	Resolver HostResolver
+	// Env holds the variables set before the access phase; EnvUnknown says
+	// the config sets some in a way appserver does not evaluate.
+	Env        map[string]string
+	EnvUnknown bool
+	// Reason is set by the rule that decided a denial, as httpd logs it.
+	Reason string
 }
 
 // IPNetwork is one address of "Require ip" as apr_ipsubnet_create reads it:
@@ -77,9 +116,15 @@ var (
 )
 
 // Eval returns the rule's outcome for a client at remote on a connection to
-// local (both unmapped; the zero Addr when unknown, which no network and no
-// local address matches).
+// local, without a user (the rules of Require ip and local).
 func (r *AuthzRule) Eval(remote, local netip.Addr) Authz {
+	return r.EvalCtx(&AuthzCtx{Remote: remote, Local: local})
+}
+
+// EvalCtx returns the rule's outcome as mod_authz_core's
+// apply_authz_sections does, with AuthzUnknown never granting.
+func (r *AuthzRule) EvalCtx(c *AuthzCtx) Authz {
+	var v Authz
 	switch r.Kind {
 	case AuthzStatic:
 		return r.Value
@@ -88,53 +133,189 @@ func (r *AuthzRule) Eval(remote, local netip.Addr) Authz {
 		if r.Kind == AuthzLocal {
 			// mod_authz_host's local provider: the connection's two ends
 			// are the same address, or the client is a loopback one.
-			in = remote.IsValid() && (remote == local || localhost4.Contains(remote) || remote == localhost6)
+			in = c.Remote.IsValid() && (c.Remote == c.Local || localhost4.Contains(c.Remote) || c.Remote == localhost6)
 		} else {
 			for _, n := range r.IPs {
-				if n.Contains(remote) {
+				if n.Contains(c.Remote) {
 					in = true
 					break
 				}
 			}
 		}
-		switch {
-		case in && r.Negated:
-			return AuthzDenied
-		case in:
-			return AuthzGranted
-		case r.Negated:
-			return AuthzNeutral
+		v = yesNo(in)
+	case AuthzMethod:
+		m := c.Method
+		if m == "" || m == "HEAD" {
+			m = "GET" // HEAD is M_GET
 		}
-		return AuthzDenied
-	case AuthzAnd:
-		if r.Rules[0].Eval(remote, local) == AuthzGranted && r.Rules[1].Eval(remote, local) == AuthzGranted {
-			return AuthzGranted
+		v = yesNo(slices.Contains(r.Names, m))
+	case AuthzEnv:
+		if c.EnvUnknown {
+			v = AuthzUnknown
+			break
 		}
-		return AuthzDenied
-	case AuthzOr:
-		if r.Rules[0].Eval(remote, local) == AuthzGranted || r.Rules[1].Eval(remote, local) == AuthzGranted {
-			return AuthzGranted
+		in := false
+		for _, n := range r.Names {
+			if _, ok := c.Env[n]; ok {
+				in = true
+				break
+			}
 		}
-		return AuthzDenied
+		v = yesNo(in)
+	case AuthzValidUser, AuthzUser, AuthzGroup, AuthzWSGIGroup:
+		v = r.evalUser(c)
+	case AuthzHost, AuthzForwardDNS:
+		if c.Resolver == nil || !c.Remote.IsValid() {
+			v = AuthzUnknown
+			break
+		}
+		in := false
+		if r.Kind == AuthzHost {
+			if host, ok := c.Resolver.RemoteHost(c.Remote); ok {
+				for _, n := range r.Names {
+					if InDomain(n, host) {
+						in = true
+						break
+					}
+				}
+			}
+		} else {
+			for _, n := range r.Names {
+				if c.Resolver.HasAddr(n, c.Remote) {
+					in = true
+					break
+				}
+			}
+		}
+		v = yesNo(in)
+	case AuthzAll, AuthzAnd:
+		v = AuthzNeutral
+		for _, ch := range r.Rules {
+			cr := ch.EvalCtx(c)
+			if cr == AuthzDenied {
+				v = cr
+				break
+			}
+			switch {
+			case cr == AuthzDeniedNoUser,
+				cr == AuthzUnknown && (v == AuthzNeutral || v == AuthzGranted),
+				cr == AuthzGranted && v == AuthzNeutral:
+				v = cr
+			}
+		}
+		return v
+	default: // AuthzAny, AuthzOr, AuthzNone
+		v = AuthzNeutral
+		for _, ch := range r.Rules {
+			cr := ch.EvalCtx(c)
+			if cr == AuthzGranted {
+				v = cr
+				break
+			}
+			switch {
+			case cr == AuthzDeniedNoUser,
+				cr == AuthzUnknown && (v == AuthzNeutral || v == AuthzDenied),
+				cr == AuthzDenied && v == AuthzNeutral:
+				v = cr
+			}
+		}
+		if r.Kind != AuthzNone {
+			return v
+		}
+		return negate(v)
 	}
-	// AuthzAll, AuthzAny, AuthzNone: combine as mod_authz_core's
-	// check_provider_list does, unknown providers never granting.
-	var granted, denied, unknown bool
-	for _, c := range r.Rules {
-		switch c.Eval(remote, local) {
-		case AuthzGranted:
-			granted = true
-		case AuthzDenied:
-			denied = true
-		case AuthzUnknown:
-			unknown = true
-		}
+	if r.Negated {
+		return negate(v)
 	}
-	return Combine(r.Kind, granted, denied, unknown)
+	return v
 }
 
-// Combine is the outcome of a <RequireAll|Any|None> whose rules include a
-// grant, a denial or an unknown provider.
+func yesNo(in bool) Authz {
+	if in {
+		return AuthzGranted
+	}
+	return AuthzDenied
+}
+
+// negate is httpd's negation: a denial turns neutral, never into a grant.
+func negate(v Authz) Authz {
+	switch v {
+	case AuthzGranted:
+		return AuthzDenied
+	case AuthzDenied, AuthzDeniedNoUser:
+		return AuthzNeutral
+	}
+	return v
+}
+
+// evalUser is mod_authz_user's and mod_authz_groupfile's providers.
+func (r *AuthzRule) evalUser(c *AuthzCtx) Authz {
+	if !c.HasUser {
+		return AuthzDeniedNoUser
+	}
+	switch r.Kind {
+	case AuthzValidUser:
+		return AuthzGranted
+	case AuthzUser:
+		if slices.Contains(r.Names, c.User) {
+			return AuthzGranted
+		}
+		c.Reason = "access to %s failed, reason: user '" + c.User + "' does not meet 'require'ments for user to be allowed access"
+		return AuthzDenied
+	}
+	if r.Kind == AuthzWSGIGroup {
+		return r.evalWSGIGroup(c)
+	}
+	if c.GroupFile == nil {
+		c.Reason = "No group file was specified in the configuration"
+		return AuthzDenied
+	}
+	groups, err := c.GroupFile.Groups(c.User)
+	if err != nil {
+		// httpd logs it and denies (measured: 401, not 500).
+		c.Reason = "Could not open group file: " + c.GroupFile.Path
+		return AuthzDenied
+	}
+	if len(groups) == 0 {
+		c.Reason = "Authorization of user " + c.User + " to access %s failed, reason: user doesn't appear in group file (" + c.GroupFile.Path + ")."
+		return AuthzDenied
+	}
+	for _, g := range r.Names {
+		if slices.Contains(groups, g) {
+			return AuthzGranted
+		}
+	}
+	c.Reason = "Authorization of user " + c.User + " to access %s failed, reason: user is not part of the 'require'ed group(s)."
+	return AuthzDenied
+}
+
+// evalWSGIGroup is mod_wsgi's wsgi-group provider: groups_for_user of
+// the WSGIAuthGroupScript names the user's groups; an exception denies
+// (measured: 401).
+func (r *AuthzRule) evalWSGIGroup(c *AuthzCtx) Authz {
+	if c.GroupScript == nil {
+		c.Reason = "No WSGI group authentication script has been configured"
+		return AuthzDenied
+	}
+	if c.Hooks == nil {
+		return AuthzUnknown
+	}
+	groups, err := c.Hooks.GroupsForUser(c.GroupScript, c.User)
+	if err != nil {
+		c.Reason = "user " + c.User + ": groups_for_user of " + c.GroupScript.Path + " failed"
+		return AuthzDenied
+	}
+	for _, g := range r.Names {
+		if slices.Contains(groups, g) {
+			return AuthzGranted
+		}
+	}
+	c.Reason = "Authorization of user '" + c.User + "' to access '%s' failed. User is not a member of the required groups."
+	return AuthzDenied
+}
+
+// Combine is the outcome of a <RequireAll|Any|None> whose rules are all
+// static and include a grant, a denial or an unknown provider.
 func Combine(kind AuthzKind, granted, denied, unknown bool) Authz {
 	switch kind {
 	case AuthzAll:
@@ -187,7 +368,7 @@ func (r *AuthzRule) write(b *strings.Builder) {
 	}
 	switch r.Kind {
 	case AuthzStatic:
-		b.WriteString([...]string{"neutral", "granted", "denied", "unknown"}[r.Value])
+		b.WriteString([...]string{"neutral", "granted", "denied", "unknown", "denied-no-user"}[r.Value])
 		return
 	case AuthzIP:
 		b.WriteString(not + "ip")
@@ -197,6 +378,13 @@ func (r *AuthzRule) write(b *strings.Builder) {
 		return
 	case AuthzLocal:
 		b.WriteString(not + "local")
+		return
+	case AuthzValidUser, AuthzUser, AuthzGroup, AuthzEnv, AuthzMethod, AuthzWSGIGroup, AuthzHost, AuthzForwardDNS:
+		b.WriteString(not + [...]string{AuthzValidUser: "valid-user", AuthzUser: "user", AuthzGroup: "group", AuthzEnv: "env",
+			AuthzMethod: "method", AuthzWSGIGroup: "wsgi-group", AuthzHost: "host", AuthzForwardDNS: "forward-dns"}[r.Kind])
+		for _, n := range r.Names {
+			b.WriteString(" " + n)
+		}
 		return
 	}
 	b.WriteString([...]string{AuthzAll: "all", AuthzAny: "any", AuthzNone: "none", AuthzAnd: "and", AuthzOr: "or"}[r.Kind])

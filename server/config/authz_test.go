@@ -95,3 +95,91 @@ func TestAuthzEval(t *testing.T) {
 		}
 	}
 }
+
+// TestAuthzEvalUser: the user providers answer "denied, no user" until a
+// user is known, which Require not turns neutral, as apply_authz_sections.
+func TestAuthzEvalUser(t *testing.T) {
+	user := func(neg bool, names ...string) *AuthzRule {
+		return &AuthzRule{Kind: AuthzUser, Negated: neg, Names: names}
+	}
+	valid := &AuthzRule{Kind: AuthzValidUser}
+	st := func(v Authz) *AuthzRule { return &AuthzRule{Kind: AuthzStatic, Value: v} }
+	node := func(k AuthzKind, rs ...*AuthzRule) *AuthzRule { return &AuthzRule{Kind: k, Rules: rs} }
+	method := &AuthzRule{Kind: AuthzMethod, Names: []string{"GET"}}
+	env := &AuthzRule{Kind: AuthzEnv, Names: []string{"A"}}
+	tests := []struct {
+		name string
+		r    *AuthzRule
+		user string // "" = none
+		want Authz
+	}{
+		{"valid no user", valid, "", AuthzDeniedNoUser},
+		{"valid", valid, "u", AuthzGranted},
+		{"user in", user(false, "a", "u"), "u", AuthzGranted},
+		{"user out", user(false, "a"), "u", AuthzDenied},
+		{"not user no user", user(true, "a"), "", AuthzNeutral},
+		{"not user in", user(true, "u"), "u", AuthzDenied},
+		{"all valid+not no user", node(AuthzAll, valid, user(true, "b")), "", AuthzDeniedNoUser},
+		{"all valid+not b as b", node(AuthzAll, valid, user(true, "b")), "b", AuthzDenied},
+		{"all denied wins over no user", node(AuthzAll, valid, st(AuthzDenied)), "", AuthzDenied},
+		{"any no user over denied", node(AuthzAny, st(AuthzDenied), valid), "", AuthzDeniedNoUser},
+		{"any no user over unknown", node(AuthzAny, st(AuthzUnknown), valid), "", AuthzDeniedNoUser},
+		{"any unknown then user", node(AuthzAny, st(AuthzUnknown), user(false, "a")), "u", AuthzUnknown},
+		{"all unknown and user", node(AuthzAll, st(AuthzUnknown), valid), "u", AuthzUnknown},
+		{"none user", node(AuthzNone, user(false, "u")), "u", AuthzDenied},
+		{"none no user", node(AuthzNone, user(false, "u")), "", AuthzNeutral},
+		{"or method", node(AuthzOr, method, valid), "", AuthzGranted},
+		{"env unset", env, "", AuthzDenied},
+	}
+	for _, tc := range tests {
+		c := &AuthzCtx{Method: "HEAD", User: tc.user, HasUser: tc.user != ""}
+		if got := tc.r.EvalCtx(c); got != tc.want {
+			t.Errorf("%s (%s): %d, want %d", tc.name, tc.r, got, tc.want)
+		}
+	}
+	if got := env.EvalCtx(&AuthzCtx{Env: map[string]string{"A": ""}}); got != AuthzGranted {
+		t.Errorf("env set: %d", got)
+	}
+	if got := env.EvalCtx(&AuthzCtx{EnvUnknown: true}); got != AuthzUnknown {
+		t.Errorf("env unknown: %d", got)
+	}
+}
+
+type fakeResolver map[string]string // ip -> double reverse name
+
+func (f fakeResolver) RemoteHost(ip netip.Addr) (string, bool) {
+	n, ok := f[ip.String()]
+	return n, ok
+}
+
+func (f fakeResolver) HasAddr(name string, ip netip.Addr) bool { return f[ip.String()] == name }
+
+// TestAuthzHost: Require host matches the double reverse name on label
+// boundaries (httpd's in_domain); without a resolver it never grants.
+func TestAuthzHost(t *testing.T) {
+	host := func(names ...string) *AuthzRule { return &AuthzRule{Kind: AuthzHost, Names: names} }
+	res := fakeResolver{"192.0.2.1": "www.example.org", "192.0.2.2": "nogoodexample.org"}
+	tests := []struct {
+		r      *AuthzRule
+		remote string
+		want   Authz
+	}{
+		{host("example.org"), "192.0.2.1", AuthzGranted},
+		{host("EXAMPLE.org"), "192.0.2.1", AuthzGranted},
+		{host(".example.org"), "192.0.2.1", AuthzGranted},
+		{host("www.example.org"), "192.0.2.1", AuthzGranted},
+		{host("example.org"), "192.0.2.2", AuthzDenied},
+		{host(".nogoodexample.org"), "192.0.2.2", AuthzDenied},
+		{host("example.org"), "192.0.2.3", AuthzDenied},
+		{&AuthzRule{Kind: AuthzForwardDNS, Names: []string{"nogoodexample.org"}}, "192.0.2.2", AuthzGranted},
+	}
+	for _, tc := range tests {
+		c := &AuthzCtx{Remote: netip.MustParseAddr(tc.remote), Resolver: res}
+		if got := tc.r.EvalCtx(c); got != tc.want {
+			t.Errorf("%s from %s: %d, want %d", tc.r, tc.remote, got, tc.want)
+		}
+	}
+	if got := host("example.org").EvalCtx(&AuthzCtx{Remote: netip.MustParseAddr("192.0.2.1")}); got != AuthzUnknown {
+		t.Errorf("without a resolver: %d", got)
+	}
+}

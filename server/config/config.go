@@ -36,9 +36,23 @@ type Config struct {
 	PidFile              string
 	SocketPrefix         string // WSGISocketPrefix
 	PythonHome           string // WSGIPythonHome
+	PythonOptimize       int    // WSGIPythonOptimize: PYTHONOPTIMIZE of every group's workers
+	PythonEggs           string // WSGIPythonEggs: the default of python-eggs=
 	PythonPath           []string
 	RestrictEmbedded     bool
 	MapHEADToGETExplicit bool
+	// EarlyEnvUnknown: the config sets environment variables before the
+	// access phase in a way appserver does not evaluate (SetEnvIf,
+	// BrowserMatch, RewriteRule [E=]), so Allow/Deny from env= and Require
+	// env cannot be told and fail closed.
+	EarlyEnvUnknown bool
+	// UsesAuthHooks: some section has a mod_wsgi auth or access script,
+	// so requests carry the hooks that run them.
+	UsesAuthHooks bool
+	// UsesHostNames: some access rule matches client host names (Require
+	// host or forward-dns, Allow/Deny from a name), so requests carry a
+	// resolver.
+	UsesHostNames bool
 	// GracefulShutdownTimeout bounds how long a stop waits for requests in
 	// flight; nil = not set, 0 = no limit (as in httpd).
 	GracefulShutdownTimeout *time.Duration
@@ -46,6 +60,10 @@ type Config struct {
 	// running server's control endpoints ("" = the default for the config
 	// file, see server.ControlSocketPath).
 	ControlSocket string
+	// MonitorOff is "AppserverMonitor Off": no per-request counting (the
+	// status page and metrics show processes only) and no peak RSS reading
+	// in the workers. It exists to measure what monitoring costs.
+	MonitorOff bool
 	// ImportScripts are WSGIImportScript directives in order.
 	ImportScripts []*ImportScript
 
@@ -85,6 +103,7 @@ type WarningKind string
 
 const (
 	WarnIgnored WarningKind = "ignored" // a directive appserver recognises and does not implement
+	WarnTuning  WarningKind = "tuning"  // ignored too, but it only tunes Apache itself: nothing a client sees changes
 	WarnDenies  WarningKind = "denies"  // access rules appserver cannot evaluate: the section answers 403
 	WarnLint    WarningKind = "lint"    // probably a mistake, though Apache accepts it
 	WarnHost    WarningKind = "host"    // depends on this machine (--no-host-checks)
@@ -155,6 +174,9 @@ type VHost struct {
 	ScriptAliases []*ScriptAlias // WSGIScriptAlias(Match), file order
 	FileAliases   []*Alias       // Alias / AliasMatch, file order
 	DocumentRoot  string
+	// Admin is ServerAdmin ("" = not set; a vhost inherits the main
+	// server's), SERVER_ADMIN in the environ.
+	Admin string
 
 	// Server-level settings; unset fields inherit from the main server.
 	Timeout               *int // seconds
@@ -177,6 +199,11 @@ type VHost struct {
 	// options beyond the engine and certificate (nil: none).
 	Proxy *ProxyServer
 	TLS   *TLSOptions
+
+	// SetEnvIf are the mod_setenvif rules written at this server's scope
+	// (not in a section): they run before routing. A vhost's list does not
+	// include the main server's; the main server's rules run first.
+	SetEnvIf []*SetEnvIfRule
 }
 
 // VHostAddr is one address of a <VirtualHost>.
@@ -245,6 +272,21 @@ type DirConf struct {
 	// AuthMerging is this section's own AuthMerging ("", "off", "and",
 	// "or"): how its Require combines with the parent's.
 	AuthMerging string
+	// AuthType ("" for None), AuthName (quotes escaped as httpd stores
+	// it), AuthBasicProvider (nil: "file"), AuthUserFile and AuthGroupFile
+	// of mod_auth_basic, mod_authn_core, mod_authn_file and
+	// mod_authz_groupfile; nil when unset.
+	AuthType          *string
+	AuthName          *string
+	AuthBasicProvider []string
+	AuthUserFile      *AuthFile
+	AuthGroupFile     *AuthFile
+	// AuthUserScript, AuthGroupScript and AccessScript are mod_wsgi's
+	// WSGIAuthUserScript (AuthBasicProvider wsgi), WSGIAuthGroupScript
+	// (Require wsgi-group) and WSGIAccessScript.
+	AuthUserScript  *HookScript
+	AuthGroupScript *HookScript
+	AccessScript    *HookScript
 	// Compat is the Order/Allow/Deny/Satisfy config in effect (access.go).
 	Compat *AccessCompat
 	// Denies are restricting rules appserver does not evaluate; each
@@ -263,6 +305,13 @@ type DirConf struct {
 	// SSLOptions are the SSLOptions words in order (+X/-X adjust the
 	// parent's, as Options do); nil: not set here.
 	SSLOptions []string
+	// mod_headers' three tables (RequestHeader, Header [onsuccess], Header
+	// always); mod_setenvif's rules written in a section. Each merges as
+	// the parent's list followed by the child's.
+	RequestHeaders   []*HeaderOp
+	HeadersOnSuccess []*HeaderOp
+	HeadersAlways    []*HeaderOp
+	SetEnvIf         []*SetEnvIfRule
 }
 
 // Setting is a string value with the position it was set at.

@@ -16,11 +16,16 @@ import "strings"
 //     UnsetEnv removes the parent's value);
 //   - Require follows AuthMerging: Off (httpd's default) replaces the
 //     parent's rule, And keeps a parent's denial, Or keeps a parent's grant;
+//   - AuthType, AuthName, AuthBasicProvider, AuthUserFile, AuthGroupFile:
+//     the child's when set (the file modules have no merger, but only a
+//     section using one of their directives gets their config);
 //   - Compat (mod_access_compat) is replaced whole by a child that has one:
 //     the module has no merger;
 //   - Denies (rules appserver cannot evaluate) accumulate: failing closed
 //     may deny more than httpd, never less;
 //   - AddHandler extensions are merged per extension, child wins (mod_mime);
+//   - mod_headers' tables and mod_setenvif's rules are the parent's list
+//     followed by the child's (merge_headers_config, merge_setenvif_config);
 //   - Options follow core's rule: a list with any option written without
 //     +/- replaces the parent's, a list of only +X/-X adjusts it.
 //
@@ -85,6 +90,30 @@ func MergeDirConf(parent, child *DirConf) *DirConf {
 		out.Require, out.RequireRule = mergeRequire(parent, child)
 	}
 	out.AuthMerging = child.AuthMerging
+	if child.AuthType != nil {
+		out.AuthType = child.AuthType
+	}
+	if child.AuthName != nil {
+		out.AuthName = child.AuthName
+	}
+	if child.AuthBasicProvider != nil {
+		out.AuthBasicProvider = child.AuthBasicProvider
+	}
+	if child.AuthUserFile != nil {
+		out.AuthUserFile = child.AuthUserFile
+	}
+	if child.AuthGroupFile != nil {
+		out.AuthGroupFile = child.AuthGroupFile
+	}
+	if child.AuthUserScript != nil {
+		out.AuthUserScript = child.AuthUserScript
+	}
+	if child.AuthGroupScript != nil {
+		out.AuthGroupScript = child.AuthGroupScript
+	}
+	if child.AccessScript != nil {
+		out.AccessScript = child.AccessScript
+	}
 	if child.AllowMethods != nil {
 		out.AllowMethods = child.AllowMethods
 	}
@@ -105,6 +134,10 @@ func MergeDirConf(parent, child *DirConf) *DirConf {
 	if child.SSLOptions != nil {
 		out.SSLOptions = MergeOptions(parent.SSLOptions, child.SSLOptions)
 	}
+	out.RequestHeaders = appendList(parent.RequestHeaders, child.RequestHeaders)
+	out.HeadersOnSuccess = appendList(parent.HeadersOnSuccess, child.HeadersOnSuccess)
+	out.HeadersAlways = appendList(parent.HeadersAlways, child.HeadersAlways)
+	out.SetEnvIf = appendList(parent.SetEnvIf, child.SetEnvIf)
 	return &out
 }
 
@@ -130,6 +163,49 @@ func mergeRequire(parent, child *DirConf) (string, *AuthzRule) {
 		}
 	}
 	return cr, child.RequireRule
+}
+
+// appendList is parent's items followed by child's, sharing neither.
+func appendList[T any](parent, child []T) []T {
+	if len(child) == 0 {
+		if len(parent) == 0 {
+			return nil
+		}
+		return append([]T(nil), parent...)
+	}
+	return append(append(make([]T, 0, len(parent)+len(child)), parent...), child...)
+}
+
+// AuthzState is mod_authz_core's per-directory config as httpd's merges
+// carry it: the rule and the AuthMerging op of the last section that had
+// one. The op travels with the merged result, so that when a walk's
+// sections are merged with each other first, the last one's "AuthMerging
+// Or" then also combines the walk's result with the config before the
+// walk (measured on Apache 2.4: a <Location> with AuthMerging Or under a
+// <Directory> granting all is open).
+type AuthzState struct {
+	Require string
+	Rule    *AuthzRule
+	Op      string
+}
+
+// AuthzOf returns c's own mod_authz_core config, and whether it has one
+// (httpd creates it only in sections using the module's directives).
+func AuthzOf(c *DirConf) (AuthzState, bool) {
+	if c == nil || (c.Require == "" && c.AuthMerging == "") {
+		return AuthzState{}, false
+	}
+	return AuthzState{Require: c.Require, Rule: c.RequireRule, Op: c.AuthMerging}, true
+}
+
+// MergeAuthz is merge_authz_core_dir_config.
+func MergeAuthz(base, next AuthzState) AuthzState {
+	if next.Require == "" {
+		return AuthzState{Require: base.Require, Rule: base.Rule, Op: next.Op}
+	}
+	r, rule := mergeRequire(&DirConf{Require: base.Require, RequireRule: base.Rule},
+		&DirConf{Require: next.Require, RequireRule: next.Rule, AuthMerging: next.Op})
+	return AuthzState{Require: r, Rule: rule, Op: next.Op}
 }
 
 func mergeBool(dst **bool, child *bool) {

@@ -156,6 +156,14 @@ func setupAllowDeny(c *cmd) *parser.Error {
 	}
 	kind := config.CompatKind(strings.ToLower(c.def.name))
 	hosts := append([]string(nil), c.args[1:]...)
+	var parsed []config.CompatHost
+	for i, h := range hosts {
+		p, msg := config.ParseCompatHost(h)
+		if msg != "" {
+			return c.errArg(i+1, "%s", msg)
+		}
+		parsed = append(parsed, p)
+	}
 	ac := c.compatConf()
 	if ac == nil {
 		if kind == config.CompatDeny {
@@ -163,15 +171,10 @@ func setupAllowDeny(c *cmd) *parser.Error {
 		}
 		return nil
 	}
-	ac.Rules = append(ac.Rules, config.CompatRule{Pos: c.d.Pos, Kind: kind, Hosts: hosts, Methods: limitOf(c.sc)})
-	for _, h := range hosts {
-		if strings.EqualFold(h, "all") {
-			continue
-		}
-		if kind == config.CompatAllow {
-			c.warn(config.WarnDenies, "%s from %s: appserver evaluates only \"from all\"; this Allow never matches, so where it is needed the section answers 403 (fail closed); write \"Require all granted\" (or \"Require all denied\") instead", c.d.Name, h)
-		} else {
-			c.warn(config.WarnDenies, "%s from %s: appserver evaluates only \"from all\"; this Deny is taken to match every client, so the section answers 403 unless an Allow from all overrides it (fail closed); write \"Require all denied\" (or \"Require all granted\") instead", c.d.Name, h)
+	ac.Rules = append(ac.Rules, config.CompatRule{Pos: c.d.Pos, Kind: kind, Hosts: hosts, Parsed: parsed, Methods: limitOf(c.sc)})
+	for _, h := range parsed {
+		if h.Kind == config.CompatHostName {
+			c.ld.cfg.UsesHostNames = true // matched by double reverse DNS per request
 		}
 	}
 	return nil
@@ -226,6 +229,9 @@ func setupRewriteRule(c *cmd) *parser.Error {
 	}
 	conds := c.sc.rewriteConds
 	c.sc.rewriteConds = nil
+	if hasFlag(flags, "e", "env") {
+		c.ld.cfg.EarlyEnvUnknown = true // Allow from env= and Require env cannot be told
+	}
 	status := rewriteRefuses(flags)
 	if status == 0 {
 		if !c.sc.discard {
@@ -436,13 +442,6 @@ func init() {
 				}
 				return nil
 			}},
-		&directiveDef{name: "WSGIAccessScript", module: "mod_wsgi.c", where: accessDirs, arity: rawArgs, setup: func(c *cmd) *parser.Error {
-			if strings.TrimSpace(c.d.Raw) == "" {
-				return c.err("WSGIAccessScript takes one argument")
-			}
-			c.denyFor(&config.AccessDeny{}, "appserver does not run access scripts")
-			return nil
-		}},
 		&directiveDef{name: "AllowOverride", module: "core.c", where: modules.AccessConf, arity: rawArgs, setup: func(c *cmd) *parser.Error {
 			if v := strings.TrimSpace(c.d.Raw); v == "" || strings.EqualFold(v, "None") {
 				return nil // .htaccess files are not read by httpd either

@@ -24,6 +24,11 @@ func init() {
 		&directiveDef{name: "ServerName", module: "core.c", where: modules.RsrcConf, arity: take1,
 			help: "The hostname and port of the server", setup: setupServerName},
 		&directiveDef{name: "ServerAlias", module: "core.c", where: modules.RsrcConf, arity: rawArgs, setup: setupServerAlias},
+		&directiveDef{name: "ServerAdmin", module: "core.c", where: modules.RsrcConf, arity: take1,
+			help: "The email address of the server administrator", setup: func(c *cmd) *parser.Error {
+				c.sc.vhost.Admin = c.args[0]
+				return nil
+			}},
 		&directiveDef{name: "DocumentRoot", module: "core.c", where: modules.RsrcConf, arity: take1,
 			help: "Root directory of the document tree", setup: setupDocumentRoot},
 		&directiveDef{name: "Listen", module: "event.c", where: modules.RsrcConf, forbid: globalOnly, arity: takeArgv,

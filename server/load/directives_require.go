@@ -7,14 +7,21 @@ import (
 	"github.com/appserver/appserver/server/config"
 )
 
-// appserver evaluates "Require all granted|denied" at load time and
-// "Require ip" and "Require local" per request (mod_authz_host, with the
-// connection's client address). Every other provider (host, forward-dns,
-// env, expr, valid-user, ldap-*, ...) needs data or authentication modules
-// appserver does not have, so it is treated as "cannot grant": a section
-// whose access depends on one is denied (403). Failing closed is
-// deliberate: serving a URL its config restricts would be worse than
-// refusing it. The warning says how to open it.
+// appserver evaluates "Require all granted|denied" at load time and "Require
+// ip|local|method|env|host|forward-dns|valid-user|user|group|wsgi-group"
+// per request (mod_authz_host, mod_authz_user, mod_authz_groupfile,
+// mod_wsgi). Every other provider (expr, ldap-*, ...) needs data or
+// modules appserver does not have, so it is treated as "cannot grant": a section whose access depends
+// on one is denied (403). Failing closed is deliberate: serving a URL its
+// config restricts would be worse than refusing it. The warning says how
+// to open it.
+
+// knownMethods are the method names ap_method_number_of knows.
+var knownMethods = map[string]bool{"GET": true, "HEAD": true, "PUT": true, "POST": true, "DELETE": true,
+	"CONNECT": true, "OPTIONS": true, "TRACE": true, "PATCH": true, "PROPFIND": true, "PROPPATCH": true,
+	"MKCOL": true, "COPY": true, "MOVE": true, "LOCK": true, "UNLOCK": true, "VERSION-CONTROL": true,
+	"CHECKOUT": true, "UNCHECKOUT": true, "CHECKIN": true, "UPDATE": true, "LABEL": true, "REPORT": true,
+	"MKWORKSPACE": true, "MKACTIVITY": true, "BASELINE-CONTROL": true, "MERGE": true}
 
 // requireNode collects the rules of one <RequireAll|Any|None> or of the
 // implicit <RequireAny> of a section.
@@ -90,7 +97,7 @@ func setupRequire(c *cmd) *parser.Error {
 	}
 	rs := requireScope(c.sc)
 	var v config.Authz
-	var dyn *config.AuthzRule // ip, local: decided per request
+	var dyn *config.AuthzRule // decided per request
 	switch {
 	case word == "all":
 		arg, _, extra := parser.GetWord(rest)
@@ -119,6 +126,54 @@ func setupRequire(c *cmd) *parser.Error {
 		v = config.AuthzUnknown // where it is not evaluated (<If>, <Limit>)
 	case word == "local":
 		dyn = &config.AuthzRule{Kind: config.AuthzLocal, Negated: negated}
+		v = config.AuthzUnknown
+	case word == "valid-user", word == "user", word == "group", word == "wsgi-group":
+		kind := map[string]config.AuthzKind{"valid-user": config.AuthzValidUser, "user": config.AuthzUser, "group": config.AuthzGroup,
+			"wsgi-group": config.AuthzWSGIGroup}[word]
+		dyn = &config.AuthzRule{Kind: kind, Negated: negated}
+		if word != "valid-user" {
+			if strings.Contains(rest, "%{") {
+				// httpd reads the names as an expression string.
+				v = config.AuthzUnknown
+				dyn = nil
+				if !c.sc.discard && !c.sc.limited() {
+					c.warn(config.WarnDenies, "Require %s with %%{...} expressions is not evaluated: it never grants (fail closed)", strings.TrimSpace(raw))
+				}
+				break
+			}
+			for w, _, r := parser.GetWord(rest); w != ""; w, _, r = parser.GetWord(r) {
+				dyn.Names = append(dyn.Names, w)
+			}
+		}
+		v = config.AuthzUnknown
+	case word == "host", word == "forward-dns":
+		kind := config.AuthzHost
+		if word == "forward-dns" {
+			kind = config.AuthzForwardDNS
+		}
+		dyn = &config.AuthzRule{Kind: kind, Negated: negated}
+		for w, _, r := parser.GetWord(rest); w != ""; w, _, r = parser.GetWord(r) {
+			dyn.Names = append(dyn.Names, w)
+		}
+		c.ld.cfg.UsesHostNames = true
+		v = config.AuthzUnknown
+	case word == "env":
+		dyn = &config.AuthzRule{Kind: config.AuthzEnv, Negated: negated}
+		for w, _, r := parser.GetWord(rest); w != ""; w, _, r = parser.GetWord(r) {
+			dyn.Names = append(dyn.Names, w)
+		}
+		v = config.AuthzUnknown
+	case word == "method":
+		dyn = &config.AuthzRule{Kind: config.AuthzMethod, Negated: negated}
+		for w, _, r := parser.GetWord(rest); w != ""; w, _, r = parser.GetWord(r) {
+			if !knownMethods[w] {
+				return c.err("Invalid Method '%s'", w)
+			}
+			if w == "HEAD" {
+				w = "GET" // one method number
+			}
+			dyn.Names = append(dyn.Names, w)
+		}
 		v = config.AuthzUnknown
 	case word == "":
 		return c.err("Unknown Authz provider: ")

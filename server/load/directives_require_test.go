@@ -14,7 +14,7 @@ func TestRequireIPForms(t *testing.T) {
 		{"Require ip 10.1 10. 172.16.0.0/12 10.0.0.0/255.0.0.0 2001:db8::/32 ::1", "any(ip 10.1 10. 172.16.0.0/12 10.0.0.0/255.0.0.0 2001:db8::/32 ::1)"},
 		{"Require local", "any(local)"},
 		{"Require local\nRequire ip 10.1", "any(local, ip 10.1)"},
-		{"Require local\nRequire host example.com", "any(local, unknown)"},
+		{"Require local\nRequire expr true", "any(local, unknown)"},
 		{"<RequireAll>\nRequire all granted\nRequire not ip 10.1\n</RequireAll>", "any(all(granted, not ip 10.1))"},
 		{"<RequireAll>\nRequire ip 10.0.0.0/8\n<RequireNone>\nRequire ip 10.9\nRequire local\n</RequireNone>\n</RequireAll>", "any(all(ip 10.0.0.0/8, none(ip 10.9, local)))"},
 		{"<RequireAny>\nRequire ip 10.1\nRequire not all granted\n</RequireAny>", ""}, // error below, not here
@@ -73,5 +73,21 @@ func TestRequireIPErrors(t *testing.T) {
 		if _, errs := loadTestConf(t, "<Location /x>\n"+body+"\n</Location>\n", Options{}); len(errs) == 0 || errs[0].Msg != "ip address 'x' appears to be invalid" {
 			t.Errorf("%q: errors %v", body, errs)
 		}
+	}
+}
+
+// TestRequireHostForms: Require host and forward-dns are kept per request
+// (they need DNS, which only serve does) and make the config carry a
+// resolver.
+func TestRequireHostForms(t *testing.T) {
+	cfg, errs := loadTestConf(t, "<Location /x>\nRequire host example.com .example.org\nRequire forward-dns a.test\n</Location>\n", Options{})
+	if errs != nil {
+		t.Fatal(errs)
+	}
+	if got := cfg.Main.Sections[0].Conf.RequireRule.String(); got != "any(host example.com .example.org, forward-dns a.test)" {
+		t.Errorf("rule %s", got)
+	}
+	if !cfg.UsesHostNames {
+		t.Error("UsesHostNames not set")
 	}
 }

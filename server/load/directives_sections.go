@@ -6,6 +6,7 @@ import (
 
 	"github.com/appserver/appserver/parser"
 	"github.com/appserver/appserver/server/config"
+	"github.com/appserver/appserver/server/expr"
 	"github.com/appserver/appserver/server/modules"
 )
 
@@ -273,10 +274,83 @@ func ifSection(ld *loader, sc *scope, d *parser.Directive, before []*parser.Dire
 			return
 		}
 	}
+	cond := ifCondition(canonical, d, before)
 	if !sc.discard {
-		ld.warn(d.Pos, config.WarnIgnored, "<"+canonical+"> is ignored: appserver does not evaluate request-time expressions, so the directives inside it never apply")
+		headers, others := countHeaderDirectives(d.Body)
+		switch {
+		case cond != nil && others == 0:
+			// Only Header/RequestHeader inside: all of it applies.
+		case cond != nil && headers > 0:
+			ld.warn(d.Pos, config.WarnIgnored, "<"+canonical+"> is partly evaluated: its Header and RequestHeader directives apply when it matches; the other directives inside it never apply")
+		default:
+			ld.warn(d.Pos, config.WarnIgnored, "<"+canonical+"> is ignored: appserver does not evaluate request-time expressions, so the directives inside it never apply")
+		}
 	}
-	walkDiscarded(ld, sc, scopeIf, d)
+	walkDiscarded(ld, sc, scopeIf, d, cond)
+}
+
+// countHeaderDirectives counts the Header/RequestHeader directives of body
+// (nested sections included) and the others.
+func countHeaderDirectives(body []*parser.Directive) (headers, others int) {
+	for _, b := range body {
+		switch {
+		case b == nil:
+		case b.Section:
+			h, o := countHeaderDirectives(b.Body)
+			headers, others = headers+h, others+o+1
+		case b.Is("Header") || b.Is("RequestHeader"):
+			headers++
+		default:
+			others++
+		}
+	}
+	return headers, others
+}
+
+// ifCondition is when the body of an <If>, <ElseIf> or <Else> applies: its
+// own expression, and not those of the <If>/<ElseIf> just before it in the
+// same scope. nil when one of them does not parse with package expr (the
+// body then never applies, as before).
+func ifCondition(canonical string, d *parser.Directive, before []*parser.Directive) *expr.Expr {
+	var conds []*expr.Expr
+	if canonical != "Else" {
+		e := sectionExpr(d)
+		if e == nil {
+			return nil
+		}
+		conds = append(conds, e)
+	}
+	if canonical != "If" {
+		for i := len(before) - 1; i >= 0; i-- {
+			b := before[i]
+			if b == nil || !b.Section || !(b.Is("If") || b.Is("ElseIf")) {
+				continue
+			}
+			e := sectionExpr(b)
+			if e == nil {
+				return nil
+			}
+			conds = append(conds, expr.Not(e))
+			if b.Is("If") {
+				break
+			}
+		}
+	}
+	return expr.And(conds...)
+}
+
+// sectionExpr parses the expression of an <If> or <ElseIf> as core.c reads
+// it: the text before '>', without its surrounding quotes.
+func sectionExpr(d *parser.Directive) *expr.Expr {
+	src := strings.TrimSpace(d.Raw)
+	if len(src) >= 2 && (src[0] == '"' || src[0] == '\'') && src[len(src)-1] == src[0] {
+		src = src[1 : len(src)-1]
+	}
+	e, err := expr.Parse(src)
+	if err != nil || len(e.Unsupported()) > 0 {
+		return nil
+	}
+	return e
 }
 
 // scratchVHost stands in for vh inside sections whose settings are thrown
@@ -313,7 +387,7 @@ func proxySection(ld *loader, sc *scope, d *parser.Directive, _ []*parser.Direct
 			ld.warn(d.Pos, config.WarnIgnored, "<"+canonical+"> is ignored: appserver does not evaluate <Proxy> sections (this one grants access only, which proxied requests have anyway)")
 		}
 	}
-	walkDiscarded(ld, sc, scopeProxy, d)
+	walkDiscarded(ld, sc, scopeProxy, d, nil)
 }
 
 // proxyRestricts reports whether a <Proxy> body could refuse a request:
@@ -349,8 +423,9 @@ var accessDirectiveNames = map[string]bool{
 
 // walkDiscarded checks the body of a section whose settings never apply
 // (<If>, <Proxy>): every directive is validated, nothing is kept.
-func walkDiscarded(ld *loader, sc *scope, kind scopeKind, d *parser.Directive) {
+func walkDiscarded(ld *loader, sc *scope, kind scopeKind, d *parser.Directive, cond *expr.Expr) {
 	child := sc.child(kind, d)
+	child.ifCond = cond
 	child.override = modules.DirOverride
 	child.discard = true
 	child.conf = &config.DirConf{}

@@ -62,6 +62,16 @@ func init() {
 				}
 				return nil
 			}},
+		&directiveDef{name: "WSGIPythonOptimize", module: "mod_wsgi.c", where: modules.RsrcConf, forbid: globalOnly, arity: take1,
+			help: "Set level of Python compiler optimisations.", setup: func(c *cmd) *parser.Error {
+				c.ld.cfg.PythonOptimize = parser.Atoi(c.args[0]) // mod_wsgi reads it with atoi
+				return nil
+			}},
+		&directiveDef{name: "WSGIPythonEggs", module: "mod_wsgi.c", where: modules.RsrcConf, forbid: globalOnly, arity: take1,
+			help: "Python eggs cache directory.", setup: func(c *cmd) *parser.Error {
+				c.ld.cfg.PythonEggs = c.args[0]
+				return nil
+			}},
 		&directiveDef{name: "WSGISocketPrefix", module: "mod_wsgi.c", where: modules.RsrcConf, forbid: globalOnly, arity: take1,
 			help: "Path prefix for the daemon process sockets.", setup: func(c *cmd) *parser.Error {
 				c.ld.cfg.SocketPrefix = c.ld.serverRelative(c.args[0])
@@ -96,8 +106,6 @@ func init() {
 		{"WSGICaseSensitivity", "Define whether file system is case sensitive.", "file names are compared as the file system does", true},
 		{"WSGIServerMetrics", "Enabled/Disable access to server metrics.", "use appserver's metrics endpoint instead", true},
 		{"WSGIPythonWarnings", "Control Python warning messages.", "set PYTHONWARNINGS in the environment instead", false},
-		{"WSGIPythonOptimize", "Set level of Python compiler optimisations.", "set PYTHONOPTIMIZE in the environment instead", false},
-		{"WSGIPythonEggs", "Python eggs cache directory.", "use the python-eggs= option of WSGIDaemonProcess instead", false},
 		{"WSGINewRelicConfigFile", "New Relic monitoring agent configuration file.", "use the newrelic-config-file= option of WSGIDaemonProcess instead", false},
 		{"WSGINewRelicEnvironment", "New Relic monitoring agent environment.", "use the newrelic-environment= option of WSGIDaemonProcess instead", false},
 	}
@@ -110,7 +118,7 @@ func init() {
 						return e
 					}
 				}
-				c.warn(config.WarnIgnored, "%s has no effect in appserver: %s", c.def.name, why)
+				c.warn(ignoredKind(c.def.name), "%s has no effect in appserver: %s", c.def.name, why)
 				return nil
 			}})
 	}
@@ -134,7 +142,7 @@ func init() {
 				default:
 					return c.errArg(0, "Accept mutex lock mechanism '%s' is invalid. Valid accept mutex mechanisms for this platform are: default, flock, fcntl, sysvsem, posixsem, pthread.", c.args[0])
 				}
-				c.warn(config.WarnIgnored, "WSGIAcceptMutex has no effect in appserver: workers do not share an accept mutex")
+				c.warn(config.WarnTuning, "WSGIAcceptMutex has no effect in appserver: workers do not share an accept mutex")
 				return nil
 			}},
 	)

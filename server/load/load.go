@@ -11,6 +11,7 @@ import (
 	"github.com/appserver/appserver/daemon"
 	"github.com/appserver/appserver/parser"
 	"github.com/appserver/appserver/server/config"
+	"github.com/appserver/appserver/server/expr"
 	"github.com/appserver/appserver/server/modules"
 )
 
@@ -305,6 +306,10 @@ type scope struct {
 	require *requireNode
 	// rewriteConds are the RewriteCond lines waiting for their RewriteRule.
 	rewriteConds []*config.RewriteCond
+	// ifCond is, for an <If>/<ElseIf>/<Else> scope, when its body applies
+	// (its expression, and not those of the branches before it); nil when
+	// appserver cannot evaluate it. Header and RequestHeader use it.
+	ifCond *expr.Expr
 }
 
 // limited reports whether the scope is inside <Limit>/<LimitExcept>.
@@ -423,10 +428,25 @@ func (ld *loader) ignored(sc *scope, d *parser.Directive, ig *modules.IgnoredDef
 			return
 		}
 	}
+	switch strings.ToLower(ig.Name) {
+	case "setenvif", "setenvifnocase", "setenvifexpr", "browsermatch", "browsermatchnocase":
+		// They set variables before the access phase: env= tests cannot
+		// be told (fail closed).
+		ld.cfg.EarlyEnvUnknown = true
+	}
 	if sc.discard {
 		return
 	}
-	ld.warn(d.Pos, config.WarnIgnored, ig.Name+" is ignored: "+ig.Loss())
+	ld.warn(d.Pos, ignoredKind(ig.Name), ig.Name+" is ignored: "+ig.Loss())
+}
+
+// ignoredKind is the warning kind of an ignored directive: tuning when
+// nothing a client sees depends on it.
+func ignoredKind(name string) config.WarningKind {
+	if modules.Tuning(name) {
+		return config.WarnTuning
+	}
+	return config.WarnIgnored
 }
 
 // finish runs what httpd does after reading (ap_fixup_virtual_hosts) and

@@ -27,6 +27,12 @@ func init() {
 				c.ld.cfg.ControlSocket = c.ld.serverRelative(c.args[0])
 				return nil
 			}},
+		&directiveDef{name: "AppserverMonitor", module: "mod_appserver.c", where: modules.RsrcConf, forbid: globalOnly, arity: argFlag,
+			help: "Off: count no requests for the status page and metrics, and let workers skip their per-request peak RSS reading.",
+			setup: func(c *cmd) *parser.Error {
+				c.ld.cfg.MonitorOff = strings.EqualFold(c.args[0], "off")
+				return nil
+			}},
 	)
 }
 

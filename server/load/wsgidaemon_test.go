@@ -233,3 +233,28 @@ func TestAppserverControlSocket(t *testing.T) {
 		}
 	}
 }
+
+func TestAppserverMonitor(t *testing.T) {
+	for _, tc := range []struct {
+		conf    string
+		off     bool
+		wantErr string
+	}{
+		{"", false, ""},
+		{"AppserverMonitor Off\n", true, ""},
+		{"AppserverMonitor off\nAppserverMonitor On\n", false, ""},
+		{"AppserverMonitor maybe\n", false, "1:1: AppserverMonitor must be On or Off"},
+		{"<VirtualHost *:80>\nAppserverMonitor Off\n</VirtualHost>\n", false, "2:1: AppserverMonitor cannot occur within <VirtualHost> section"},
+	} {
+		cfg, errs := loadTestConf(t, tc.conf, Options{NoHostChecks: true})
+		if tc.wantErr != "" {
+			if got := errStrings(errs); len(got) == 0 || got[0] != tc.wantErr {
+				t.Errorf("%q: got %q, want %q", tc.conf, got, tc.wantErr)
+			}
+			continue
+		}
+		if len(errs) > 0 || cfg.MonitorOff != tc.off {
+			t.Errorf("%q: MonitorOff = %v (errors %v), want %v", tc.conf, cfg.MonitorOff, errs, tc.off)
+		}
+	}
+}

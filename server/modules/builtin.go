@@ -19,6 +19,8 @@ var Provided = []string{
 	"version_module", "mod_version.c",
 	"macro_module", "mod_macro.c",
 	"status_module", "mod_status.c",
+	"headers_module", "mod_headers.c",
+	"setenvif_module", "mod_setenvif.c",
 	"appserver_module", "mod_appserver.c",
 }
 

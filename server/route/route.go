@@ -35,16 +35,34 @@ type Request struct {
 	// from a proxy header: appserver has no mod_remoteip), for Require ip
 	// and Require local. "" is unknown: those rules grant nothing.
 	RemoteIP string
+	// Proto is the request's protocol ("HTTP/1.1"); "" = HTTP/1.1, or
+	// HTTP/1.0 when there is no Host (for SetEnvIf Request_Protocol).
+	Proto string
+	// Hooks runs mod_wsgi's auth and access scripts; nil (routes) makes
+	// what depends on them fail closed.
+	Hooks config.AuthHooks
+	// Resolver answers host-name access rules; nil (routes) makes them
+	// fail closed.
+	Resolver config.HostResolver
 }
 
 // Route is the decision Apache + mod_wsgi would make for a Request.
 type Route struct {
 	// Status is 200 when a handler will run, else what Apache answers before
-	// any handler (400 bad path, 404 encoded slash or no mapping, 403
-	// Require all denied, 500 unknown daemon group).
+	// any handler (400 bad path, 404 encoded slash or no mapping, 401
+	// authentication, 403 Require all denied, 500 unknown daemon group).
 	Status int
 	// Reason says why Status is not 200, in the words of Apache's error log.
 	Reason string
+	// Challenge is the WWW-Authenticate value of a 401 ("" = none).
+	Challenge string
+	// AuthType is set once a user was authenticated: then User and
+	// AuthType are REMOTE_USER and AUTH_TYPE. On a 401, User is the user
+	// the credentials named (httpd's r->user, which the access log shows).
+	User, AuthType string
+	// RemoteHost is REMOTE_HOST: the client's name when an access rule
+	// looked it up (double reverse) and found one; set by the front end.
+	RemoteHost string
 
 	VHost *config.VHost
 	// URI is the normalised, decoded path (httpd's r->uri); Query the raw
@@ -161,6 +179,7 @@ type Table struct {
 
 	restrictEmbedded bool
 	cwd              string // Options.Cwd
+	envUnknown       bool   // config.Config.EarlyEnvUnknown
 
 	// merged caches merge results by the chain of DirConfs merged, so that
 	// the common requests of a site merge nothing at all.
@@ -220,12 +239,17 @@ func computeMerge(chain []*config.DirConf, dirs, files int) *mergedConf {
 	if conf == nil {
 		conf = &config.DirConf{}
 	}
+	groups := [3][]*config.DirConf{chain[1 : 1+dirs], chain[1+dirs : 1+dirs+files], chain[1+dirs+files:]}
+	if az := mergeAuthzGroups(chain[0], groups); az.Require != conf.Require || az.Rule != conf.RequireRule {
+		c := *conf
+		c.Require, c.RequireRule = az.Require, az.Rule
+		conf = &c
+	}
 	mc := &mergedConf{conf: conf}
 	table := map[string]string{}
 	if chain[0] != nil {
 		applyEnv(table, chain[0].Env)
 	}
-	groups := [3][]*config.DirConf{chain[1 : 1+dirs], chain[1+dirs : 1+dirs+files], chain[1+dirs+files:]}
 	for _, g := range groups {
 		mergeEnvGroup(table, g)
 	}
@@ -233,6 +257,31 @@ func computeMerge(chain []*config.DirConf, dirs, files int) *mergedConf {
 		mc.modEnv = table
 	}
 	return mc
+}
+
+// mergeAuthzGroups merges the Require rules as httpd's walks do: each
+// walk merges its matching sections with each other, then the result onto
+// the config so far (config.AuthzState says why the order matters).
+func mergeAuthzGroups(defaults *config.DirConf, groups [3][]*config.DirConf) config.AuthzState {
+	acc, _ := config.AuthzOf(defaults)
+	for _, g := range groups {
+		var walk config.AuthzState
+		has := false
+		for _, c := range g {
+			own, ok := config.AuthzOf(c)
+			switch {
+			case !ok:
+			case !has:
+				walk, has = own, true
+			default:
+				walk = config.MergeAuthz(walk, own)
+			}
+		}
+		if has {
+			acc = config.MergeAuthz(acc, walk)
+		}
+	}
+	return acc
 }
 
 // mergeEnvGroup merges the mod_env settings of one walk's sections into
@@ -319,7 +368,7 @@ func Compile(c *config.Config, o Options) *Table {
 	if main == nil {
 		main = &config.VHost{IsMain: true}
 	}
-	t := &Table{cfg: c, stat: o.Stat, cwd: o.Cwd, groups: map[string]*config.Group{}, restrictEmbedded: c.RestrictEmbedded, merged: map[mergeKey]*mergedConf{}}
+	t := &Table{cfg: c, stat: o.Stat, cwd: o.Cwd, groups: map[string]*config.Group{}, restrictEmbedded: c.RestrictEmbedded, envUnknown: c.EarlyEnvUnknown, merged: map[mergeKey]*mergedConf{}}
 	for _, g := range c.Groups {
 		if _, dup := t.groups[g.Spec.Name]; !dup {
 			t.groups[g.Spec.Name] = g
@@ -406,6 +455,12 @@ func newServerTable(v, main *config.VHost, name string, port int) *serverTable {
 // answers, what r->uri is, which sections apply, and which handler runs
 // with which settings. It is safe for concurrent use.
 func (t *Table) Route(req Request) *Route {
+	r := t.route(req)
+	t.setEnvIf(&req, r) // setenvif.go
+	return r
+}
+
+func (t *Table) route(req Request) *Route {
 	r := &Route{Status: 200, Handler: HandlerNone}
 	ip := localAddr(req.LocalIP)
 	st := t.selectServer(ip, req.LocalPort, "")
@@ -469,7 +524,8 @@ func (t *Table) Route(req Request) *Route {
 	r.URI = uri
 
 	d := decider{t: t, st: st, r: r, stat: t.stat, uri: uri, method: strings.ToUpper(req.Method), https: req.HTTPS, header: req.Header, host: req.Host,
-		remote: req.RemoteIP, local: ip, rawPath: tg.path, clientVerified: req.ClientVerified}
+		remote: req.RemoteIP, local: ip, hooks: req.Hooks, resolver: req.Resolver,
+		rawPath: tg.path, clientVerified: req.ClientVerified}
 	d.run()
 	if r.Status == 200 && r.Handler == HandlerWSGI {
 		d.wsgi(rh.name)
@@ -528,8 +584,10 @@ type decider struct {
 	host   string
 	// remote (unparsed) and local are the connection's addresses, for
 	// Require ip and Require local.
-	remote string
-	local  netip.Addr
+	remote   string
+	local    netip.Addr
+	hooks    config.AuthHooks
+	resolver config.HostResolver
 
 	m        mapping
 	walk     walkResult
@@ -566,17 +624,27 @@ func (d *decider) run() {
 	conf := mc.conf
 	r.Conf = conf
 
-	ar := config.AccessReq{Method: d.method, Uri: d.uri, Https: d.https, Header: d.header, Host: d.host, ClientVerified: d.clientVerified}
-	if conf.Require == "request" {
-		// Parsed only when a Require depends on it.
+	ar := config.AccessReq{Method: d.method, Uri: d.uri, Https: d.https, Header: d.header, Host: d.host,
+		EnvUnknown: d.t.envUnknown, Hooks: d.hooks, Resolver: d.resolver, ClientVerified: d.clientVerified}
+	if conf.Require == "request" || conf.Compat != nil || conf.AccessScript != nil {
+		// Parsed only when an access rule depends on it.
 		ar.RemoteIP, ar.LocalIP = remoteAddr(d.remote), d.local
 	}
-	if status, reason := config.Access(conf, &ar); status != 0 {
-		what := d.walk.filename
-		if what == "" {
-			what = d.uri
+	if res := config.Access(conf, &ar); res.Status != 0 {
+		switch {
+		case res.Status == 401 || res.Status == 500:
+			// httpd's authn/authz messages end with the URI already.
+		case res.Reason != "":
+			what := d.walk.filename
+			if what == "" {
+				what = d.uri
+			}
+			res.Reason += ": " + what
 		}
-		r.fail(status, reason+": "+what)
+		r.fail(res.Status, res.Reason)
+		r.Challenge, r.User = res.Challenge, res.User
+	} else {
+		r.User, r.AuthType = res.User, res.AuthType
 	}
 
 	if proxy != nil {
