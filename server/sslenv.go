@@ -160,7 +160,8 @@ func certVars(env []string, prefix string, c *x509.Certificate, remain bool) []s
 	add("V_START", asn1Time(c.NotBefore))
 	add("V_END", asn1Time(c.NotAfter))
 	if remain {
-		days := int(time.Until(c.NotAfter).Hours() / 24)
+		// Whole days, from whole seconds as ASN1_TIME_diff counts them.
+		days := int((c.NotAfter.Unix() - time.Now().Unix()) / 86400)
 		if days < 0 {
 			days = 0
 		}
