@@ -193,9 +193,7 @@ const (
 // writeProxyPage writes httpd 2.4's error page for status with its title.
 func writeProxyPage(w http.ResponseWriter, status int, title, body string) {
 	h := w.Header()
-	for k := range h {
-		delete(h, k)
-	}
+	h.Del("Content-Length")
 	h.Set("Content-Type", "text/html; charset=iso-8859-1")
 	if rw, ok := w.(interface{ WriteHeaderReason(int, string) }); ok {
 		rw.WriteHeaderReason(status, title) // "502 Proxy Error", as httpd's status line
