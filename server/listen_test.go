@@ -84,6 +84,16 @@ func TestListenersTLSOptions(t *testing.T) {
 		t.Errorf("default: min %x, %d certificates", c.MinVersion, len(c.Certificates))
 	}
 
+	// SSLVerifyDepth 2: a chain of the client certificate and two CAs
+	// passes, one more does not.
+	vp := pick("b.test").VerifyPeerCertificate
+	chain := func(n int) [][]*x509.Certificate { return [][]*x509.Certificate{make([]*x509.Certificate, n)} }
+	if err := vp(nil, chain(3)); err != nil {
+		t.Errorf("depth 2, chain of 3: %v", err)
+	}
+	if err := vp(nil, chain(4)); err == nil {
+		t.Error("depth 2, chain of 4: accepted")
+	}
 	b.TLS.CACertificateFile = ""
 	if _, err := Listeners(cfg); err == nil {
 		t.Error("SSLVerifyClient require without a CA: no error")
