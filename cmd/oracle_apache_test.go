@@ -682,7 +682,10 @@ func oracleQueryApache(t *testing.T, c oracleCase, a *oracleApache) []oracleApac
 		if err != nil {
 			t.Fatalf("%s.urls:%d: %s: %v", c.Name, u.Line, u.Label(), err)
 		}
-		if r.Probe && r.RequestURI != u.Target {
+		// A request mod_proxy passed on (X-Forwarded-Server is what
+		// mod_proxy_http adds) reaches the probe at the backend's URI.
+		proxied := bytes.Contains(r.Answer, []byte("HTTP_X_FORWARDED_SERVER"))
+		if r.Probe && r.RequestURI != u.Target && !proxied {
 			t.Errorf("%s.urls:%d: harness: probe saw REQUEST_URI %q, sent %q: the request was altered on the way",
 				c.Name, u.Line, r.RequestURI, u.Target)
 		}

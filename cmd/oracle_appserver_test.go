@@ -64,6 +64,7 @@ type oracleRoute struct {
 	Script           string            `json:"script"`
 	ScriptName       string            `json:"script_name"`
 	PathInfo         string            `json:"path_info"`
+	Proxy            string            `json:"proxy"` // the backend URL of a ProxyPass
 	Env              map[string]string `json:"env"`
 }
 

@@ -46,6 +46,17 @@ func oracleCompare(caseName string, u oracleURL, a oracleApacheResult, r oracleR
 	add := func(field, apache, appserver string) {
 		out = append(out, oracleDisagreement{Case: caseName, URL: u.Label(), Field: field, Apache: apache, Appserver: appserver})
 	}
+	if r.Handler == "proxy" && r.Status == 200 {
+		// Routing hands the request to the backend; what the backend
+		// answers is not its decision. When the backend is this server's
+		// probe, the URI it saw must be where routing sent the request.
+		if a.Probe {
+			if got := oracleProxyURI(r.Proxy); got != a.RequestURI {
+				add("proxied REQUEST_URI", strconv.Quote(a.RequestURI), strconv.Quote(got))
+			}
+		}
+		return out
+	}
 	if oracleAppDecides(u, r) {
 		return nil // the app chose the status (?status=): the serving mode compares what followed
 	}
@@ -104,6 +115,18 @@ func oracleCompare(caseName string, u oracleURL, a oracleApacheResult, r oracleR
 		}
 	}
 	return out
+}
+
+// oracleProxyURI is the request-target a proxied request reaches the
+// backend with: the backend URL without scheme and host.
+func oracleProxyURI(u string) string {
+	if i := strings.Index(u, "://"); i >= 0 {
+		u = u[i+3:]
+	}
+	if i := strings.IndexByte(u, '/'); i >= 0 {
+		return u[i:]
+	}
+	return "/"
 }
 
 func oracleShorten(s string, n int) string {

@@ -127,6 +127,7 @@ type routeOut struct {
 	PathInfo         string            `json:"path_info"`
 	File             string            `json:"file,omitempty"`
 	Location         string            `json:"location,omitempty"`
+	Proxy            string            `json:"proxy,omitempty"` // the backend URL of a ProxyPass
 	Env              map[string]string `json:"env"`
 }
 
@@ -134,7 +135,7 @@ func routeJSON(u string, r *route.Route) routeOut {
 	o := routeOut{
 		URL: u, Status: r.Status, Reason: r.Reason, VHost: vhostLabel(r.VHost), Handler: r.Handler,
 		ProcessGroup: r.ProcessGroup, ApplicationGroup: r.ApplicationGroup, Script: r.Script,
-		ScriptName: r.ScriptName, PathInfo: r.PathInfo, File: r.File, Location: r.RedirectURL, Env: r.Env,
+		ScriptName: r.ScriptName, PathInfo: r.PathInfo, File: r.File, Location: r.RedirectURL, Proxy: r.ProxyURL, Env: r.Env,
 	}
 	if o.Env == nil {
 		o.Env = map[string]string{}
@@ -185,6 +186,9 @@ func writeRouteText(w io.Writer, u string, r *route.Route) {
 	}
 	if o.Location != "" {
 		line("location", o.Location)
+	}
+	if o.Handler == route.HandlerProxy {
+		line("proxied to", o.Proxy)
 	}
 	keys := make([]string, 0, len(o.Env))
 	for k := range o.Env {
@@ -250,6 +254,18 @@ func writeRouteTable(w io.Writer, cfg *config.Config) {
 		for _, a := range v.FileAliases {
 			fmt.Fprintf(tw, "  %s\t%s\t-> %s\t\n", a.Kind, a.URL, a.Target)
 		}
+		if v.Proxy != nil {
+			for _, p := range v.Proxy.Passes {
+				kind, to := "ProxyPass", p.URL
+				if p.Regex != nil {
+					kind = "ProxyPassMatch"
+				}
+				if p.Exclude {
+					to = "! (not proxied)"
+				}
+				fmt.Fprintf(tw, "  %s\t%s\t-> %s\t\n", kind, p.Path, to)
+			}
+		}
 		if s := dirConfSummary(v.Defaults); s != "" {
 			fmt.Fprintf(tw, "  defaults\t\t%s\t\n", s)
 		}
@@ -300,6 +316,13 @@ func dirConfSummary(d *config.DirConf) string {
 	add("WSGIApplicationGroup", d.ApplicationGroup)
 	add("WSGICallableObject", d.CallableObject)
 	add("SetHandler", d.Handler)
+	if d.Proxy != nil && d.Proxy.Pass != nil {
+		to := d.Proxy.Pass.URL
+		if d.Proxy.Pass.Exclude {
+			to = "!"
+		}
+		parts = append(parts, "ProxyPass="+to)
+	}
 	switch {
 	case d.Require == "request":
 		parts = append(parts, "Require="+d.RequireRule.String())

@@ -336,7 +336,7 @@ func (f *Frontend) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	rt := gen.table.Route(route.Request{Method: r.Method, Target: r.RequestURI, Host: r.Host,
 		LocalIP: localIP, LocalPort: port, HTTPS: r.TLS != nil, Header: r.Header, RemoteIP: remoteIP, Proto: r.Proto, RemotePort: remotePort, Hooks: hooks,
-		Resolver: resolver})
+		Resolver: resolver, ClientVerified: r.TLS != nil && len(r.TLS.VerifiedChains) > 0})
 	if d, ok := resolver.(*dnsResolver); ok && d.ok {
 		rt.RemoteHost = d.name // httpd then has REMOTE_HOST
 	}
@@ -459,6 +459,8 @@ func (f *Frontend) serveRouted(w http.ResponseWriter, r *http.Request, rt *route
 		f.metrics.ServeHTTP(w, r)
 	case route.HandlerReady:
 		f.serveReady(w, req.gen)
+	case route.HandlerProxy:
+		f.serveProxy(w, r, rt, req)
 	default:
 		writeError(w, http.StatusNotFound, "")
 	}
@@ -482,6 +484,9 @@ func (f *Frontend) serveWSGI(w http.ResponseWriter, r *http.Request, rt *route.R
 		https: r.TLS != nil, docRoot: documentRoot(rt.VHost, req.gen.cfg),
 		admin: serverAdmin(rt.VHost, req.gen.cfg), reloading: reloading}
 	env := applyTrustedProxies(buildEnv(in), r, conf)
+	if r.TLS != nil {
+		env = addSSLEnv(env, r, rt)
+	}
 	if r.Method == http.MethodHead && conf != nil && conf.MapHEADToGET == "On" {
 		env = setEnv(env, "REQUEST_METHOD", http.MethodGet)
 	}

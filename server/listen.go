@@ -2,11 +2,18 @@ package server
 
 import (
 	"crypto/tls"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"path"
+	"path/filepath"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -20,13 +27,15 @@ import (
 type Listener struct {
 	Addr string // host:port for net.Listen
 	TLS  *tls.Config
-	// certs holds the certificates TLS hands out; a reload swaps them
+	// certs holds the TLS settings (certificates, protocols, ciphers,
+	// client certificates) handed out per handshake; a reload swaps them
 	// (TakeCertificates) without touching the listener.
-	certs *atomic.Pointer[tls.Config]
+	certs *atomic.Pointer[tlsSet]
 }
 
-// TakeCertificates makes l hand out the certificates of next, a listener
-// of a newer config on the same address; false when either has no TLS.
+// TakeCertificates makes l hand out the certificates and TLS settings of
+// next, a listener of a newer config on the same address; false when
+// either has no TLS.
 func (l Listener) TakeCertificates(next Listener) bool {
 	if l.certs == nil || next.certs == nil {
 		return false
@@ -35,38 +44,208 @@ func (l Listener) TakeCertificates(next Listener) bool {
 	return true
 }
 
+// tlsSet is the TLS config of each TLS vhost on one port. As mod_ssl, the
+// client's SNI name picks the vhost (ServerName, ServerAlias), and with it
+// the certificate and settings; without a match the first vhost's settings
+// apply, with every certificate of the port for Go to choose by name.
+type tlsSet struct {
+	byName   map[string]*tls.Config
+	wildcard []tlsName
+	fallback *tls.Config
+}
+
+type tlsName struct {
+	pattern string
+	conf    *tls.Config
+}
+
+func (s *tlsSet) pick(hello *tls.ClientHelloInfo) *tls.Config {
+	name := strings.ToLower(strings.TrimSuffix(hello.ServerName, "."))
+	if name != "" {
+		if c := s.byName[name]; c != nil {
+			return c
+		}
+		for _, w := range s.wildcard {
+			if ok, _ := path.Match(w.pattern, name); ok {
+				return w.conf
+			}
+		}
+	}
+	return s.fallback
+}
+
 // Listeners returns what Listen and the vhosts' SSL settings ask to serve.
 // Certificates are loaded here, so a bad one is reported before anything
-// starts; with several TLS vhosts on one port the client's SNI picks.
+// starts.
 func Listeners(c *config.Config) ([]Listener, error) {
 	var out []Listener
 	for _, l := range c.Listen {
 		ln := Listener{Addr: net.JoinHostPort(l.Addr, strconv.Itoa(l.Port))}
-		var certs []tls.Certificate
+		set := &tlsSet{byName: map[string]*tls.Config{}}
+		var all []tls.Certificate
+		fallbackIsMain := false
 		for _, v := range append([]*config.VHost{c.Main}, c.VHosts...) {
 			if v == nil || !v.SSLEngine || !vhostOnPort(v, l.Port) {
 				continue
 			}
-			cert, err := tls.LoadX509KeyPair(v.SSLCertificateFile, keyFile(v))
+			conf, err := vhostTLS(v)
 			if err != nil {
-				return nil, &parser.Error{Pos: v.Pos, Msg: fmt.Sprintf("SSL certificate of %s: %v", vhostName(v), err),
-					Hint: "fix SSLCertificateFile/SSLCertificateKeyFile"}
+				return nil, err
 			}
-			certs = append(certs, cert)
+			all = append(all, conf.Certificates...)
+			// httpd's default server for an address is its first
+			// <VirtualHost>, else the main server.
+			if set.fallback == nil || (fallbackIsMain && !v.IsMain) {
+				set.fallback, fallbackIsMain = conf, v.IsMain
+			}
+			for _, n := range append([]string{v.Name}, v.Aliases...) {
+				n = strings.ToLower(n)
+				switch {
+				case n == "":
+				case strings.ContainsAny(n, "*?"):
+					set.wildcard = append(set.wildcard, tlsName{n, conf})
+				case set.byName[n] == nil:
+					set.byName[n] = conf
+				}
+			}
 		}
-		if len(certs) == 0 && l.Proto == "https" {
+		if len(all) == 0 && l.Proto == "https" {
 			return nil, &parser.Error{Pos: l.Pos, Msg: fmt.Sprintf("Listen %s https: no <VirtualHost> on port %d has SSLEngine on with a certificate", ln.Addr, l.Port),
 				Hint: "add a TLS <VirtualHost> on that port, or remove the Listen (Apache listens on 443 only inside <IfModule ssl_module>)"}
 		}
-		if len(certs) > 0 {
-			inner := &tls.Config{Certificates: certs, NextProtos: []string{"h2", "http/1.1"}, MinVersion: tls.VersionTLS12}
-			ln.certs = &atomic.Pointer[tls.Config]{}
-			ln.certs.Store(inner)
+		if len(all) > 0 {
+			fb := set.fallback.Clone()
+			fb.Certificates = all
+			set.fallback = fb
+			ln.certs = &atomic.Pointer[tlsSet]{}
+			ln.certs.Store(set)
 			current := ln.certs
-			ln.TLS = &tls.Config{NextProtos: inner.NextProtos, MinVersion: inner.MinVersion,
-				GetConfigForClient: func(*tls.ClientHelloInfo) (*tls.Config, error) { return current.Load(), nil }}
+			ln.TLS = &tls.Config{NextProtos: fb.NextProtos, MinVersion: fb.MinVersion,
+				GetConfigForClient: func(hello *tls.ClientHelloInfo) (*tls.Config, error) { return current.Load().pick(hello), nil }}
 		}
 		out = append(out, ln)
+	}
+	return out, nil
+}
+
+// vhostTLS is the tls.Config of one TLS vhost: its certificate with the
+// SSLCertificateChainFile appended, SSLProtocol, SSLCipherSuite and
+// SSLVerifyClient with its CAs and depth.
+func vhostTLS(v *config.VHost) (*tls.Config, error) {
+	fail := func(format string, a ...any) error {
+		return &parser.Error{Pos: v.Pos, Msg: fmt.Sprintf("SSL settings of %s: ", vhostName(v)) + fmt.Sprintf(format, a...),
+			Hint: "fix SSLCertificateFile/SSLCertificateKeyFile/SSLCertificateChainFile/SSLCACertificateFile"}
+	}
+	cert, err := tls.LoadX509KeyPair(v.SSLCertificateFile, keyFile(v))
+	if err != nil {
+		return nil, &parser.Error{Pos: v.Pos, Msg: fmt.Sprintf("SSL certificate of %s: %v", vhostName(v), err),
+			Hint: "fix SSLCertificateFile/SSLCertificateKeyFile"}
+	}
+	conf := &tls.Config{NextProtos: []string{"h2", "http/1.1"}, MinVersion: tls.VersionTLS12}
+	o := v.TLS
+	if o == nil {
+		conf.Certificates = []tls.Certificate{cert}
+		return conf, nil
+	}
+	if o.ChainFile != "" {
+		ders, err := readPEMCerts(o.ChainFile)
+		if err != nil {
+			return nil, fail("SSLCertificateChainFile %s: %v", o.ChainFile, err)
+		}
+		cert.Certificate = append(cert.Certificate, ders...)
+	}
+	conf.Certificates = []tls.Certificate{cert}
+	if o.ProtocolSet {
+		conf.MinVersion, conf.MaxVersion = o.MinVersion, o.MaxVersion
+	}
+	if o.CipherSuitesSet {
+		conf.CipherSuites = o.CipherSuites
+	}
+	switch o.VerifyClient {
+	case "", "none":
+		return conf, nil
+	case "optional_no_ca":
+		conf.ClientAuth = tls.RequestClientCert
+		return conf, nil
+	case "optional":
+		conf.ClientAuth = tls.VerifyClientCertIfGiven
+	case "require":
+		conf.ClientAuth = tls.RequireAndVerifyClientCert
+	}
+	pool := x509.NewCertPool()
+	n := 0
+	if o.CACertificateFile != "" {
+		ders, err := readPEMCerts(o.CACertificateFile)
+		if err != nil {
+			return nil, fail("SSLCACertificateFile %s: %v", o.CACertificateFile, err)
+		}
+		for _, d := range ders {
+			if c, err := x509.ParseCertificate(d); err == nil {
+				pool.AddCert(c)
+				n++
+			}
+		}
+	}
+	if o.CACertificatePath != "" {
+		entries, err := os.ReadDir(o.CACertificatePath)
+		if err != nil {
+			return nil, fail("SSLCACertificatePath: %v", err)
+		}
+		for _, e := range entries {
+			ders, err := readPEMCerts(filepath.Join(o.CACertificatePath, e.Name()))
+			if err != nil {
+				continue // not a certificate file (httpd reads only the hash links)
+			}
+			for _, d := range ders {
+				if c, err := x509.ParseCertificate(d); err == nil {
+					pool.AddCert(c)
+					n++
+				}
+			}
+		}
+	}
+	if n == 0 {
+		return nil, &parser.Error{Pos: o.VerifyClientPos, Msg: fmt.Sprintf("SSLVerifyClient %s in %s: no CA certificate to verify clients with", o.VerifyClient, vhostName(v)),
+			Hint: "add SSLCACertificateFile or SSLCACertificatePath (httpd: \"Unable to configure verify locations for client authentication\")"}
+	}
+	conf.ClientCAs = pool
+	depth := 1 // mod_ssl's default SSLVerifyDepth
+	if o.VerifyDepth != nil {
+		depth = *o.VerifyDepth
+	}
+	conf.VerifyPeerCertificate = func(_ [][]byte, chains [][]*x509.Certificate) error {
+		for _, ch := range chains {
+			if len(ch)-1 <= depth {
+				return nil
+			}
+		}
+		if len(chains) == 0 {
+			return nil // no certificate given (optional)
+		}
+		return fmt.Errorf("client certificate chain longer than SSLVerifyDepth %d", depth)
+	}
+	return conf, nil
+}
+
+// readPEMCerts returns the DER bytes of every CERTIFICATE block of a file.
+func readPEMCerts(name string) ([][]byte, error) {
+	data, err := os.ReadFile(name)
+	if err != nil {
+		return nil, err
+	}
+	var out [][]byte
+	for {
+		var b *pem.Block
+		b, data = pem.Decode(data)
+		if b == nil {
+			break
+		}
+		if b.Type == "CERTIFICATE" {
+			out = append(out, b.Bytes)
+		}
+	}
+	if len(out) == 0 {
+		return nil, errors.New("no PEM certificate in it")
 	}
 	return out, nil
 }

@@ -200,6 +200,9 @@ type AccessDeny struct {
 	Status int
 	// UnlessTLS: satisfied over TLS (SSLRequireSSL).
 	UnlessTLS bool
+	// UnlessClientCert: satisfied when the connection's client
+	// certificate was verified (a per-directory SSLVerifyClient require).
+	UnlessClientCert bool
 	// Regex, when set, limits the rule to URIs it matches (a server-level
 	// RewriteRule [F]); Negate inverts that.
 	Regex  *Regexp
@@ -232,6 +235,8 @@ type AccessReq struct {
 	// header's) and LocalIP the address it connected to, both unmapped,
 	// for Require ip and Require local; the zero Addr when unknown.
 	RemoteIP, LocalIP netip.Addr
+	// ClientVerified: the TLS client sent a certificate that was verified.
+	ClientVerified bool
 	// Env holds the variables set before the access phase (Allow from
 	// env=, Require env); EnvUnknown says the config may set others in a
 	// way appserver does not evaluate: such tests cannot be told.
@@ -319,7 +324,7 @@ func condsHold(conds []*RewriteCond, r *AccessReq) bool {
 }
 
 func (a *AccessDeny) applies(r *AccessReq) bool {
-	if !a.Methods.applies(r.Method) || (a.UnlessTLS && r.Https) {
+	if !a.Methods.applies(r.Method) || (a.UnlessTLS && r.Https) || (a.UnlessClientCert && r.ClientVerified) {
 		return false
 	}
 	if a.Regex != nil && (a.Regex.FindSubmatchIndex(r.Uri) != nil) == a.Negate {

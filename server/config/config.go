@@ -201,6 +201,10 @@ type VHost struct {
 	SSLCertificateKeyFile string
 	MergeSlashes          *bool
 	AllowEncodedSlashes   string // "", "Off", "On", "NoDecode"
+	// Proxy is mod_proxy's server config (nil: none); TLS the mod_ssl
+	// options beyond the engine and certificate (nil: none).
+	Proxy *ProxyServer
+	TLS   *TLSOptions
 
 	// SetEnvIf are the mod_setenvif rules written at this server's scope
 	// (not in a section): they run before routing. A vhost's list does not
@@ -303,6 +307,12 @@ type DirConf struct {
 	// handler names (AddHandler); merged per extension, child wins.
 	AddHandlers map[string]string
 
+	// Proxy holds ProxyPass (in a <Location>), ProxyPassReverse and
+	// ProxyPreserveHost (proxy.go); nil when none is set.
+	Proxy *ProxyDir
+	// SSLOptions are the SSLOptions words in order (+X/-X adjust the
+	// parent's, as Options do); nil: not set here.
+	SSLOptions []string
 	// mod_headers' three tables (RequestHeader, Header [onsuccess], Header
 	// always); mod_setenvif's rules written in a section. Each merges as
 	// the parent's list followed by the child's.

@@ -47,6 +47,7 @@ func MergeDirConf(parent, child *DirConf) *DirConf {
 	out.TrustedProxyHeaders = copyStrings(parent.TrustedProxyHeaders)
 	out.TrustedProxies = copyStrings(parent.TrustedProxies)
 	out.Options = copyStrings(parent.Options)
+	out.SSLOptions = copyStrings(parent.SSLOptions)
 	out.Env = append([]EnvOp(nil), parent.Env...)
 
 	if child.ProcessGroup != nil {
@@ -132,6 +133,10 @@ func MergeDirConf(parent, child *DirConf) *DirConf {
 	}
 	if child.Options != nil {
 		out.Options = MergeOptions(out.Options, child.Options)
+	}
+	out.Proxy = mergeProxyDir(parent.Proxy, child.Proxy)
+	if child.SSLOptions != nil {
+		out.SSLOptions = MergeOptions(parent.SSLOptions, child.SSLOptions)
 	}
 	out.RequestHeaders = appendList(parent.RequestHeaders, child.RequestHeaders)
 	out.HeadersOnSuccess = appendList(parent.HeadersOnSuccess, child.HeadersOnSuccess)

@@ -234,13 +234,25 @@ func init() {
 			setup: setupAuthMerging},
 		&directiveDef{name: "SSLVerifyClient", module: "mod_ssl.c", where: modules.Anywhere, arity: take1,
 			help: "SSL Client verify type ('none', 'optional', 'require', 'optional_no_ca')", setup: func(c *cmd) *parser.Error {
-				switch strings.ToLower(c.args[0]) {
-				case "require":
-					c.denyFor(&config.AccessDeny{}, "appserver does not request client certificates, so no client can meet it")
-				case "none", "optional", "optional_no_ca":
-					c.ignoredWarn("client certificates are not requested or verified")
+				mode := strings.ToLower(c.args[0])
+				switch mode {
+				case "none", "optional", "require", "optional_no_ca":
 				default:
 					return c.err("SSLVerifyClient: Invalid argument '%s'", c.args[0])
+				}
+				if !c.sc.dirPath() {
+					// Server level: the handshake asks (server/listen.go).
+					o := tlsOpts(c)
+					o.VerifyClient, o.VerifyClientPos = mode, c.d.Pos
+					return nil
+				}
+				// Per directory httpd renegotiates; Go's server cannot, so
+				// only a certificate the handshake verified satisfies it.
+				switch mode {
+				case "require":
+					c.denyFor(&config.AccessDeny{UnlessClientCert: true}, "only a client certificate verified in the handshake (SSLVerifyClient optional or require at server level) meets it: Go's server does not renegotiate")
+				default:
+					c.ignoredWarn("a per-directory SSLVerifyClient needs a renegotiation Go's server does not do; set it at server level")
 				}
 				return nil
 			}},

@@ -55,7 +55,7 @@ Header set X-C never
 	}
 	want := []string{
 		"<Else> is partly evaluated: its Header and RequestHeader directives apply when it matches; the other directives inside it never apply",
-		"<Proxy> is ignored: appserver is not a proxy, so the directives inside it never apply",
+		"<Proxy> is ignored: appserver does not evaluate <Proxy> sections (this one grants access only, which proxied requests have anyway)",
 	}
 	if len(ifWarnings) != len(want) || ifWarnings[0] != want[0] || ifWarnings[1] != want[1] {
 		t.Errorf("warnings %q, want %q", ifWarnings, want)

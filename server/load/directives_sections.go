@@ -376,9 +376,49 @@ func proxySection(ld *loader, sc *scope, d *parser.Directive, _ []*parser.Direct
 		return
 	}
 	if !sc.discard {
-		ld.warn(d.Pos, config.WarnIgnored, "<"+canonical+"> is ignored: appserver is not a proxy, so the directives inside it never apply")
+		if proxyRestricts(d.Body) {
+			// Fail closed: what the section would restrict is refused.
+			if sc.vhost.Proxy == nil {
+				sc.vhost.Proxy = &config.ProxyServer{}
+			}
+			sc.vhost.Proxy.Unevaluated = append(sc.vhost.Proxy.Unevaluated, d.Pos)
+			ld.warn(d.Pos, config.WarnIgnored, "<"+canonical+"> is not evaluated: it restricts access, so every proxied request of this server is refused (403); put the access rules in a <Location> instead")
+		} else {
+			ld.warn(d.Pos, config.WarnIgnored, "<"+canonical+"> is ignored: appserver does not evaluate <Proxy> sections (this one grants access only, which proxied requests have anyway)")
+		}
 	}
 	walkDiscarded(ld, sc, scopeProxy, d, nil)
+}
+
+// proxyRestricts reports whether a <Proxy> body could refuse a request:
+// anything about access except "Require all granted" and "Allow from all"
+// (with an Order) counts.
+func proxyRestricts(body []*parser.Directive) bool {
+	allowAll := false
+	for _, d := range body {
+		if strings.EqualFold(d.Name, "Allow") && strings.EqualFold(strings.Join(strings.Fields(d.Raw), " "), "from all") {
+			allowAll = true
+		}
+	}
+	for _, d := range body {
+		raw := strings.ToLower(strings.Join(strings.Fields(d.Raw), " "))
+		switch name := strings.ToLower(d.Name); {
+		case name == "require" && raw == "all granted":
+		case name == "allow" && raw == "from all":
+		case name == "order" && allowAll:
+		case d.Body != nil && proxyRestricts(d.Body) || d.Body == nil && accessDirectiveNames[name]:
+			return true
+		}
+	}
+	return false
+}
+
+// accessDirectiveNames are the directives that can refuse a request.
+var accessDirectiveNames = map[string]bool{
+	"require": true, "allow": true, "deny": true, "order": true, "satisfy": true, "allowmethods": true,
+	"authtype": true, "authname": true, "authuserfile": true, "authgroupfile": true, "authbasicprovider": true,
+	"sslrequire": true, "sslrequiressl": true, "sslverifyclient": true, "wsgiaccessscript": true,
+	"rewriterule": true, "authmerging": true,
 }
 
 // walkDiscarded checks the body of a section whose settings never apply

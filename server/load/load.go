@@ -559,6 +559,7 @@ func inheritServer(vh, main *config.VHost, st *vhostState) {
 	if vh.SSLCertificateKeyFile == "" {
 		vh.SSLCertificateKeyFile = main.SSLCertificateKeyFile
 	}
+	vh.TLS = config.MergeTLS(main.TLS, vh.TLS)
 	if vh.MergeSlashes == nil {
 		vh.MergeSlashes = main.MergeSlashes
 	}

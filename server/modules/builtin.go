@@ -15,6 +15,7 @@ var Provided = []string{
 	"mime_module", "mod_mime.c",
 	"log_config_module", "mod_log_config.c",
 	"ssl_module", "mod_ssl.c",
+	"proxy_module", "mod_proxy.c", "proxy_http_module", "mod_proxy_http.c",
 	"version_module", "mod_version.c",
 	"macro_module", "mod_macro.c",
 	"status_module", "mod_status.c",

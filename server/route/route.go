@@ -1,6 +1,7 @@
 package route
 
 import (
+	"fmt"
 	"maps"
 	"net/http"
 	"net/netip"
@@ -24,8 +25,10 @@ type Request struct {
 	// choose the candidate vhosts. LocalIP "" means 127.0.0.1.
 	LocalIP   string
 	LocalPort int
-	// HTTPS is true on a TLS listener.
-	HTTPS bool
+	// HTTPS is true on a TLS listener; ClientVerified when its client
+	// sent a certificate that was verified (SSLVerifyClient).
+	HTTPS          bool
+	ClientVerified bool
 	// Header holds the request headers, for RewriteCond; nil is a request
 	// without any.
 	Header http.Header
@@ -94,6 +97,12 @@ type Route struct {
 
 	// File is the file HandlerStatic serves.
 	File string
+
+	// For HandlerProxy: the backend URL (with the query string), the
+	// ProxyPass that mapped it, and ProxyTimeout (0: the server's Timeout).
+	ProxyURL     string
+	ProxyPass    *config.ProxyPass
+	ProxyTimeout time.Duration
 
 	// Location is the last <Location> or <LocationMatch> that applied, and
 	// ScriptAlias the WSGIScriptAlias that mapped the URL (nil: none).
@@ -369,6 +378,7 @@ type serverTable struct {
 	files         []*config.Section     // server-level <Files>: main's, then the vhost's
 	scriptAliases []*config.ScriptAlias // the vhost's, then the main server's
 	fileAliases   []*config.Alias       // likewise
+	proxy         *proxyTable           // nil: no ProxyPass applies here
 }
 
 // Compile builds the routing tables of c, resolving what Options leaves
@@ -489,6 +499,7 @@ func newServerTable(v, main *config.VHost, name string, port int) *serverTable {
 			st.dirRewrite = true
 		}
 	}
+	st.proxy = newProxyTable(v, main, locs)
 	st.dirs = newDirSections(dirs)
 	return st
 }
@@ -567,7 +578,7 @@ func (t *Table) route(req Request) *Route {
 
 	d := decider{t: t, st: st, r: r, stat: t.stat, uri: uri, method: strings.ToUpper(req.Method), https: req.HTTPS, header: req.Header, host: req.Host,
 		remote: req.RemoteIP, local: ip, hooks: req.Hooks, resolver: req.Resolver, req: &req, hostname: rh.name, query: tg.query, hasQuery: strings.IndexByte(req.Target, '?') >= 0,
-		proto: req.Proto, remotePort: req.RemotePort, target: req.Target, origTarget: req.Target}
+		proto: req.Proto, remotePort: req.RemotePort, target: req.Target, origTarget: req.Target, rawPath: tg.path, clientVerified: req.ClientVerified}
 	if d.proto == "" {
 		d.proto = "HTTP/1.1"
 	}
@@ -616,6 +627,9 @@ type decider struct {
 	r    *Route
 	stat StatFunc
 	uri  string
+	// rawPath is the request's path as sent (for ProxyPass nocanon).
+	rawPath        string
+	clientVerified bool
 	// method and https are what access rules look at.
 	method string
 	https  bool
@@ -669,14 +683,20 @@ type decider struct {
 
 func (d *decider) run() {
 	r, st := d.r, d.st
-	if d.translateRewrite() || (d.preset == nil && d.aliasRedirect(dirRedirectOf(st.defaults), st.redirects)) {
+	// mod_proxy translates first (its hook runs before mod_rewrite's), then
+	// mod_rewrite's server rules and mod_alias's redirects.
+	var proxy *config.ProxyPass
+	if st.proxy != nil && d.preset == nil {
+		r.ProxyURL, proxy = st.proxyTranslate(d.uri, d.rawPath, r.Query)
+	}
+	if proxy == nil && (d.translateRewrite() || (d.preset == nil && d.aliasRedirect(dirRedirectOf(st.defaults), st.redirects))) {
 		r.Env = d.rewriteEnvironment(nil)
 		r.Vary = d.vary
 		return
 	}
 	if d.preset != nil {
 		d.m = *d.preset
-	} else {
+	} else if proxy == nil {
 		d.m = st.translate(d.uri)
 	}
 	// chain is what to merge, in order, starting with the defaults.
@@ -701,7 +721,7 @@ func (d *decider) run() {
 	r.Conf = conf
 
 	ar := config.AccessReq{Method: d.method, Uri: d.uri, Https: d.https, Header: d.header, Host: d.host,
-		EnvUnknown: d.t.envUnknown, Hooks: d.hooks, Resolver: d.resolver}
+		EnvUnknown: d.t.envUnknown, Hooks: d.hooks, Resolver: d.resolver, ClientVerified: d.clientVerified}
 	// mod_setenvif's rules ran in post-read-request and the header parser,
 	// both before the access checker: Allow from env= and Require env see
 	// their variables (mod_env's SetEnv comes later, in the fixups).
@@ -743,6 +763,15 @@ func (d *decider) run() {
 		}
 	}
 
+	if proxy != nil {
+		// mod_proxy set the handler at translate time.
+		r.Handler, r.ProxyPass, r.ProxyTimeout = HandlerProxy, proxy, st.proxy.timeout
+		if u := st.proxy.unevaluated; len(u) > 0 && r.Status == 200 {
+			r.fail(403, fmt.Sprintf("access rules of <Proxy> at %s:%d are not evaluated by appserver: %s", u[0].Filename, u[0].Line, d.uri))
+		}
+		r.Env = d.environment(mc)
+		return
+	}
 	handler := ""
 	switch {
 	case d.m.kind == mapWSGI:
@@ -1036,6 +1065,13 @@ func allowedGroup(list []string, group string) bool {
 func (r *Route) PathTranslated() string {
 	if r.PathInfo == "" || r.server == nil {
 		return ""
+	}
+	if r.server.proxy != nil {
+		// The lookup is a subrequest, which mod_proxy maps first too.
+		// Its unparsed URI (for nocanon) is PATH_INFO escaped again.
+		if u, p := r.server.proxyTranslate(r.PathInfo, escapeProxyPath(r.PathInfo), ""); p != nil {
+			return "proxy:" + u
+		}
 	}
 	if r.server.dirRewrite && r.table != nil {
 		// Per-directory rules may rewrite the sub-request (below).
