@@ -18,7 +18,10 @@ type Status struct {
 	Groups        []GroupStatus `json:"groups"`
 	Apps          []Series      `json:"apps"`
 	Routes        []Series      `json:"routes"`
-	Restarts      []Restart     `json:"recent_restarts"`
+	// Paths are the requests by group and PathPrefix of their URL: not
+	// exported to Prometheus (they come from URLs, not from the config).
+	Paths    []Series  `json:"paths,omitempty"`
+	Restarts []Restart `json:"recent_restarts"`
 }
 
 // Combined is every group together.
@@ -174,13 +177,20 @@ func (m *Monitor) Status() Status {
 			se.Group = k.(string)
 			st.Routes = append(st.Routes, se)
 		})
+		v.(*groupSeries).paths.each(func(p string, s *series) {
+			se := seriesOf(p, s)
+			se.Group = k.(string)
+			st.Paths = append(st.Paths, se)
+		})
 		return true
 	})
 	m.apps.each(func(name string, s *series) { st.Apps = append(st.Apps, seriesOf(name, s)) })
 	slices.SortFunc(st.Apps, func(a, b Series) int { return cmp.Compare(a.Name, b.Name) })
-	slices.SortFunc(st.Routes, func(a, b Series) int {
+	bySeries := func(a, b Series) int {
 		return cmp.Or(cmp.Compare(a.Group, b.Group), cmp.Compare(a.Name, b.Name))
-	})
+	}
+	slices.SortFunc(st.Routes, bySeries)
+	slices.SortFunc(st.Paths, bySeries)
 	return st
 }
 
