@@ -101,6 +101,8 @@ type GroupPlan struct {
 	MaximumRSS        int64
 	// Locations route URLs to it (none for the default group).
 	Locations []Location
+	// Prefixes are the measured path prefixes it is to serve.
+	Prefixes []string
 	// What it is expected to carry and weigh.
 	Load        Load
 	MemoryBytes int64 // steady state, all its processes
@@ -482,7 +484,7 @@ func memoryPlan(in Input, p *Proposal, xs []prefix, areas []string, all []prefix
 	if name == "" {
 		name = "memory"
 	}
-	g := GroupPlan{Class: ClassMemory, Load: l, Processes: 1}
+	g := GroupPlan{Class: ClassMemory, Load: l, Processes: 1, Prefixes: names(xs)}
 	g.Name, g.Exists = pickName(in, name, xs, all, used)
 	g.Threads = min(3, max(2, threadsFor(l.Concurrency)))
 	perRequest := float64(l.GrowthBytes) / float64(l.Requests)
@@ -500,7 +502,7 @@ func memoryPlan(in Input, p *Proposal, xs []prefix, areas []string, all []prefix
 
 func volumePlan(in Input, p *Proposal, xs []prefix, all []prefix, used map[string]bool, win float64, cpu map[string]float64, say func(string, ...any)) GroupPlan {
 	l := loadOf(xs, win, cpu)
-	g := GroupPlan{Class: ClassVolume, Load: l}
+	g := GroupPlan{Class: ClassVolume, Load: l, Prefixes: names(xs)}
 	g.Name, g.Exists = pickName(in, "volume", xs, all, used)
 	threads := threadsFor(l.Concurrency)
 	procs := max(2, processesFor(l))
@@ -517,7 +519,7 @@ func volumePlan(in Input, p *Proposal, xs []prefix, all []prefix, used map[strin
 
 func defaultPlan(in Input, p *Proposal, xs []prefix, win float64, cpu map[string]float64, say func(string, ...any)) GroupPlan {
 	l := loadOf(xs, win, cpu)
-	g := GroupPlan{Class: ClassDefault, Load: l, Name: p.DefaultCurrent, Exists: true}
+	g := GroupPlan{Class: ClassDefault, Load: l, Name: p.DefaultCurrent, Exists: true, Prefixes: names(xs)}
 	threads := threadsFor(l.Concurrency)
 	g.Processes = max(1, processesFor(l))
 	if c := in.Host.CPUs; c > 0 && g.Processes > c {
@@ -751,6 +753,14 @@ func (e *Estimate) add(procs, threads int, memory int64, l Load, cpus int) {
 		}
 		e.Capacity += c
 	}
+}
+
+func names(xs []prefix) []string {
+	out := make([]string, len(xs))
+	for i, x := range xs {
+		out[i] = x.Name
+	}
+	return out
 }
 
 func roundMB(b int64) int64 { return (b + 1<<20 - 1) >> 20 << 20 }
