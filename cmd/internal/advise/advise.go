@@ -125,10 +125,14 @@ type Estimate struct {
 	MemoryBytes int64
 	Processes   int
 	Threads     int
-	// Capacity is the requests per second the threads can answer at the
-	// measured response times (threads ÷ mean time), bounded by the CPU the
-	// GILs allow.
+	// Capacity is the requests per second of the measured mix the groups
+	// can answer: the mix scaled up until one group runs out of threads
+	// (threads ÷ mean time, Little's law) or of GIL (a process runs one
+	// CPU-second per second), or the host out of CPUs.
 	Capacity float64
+
+	scale, rate, cpuDemand float64
+	cpus                   int
 }
 
 // Proposal is the advice.
@@ -319,7 +323,7 @@ func Advise(in Input) (*Proposal, error) {
 		say("Steady-state memory: %s before (every process of a group that serves a memory-hungry URL ends up as big as its largest request leaves it), %s after (%+.0f%%).",
 			mb(p.Before.MemoryBytes), mb(p.After.MemoryBytes), 100*(float64(p.After.MemoryBytes)/float64(p.Before.MemoryBytes)-1))
 	}
-	say("Capacity: %d processes × threads = %d threads, about %.0f requests per second at the measured times, before; %d processes, %d threads, about %.0f per second after (the traffic measured was %.1f per second).",
+	say("Capacity for the measured mix of URLs (scaled up until a group runs out of threads or GIL, or the host out of CPUs): %d processes, %d threads, about %.0f requests per second before; %d processes, %d threads, about %.0f per second after (the traffic measured was %.1f per second).",
 		p.Before.Processes, p.Before.Threads, p.Before.Capacity, p.After.Processes, p.After.Threads, p.After.Capacity, float64(total)/win)
 	return p, nil
 }
@@ -742,17 +746,29 @@ func (e *Estimate) add(procs, threads int, memory int64, l Load, cpus int) {
 	e.Processes += procs
 	e.Threads += procs * threads
 	e.MemoryBytes += memory
-	if l.MeanMs > 0 {
-		c := float64(procs*threads) / (l.MeanMs / 1000)
-		gil := float64(procs)
-		if cpus > 0 {
-			gil = min(gil, float64(cpus))
-		}
-		if l.CPUShare > 0 {
-			c = min(c, gil/(l.CPUShare*l.MeanMs/1000))
-		}
-		e.Capacity += c
+	if l.Rate <= 0 || l.MeanMs <= 0 {
+		return
 	}
+	// How many times its measured rate this group can take: its threads
+	// (Little's law) and its GILs (one CPU-second per second per process).
+	w := l.MeanMs / 1000
+	scale := float64(procs*threads) / (l.Rate * w)
+	if l.CPUShare > 0 {
+		scale = min(scale, float64(procs)/(l.Rate*w*l.CPUShare))
+	}
+	if e.scale == 0 || scale < e.scale {
+		e.scale = scale
+	}
+	e.rate += l.Rate
+	e.cpuDemand += l.Rate * w * l.CPUShare
+	e.cpus = cpus
+	// The measured mix, scaled until the first group or the host's CPUs
+	// run out.
+	s := e.scale
+	if e.cpus > 0 && e.cpuDemand > 0 {
+		s = min(s, float64(e.cpus)/e.cpuDemand)
+	}
+	e.Capacity = s * e.rate
 }
 
 func names(xs []prefix) []string {
