@@ -287,7 +287,7 @@ func Advise(in Input) (*Proposal, error) {
 			reqBy[x.Group] += x.Requests + 1 // +1: a group that served only unmeasured prefixes still counts
 		}
 	}
-	p.DefaultCurrent = defaultGroup(in.Config, prefixes, reqBy)
+	p.DefaultCurrent = defaultGroup(in.Config, st, prefixes, reqBy)
 	for _, g := range st.Groups {
 		if g.Requests > 0 || len(g.Processes) > 0 {
 			p.BeforeGroups = append(p.BeforeGroups, g.Name)
@@ -315,8 +315,17 @@ func Advise(in Input) (*Proposal, error) {
 	if len(volP) > 0 {
 		plans = append(plans, volumePlan(in, p, volP, prefixes, used, win, cpuShare, say))
 	}
-	plans = append(plans, defaultPlan(in, p, defP, win, cpuShare, say))
+	plans = append(plans, defaultPlan(in, p, defP, prefixes, win, cpuShare, say))
 	p.Groups = plans
+	planned := map[string]bool{}
+	for _, g := range plans {
+		planned[g.Name] = true
+	}
+	for _, name := range p.BeforeGroups {
+		if name != "" && !planned[name] {
+			say("Group %s keeps its URLs that were not measured; the measured ones leave it. Remove it by hand if it serves nothing else.", name)
+		}
+	}
 	p.fit(in, say)
 	p.estimate(in, prefixes, win, cpuShare)
 	if p.Before.MemoryBytes > 0 {
@@ -332,8 +341,14 @@ func Advise(in Input) (*Proposal, error) {
 // group (nothing to move) and the Other bucket (no URL to route).
 func prefixesOf(st monitor.Status) []prefix {
 	var out []prefix
-	for _, s := range st.Paths {
-		if s.Group == "" || s.Name == monitor.Other || s.Requests == 0 || !strings.HasPrefix(s.Name, "/") {
+	series := st.Paths
+	if len(series) == 0 {
+		// A server from before the monitor counted path prefixes: its
+		// routes that are plain <Location> paths serve as prefixes.
+		series = st.Routes
+	}
+	for _, s := range series {
+		if s.Group == "" || s.Name == monitor.Other || s.Requests == 0 || !strings.HasPrefix(s.Name, "/") || strings.HasPrefix(s.Name, "//") {
 			continue
 		}
 		out = append(out, prefix{Series: s, area: areaOf(s.Name)})
@@ -521,9 +536,12 @@ func volumePlan(in Input, p *Proposal, xs []prefix, all []prefix, used map[strin
 	return g
 }
 
-func defaultPlan(in Input, p *Proposal, xs []prefix, win float64, cpu map[string]float64, say func(string, ...any)) GroupPlan {
+func defaultPlan(in Input, p *Proposal, xs, all []prefix, win float64, cpu map[string]float64, say func(string, ...any)) GroupPlan {
 	l := loadOf(xs, win, cpu)
 	g := GroupPlan{Class: ClassDefault, Load: l, Name: p.DefaultCurrent, Exists: true, Prefixes: names(xs)}
+	// Prefixes another group serves now come back (Edit writes only the
+	// <Location>s that move something).
+	g.Locations = locationsFor(xs, nil, all)
 	threads := threadsFor(l.Concurrency)
 	g.Processes = max(1, processesFor(l))
 	if c := in.Host.CPUs; c > 0 && g.Processes > c {
@@ -584,10 +602,33 @@ func pickName(in Input, want string, xs []prefix, all []prefix, used map[string]
 	return name, false
 }
 
-// defaultGroup is the group most of the remaining requests ran in, else
-// the group most requests ran in.
-func defaultGroup(cfg *config.Config, all []prefix, reqBy map[string]uint64) string {
+// defaultGroup is the group the WSGIScriptAlias itself sends requests to
+// (the measured route named after its URL, not a <Location>), else the
+// group most of the remaining requests ran in, else the group most requests
+// ran in.
+func defaultGroup(cfg *config.Config, st monitor.Status, all []prefix, reqBy map[string]uint64) string {
 	best, n := "", uint64(0)
+	if cfg != nil {
+		aliases := map[string]bool{}
+		for _, v := range append([]*config.VHost{cfg.Main}, cfg.VHosts...) {
+			if v == nil {
+				continue
+			}
+			for _, a := range v.ScriptAliases {
+				if a.Regex == nil {
+					aliases[a.URL] = true
+				}
+			}
+		}
+		for _, r := range st.Routes {
+			if aliases[r.Name] && r.Group != "" && r.Requests+1 > n {
+				best, n = r.Group, r.Requests+1
+			}
+		}
+		if best != "" {
+			return best
+		}
+	}
 	for g, c := range reqBy {
 		if c > n || (c == n && g < best) {
 			best, n = g, c

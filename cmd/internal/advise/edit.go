@@ -81,11 +81,24 @@ func Edit(path string, src []byte, p *Proposal, opts load.Options) ([]byte, erro
 	daemons := map[string]*parser.Directive{}
 	appserverGroups := map[string]*parser.Directive{}
 	var scriptAliases []*parser.Directive
+	// anchorOf is where new <Location>s go for a WSGIScriptAlias: after the
+	// last <Location> after it, in the same section, that sets a
+	// WSGIProcessGroup (so that the new ones, later, take precedence as
+	// httpd merges sections in order), else after the alias itself.
+	anchorOf := map[*parser.Directive]*parser.Directive{}
 	var walk func(ds []*parser.Directive)
 	walk = func(ds []*parser.Directive) {
-		for _, d := range ds {
+		for i, d := range ds {
 			if d.Pos.Filename != path || len(d.IncludedFrom) > 0 {
 				continue
+			}
+			if d.Is("WSGIScriptAlias") || d.Is("WSGIScriptAliasMatch") {
+				anchorOf[d] = d
+				for _, e := range ds[i+1:] {
+					if e.Section && (e.Is("Location") || e.Is("LocationMatch")) && e.Pos.Filename == path && len(e.IncludedFrom) == 0 && setsGroup(e) {
+						anchorOf[d] = e
+					}
+				}
 			}
 			switch {
 			case d.Is("WSGIDaemonProcess") && len(d.Args) > 0:
@@ -183,6 +196,7 @@ func Edit(path string, src []byte, p *Proposal, opts load.Options) ([]byte, erro
 			if anchor == nil {
 				return nil, fmt.Errorf("%s is not mapped by a WSGIScriptAlias of %s itself: add the <Location> by hand", l.Prefixes[0], path)
 			}
+			anchor = anchorOf[anchor]
 			if _, ok := blocks[anchor]; !ok {
 				anchors = append(anchors, anchor)
 			}
@@ -192,7 +206,11 @@ func Edit(path string, src []byte, p *Proposal, opts load.Options) ([]byte, erro
 		}
 	}
 	for _, a := range anchors {
-		edits = append(edits, edit{at: logicalLineEnd(src, a.Pos.Offset), ins: blocks[a]})
+		at := logicalLineEnd(src, a.Pos.Offset)
+		if a.Section {
+			at = logicalLineEnd(src, a.End.Offset)
+		}
+		edits = append(edits, edit{at: at, ins: blocks[a]})
 	}
 
 	out := splice(src, edits)
@@ -218,6 +236,17 @@ func Edit(path string, src []byte, p *Proposal, opts load.Options) ([]byte, erro
 	return out, nil
 }
 
+// setsGroup says whether a section sets WSGIProcessGroup, directly or in
+// a nested section.
+func setsGroup(d *parser.Directive) bool {
+	for _, e := range d.Body {
+		if e.Is("WSGIProcessGroup") || (e.Section && setsGroup(e)) {
+			return true
+		}
+	}
+	return false
+}
+
 func why(g GroupPlan) string {
 	switch g.Class {
 	case ClassMemory:
@@ -225,7 +254,7 @@ func why(g GroupPlan) string {
 	case ClassVolume:
 		return fmt.Sprintf("the busiest URLs (%.1f requests per second), lean", g.Load.Rate)
 	}
-	return "the rest"
+	return "back to the default group"
 }
 
 func appserverGroupBlock(indent string, g GroupPlan) string {

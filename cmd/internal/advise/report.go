@@ -48,6 +48,9 @@ func (p *Proposal) Write(w io.Writer) {
 		fmt.Fprintf(w, "    carries %d requests (%.2f/s, mean %.1f ms, p99 %.1f ms), grows a worker by up to %s; steady state %s\n",
 			g.Load.Requests, g.Load.Rate, g.Load.MeanMs, g.Load.P99ms, mb(g.Load.GrowthMax), mb(g.MemoryBytes))
 		for _, l := range g.Locations {
+			if g.Class == ClassDefault {
+				break // the default group's are written only where they move a URL back
+			}
 			fmt.Fprintf(w, "    %s  (%s)\n", l.Directive(), strings.Join(l.Prefixes, ", "))
 		}
 	}
