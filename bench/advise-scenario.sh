@@ -65,6 +65,27 @@ read -r rss1 p991 n1 < <(summary "$OUT/after.json")
   printf 'after   %12.1f  %10.1f  %8d\n' "$rss1" "$p991" "$n1"
   awk -v a="$rss0" -v b="$rss1" 'BEGIN { printf "total RSS %+.0f%%\n", 100 * (b / a - 1) }'
 } | tee "$OUT/summary.txt"
+# The chart of docs/partitioning.md: two pairs of bars, memory and hot p99.
+awk -v r0="$rss0" -v r1="$rss1" -v p0="$p990" -v p1="$p991" -v d="$DURATION" -v e="$ADMIN_EVERY" 'BEGIN {
+  W = 640; H = 230; bw = 380
+  printf "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" font-family=\"sans-serif\" font-size=\"13\">\n", W, H
+  printf "<rect width=\"%d\" height=\"%d\" fill=\"white\"/>\n", W, H
+  printf "<text x=\"10\" y=\"20\" font-weight=\"bold\">The demo site, one group → appserver advise (%d s per phase, an admin report every %d s)</text>\n", d, e
+  bar(40, "total RSS, MB", r0, r1, r0 > r1 ? r0 : r1, "%.0f MB")
+  bar(135, "home + article p99, ms", p0, p1, p0 > p1 ? p0 : p1, "%.1f ms")
+  print "</svg>"
+}
+function bar(y, title, a, b, m, fmt) {
+  printf "<text x=\"10\" y=\"%d\">%s</text>\n", y + 12, title
+  row(y + 20, "before (1 group)", a, m, fmt, "#c0504d")
+  row(y + 50, "after (advised)", b, m, fmt, "#4f81bd")
+}
+function row(y, label, v, m, fmt, color) {
+  w = (m > 0 ? v / m : 0) * bw
+  printf "<text x=\"20\" y=\"%d\">%s</text>\n", y + 15, label
+  printf "<rect x=\"150\" y=\"%d\" width=\"%.1f\" height=\"22\" fill=\"%s\"/>\n", y, w, color
+  printf "<text x=\"%.1f\" y=\"%d\">" fmt "</text>\n", 156 + w, y + 15, v
+}' >"$OUT/chart.svg"
 echo "results in $OUT"
 # The full run must save at least half the memory without a worse hot p99
 # (within one histogram bucket, 34%); the short run only checks the split.
