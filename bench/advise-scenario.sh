@@ -47,8 +47,13 @@ phase() {
   stop
 }
 
-summary() { # total RSS (MB), hot p99 (ms: the worst of / and /publications/article/), requests
-  jq -r '[([.groups[].processes[].rss_bytes] | add / 1048576),
+# summary FILE: the steady-state total RSS (MB: the mean over the second half
+# of the phase of the monitor's 5 s samples, summed over the groups), the
+# total RSS at the end, the hot p99 (ms: the worse of / and
+# /publications/article/) and the requests.
+summary() {
+  jq -r '[([.groups[] | .history | .[(length / 2 | floor):] | map(.rss_bytes) | add / length] | add / 1048576),
+           ([.groups[].processes[].rss_bytes] | add / 1048576),
            ([.paths[] | select(.name == "/" or .name == "/publications/article/") | .p99_ms] | max),
            .combined.requests] | @tsv' "$1"
 }
@@ -57,12 +62,12 @@ phase before "$OUT/before.conf"
 "$OUT/appserver" advise -f "$OUT/before.conf" --metrics "$OUT/before.json" --out "$OUT/after.conf" | tee "$OUT/advice.txt"
 phase after "$OUT/after.conf"
 
-read -r rss0 p990 n0 < <(summary "$OUT/before.json")
-read -r rss1 p991 n1 < <(summary "$OUT/after.json")
+read -r rss0 end0 p990 n0 < <(summary "$OUT/before.json")
+read -r rss1 end1 p991 n1 < <(summary "$OUT/after.json")
 {
-  printf 'phase   total RSS MB  hot p99 ms  requests\n'
-  printf 'before  %12.1f  %10.1f  %8d\n' "$rss0" "$p990" "$n0"
-  printf 'after   %12.1f  %10.1f  %8d\n' "$rss1" "$p991" "$n1"
+  printf 'phase   steady total RSS MB  at the end MB  hot p99 ms  requests\n'
+  printf 'before  %19.1f  %13.1f  %10.1f  %8d\n' "$rss0" "$end0" "$p990" "$n0"
+  printf 'after   %19.1f  %13.1f  %10.1f  %8d\n' "$rss1" "$end1" "$p991" "$n1"
   awk -v a="$rss0" -v b="$rss1" 'BEGIN { printf "total RSS %+.0f%%\n", 100 * (b / a - 1) }'
 } | tee "$OUT/summary.txt"
 # The chart of docs/partitioning.md: two pairs of bars, memory and hot p99.
