@@ -84,6 +84,15 @@ func TestAdviseDemo(t *testing.T) {
 		return
 	}
 
+	// The control socket of the server that runs the config gives the same.
+	if out := advise(); !strings.Contains(out, "group admin (memory, new)") || !strings.Contains(out, "+<Location /admin>") {
+		t.Errorf("advise through the control socket:\n%s", out)
+	}
+	both := exec.Command(bin, "advise", "-f", conf, "--from", base+"/server-status", "--metrics", "x.json")
+	if out, err := both.CombinedOutput(); err == nil || !strings.Contains(string(out), "give --from URL or --metrics FILE, not both") {
+		t.Errorf("--from and --metrics: %v\n%s", err, out)
+	}
+
 	// Recorded measurements give the same advice, written to a file.
 	status := exec.Command(bin, "status", "-f", conf, "--json")
 	status.Env = append(os.Environ(), env...)

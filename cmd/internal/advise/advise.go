@@ -425,12 +425,13 @@ func cpuShares(st monitor.Status) map[string]float64 {
 }
 
 // baseRSS estimates what a worker weighs before any request grows it: the
-// smallest ready process, or, when every process has grown, the average
-// process less the growth charged to requests (never below a quarter of
-// the smallest). It also returns the RSS of all processes now.
+// smallest ready process, unless even that one is bigger than the largest
+// growth of one request (then every process has probably grown, and the
+// average process less the growth charged to requests is nearer, though
+// never below an eighth of the smallest or 8 MB). It also returns the RSS
+// of all processes now.
 func baseRSS(st monitor.Status) (base, all int64) {
-	var minRSS int64
-	var n int64
+	var minRSS, n int64
 	for _, g := range st.Groups {
 		if g.Name == "" {
 			continue
@@ -449,16 +450,17 @@ func baseRSS(st monitor.Status) (base, all int64) {
 	if n == 0 {
 		return 20 << 20, 0 // nothing to read: a small Python app's size
 	}
-	var grown int64
+	var grown, growthMax int64
 	for _, r := range st.Routes {
 		if r.Group != "" {
 			grown += r.MemoryGrowthBytes
+			growthMax = max(growthMax, r.MemoryGrowthMaxBytes)
 		}
 	}
-	if net := (all - grown) / n; net < minRSS && net >= minRSS/4 {
-		return net, all
+	if minRSS < growthMax {
+		return minRSS, all
 	}
-	return minRSS, all
+	return min(minRSS, max((all-grown)/n, minRSS/8, 8<<20)), all
 }
 
 func loadOf(xs []prefix, win float64, cpuShare map[string]float64) Load {

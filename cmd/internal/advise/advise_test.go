@@ -76,3 +76,55 @@ func TestAdviseGolden(t *testing.T) {
 		})
 	}
 }
+
+func TestBaseRSS(t *testing.T) {
+	const mb = 1 << 20
+	status := func(growthMax, grown int64, rss ...int64) monitor.Status {
+		g := monitor.GroupStatus{Series: monitor.Series{Name: "main"}}
+		for _, r := range rss {
+			g.Processes = append(g.Processes, monitor.ProcessStatus{RSSBytes: r})
+		}
+		return monitor.Status{Groups: []monitor.GroupStatus{g},
+			Routes: []monitor.Series{{Group: "main", Name: "/", MemoryGrowthBytes: grown, MemoryGrowthMaxBytes: growthMax}}}
+	}
+	for _, tt := range []struct {
+		name string
+		st   monitor.Status
+		want int64
+	}{
+		{"one process never grew", status(200*mb, 600*mb, 230*mb, 15*mb, 220*mb), 15 * mb},
+		{"every process grew", status(200*mb, 500*mb, 230*mb, 220*mb, 225*mb), 175 * mb / 3},
+		{"growth charged twice: floor", status(20*mb, 600*mb, 40*mb, 40*mb), 8 * mb},
+		{"nothing grew", status(0, 0, 30*mb, 32*mb), 30 * mb},
+		{"no process", monitor.Status{}, 20 * mb},
+	} {
+		if got, _ := baseRSS(tt.st); got != tt.want {
+			t.Errorf("%s: base %d MB, want %d MB", tt.name, got/mb, tt.want/mb)
+		}
+	}
+}
+
+func TestSizingHelpers(t *testing.T) {
+	for _, tt := range []struct {
+		L    float64
+		want int
+	}{{0, 1}, {0.1, 3}, {1, 5}, {4, 11}, {16, 29}} {
+		if got := threadsFor(tt.L); got != tt.want {
+			t.Errorf("threadsFor(%v) = %d, want %d", tt.L, got, tt.want)
+		}
+	}
+	for _, tt := range []struct {
+		loc, name string
+		want      bool
+	}{{"/admin", "/admin", true}, {"/admin", "/admin/", true}, {"/admin", "/adminx", false},
+		{"/publications/article/", "/publications/article/", true}, {"/publications/article/", "/publications/", false}} {
+		if got := covers(tt.loc, tt.name); got != tt.want {
+			t.Errorf("covers(%q, %q) = %v", tt.loc, tt.name, got)
+		}
+	}
+	for in, want := range map[string]string{"/": "/", "/admin": "/admin", "/admin/": "/admin", "/a/b/": "/a"} {
+		if got := areaOf(in); got != want {
+			t.Errorf("areaOf(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
