@@ -526,14 +526,18 @@ func volumePlan(in Input, p *Proposal, xs []prefix, all []prefix, used map[strin
 	g := GroupPlan{Class: ClassVolume, Load: l, Prefixes: names(xs)}
 	g.Name, g.Exists = pickName(in, "volume", xs, all, used)
 	threads := threadsFor(l.Concurrency)
-	procs := max(2, processesFor(l))
-	if c := in.Host.CPUs; c > 0 && procs > max(2, c) {
-		procs = max(2, c) // more processes than cores adds no CPU
+	gil := processesFor(l)
+	if c := in.Host.CPUs; c > 0 && gil > c {
+		gil = c // more GILs than cores adds no CPU
 	}
+	// One request in progress per process on average, so that a hot
+	// request seldom waits for another's GIL (its p99 is the point of the
+	// group), and at least 2, so that one can recycle while the other serves.
+	procs := max(2, gil, int(math.Ceil(l.Concurrency)))
 	g.Processes = procs
 	g.Threads = min(15, max(2, int(math.Ceil(float64(threads)/float64(procs)))))
 	g.Locations = locationsFor(xs, nil, all)
-	say("Group %s (high volume): %.1f requests per second × %.1f ms mean = %.2f requests in progress (Little's law), %d threads with room for bursts (L + 3√L + 1); their CPU share is %.0f%% of the busy time, so the GILs need %.2f processes at %.0f%% use: %d processes (at least 2, so that one can recycle while the other serves) × %d threads.",
+	say("Group %s (high volume): %.1f requests per second × %.1f ms mean = %.2f requests in progress (Little's law), %d threads with room for bursts (L + 3√L + 1); their CPU share is %.0f%% of the busy time, so the GILs need %.2f processes at %.0f%% use; %d processes (at least 2 so that one can recycle while the other serves, and one per request in progress so that hot requests seldom wait for each other's GIL) × %d threads.",
 		g.Name, l.Rate, l.MeanMs, l.Concurrency, threads, 100*l.CPUShare, l.Concurrency*l.CPUShare/gilTarget, 100*gilTarget, g.Processes, g.Threads)
 	return g
 }
