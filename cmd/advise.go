@@ -150,7 +150,11 @@ func readStatusFor(cf *controlFlags, from, metrics string) ([]byte, error) {
 		}
 		return b, nil
 	}
-	cl, err := newControlClient(cf)
+	sock := *cf
+	if sock.socket != "" {
+		sock.file = "" // -f names the config to edit; --socket the server to ask
+	}
+	cl, err := newControlClient(&sock)
 	if err != nil {
 		return nil, err
 	}
