@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -64,15 +65,19 @@ type GroupStatus struct {
 	Capacity float64 `json:"capacity_used"`
 	// The phases inside the group: waiting for a thread, and the thread
 	// busy with the request.
-	QueueP95ms float64           `json:"queue_p95_ms"`
-	QueueP99ms float64           `json:"queue_p99_ms"`
-	AppP50ms   float64           `json:"app_p50_ms"`
-	AppP95ms   float64           `json:"app_p95_ms"`
-	AppP99ms   float64           `json:"app_p99_ms"`
-	Queued     int               `json:"queued"`
-	Restarts   map[string]uint64 `json:"restarts"`
-	Processes  []ProcessStatus   `json:"processes"`
-	History    []Point           `json:"history"`
+	QueueP95ms float64 `json:"queue_p95_ms"`
+	QueueP99ms float64 `json:"queue_p99_ms"`
+	AppP50ms   float64 `json:"app_p50_ms"`
+	AppP95ms   float64 `json:"app_p95_ms"`
+	AppP99ms   float64 `json:"app_p99_ms"`
+	Queued     int     `json:"queued"`
+	// MinProcessRSS is the smallest RSS the sampler read of a ready
+	// process that had served a request: a worker with the application
+	// loaded, before any request grew it (0 = none sampled yet).
+	MinProcessRSS int64             `json:"process_rss_min_bytes,omitempty"`
+	Restarts      map[string]uint64 `json:"restarts"`
+	Processes     []ProcessStatus   `json:"processes"`
+	History       []Point           `json:"history"`
 }
 
 // ProcessStatus is one worker process.
@@ -121,6 +126,7 @@ func (m *Monitor) Status() Status {
 	for k, v := range m.sampler.history {
 		history[k] = slices.Clone(v)
 	}
+	minRSS := maps.Clone(m.sampler.minRSS)
 	m.sampler.mu.Unlock()
 	m.mu.Lock()
 	restarts := map[string]map[string]uint64{}
@@ -139,7 +145,7 @@ func (m *Monitor) Status() Status {
 		gs := m.group(snap.Name)
 		q, a := gs.queue.snapshot(), gs.app.snapshot()
 		g := GroupStatus{Series: seriesOf(snap.Name, &gs.series), State: snap.State, Busy: snap.InFlight,
-			Queued: snap.Queued, Restarts: restarts[snap.Name], History: history[snap.Name],
+			Queued: snap.Queued, Restarts: restarts[snap.Name], History: history[snap.Name], MinProcessRSS: minRSS[snap.Name],
 			QueueP95ms: ms(q.quantile(0.95)), QueueP99ms: ms(q.quantile(0.99)),
 			AppP50ms: ms(a.quantile(0.5)), AppP95ms: ms(a.quantile(0.95)), AppP99ms: ms(a.quantile(0.99))}
 		for _, p := range snap.Processes {

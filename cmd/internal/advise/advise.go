@@ -191,9 +191,10 @@ func Advise(in Input) (*Proposal, error) {
 	say("Measured %d requests over %s (%.1f per second).", total, p.Window.Round(time.Second), float64(total)/win)
 
 	cpuShare := cpuShares(st)
-	p.BaseRSS, p.MeasuredRSS = baseRSS(st)
-	say("A worker that served nothing memory-hungry weighs about %s (the smallest ready process, or what the processes weigh less the growth charged to requests); the processes weigh %s now.",
-		mb(p.BaseRSS), mb(p.MeasuredRSS))
+	var how string
+	p.BaseRSS, p.MeasuredRSS, how = baseRSS(st)
+	say("A worker with the application loaded, before requests grow it, weighs about %s (%s); the processes weigh %s now.",
+		mb(p.BaseRSS), how, mb(p.MeasuredRSS))
 
 	// Memory: whole top-level areas that are rare and grew a worker a lot,
 	// else their prefixes one by one.
@@ -424,17 +425,22 @@ func cpuShares(st monitor.Status) map[string]float64 {
 	return out
 }
 
-// baseRSS estimates what a worker weighs before any request grows it: the
-// smallest ready process, unless even that one is bigger than the largest
-// growth of one request (then every process has probably grown, and the
-// average process less the growth charged to requests is nearer, though
-// never below an eighth of the smallest or 8 MB). It also returns the RSS
-// of all processes now.
-func baseRSS(st monitor.Status) (base, all int64) {
-	var minRSS, n int64
+// baseRSS estimates what a worker weighs with the application loaded,
+// before any request grows it: the smallest such process the monitor
+// sampled (process_rss_min_bytes); else, from a status without it, the
+// smallest ready process now, unless even that one is bigger than the
+// largest growth of one request (then every process has probably grown,
+// and the average process less the growth charged to requests is nearer,
+// though never below an eighth of the smallest or 8 MB). It also returns
+// the RSS of all processes now.
+func baseRSS(st monitor.Status) (base, all int64, how string) {
+	var minRSS, n, sampled int64
 	for _, g := range st.Groups {
 		if g.Name == "" {
 			continue
+		}
+		if m := g.MinProcessRSS; m > 0 && (sampled == 0 || m < sampled) {
+			sampled = m
 		}
 		for _, pr := range g.Processes {
 			if pr.RSSBytes <= 0 {
@@ -447,8 +453,11 @@ func baseRSS(st monitor.Status) (base, all int64) {
 			}
 		}
 	}
+	if sampled > 0 {
+		return sampled, all, "the smallest such process the monitor sampled"
+	}
 	if n == 0 {
-		return 20 << 20, 0 // nothing to read: a small Python app's size
+		return 20 << 20, 0, "no process was measured: a small Python app's size"
 	}
 	var grown, growthMax int64
 	for _, r := range st.Routes {
@@ -458,9 +467,9 @@ func baseRSS(st monitor.Status) (base, all int64) {
 		}
 	}
 	if minRSS < growthMax {
-		return minRSS, all
+		return minRSS, all, "the smallest process now"
 	}
-	return min(minRSS, max((all-grown)/n, minRSS/8, 8<<20)), all
+	return min(minRSS, max((all-grown)/n, minRSS/8, 8<<20)), all, "every process has grown: the mean process less the growth charged to requests"
 }
 
 func loadOf(xs []prefix, win float64, cpuShare map[string]float64) Load {

@@ -97,8 +97,13 @@ func TestBaseRSS(t *testing.T) {
 		{"growth charged twice: floor", status(20*mb, 600*mb, 40*mb, 40*mb), 8 * mb},
 		{"nothing grew", status(0, 0, 30*mb, 32*mb), 30 * mb},
 		{"no process", monitor.Status{}, 20 * mb},
+		{"sampled by the monitor", func() monitor.Status {
+			st := status(200*mb, 600*mb, 230*mb, 220*mb, 225*mb)
+			st.Groups[0].MinProcessRSS = 14 * mb
+			return st
+		}(), 14 * mb},
 	} {
-		if got, _ := baseRSS(tt.st); got != tt.want {
+		if got, _, _ := baseRSS(tt.st); got != tt.want {
 			t.Errorf("%s: base %d MB, want %d MB", tt.name, got/mb, tt.want/mb)
 		}
 	}
