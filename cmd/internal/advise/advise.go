@@ -469,7 +469,7 @@ func baseRSS(st monitor.Status) (base, all int64, how string) {
 	if minRSS < growthMax {
 		return minRSS, all, "the smallest process now"
 	}
-	return min(minRSS, max((all-grown)/n, minRSS/8, 8<<20)), all, "every process has grown: the mean process less the growth charged to requests"
+	return min(minRSS, max((all-grown)/n, minRSS/8, 8<<20)), all, "the mean process less the growth charged to requests, at most the smallest process"
 }
 
 func loadOf(xs []prefix, win float64, cpuShare map[string]float64) Load {
