@@ -115,4 +115,25 @@ func TestAdviseDemo(t *testing.T) {
 			t.Errorf("route %d: want group %s in %q", i, want, routes)
 		}
 	}
+
+	// Apache + mod_wsgi read the advised file too (AppserverGroup is in
+	// <IfModule appserver_module>, which Apache skips).
+	const apache, modules = "/usr/sbin/apache2", "/usr/lib/apache2/modules/"
+	if _, err := os.Stat(modules + "mod_wsgi.so"); err != nil {
+		t.Logf("no Apache + mod_wsgi to check the advised config with: %v", err)
+		return
+	}
+	wrap := filepath.Join(dir, "apache-check.conf")
+	var b strings.Builder
+	b.WriteString("ServerRoot " + dir + "\nPidFile " + filepath.Join(dir, "apache.pid") + "\nErrorLog " + filepath.Join(dir, "apache-error.log") + "\n")
+	for _, m := range []string{"mpm_event", "authz_core", "authz_host", "env", "status", "wsgi"} {
+		b.WriteString("LoadModule " + m + "_module " + modules + "mod_" + m + ".so\n")
+	}
+	b.WriteString("Include " + newConf + "\n")
+	oracleWriteFile(t, wrap, []byte(b.String()))
+	check := exec.Command(apache, "-t", "-f", wrap)
+	check.Env = append(os.Environ(), env...)
+	if out, err := check.CombinedOutput(); err != nil || !strings.Contains(string(out), "Syntax OK") {
+		t.Errorf("apache2 -t on the advised config: %v\n%s", err, out)
+	}
 }
