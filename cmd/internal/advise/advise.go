@@ -562,12 +562,23 @@ func defaultPlan(in Input, p *Proposal, xs, all []prefix, win float64, cpu map[s
 	if c := in.Host.CPUs; c > 0 && g.Processes > c {
 		g.Processes = c
 	}
+	var total uint64
+	for _, x := range all {
+		total += x.Requests
+	}
+	note := ""
+	if 2*l.Requests >= total && g.Processes < 2 {
+		// It carries most of the site: 2 processes, so that one can
+		// recycle or crash while the other serves.
+		g.Processes = 2
+		note = " (2, not 1: it carries most of the requests, and one process can recycle while the other serves)"
+	}
 	// Unmeasured URLs land here too: keep mod_wsgi's modest default of
 	// threads at least.
 	g.Threads = min(15, max(5, int(math.Ceil(float64(threads)/float64(g.Processes)))))
 	cur := currentSize(in, g.Name)
-	say("Group %s (the rest): %.2f requests per second × %.1f ms = %.3f in progress: %d process(es) × %d threads (now %d × %d).",
-		g.Name, l.Rate, l.MeanMs, l.Concurrency, g.Processes, g.Threads, cur[0], cur[1])
+	say("Group %s (the rest): %.2f requests per second × %.1f ms = %.3f in progress: %d process(es)%s × %d threads (now %d × %d).",
+		g.Name, l.Rate, l.MeanMs, l.Concurrency, g.Processes, note, g.Threads, cur[0], cur[1])
 	return g
 }
 
