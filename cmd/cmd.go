@@ -77,7 +77,7 @@ func newRoot() *cobra.Command {
 	cf.register(root)
 	root.SetVersionTemplate("appserver {{.Version}}\n")
 	root.AddCommand(newServeCmd(), newConfigtestCmd(), newRoutesCmd(), newStatusCmd(), newProfileCmd(),
-		newReloadCmd(), newStopCmd(), newVersionCmd())
+		newReloadCmd(), newStopCmd(), newAdviseCmd(), newVersionCmd())
 	root.AddCommand(newManCmd(root))
 	return root
 }

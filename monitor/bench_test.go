@@ -11,7 +11,7 @@ import (
 // are shared, so this includes their cache-line traffic).
 func BenchmarkRequestAccounting(b *testing.B) {
 	m := New()
-	r := &Request{Group: "main", Apps: "My Site (main);My Site", Route: "/publications/article/", Status: 200,
+	r := &Request{Group: "main", Apps: "My Site (main);My Site", Route: "/publications/article/", Path: "/publications/article/17", Status: 200,
 		Total: 3 * time.Millisecond, Queued: 100 * time.Microsecond, App: 2 * time.Millisecond}
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {

@@ -50,6 +50,10 @@ type sampler struct {
 	// last sampled; cpuShown the most the counter has said, which keeps it
 	// from going back when a process's last seconds died with it.
 	deadCPU, cpuShown map[string]float64
+	// minRSS is, per group, the smallest RSS sampled of a ready process
+	// that had served a request: what a worker weighs with the application
+	// loaded, before requests grow it (the partition advisor's baseline).
+	minRSS map[string]int64
 }
 
 type procStat struct {
@@ -82,6 +86,7 @@ func (m *Monitor) sample(now time.Time) {
 		s.history, s.last, s.lastErr, s.cpu = map[string][]Point{}, map[string]histSnapshot{}, map[string]uint64{}, map[int32]float64{}
 		s.busy, s.threadS = map[string]int64{}, map[string]float64{}
 		s.cpuOf, s.deadCPU, s.cpuShown = map[int32]string{}, map[string]float64{}, map[string]float64{}
+		s.minRSS = map[string]int64{}
 	}
 	interval := now.Sub(s.lastAt)
 	first := s.lastAt.IsZero()
@@ -100,6 +105,9 @@ func (m *Monitor) sample(now time.Time) {
 			}
 			procs[int32(ps.PID)] = st
 			p.RSSBytes += st.rss
+			if m, seen := s.minRSS[snap.Name]; ps.State == "ready" && ps.Requests > 0 && st.rss > 0 && (!seen || st.rss < m) {
+				s.minRSS[snap.Name] = st.rss
+			}
 			if prev, seen := s.cpu[int32(ps.PID)]; seen {
 				cpuDelta += st.cpuSec - prev
 			} else if !first {

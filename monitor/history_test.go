@@ -40,3 +40,25 @@ func TestGroupCPUCounter(t *testing.T) {
 type switchSource struct{ snaps []daemon.Snapshot }
 
 func (s *switchSource) Snapshots() []daemon.Snapshot { return s.snaps }
+
+// The smallest RSS of a ready process that served a request is kept per
+// group: a process that served nothing yet, or is not ready, does not count.
+func TestMinProcessRSS(t *testing.T) {
+	m := New()
+	me := daemon.ProcessSnapshot{PID: os.Getpid(), State: "ready", Threads: 1}
+	src := &switchSource{snaps: []daemon.Snapshot{{Name: "g", Processes: []daemon.ProcessSnapshot{me}}}}
+	m.SetSource(src)
+	now := time.Now()
+	m.sample(now)
+	if got := m.sampler.minRSS["g"]; got != 0 {
+		t.Errorf("min RSS %d before any request, want none", got)
+	}
+	me.Requests = 1
+	src.snaps = []daemon.Snapshot{{Name: "g", Processes: []daemon.ProcessSnapshot{me}}}
+	m.sample(now.Add(SampleEvery))
+	st, _ := readProc(int32(os.Getpid()))
+	got := m.Status().Groups[0].MinProcessRSS
+	if got <= 0 || got > st.rss*2 {
+		t.Errorf("min RSS %d, want about this process's %d", got, st.rss)
+	}
+}

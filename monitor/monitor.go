@@ -30,7 +30,11 @@ type Request struct {
 	// name or several separated by ';', each counted.
 	Apps string
 	// Route is route.Route.Label(): the <Location> or WSGIScriptAlias.
-	Route  string
+	Route string
+	// Path is the request's decoded path (route.Route.URI); it is counted
+	// under PathPrefix(Path), so that the partition advisor can tell URLs
+	// apart that one route serves (a config with a single group).
+	Path   string
 	Status int
 	// Total is from the request read to the response written.
 	Total time.Duration
@@ -121,12 +125,13 @@ type Source interface {
 	Snapshots() []daemon.Snapshot
 }
 
-// groupSeries is a group's counters and its routes'.
+// groupSeries is a group's counters, its routes' and its path prefixes'.
 type groupSeries struct {
 	series
 	queue, app histogram    // the phases inside the group
 	busy       atomic.Int64 // nanoseconds its threads were busy (sum of App)
 	routes     labeled
+	paths      labeled
 }
 
 // Monitor is the measurements of one running server.
@@ -187,6 +192,31 @@ func (m *Monitor) Done(r *Request) {
 		}
 	}
 	g.routes.get(r.Route).add(r, bucket)
+	if r.Path != "" {
+		g.paths.get(PathPrefix(r.Path)).add(r, bucket)
+	}
+}
+
+// PathPrefix is what the monitor counts a URL path under: "/" itself, a
+// top-level name ("/about", "/admin"), else the path up to the end of its
+// second folder ("/admin/report" → "/admin/", "/publications/article/7" →
+// "/publications/article/"). Folders are where <Location> prefixes cut, and
+// stopping at two keeps identifiers in URLs from making a label each (past
+// MaxLabels the rest counts under Other). It does not allocate.
+func PathPrefix(p string) string {
+	if len(p) < 2 || p[0] != '/' {
+		return "/"
+	}
+	i := strings.IndexByte(p[1:], '/')
+	if i < 0 {
+		return p
+	}
+	i++ // p[i] is the slash after the first name
+	j := strings.IndexByte(p[i+1:], '/')
+	if j < 0 {
+		return p[:i+1]
+	}
+	return p[:i+1+j+1]
 }
 
 // maxRecent is how many restarts the status page lists.

@@ -248,3 +248,34 @@ func TestCapacityAndMemoryGrowth(t *testing.T) {
 		}
 	}
 }
+
+func TestPathPrefix(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"", "/"}, {"/", "/"}, {"x", "/"},
+		{"/about", "/about"}, {"/admin", "/admin"}, {"/admin/", "/admin/"},
+		{"/admin/report", "/admin/"}, {"/publications/article/", "/publications/article/"},
+		{"/publications/article/17", "/publications/article/"}, {"/a/b/c/d", "/a/b/"}, {"//x", "//"},
+	} {
+		if got := PathPrefix(tt.in); got != tt.want {
+			t.Errorf("PathPrefix(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+// Requests of one route are told apart by their path prefix in Status.Paths.
+func TestStatusPaths(t *testing.T) {
+	m := New()
+	for _, p := range []string{"/", "/publications/article/1", "/publications/article/2", "/admin/report"} {
+		m.Start("main")
+		m.Done(&Request{Group: "main", Route: "/", Path: p, Status: 200, Total: time.Millisecond, PeakGrowth: int64(len(p))})
+	}
+	m.Done(&Request{Group: "main", Route: "/", Status: 200}) // no path: not counted by path
+	var got []string
+	for _, s := range m.Status().Paths {
+		got = append(got, fmt.Sprintf("%s %s %d %d", s.Group, s.Name, s.Requests, s.MemoryGrowthBytes))
+	}
+	want := "main / 1 1,main /admin/ 1 13,main /publications/article/ 2 46"
+	if strings.Join(got, ",") != want {
+		t.Errorf("paths %q, want %q", strings.Join(got, ","), want)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -18,7 +19,10 @@ type Status struct {
 	Groups        []GroupStatus `json:"groups"`
 	Apps          []Series      `json:"apps"`
 	Routes        []Series      `json:"routes"`
-	Restarts      []Restart     `json:"recent_restarts"`
+	// Paths are the requests by group and PathPrefix of their URL: not
+	// exported to Prometheus (they come from URLs, not from the config).
+	Paths    []Series  `json:"paths,omitempty"`
+	Restarts []Restart `json:"recent_restarts"`
 }
 
 // Combined is every group together.
@@ -61,15 +65,19 @@ type GroupStatus struct {
 	Capacity float64 `json:"capacity_used"`
 	// The phases inside the group: waiting for a thread, and the thread
 	// busy with the request.
-	QueueP95ms float64           `json:"queue_p95_ms"`
-	QueueP99ms float64           `json:"queue_p99_ms"`
-	AppP50ms   float64           `json:"app_p50_ms"`
-	AppP95ms   float64           `json:"app_p95_ms"`
-	AppP99ms   float64           `json:"app_p99_ms"`
-	Queued     int               `json:"queued"`
-	Restarts   map[string]uint64 `json:"restarts"`
-	Processes  []ProcessStatus   `json:"processes"`
-	History    []Point           `json:"history"`
+	QueueP95ms float64 `json:"queue_p95_ms"`
+	QueueP99ms float64 `json:"queue_p99_ms"`
+	AppP50ms   float64 `json:"app_p50_ms"`
+	AppP95ms   float64 `json:"app_p95_ms"`
+	AppP99ms   float64 `json:"app_p99_ms"`
+	Queued     int     `json:"queued"`
+	// MinProcessRSS is the smallest RSS the sampler read of a ready
+	// process that had served a request: a worker with the application
+	// loaded, before any request grew it (0 = none sampled yet).
+	MinProcessRSS int64             `json:"process_rss_min_bytes,omitempty"`
+	Restarts      map[string]uint64 `json:"restarts"`
+	Processes     []ProcessStatus   `json:"processes"`
+	History       []Point           `json:"history"`
 }
 
 // ProcessStatus is one worker process.
@@ -118,6 +126,7 @@ func (m *Monitor) Status() Status {
 	for k, v := range m.sampler.history {
 		history[k] = slices.Clone(v)
 	}
+	minRSS := maps.Clone(m.sampler.minRSS)
 	m.sampler.mu.Unlock()
 	m.mu.Lock()
 	restarts := map[string]map[string]uint64{}
@@ -136,7 +145,7 @@ func (m *Monitor) Status() Status {
 		gs := m.group(snap.Name)
 		q, a := gs.queue.snapshot(), gs.app.snapshot()
 		g := GroupStatus{Series: seriesOf(snap.Name, &gs.series), State: snap.State, Busy: snap.InFlight,
-			Queued: snap.Queued, Restarts: restarts[snap.Name], History: history[snap.Name],
+			Queued: snap.Queued, Restarts: restarts[snap.Name], History: history[snap.Name], MinProcessRSS: minRSS[snap.Name],
 			QueueP95ms: ms(q.quantile(0.95)), QueueP99ms: ms(q.quantile(0.99)),
 			AppP50ms: ms(a.quantile(0.5)), AppP95ms: ms(a.quantile(0.95)), AppP99ms: ms(a.quantile(0.99))}
 		for _, p := range snap.Processes {
@@ -174,13 +183,20 @@ func (m *Monitor) Status() Status {
 			se.Group = k.(string)
 			st.Routes = append(st.Routes, se)
 		})
+		v.(*groupSeries).paths.each(func(p string, s *series) {
+			se := seriesOf(p, s)
+			se.Group = k.(string)
+			st.Paths = append(st.Paths, se)
+		})
 		return true
 	})
 	m.apps.each(func(name string, s *series) { st.Apps = append(st.Apps, seriesOf(name, s)) })
 	slices.SortFunc(st.Apps, func(a, b Series) int { return cmp.Compare(a.Name, b.Name) })
-	slices.SortFunc(st.Routes, func(a, b Series) int {
+	bySeries := func(a, b Series) int {
 		return cmp.Or(cmp.Compare(a.Group, b.Group), cmp.Compare(a.Name, b.Name))
-	})
+	}
+	slices.SortFunc(st.Routes, bySeries)
+	slices.SortFunc(st.Paths, bySeries)
 	return st
 }
 

@@ -352,7 +352,7 @@ func (f *Frontend) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer func() {
 		dur := time.Since(start)
 		if monitored {
-			f.mon.Done(&monitor.Request{Group: rt.ProcessGroup, Apps: appNames(rt.Env), Route: rt.Label(),
+			f.mon.Done(&monitor.Request{Group: rt.ProcessGroup, Apps: appNames(rt.Env), Route: rt.Label(), Path: rt.URI,
 				Status: lw.status, Total: dur, Queued: lw.trace.Queued, App: lw.trace.App, PeakGrowth: lw.trace.PeakGrowth})
 		}
 		if lw.logged {
