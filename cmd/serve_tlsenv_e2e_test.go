@@ -92,7 +92,9 @@ func tlsEnvCerts(t *testing.T, dir string) (roots *x509.CertPool, client tls.Cer
 	oracleWriteFile(t, filepath.Join(dir, "ca.pem"), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}))
 	issue := func(serial int64, subject pkix.Name, k *ecdsa.PrivateKey, usage x509.ExtKeyUsage, dns ...string) []byte {
 		tmpl := &x509.Certificate{SerialNumber: big.NewInt(serial), Subject: subject, DNSNames: dns,
-			NotBefore: now.Add(-time.Hour), NotAfter: now.Add(30 * 24 * time.Hour), KeyUsage: x509.KeyUsageDigitalSignature,
+			// Half a day past whole days: SSL_CLIENT_V_REMAIN (whole days left)
+			// is then the same when Apache and appserver answer seconds apart.
+			NotBefore: now.Add(-time.Hour), NotAfter: now.Add(30*24*time.Hour + 12*time.Hour), KeyUsage: x509.KeyUsageDigitalSignature,
 			ExtKeyUsage: []x509.ExtKeyUsage{usage}}
 		der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &k.PublicKey, caKey)
 		if err != nil {
