@@ -185,6 +185,8 @@ func BenchmarkFrontend(b *testing.B) {
 		// client asks for gzip here: the cost of deciding, not of zlib).
 		{"hello/log=off/responses", "/hello", false, nil, []string{"ExpiresActive On", "ExpiresDefault A60",
 			"AddDefaultCharset utf-8", "AddOutputFilterByType DEFLATE text/plain"}},
+		// What monitoring costs: the same without it (issue 10's bound).
+		{"hello/log=off/monitor=off", "/hello", false, nil, []string{"AppserverMonitor Off"}},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			f, _ := startBenchFrontend(b, tc.log, tc.stat, tc.extra...)
