@@ -610,18 +610,7 @@ func staticType(name string) string {
 // redirectLocation is where mod_dir's DirectorySlash sends a request for a
 // directory without its trailing slash.
 func redirectLocation(r *http.Request, rt *route.Route) string {
-	scheme, defPort := "http", 80
-	if r.TLS != nil {
-		scheme, defPort = "https", 443
-	}
-	host := rt.ServerName
-	if strings.Contains(host, ":") {
-		host = "[" + host + "]"
-	}
-	if rt.ServerPort != 0 && rt.ServerPort != defPort {
-		host += ":" + strconv.Itoa(rt.ServerPort)
-	}
-	loc := scheme + "://" + host + (&url.URL{Path: rt.URI + "/"}).EscapedPath()
+	loc := serverURL(r, rt) + (&url.URL{Path: rt.URI + "/"}).EscapedPath()
 	if rt.Query != "" {
 		loc += "?" + rt.Query
 	}

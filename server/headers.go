@@ -320,17 +320,7 @@ func (h *reqHeaders) requestHeader(name string) string {
 }
 
 func (h *reqHeaders) requestHeaderOK(name string) (string, bool) {
-	if strings.EqualFold(name, "Host") {
-		return h.r.Host, h.r.Host != ""
-	}
-	vs := h.r.Header.Values(name)
-	switch len(vs) {
-	case 0:
-		return "", false
-	case 1:
-		return vs[0], true
-	}
-	return strings.Join(vs, ", "), true
+	return route.HeaderValue(h.r.Header, h.r.Host, name)
 }
 
 func (h *reqHeaders) RequestHeader(name string) string { return h.requestHeader(name) }

@@ -1,6 +1,7 @@
 package route
 
 import (
+	"net/http"
 	"sort"
 	"strconv"
 	"strings"
@@ -176,10 +177,16 @@ func rawPath(target string) string {
 }
 
 func (s *envIfState) header(name string) (string, bool) {
+	return HeaderValue(s.req.Header, s.req.Host, name)
+}
+
+// HeaderValue is a request header as httpd's headers_in table gives it:
+// repeated fields joined with ", ", and Host from the request's host.
+func HeaderValue(h http.Header, host, name string) (string, bool) {
 	if strings.EqualFold(name, "Host") {
-		return s.req.Host, s.req.Host != ""
+		return host, host != ""
 	}
-	vs := s.req.Header.Values(name)
+	vs := h.Values(name)
 	switch len(vs) {
 	case 0:
 		return "", false

@@ -1,7 +1,8 @@
 package route
 
-import "testing"
 import (
+	"testing"
+
 	"github.com/appserver/appserver/server/config"
 )
 
