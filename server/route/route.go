@@ -699,12 +699,61 @@ func (d *decider) run() {
 	} else if proxy == nil {
 		d.m = st.translate(d.uri)
 	}
+	hasFile := d.m.kind != mapNone
+	mc := d.mapToStorage()
+	conf := mc.conf
+	r.Conf = conf
+	d.access(conf)
+	if r.Status == 200 && (conf.Rewrite != nil || conf.DirRedirect != nil || len(conf.Redirects) > 0) {
+		// The fixups of mod_rewrite, then of mod_alias.
+		if d.fixupRewrite(mc) || d.aliasRedirect(conf.DirRedirect, conf.Redirects) {
+			if !d.internal {
+				r.Env = d.environment(mc)
+				r.Vary = d.vary
+			}
+			return
+		}
+	}
+	if proxy != nil {
+		// mod_proxy set the handler at translate time.
+		r.Handler, r.ProxyPass, r.ProxyTimeout = HandlerProxy, proxy, st.proxy.timeout
+		if u := st.proxy.unevaluated; len(u) > 0 && r.Status == 200 {
+			r.fail(403, fmt.Sprintf("access rules of <Proxy> at %s:%d are not evaluated by appserver: %s", u[0].Filename, u[0].Line, d.uri))
+		}
+		r.Env = d.environment(mc)
+		return
+	}
+	d.setHandler(conf, hasFile)
+	r.Env = d.environment(mc)
+	r.Vary = d.vary
+	if d.m.kind == mapAlias && d.m.alias != nil && d.m.alias.Regex == nil {
+		r.ContextPrefix, r.ContextDocumentRoot = d.m.alias.URL, d.m.alias.Target
+	}
+	if r.Status != 200 || !hasFile {
+		return
+	}
+	if d.walk.ftype == ftDir && !strings.HasSuffix(d.uri, "/") {
+		// mod_dir (loaded in every stock Apache) redirects a directory
+		// request without its trailing slash, whatever the handler.
+		r.fail(301, "mod_dir DirectorySlash: redirect to "+d.uri+"/")
+		return
+	}
+	if r.Handler == HandlerStatic {
+		d.static()
+	}
+	if r.Status == 200 && r.Handler == HandlerWSGI {
+		d.wsgi(d.hostname)
+	}
+}
+
+// mapToStorage walks the mapped file's directories (and <Files>) and then
+// the <Location> sections, and merges what applies, in httpd's order.
+func (d *decider) mapToStorage() *mergedConf {
 	// chain is what to merge, in order, starting with the defaults.
 	var buf [maxChain]*config.DirConf
-	chain := append(buf[:0], st.defaults)
-	hasFile := d.m.kind != mapNone
+	chain := append(buf[:0], d.st.defaults)
 	dirs, files := 0, 0
-	if hasFile {
+	if d.m.kind != mapNone {
 		fn := d.m.filename
 		if !strings.HasPrefix(fn, "/") && d.t.cwd != "" {
 			fn = d.t.cwd + "/" + fn
@@ -716,10 +765,13 @@ func (d *decider) run() {
 		chain, dirs, files = d.directories(chain)
 	}
 	chain = d.locations(chain)
-	mc := d.t.mergeChain(chain, dirs, files)
-	conf := mc.conf
-	r.Conf = conf
+	return d.t.mergeChain(chain, dirs, files)
+}
 
+// access runs httpd's access, authentication and authorization phases
+// with conf; a refusal sets r's status, a granted user r.User.
+func (d *decider) access(conf *config.DirConf) {
+	r := d.r
 	ar := config.AccessReq{Method: d.method, Uri: d.uri, Https: d.https, Header: d.header, Host: d.host,
 		EnvUnknown: d.t.envUnknown, Hooks: d.hooks, Resolver: d.resolver, ClientVerified: d.clientVerified}
 	// mod_setenvif's rules ran in post-read-request and the header parser,
@@ -736,42 +788,29 @@ func (d *decider) run() {
 		// Parsed only when an access rule depends on it.
 		ar.RemoteIP, ar.LocalIP = remoteAddr(d.remote), d.local
 	}
-	if res := config.Access(conf, &ar); res.Status != 0 {
-		switch {
-		case res.Status == 401 || res.Status == 500:
-			// httpd's authn/authz messages end with the URI already.
-		case res.Reason != "":
-			what := d.walk.filename
-			if what == "" {
-				what = d.uri
-			}
-			res.Reason += ": " + what
-		}
-		r.fail(res.Status, res.Reason)
-		r.Challenge, r.User = res.Challenge, res.User
-	} else {
+	res := config.Access(conf, &ar)
+	if res.Status == 0 {
 		r.User, r.AuthType = res.User, res.AuthType
-	}
-	if r.Status == 200 && (conf.Rewrite != nil || conf.DirRedirect != nil || len(conf.Redirects) > 0) {
-		// The fixups of mod_rewrite, then of mod_alias.
-		if d.fixupRewrite(mc) || d.aliasRedirect(conf.DirRedirect, conf.Redirects) {
-			if !d.internal {
-				r.Env = d.environment(mc)
-				r.Vary = d.vary
-			}
-			return
-		}
-	}
-
-	if proxy != nil {
-		// mod_proxy set the handler at translate time.
-		r.Handler, r.ProxyPass, r.ProxyTimeout = HandlerProxy, proxy, st.proxy.timeout
-		if u := st.proxy.unevaluated; len(u) > 0 && r.Status == 200 {
-			r.fail(403, fmt.Sprintf("access rules of <Proxy> at %s:%d are not evaluated by appserver: %s", u[0].Filename, u[0].Line, d.uri))
-		}
-		r.Env = d.environment(mc)
 		return
 	}
+	switch {
+	case res.Status == 401 || res.Status == 500:
+		// httpd's authn/authz messages end with the URI already.
+	case res.Reason != "":
+		what := d.walk.filename
+		if what == "" {
+			what = d.uri
+		}
+		res.Reason += ": " + what
+	}
+	r.fail(res.Status, res.Reason)
+	r.Challenge, r.User = res.Challenge, res.User
+}
+
+// setHandler decides the handler as httpd's type checker and mod_wsgi do:
+// the mapping, AddHandler by extension, then SetHandler.
+func (d *decider) setHandler(conf *config.DirConf, hasFile bool) {
+	r := d.r
 	handler := ""
 	switch {
 	case d.m.kind == mapWSGI:
@@ -819,26 +858,6 @@ func (d *decider) run() {
 			r.Handler = HandlerStatic
 			r.File = d.walk.full
 		}
-	}
-	r.Env = d.environment(mc)
-	r.Vary = d.vary
-	if d.m.kind == mapAlias && d.m.alias != nil && d.m.alias.Regex == nil {
-		r.ContextPrefix, r.ContextDocumentRoot = d.m.alias.URL, d.m.alias.Target
-	}
-	if r.Status != 200 || !hasFile {
-		return
-	}
-	if d.walk.ftype == ftDir && !strings.HasSuffix(d.uri, "/") {
-		// mod_dir (loaded in every stock Apache) redirects a directory
-		// request without its trailing slash, whatever the handler.
-		r.fail(301, "mod_dir DirectorySlash: redirect to "+d.uri+"/")
-		return
-	}
-	if r.Handler == HandlerStatic {
-		d.static()
-	}
-	if r.Status == 200 && r.Handler == HandlerWSGI {
-		d.wsgi(d.hostname)
 	}
 }
 
