@@ -196,82 +196,8 @@ func Advise(in Input) (*Proposal, error) {
 	say("A worker with the application loaded, before requests grow it, weighs about %s (%s); the processes weigh %s now.",
 		mb(p.BaseRSS), how, mb(p.MeasuredRSS))
 
-	// Memory: whole top-level areas that are rare and grew a worker a lot,
-	// else their prefixes one by one.
-	memThreshold := max(int64(memoryGrowthMin), p.BaseRSS/2)
-	inMemory := map[string]bool{}
-	var memAreas []string
-	byArea := map[string][]prefix{}
-	var areas []string
-	for _, x := range prefixes {
-		if byArea[x.area] == nil {
-			areas = append(areas, x.area)
-		}
-		byArea[x.area] = append(byArea[x.area], x)
-	}
-	for _, a := range areas {
-		l := loadOf(byArea[a], win, cpuShare)
-		if l.GrowthMax < memThreshold {
-			continue
-		}
-		share := float64(l.Requests) / float64(total)
-		if share <= rareShare && a != "/" {
-			say("%s grows memory and is rare: one request raised its worker's peak RSS by up to %s (threshold %s), and it has %.1f%% of the requests (at most %.0f%%).",
-				a, mb(l.GrowthMax), mb(memThreshold), 100*share, 100*rareShare)
-			memAreas = append(memAreas, a)
-			for _, x := range byArea[a] {
-				inMemory[x.Name] = true
-			}
-			continue
-		}
-		for _, x := range byArea[a] {
-			xs := float64(x.Requests) / float64(total)
-			if x.MemoryGrowthMaxBytes >= memThreshold && xs <= rareShare {
-				say("%s grows memory and is rare: up to %s at once, %.1f%% of the requests (its area %s has %.1f%%, too many to move whole).",
-					x.Name, mb(x.MemoryGrowthMaxBytes), 100*xs, a, 100*share)
-				inMemory[x.Name] = true
-			} else if x.MemoryGrowthMaxBytes >= memThreshold {
-				say("%s grows memory (up to %s at once) but is not rare (%.1f%% of the requests): moving it would not keep the big processes few, so it stays.",
-					x.Name, mb(x.MemoryGrowthMaxBytes), 100*xs)
-			}
-		}
-	}
-
-	// Volume: the busiest prefixes that grow little, if together they
-	// carry most of the traffic.
-	var rest []prefix
-	for _, x := range prefixes {
-		if !inMemory[x.Name] {
-			rest = append(rest, x)
-		}
-	}
-	slices.SortStableFunc(rest, func(a, b prefix) int { return cmp.Compare(b.Requests, a.Requests) })
-	inVolume := map[string]bool{}
-	var hot []prefix
-	var hotReq uint64
-	for _, x := range rest {
-		share := float64(x.Requests) / float64(total)
-		if share < hotShare {
-			break
-		}
-		if x.MemoryGrowthMaxBytes >= hotGrowthMax {
-			say("%s is busy (%.1f%% of the requests) but one request grew its worker by %s: it stays out of the lean group.", x.Name, 100*share, mb(x.MemoryGrowthMaxBytes))
-			continue
-		}
-		hot = append(hot, x)
-		hotReq += x.Requests
-	}
-	if hs := float64(hotReq) / float64(total); len(hot) > 0 && hs >= hotTotalShare {
-		var names []string
-		for _, x := range hot {
-			inVolume[x.Name] = true
-			names = append(names, fmt.Sprintf("%s (%.1f%%)", x.Name, 100*float64(x.Requests)/float64(total)))
-		}
-		say("The busiest URLs carry %.1f%% of the requests and grow a worker by less than %s at once: %s. They get a lean group of their own.",
-			100*hs, mb(hotGrowthMax), strings.Join(names, ", "))
-	} else if len(hot) > 0 {
-		say("The busiest URLs carry only %.1f%% of the requests (a lean group needs at least %.0f%%): no high-volume group.", 100*hs, 100*hotTotalShare)
-	}
+	inMemory, memAreas := memoryURLs(prefixes, total, win, cpuShare, max(int64(memoryGrowthMin), p.BaseRSS/2), say)
+	inVolume := volumeURLs(prefixes, inMemory, total, say)
 
 	// Which group is the default one now: the one most of the remaining
 	// requests ran in.
@@ -336,6 +262,89 @@ func Advise(in Input) (*Proposal, error) {
 	say("Capacity for the measured mix of URLs (scaled up until a group runs out of threads or GIL, or the host out of CPUs): %d processes, %d threads, about %.0f requests per second before; %d processes, %d threads, about %.0f per second after (the traffic measured was %.1f per second).",
 		p.Before.Processes, p.Before.Threads, p.Before.Capacity, p.After.Processes, p.After.Threads, p.After.Capacity, float64(total)/win)
 	return p, nil
+}
+
+// memoryURLs picks the URLs for the memory group: whole top-level areas
+// that are rare and grew a worker by threshold or more, else their
+// prefixes one by one. It returns the prefixes and the whole areas.
+func memoryURLs(prefixes []prefix, total uint64, win float64, cpuShare map[string]float64, memThreshold int64, say func(string, ...any)) (map[string]bool, []string) {
+	inMemory := map[string]bool{}
+	var memAreas []string
+	byArea := map[string][]prefix{}
+	var areas []string
+	for _, x := range prefixes {
+		if byArea[x.area] == nil {
+			areas = append(areas, x.area)
+		}
+		byArea[x.area] = append(byArea[x.area], x)
+	}
+	for _, a := range areas {
+		l := loadOf(byArea[a], win, cpuShare)
+		if l.GrowthMax < memThreshold {
+			continue
+		}
+		share := float64(l.Requests) / float64(total)
+		if share <= rareShare && a != "/" {
+			say("%s grows memory and is rare: one request raised its worker's peak RSS by up to %s (threshold %s), and it has %.1f%% of the requests (at most %.0f%%).",
+				a, mb(l.GrowthMax), mb(memThreshold), 100*share, 100*rareShare)
+			memAreas = append(memAreas, a)
+			for _, x := range byArea[a] {
+				inMemory[x.Name] = true
+			}
+			continue
+		}
+		for _, x := range byArea[a] {
+			xs := float64(x.Requests) / float64(total)
+			if x.MemoryGrowthMaxBytes >= memThreshold && xs <= rareShare {
+				say("%s grows memory and is rare: up to %s at once, %.1f%% of the requests (its area %s has %.1f%%, too many to move whole).",
+					x.Name, mb(x.MemoryGrowthMaxBytes), 100*xs, a, 100*share)
+				inMemory[x.Name] = true
+			} else if x.MemoryGrowthMaxBytes >= memThreshold {
+				say("%s grows memory (up to %s at once) but is not rare (%.1f%% of the requests): moving it would not keep the big processes few, so it stays.",
+					x.Name, mb(x.MemoryGrowthMaxBytes), 100*xs)
+			}
+		}
+	}
+	return inMemory, memAreas
+}
+
+// volumeURLs picks the URLs for the lean high-volume group: the busiest
+// prefixes that grow little, if together they carry most of the traffic.
+func volumeURLs(prefixes []prefix, inMemory map[string]bool, total uint64, say func(string, ...any)) map[string]bool {
+	var rest []prefix
+	for _, x := range prefixes {
+		if !inMemory[x.Name] {
+			rest = append(rest, x)
+		}
+	}
+	slices.SortStableFunc(rest, func(a, b prefix) int { return cmp.Compare(b.Requests, a.Requests) })
+	inVolume := map[string]bool{}
+	var hot []prefix
+	var hotReq uint64
+	for _, x := range rest {
+		share := float64(x.Requests) / float64(total)
+		if share < hotShare {
+			break
+		}
+		if x.MemoryGrowthMaxBytes >= hotGrowthMax {
+			say("%s is busy (%.1f%% of the requests) but one request grew its worker by %s: it stays out of the lean group.", x.Name, 100*share, mb(x.MemoryGrowthMaxBytes))
+			continue
+		}
+		hot = append(hot, x)
+		hotReq += x.Requests
+	}
+	if hs := float64(hotReq) / float64(total); len(hot) > 0 && hs >= hotTotalShare {
+		var names []string
+		for _, x := range hot {
+			inVolume[x.Name] = true
+			names = append(names, fmt.Sprintf("%s (%.1f%%)", x.Name, 100*float64(x.Requests)/float64(total)))
+		}
+		say("The busiest URLs carry %.1f%% of the requests and grow a worker by less than %s at once: %s. They get a lean group of their own.",
+			100*hs, mb(hotGrowthMax), strings.Join(names, ", "))
+	} else if len(hot) > 0 {
+		say("The busiest URLs carry only %.1f%% of the requests (a lean group needs at least %.0f%%): no high-volume group.", 100*hs, 100*hotTotalShare)
+	}
+	return inVolume
 }
 
 // prefixesOf reads the measured path prefixes, leaving out the embedded
