@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/appserver/appserver/parser"
+	"github.com/appserver/appserver/server/config"
 	"github.com/appserver/appserver/server/load"
 	"github.com/appserver/appserver/server/modules"
 	"github.com/appserver/appserver/server/route"
@@ -41,113 +42,156 @@ type edit struct {
 // each measured path prefix must reach the group the proposal chose, else
 // Edit returns an error rather than a config that does something else.
 func Edit(path string, src []byte, p *Proposal, opts load.Options) ([]byte, error) {
-	read := func(data []byte) func(string) ([]byte, error) {
-		return func(name string) ([]byte, error) {
-			if name == path {
-				return data, nil
-			}
-			if opts.ReadFile != nil {
-				return opts.ReadFile(name)
-			}
-			return os.ReadFile(name)
-		}
-	}
+	e := &editor{path: path, src: src, opts: opts}
 	tree, err := parser.Read(path, src, parser.Options{Defines: opts.Defines, LookupEnv: opts.LookupEnv,
-		NoHostChecks: true, ReadFile: read(src), Provided: modules.Provided, Static: modules.Static})
+		NoHostChecks: true, ReadFile: e.reader(src), Provided: modules.Provided, Static: modules.Static})
 	if err != nil {
 		return nil, err
 	}
-	lopts := opts
-	lopts.ReadFile = read(src)
-	before, err := load.File(path, lopts)
+	before, err := e.load(src)
 	if err != nil {
 		return nil, fmt.Errorf("the config does not load: %w", err)
 	}
-	table := route.Compile(before, route.Options{})
+	e.table = route.Compile(before, route.Options{})
 	// The requests arrive on the first listener, as `appserver routes`
 	// takes them to.
-	ip, port := "127.0.0.1", 80
+	e.ip, e.port = "127.0.0.1", 80
 	if len(before.Listen) > 0 {
-		ip, port = cmp.Or(before.Listen[0].Addr, ip), before.Listen[0].Port
+		e.ip, e.port = cmp.Or(before.Listen[0].Addr, e.ip), before.Listen[0].Port
 	}
-	request := func(target string) route.Request {
-		return route.Request{Method: "GET", Target: target, LocalIP: ip, LocalPort: port, RemoteIP: "127.0.0.1"}
+	e.index(tree.Root)
+	edits, err := e.groupEdits(p)
+	if err != nil {
+		return nil, err
 	}
-	groupOf := func(t *route.Table, target string) string {
-		return t.Route(request(target)).ProcessGroup
+	locs, err := e.locationEdits(p)
+	if err != nil {
+		return nil, err
 	}
+	out := splice(src, append(edits, locs...))
+	return out, e.verify(out, p)
+}
 
-	// The directives of the main file itself: only its text is edited.
-	daemons := map[string]*parser.Directive{}
-	appserverGroups := map[string]*parser.Directive{}
-	var scriptAliases []*parser.Directive
+// editor is one run of Edit: the file, its routing before the edit, and
+// the directives of the main file itself (only its text is edited).
+type editor struct {
+	path  string
+	src   []byte
+	opts  load.Options
+	table *route.Table
+	ip    string
+	port  int
+
+	daemons         map[string]*parser.Directive
+	appserverGroups map[string]*parser.Directive
+	scriptAliases   []*parser.Directive
 	// anchorOf is where new <Location>s go for a WSGIScriptAlias: after the
 	// last <Location> after it, in the same section, that sets a
 	// WSGIProcessGroup (so that the new ones, later, take precedence as
 	// httpd merges sections in order), else after the alias itself.
-	anchorOf := map[*parser.Directive]*parser.Directive{}
+	anchorOf map[*parser.Directive]*parser.Directive
+}
+
+// reader reads the main file as data, and every other file from disk.
+func (e *editor) reader(data []byte) func(string) ([]byte, error) {
+	return func(name string) ([]byte, error) {
+		if name == e.path {
+			return data, nil
+		}
+		if e.opts.ReadFile != nil {
+			return e.opts.ReadFile(name)
+		}
+		return os.ReadFile(name)
+	}
+}
+
+func (e *editor) load(data []byte) (*config.Config, error) {
+	lopts := e.opts
+	lopts.ReadFile = e.reader(data)
+	return load.File(e.path, lopts)
+}
+
+func (e *editor) request(target string) route.Request {
+	return route.Request{Method: "GET", Target: target, LocalIP: e.ip, LocalPort: e.port, RemoteIP: "127.0.0.1"}
+}
+
+func (e *editor) groupOf(t *route.Table, target string) string {
+	return t.Route(e.request(target)).ProcessGroup
+}
+
+func (e *editor) indent(d *parser.Directive) string {
+	return string(e.src[lineStart(e.src, d.Pos.Offset):d.Pos.Offset])
+}
+
+// index finds the main file's groups, AppserverGroup lines, script
+// aliases and their anchors.
+func (e *editor) index(root []*parser.Directive) {
+	e.daemons = map[string]*parser.Directive{}
+	e.appserverGroups = map[string]*parser.Directive{}
+	e.anchorOf = map[*parser.Directive]*parser.Directive{}
 	var walk func(ds []*parser.Directive)
 	walk = func(ds []*parser.Directive) {
 		for i, d := range ds {
-			if d.Pos.Filename != path || len(d.IncludedFrom) > 0 {
+			if d.Pos.Filename != e.path || len(d.IncludedFrom) > 0 {
 				continue
 			}
 			if d.Is("WSGIScriptAlias") || d.Is("WSGIScriptAliasMatch") {
-				anchorOf[d] = d
-				for _, e := range ds[i+1:] {
-					if e.Section && (e.Is("Location") || e.Is("LocationMatch")) && e.Pos.Filename == path && len(e.IncludedFrom) == 0 && setsGroup(e) {
-						anchorOf[d] = e
+				e.anchorOf[d] = d
+				for _, x := range ds[i+1:] {
+					if x.Section && (x.Is("Location") || x.Is("LocationMatch")) && x.Pos.Filename == e.path && len(x.IncludedFrom) == 0 && setsGroup(x) {
+						e.anchorOf[d] = x
 					}
 				}
 			}
 			switch {
 			case d.Is("WSGIDaemonProcess") && len(d.Args) > 0:
-				daemons[d.Args[0].Value] = d
+				e.daemons[d.Args[0].Value] = d
 			case d.Is("AppserverGroup") && len(d.Args) > 0:
-				appserverGroups[d.Args[0].Value] = d
+				e.appserverGroups[d.Args[0].Value] = d
 			case d.Is("WSGIScriptAlias") || d.Is("WSGIScriptAliasMatch"):
-				scriptAliases = append(scriptAliases, d)
+				e.scriptAliases = append(e.scriptAliases, d)
 			}
 			walk(d.Body)
 		}
 	}
-	walk(tree.Root)
+	walk(root)
+}
 
+// groupEdits changes the options of the groups that stay and adds the new
+// groups after the default group's line.
+func (e *editor) groupEdits(p *Proposal) ([]edit, error) {
+	src := e.src
 	var edits []edit
 	var def *parser.Directive
 	for _, g := range p.Groups {
 		if g.Class == ClassDefault {
-			def = daemons[g.Name]
+			def = e.daemons[g.Name]
 		}
 	}
 	if def == nil {
-		return nil, fmt.Errorf("the WSGIDaemonProcess of the default group %q is not in %s itself: edit the file that defines it", p.DefaultCurrent, path)
-	}
-	indent := func(d *parser.Directive) string {
-		ls := lineStart(src, d.Pos.Offset)
-		return string(src[ls:d.Pos.Offset])
+		return nil, fmt.Errorf("the WSGIDaemonProcess of the default group %q is not in %s itself: edit the file that defines it", p.DefaultCurrent, e.path)
 	}
 	newGroups := ""
 	for _, g := range p.Groups {
 		if g.Exists {
-			d := daemons[g.Name]
+			d := e.daemons[g.Name]
 			if d == nil {
-				return nil, fmt.Errorf("the WSGIDaemonProcess of group %q is not in %s itself: edit the file that defines it", g.Name, path)
+				return nil, fmt.Errorf("the WSGIDaemonProcess of group %q is not in %s itself: edit the file that defines it", g.Name, e.path)
 			}
 			for _, o := range g.Options() {
 				edits = append(edits, setOption(src, d, o[0], o[1]))
 			}
 			if g.MaximumRSS > 0 {
-				if a := appserverGroups[g.Name]; a != nil {
+				if a := e.appserverGroups[g.Name]; a != nil {
 					edits = append(edits, setOption(src, a, "maximum-rss", fmt.Sprintf("%dM", g.MaximumRSS>>20)))
 				} else {
 					end := logicalLineEnd(src, d.Pos.Offset)
-					edits = append(edits, edit{at: end, ins: "\n" + appserverGroupBlock(indent(d), g)})
+					edits = append(edits, edit{at: end, ins: "\n" + appserverGroupBlock(e.indent(d), g)})
 				}
 			}
 			continue
 		}
-		line := indent(def) + "WSGIDaemonProcess " + g.Name
+		line := e.indent(def) + "WSGIDaemonProcess " + g.Name
 		for _, a := range def.Args[1:] {
 			raw := rawToken(src, a.Pos.Offset)
 			name, _, _ := strings.Cut(strings.Trim(raw, `"'`), "=")
@@ -160,80 +204,85 @@ func Edit(path string, src []byte, p *Proposal, opts load.Options) ([]byte, erro
 		}
 		newGroups += "\n" + line
 		if g.MaximumRSS > 0 {
-			newGroups += "\n" + appserverGroupBlock(indent(def), g)
+			newGroups += "\n" + appserverGroupBlock(e.indent(def), g)
 		}
 	}
 	if newGroups != "" {
 		// After the default group's line, and after the AppserverGroup
 		// block that follows it, if any.
 		at := logicalLineEnd(src, def.Pos.Offset)
-		if a := appserverGroups[p.DefaultCurrent]; a != nil && a.Pos.Offset > at {
+		if a := e.appserverGroups[p.DefaultCurrent]; a != nil && a.Pos.Offset > at {
 			at = logicalLineEnd(src, a.Pos.Offset)
 		}
 		edits = append(edits, edit{at: at, ins: newGroups})
 	}
+	return edits, nil
+}
 
-	// New <Location>s, where some prefix they cover goes elsewhere now,
-	// after the WSGIScriptAlias that maps it.
+// locationEdits adds a <Location> where some prefix it covers goes
+// elsewhere now, after the WSGIScriptAlias that maps it.
+func (e *editor) locationEdits(p *Proposal) ([]edit, error) {
 	blocks := map[*parser.Directive]string{}
 	var anchors []*parser.Directive
 	for _, g := range p.Groups {
 		for _, l := range g.Locations {
 			moves := false
 			for _, pre := range l.Prefixes {
-				moves = moves || groupOf(table, pre) != g.Name
+				moves = moves || e.groupOf(e.table, pre) != g.Name
 			}
 			if !moves {
 				continue
 			}
-			rt := table.Route(request(l.Prefixes[0]))
+			rt := e.table.Route(e.request(l.Prefixes[0]))
 			var anchor *parser.Directive
-			for _, d := range scriptAliases {
+			for _, d := range e.scriptAliases {
 				if rt.ScriptAlias != nil && d.Pos.Offset == rt.ScriptAlias.Pos.Offset && d.Pos.Filename == rt.ScriptAlias.Pos.Filename {
 					anchor = d
 				}
 			}
 			if anchor == nil {
-				return nil, fmt.Errorf("%s is not mapped by a WSGIScriptAlias of %s itself: add the <Location> by hand", l.Prefixes[0], path)
+				return nil, fmt.Errorf("%s is not mapped by a WSGIScriptAlias of %s itself: add the <Location> by hand", l.Prefixes[0], e.path)
 			}
-			anchor = anchorOf[anchor]
+			anchor = e.anchorOf[anchor]
 			if _, ok := blocks[anchor]; !ok {
 				anchors = append(anchors, anchor)
 			}
-			in := indent(anchor)
+			in := e.indent(anchor)
 			blocks[anchor] += fmt.Sprintf("\n%s# appserver advise: %s\n%s%s\n%s    WSGIProcessGroup %s\n%s</Location>",
 				in, why(g), in, l.Directive(), in, g.Name, in)
 		}
 	}
+	var edits []edit
 	for _, a := range anchors {
-		at := logicalLineEnd(src, a.Pos.Offset)
+		at := logicalLineEnd(e.src, a.Pos.Offset)
 		if a.Section {
-			at = logicalLineEnd(src, a.End.Offset)
+			at = logicalLineEnd(e.src, a.End.Offset)
 		}
 		edits = append(edits, edit{at: at, ins: blocks[a]})
 	}
+	return edits, nil
+}
 
-	out := splice(src, edits)
-
-	// The result must load, and route every measured prefix as planned.
-	lopts.ReadFile = read(out)
-	after, err := load.File(path, lopts)
+// verify loads the edited text and routes every measured prefix: each
+// must reach the group the proposal chose.
+func (e *editor) verify(out []byte, p *Proposal) error {
+	after, err := e.load(out)
 	if err != nil {
-		return out, fmt.Errorf("the edited config does not load: %w", err)
+		return fmt.Errorf("the edited config does not load: %w", err)
 	}
 	t2 := route.Compile(after, route.Options{})
 	var wrong []string
 	for _, g := range p.Groups {
 		for _, pre := range g.Prefixes {
-			if got := groupOf(t2, pre); got != g.Name {
+			if got := e.groupOf(t2, pre); got != g.Name {
 				wrong = append(wrong, fmt.Sprintf("%s goes to %q, not %q", pre, got, g.Name))
 			}
 		}
 	}
 	if len(wrong) > 0 {
-		return out, errors.New("the edited config routes differently than proposed (an existing <Location> later in the file may override the new ones): " + strings.Join(wrong, "; "))
+		return errors.New("the edited config routes differently than proposed (an existing <Location> later in the file may override the new ones): " + strings.Join(wrong, "; "))
 	}
-	return out, nil
+	return nil
 }
 
 // setsGroup says whether a section sets WSGIProcessGroup, directly or in
