@@ -116,26 +116,8 @@ func setupHeader(request bool) func(c *cmd) *parser.Error {
 			}
 		}
 		if hasEnv {
-			switch {
-			case strings.EqualFold(envclause, "early"):
-				op.Early = true
-			case len(envclause) >= 4 && strings.EqualFold(envclause[:4], "env="):
-				v := envclause[4:]
-				if v == "" || v == "!" {
-					return c.errArg(envIdx, "error: missing environment variable name. envclause should be in the form env=envar")
-				}
-				op.Env, op.EnvNot = strings.TrimPrefix(v, "!"), v[0] == '!'
-			case len(envclause) >= 5 && strings.EqualFold(envclause[:5], "expr="):
-				e, err := expr.Parse(envclause[5:])
-				if err != nil {
-					return c.errArg(envIdx, "Can't parse envclause/expression: %s", err.Error())
-				}
-				op.Cond = e
-				if u := e.Unsupported(); len(u) > 0 {
-					c.warn(config.WarnCompat, "%s: appserver cannot evaluate %s in expr=; the directive is applied as Apache applies it when evaluation fails (error logged, header changed)", name, strings.Join(u, ", "))
-				}
-			default:
-				return c.errArg(envIdx, "Unknown parameter: %s", envclause)
+			if e := headerCondition(c, op, name, envclause, envIdx); e != nil {
+				return e
 			}
 		}
 		if k := strings.IndexByte(hdr, ':'); k >= 0 {
@@ -143,18 +125,8 @@ func setupHeader(request bool) func(c *cmd) *parser.Error {
 		}
 		op.Name = hdr
 		if hasValue {
-			if len(value) >= 5 && strings.EqualFold(value[:5], "expr=") {
-				s, err := expr.ParseString(value[5:])
-				if err != nil {
-					return c.errArg(i+1, "Can't parse value expression : %s", err.Error())
-				}
-				op.ValueExpr = s
-			} else {
-				f, msg := parseHeaderFormat(value)
-				if msg != "" {
-					return c.errArg(i+1, "%s", msg)
-				}
-				op.Value = f
+			if e := headerValue(c, op, value, i+1); e != nil {
+				return e
 			}
 		}
 		conf := c.sc.conf
@@ -175,6 +147,52 @@ func setupHeader(request bool) func(c *cmd) *parser.Error {
 		}
 		return nil
 	}
+}
+
+// headerCondition reads a Header's last argument into op: "early",
+// env=[!]VAR or expr=EXPR (argument idx, for messages).
+func headerCondition(c *cmd, op *config.HeaderOp, name, clause string, idx int) *parser.Error {
+	switch {
+	case strings.EqualFold(clause, "early"):
+		op.Early = true
+	case len(clause) >= 4 && strings.EqualFold(clause[:4], "env="):
+		v := clause[4:]
+		if v == "" || v == "!" {
+			return c.errArg(idx, "error: missing environment variable name. envclause should be in the form env=envar")
+		}
+		op.Env, op.EnvNot = strings.TrimPrefix(v, "!"), v[0] == '!'
+	case len(clause) >= 5 && strings.EqualFold(clause[:5], "expr="):
+		e, err := expr.Parse(clause[5:])
+		if err != nil {
+			return c.errArg(idx, "Can't parse envclause/expression: %s", err.Error())
+		}
+		op.Cond = e
+		if u := e.Unsupported(); len(u) > 0 {
+			c.warn(config.WarnCompat, "%s: appserver cannot evaluate %s in expr=; the directive is applied as Apache applies it when evaluation fails (error logged, header changed)", name, strings.Join(u, ", "))
+		}
+	default:
+		return c.errArg(idx, "Unknown parameter: %s", clause)
+	}
+	return nil
+}
+
+// headerValue reads a Header's value (argument idx) into op: an
+// expr=string, else text with format specifiers.
+func headerValue(c *cmd, op *config.HeaderOp, value string, idx int) *parser.Error {
+	if len(value) >= 5 && strings.EqualFold(value[:5], "expr=") {
+		s, err := expr.ParseString(value[5:])
+		if err != nil {
+			return c.errArg(idx, "Can't parse value expression : %s", err.Error())
+		}
+		op.ValueExpr = s
+		return nil
+	}
+	f, msg := parseHeaderFormat(value)
+	if msg != "" {
+		return c.errArg(idx, "%s", msg)
+	}
+	op.Value = f
+	return nil
 }
 
 // parseHeaderFormat splits a mod_headers value into text and %t, %D,
