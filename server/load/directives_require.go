@@ -96,32 +96,81 @@ func setupRequire(c *cmd) *parser.Error {
 		word, _, rest = parser.GetWord(rest)
 	}
 	rs := requireScope(c.sc)
-	var v config.Authz
-	var dyn *config.AuthzRule // decided per request
+	v, dyn, e := requireRule(c, word, rest, negated)
+	if e != nil {
+		return e
+	}
+	// httpd parses the provider's arguments first, then refuses a
+	// negation where it cannot take effect.
+	if negated && (rs == nil || rs.kind != scopeRequire || rs.require.op == config.AuthzAny) {
+		return c.err("negative Require directive has no effect in <RequireAny> directive")
+	}
+	if negated {
+		switch v {
+		case config.AuthzGranted:
+			v = config.AuthzDenied
+		case config.AuthzDenied:
+			v = config.AuthzNeutral
+		}
+	}
+	if c.sc.discard {
+		// Inside <If>: a Require that could refuse makes the section
+		// around the If refuse (fail closed).
+		if v != config.AuthzGranted {
+			c.denyFor(&config.AccessDeny{}, "")
+		}
+		return nil
+	}
+	if c.sc.limited() {
+		if v == config.AuthzGranted {
+			c.warn(config.WarnIgnored, "Require inside <%s> is ignored: appserver does not grant access by request method, so these methods get the enclosing section's access rule", c.sc.findParent("limit", "limitexcept").Name)
+		} else {
+			c.denyFor(&config.AccessDeny{Methods: limitOf(c.sc)}, "appserver does not evaluate Require per method")
+		}
+		return nil
+	}
+	if rs == nil {
+		return nil
+	}
+	if rs.require == nil {
+		rs.require = &requireNode{op: config.AuthzAny}
+	}
+	if dyn == nil {
+		dyn = static(v)
+	}
+	rs.require.rules = append(rs.require.rules, dyn)
+	return nil
+}
+
+// requireRule reads one Require's provider and arguments: the outcome
+// when it is known at load time (v), or the rule decided per request
+// (dyn, with v AuthzUnknown where it is not evaluated: <If>, <Limit>).
+func requireRule(c *cmd, word, rest string, negated bool) (v config.Authz, dyn *config.AuthzRule, e *parser.Error) {
+	raw := c.d.Raw
 	switch {
 	case word == "all":
 		arg, _, extra := parser.GetWord(rest)
 		switch {
 		case extra != "":
-			return c.err("Argument for 'Require all' must be 'granted' or 'denied'")
+			return v, nil, c.err("Argument for 'Require all' must be 'granted' or 'denied'")
 		case strings.EqualFold(arg, "granted"):
 			v = config.AuthzGranted
 		case strings.EqualFold(arg, "denied"):
 			v = config.AuthzDenied
 		default:
-			return c.err("Argument for 'Require all' must be 'granted' or 'denied'")
+			return v, nil, c.err("Argument for 'Require all' must be 'granted' or 'denied'")
 		}
 	case word == "ip":
 		dyn = &config.AuthzRule{Kind: config.AuthzIP, Negated: negated}
 		for w, _, r := parser.GetWord(rest); w != ""; w, _, r = parser.GetWord(r) {
 			n, msg := config.ParseIPNetwork(w)
 			if msg != "" {
-				return c.err("%s", msg)
+				return v, nil, c.err("%s", msg)
 			}
 			dyn.IPs = append(dyn.IPs, n)
 		}
 		if len(dyn.IPs) == 0 {
-			return c.err("'require ip' requires an argument")
+			return v, nil, c.err("'require ip' requires an argument")
 		}
 		v = config.AuthzUnknown // where it is not evaluated (<If>, <Limit>)
 	case word == "local":
@@ -167,7 +216,7 @@ func setupRequire(c *cmd) *parser.Error {
 		dyn = &config.AuthzRule{Kind: config.AuthzMethod, Negated: negated}
 		for w, _, r := parser.GetWord(rest); w != ""; w, _, r = parser.GetWord(r) {
 			if !knownMethods[w] {
-				return c.err("Invalid Method '%s'", w)
+				return v, nil, c.err("Invalid Method '%s'", w)
 			}
 			if w == "HEAD" {
 				w = "GET" // one method number
@@ -176,7 +225,7 @@ func setupRequire(c *cmd) *parser.Error {
 		}
 		v = config.AuthzUnknown
 	case word == "":
-		return c.err("Unknown Authz provider: ")
+		return v, nil, c.err("Unknown Authz provider: ")
 	default:
 		v = config.AuthzUnknown
 		if !c.sc.discard && !c.sc.limited() {
@@ -187,46 +236,7 @@ func setupRequire(c *cmd) *parser.Error {
 			}
 		}
 	}
-	// httpd parses the provider's arguments first, then refuses a
-	// negation where it cannot take effect.
-	if negated && (rs == nil || rs.kind != scopeRequire || rs.require.op == config.AuthzAny) {
-		return c.err("negative Require directive has no effect in <RequireAny> directive")
-	}
-	if negated {
-		switch v {
-		case config.AuthzGranted:
-			v = config.AuthzDenied
-		case config.AuthzDenied:
-			v = config.AuthzNeutral
-		}
-	}
-	if c.sc.discard {
-		// Inside <If>: a Require that could refuse makes the section
-		// around the If refuse (fail closed).
-		if v != config.AuthzGranted {
-			c.denyFor(&config.AccessDeny{}, "")
-		}
-		return nil
-	}
-	if c.sc.limited() {
-		if v == config.AuthzGranted {
-			c.warn(config.WarnIgnored, "Require inside <%s> is ignored: appserver does not grant access by request method, so these methods get the enclosing section's access rule", c.sc.findParent("limit", "limitexcept").Name)
-		} else {
-			c.denyFor(&config.AccessDeny{Methods: limitOf(c.sc)}, "appserver does not evaluate Require per method")
-		}
-		return nil
-	}
-	if rs == nil {
-		return nil
-	}
-	if rs.require == nil {
-		rs.require = &requireNode{op: config.AuthzAny}
-	}
-	if dyn == nil {
-		dyn = static(v)
-	}
-	rs.require.rules = append(rs.require.rules, dyn)
-	return nil
+	return v, dyn, nil
 }
 
 // finishRequire turns the Require rules collected in a per-directory
