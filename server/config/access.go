@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/appserver/appserver/parser"
+	"github.com/appserver/appserver/server/expr"
 )
 
 // Access rules beyond Require (authz.go). An ignored directive
@@ -242,6 +243,8 @@ type AccessReq struct {
 	// way appserver does not evaluate: such tests cannot be told.
 	Env        map[string]string
 	EnvUnknown bool
+	// Expr answers Require expr (nil: not evaluated, never grants).
+	Expr expr.Context
 	// Hooks runs mod_wsgi's auth and access scripts (nil: they are not
 	// run, and what depends on them fails closed).
 	Hooks AuthHooks
@@ -397,7 +400,7 @@ func Access(conf *DirConf, r *AccessReq) AccessResult {
 		authType = *conf.AuthType
 	}
 	ctx := AuthzCtx{Remote: r.RemoteIP, Local: r.LocalIP, Method: method, GroupFile: conf.AuthGroupFile,
-		GroupScript: conf.AuthGroupScript, Hooks: r.Hooks, Resolver: r.Resolver, Env: r.Env, EnvUnknown: r.EnvUnknown}
+		GroupScript: conf.AuthGroupScript, Hooks: r.Hooks, Resolver: r.Resolver, Env: r.Env, EnvUnknown: r.EnvUnknown, Expr: r.Expr}
 	switch v := conf.authorize(&ctx); v {
 	case AuthzGranted:
 		return AccessResult{}

@@ -4,6 +4,8 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+
+	"github.com/appserver/appserver/server/expr"
 )
 
 // Require rules that depend on the client's address ("Require ip",
@@ -46,6 +48,7 @@ const (
 	AuthzWSGIGroup // Require wsgi-group Names... (WSGIAuthGroupScript)
 	AuthzHost      // Require host Names...: double reverse DNS
 	AuthzForwardDNS
+	AuthzExpr // Require expr: an ap_expr over the request
 )
 
 // AuthzRule is one Require line or <RequireX> section whose outcome depends
@@ -57,6 +60,7 @@ type AuthzRule struct {
 	IPs     []IPNetwork // AuthzIP
 	Names   []string    // AuthzUser, AuthzGroup, AuthzEnv, AuthzMethod (upper case)
 	Rules   []*AuthzRule
+	Expr    *expr.Expr // AuthzExpr
 }
 
 // AuthzCtx is what Require rules look at.
@@ -81,6 +85,9 @@ type AuthzCtx struct {
 	// the config sets some in a way appserver does not evaluate.
 	Env        map[string]string
 	EnvUnknown bool
+	// Expr answers Require expr's variables and headers (nil: such rules
+	// are not evaluated and never grant).
+	Expr expr.Context
 	// Reason is set by the rule that decided a denial, as httpd logs it.
 	Reason string
 }
@@ -164,6 +171,19 @@ func (r *AuthzRule) EvalCtx(c *AuthzCtx) Authz {
 		v = yesNo(in)
 	case AuthzValidUser, AuthzUser, AuthzGroup, AuthzWSGIGroup:
 		v = r.evalUser(c)
+	case AuthzExpr:
+		if c.Expr == nil {
+			v = AuthzUnknown
+			break
+		}
+		// A part appserver cannot evaluate never grants (fail closed).
+		ok, err := r.Expr.Eval(c.Expr)
+		switch {
+		case err != nil:
+			v = AuthzUnknown
+		default:
+			v = yesNo(ok)
+		}
 	case AuthzHost, AuthzForwardDNS:
 		if c.Resolver == nil || !c.Remote.IsValid() {
 			v = AuthzUnknown
@@ -228,6 +248,22 @@ func (r *AuthzRule) EvalCtx(c *AuthzCtx) Authz {
 		return negate(v)
 	}
 	return v
+}
+
+// HasExpr reports whether a Require expr is among the rules.
+func (r *AuthzRule) HasExpr() bool {
+	if r == nil {
+		return false
+	}
+	if r.Kind == AuthzExpr {
+		return true
+	}
+	for _, c := range r.Rules {
+		if c.HasExpr() {
+			return true
+		}
+	}
+	return false
 }
 
 func yesNo(in bool) Authz {
@@ -378,6 +414,9 @@ func (r *AuthzRule) write(b *strings.Builder) {
 		return
 	case AuthzLocal:
 		b.WriteString(not + "local")
+		return
+	case AuthzExpr:
+		b.WriteString(not + "expr " + r.Expr.Source())
 		return
 	case AuthzValidUser, AuthzUser, AuthzGroup, AuthzEnv, AuthzMethod, AuthzWSGIGroup, AuthzHost, AuthzForwardDNS:
 		b.WriteString(not + [...]string{AuthzValidUser: "valid-user", AuthzUser: "user", AuthzGroup: "group", AuthzEnv: "env",

@@ -5,6 +5,7 @@ import (
 
 	"github.com/appserver/appserver/parser"
 	"github.com/appserver/appserver/server/config"
+	"github.com/appserver/appserver/server/expr"
 )
 
 // appserver evaluates "Require all granted|denied" at load time and "Require
@@ -223,6 +224,22 @@ func requireRule(c *cmd, word, rest string, negated bool) (v config.Authz, dyn *
 			}
 			dyn.Names = append(dyn.Names, w)
 		}
+		v = config.AuthzUnknown
+	case word == "expr":
+		// The rest of the line is the expression; one quoted word is
+		// unquoted first (measured: both forms work in httpd 2.4).
+		text := strings.TrimSpace(rest)
+		if w, _, extra := parser.GetWord(rest); extra == "" && text != "" && (text[0] == '"' || text[0] == '\'') {
+			text = w
+		}
+		e, err := expr.Parse(text)
+		if err != nil {
+			return v, nil, c.err("Cannot parse expression in require line: %s", err.Error())
+		}
+		if u := e.Unsupported(); len(u) > 0 && !c.sc.discard {
+			c.warn(config.WarnDenies, "Require expr: appserver cannot evaluate %s, so this rule never grants (fail closed)", strings.Join(u, ", "))
+		}
+		dyn = &config.AuthzRule{Kind: config.AuthzExpr, Negated: negated, Expr: e}
 		v = config.AuthzUnknown
 	case word == "":
 		return v, nil, c.err("Unknown Authz provider: ")

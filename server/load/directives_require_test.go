@@ -14,7 +14,8 @@ func TestRequireIPForms(t *testing.T) {
 		{"Require ip 10.1 10. 172.16.0.0/12 10.0.0.0/255.0.0.0 2001:db8::/32 ::1", "any(ip 10.1 10. 172.16.0.0/12 10.0.0.0/255.0.0.0 2001:db8::/32 ::1)"},
 		{"Require local", "any(local)"},
 		{"Require local\nRequire ip 10.1", "any(local, ip 10.1)"},
-		{"Require local\nRequire expr true", "any(local, unknown)"},
+		{"Require local\nRequire expr true", "any(local, expr true)"},
+		{"Require local\nRequire dbd-group a", "any(local, unknown)"},
 		{"<RequireAll>\nRequire all granted\nRequire not ip 10.1\n</RequireAll>", "any(all(granted, not ip 10.1))"},
 		{"<RequireAll>\nRequire ip 10.0.0.0/8\n<RequireNone>\nRequire ip 10.9\nRequire local\n</RequireNone>\n</RequireAll>", "any(all(ip 10.0.0.0/8, none(ip 10.9, local)))"},
 		{"<RequireAny>\nRequire ip 10.1\nRequire not all granted\n</RequireAny>", ""}, // error below, not here

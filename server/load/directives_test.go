@@ -278,7 +278,8 @@ func TestDirectiveRequire(t *testing.T) {
 	}{
 		{"granted", "Require all granted", "granted", 0},
 		{"denied", "Require all denied", "denied", 0},
-		{"unknown-denies", "Require expr true", "denied", 1},
+		{"unknown-denies", "Require dbd-group admins", "denied", 1},
+		{"expr-per-request", "Require expr %{REQUEST_URI} == '/x'", "request", 0},
 		{"ip-per-request", "Require ip 127.0.0.1", "request", 0},
 		{"local-per-request", "Require local", "request", 0},
 		{"any-granted-wins", "Require ip 127.0.0.1\nRequire all granted", "granted", 0},

@@ -784,6 +784,10 @@ func (d *decider) access(conf *config.DirConf) {
 		maps.Copy(env, d.rwEnv)
 		ar.Env = env
 	}
+	if conf.Require == "request" && conf.RequireRule.HasExpr() {
+		// For Require expr: the request's variables and headers.
+		ar.Expr = &envIfState{req: *d.req, r: r, env: ar.Env}
+	}
 	if conf.Require == "request" || conf.Compat != nil || conf.AccessScript != nil {
 		// Parsed only when an access rule depends on it.
 		ar.RemoteIP, ar.LocalIP = remoteAddr(d.remote), d.local
