@@ -322,6 +322,7 @@ func hostileReplay(t *testing.T, cd *oracleDir, port int, conf string, cases []h
 	}
 	// A warm-up request, so that no case waits for the workers to start.
 	warm := hostileSend(addr, []byte("GET /warmup HTTP/1.1\r\nHost: example.test\r\nConnection: close\r\n\r\n"), 20*time.Second, time.Second)
+	defer warm.close()
 	if len(warm.statuses) != 1 || warm.statuses[0] != "200" {
 		t.Fatalf("warm-up request on %s: got %v", addr, warm.statuses)
 	}
@@ -342,6 +343,11 @@ func hostileReplay(t *testing.T, cd *oracleDir, port int, conf string, cases []h
 		}()
 	}
 	wg.Wait()
+	defer func() {
+		for i := range results {
+			results[i].close()
+		}
+	}()
 	time.Sleep(300 * time.Millisecond) // a call still writing its record line
 	calls := map[string]int{}
 	if data, err := os.ReadFile(filepath.Join(cd.Dir, "rec", strconv.Itoa(port)+".log")); err == nil {
@@ -363,10 +369,19 @@ func hostileReplay(t *testing.T, cd *oracleDir, port int, conf string, cases []h
 }
 
 type hostileSent struct {
+	// conn is left open (closed by close), so that its client port is not
+	// reused by another case of the same replay: calls are counted by it.
+	conn      net.Conn
 	localPort string
 	statuses  []string
 	closed    bool
 	err       error
+}
+
+func (s *hostileSent) close() {
+	if s.conn != nil {
+		s.conn.Close()
+	}
 }
 
 // hostileSend writes data on a fresh connection and reads responses until
@@ -379,7 +394,7 @@ func hostileSend(addr string, data []byte, first, quiet time.Duration) hostileSe
 		s.err = err
 		return s
 	}
-	defer conn.Close()
+	s.conn = conn
 	_, s.localPort, _ = net.SplitHostPort(conn.LocalAddr().String())
 	go func() {
 		_ = conn.SetWriteDeadline(time.Now().Add(first))
@@ -457,6 +472,7 @@ func TestHostileSend(t *testing.T) {
 				}
 			}()
 			s := hostileSend(l.Addr().String(), []byte("GET / HTTP/1.1\r\n\r\n"), time.Second, 300*time.Millisecond)
+			defer s.close()
 			if s.err != nil {
 				t.Fatal(s.err)
 			}
