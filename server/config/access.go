@@ -132,10 +132,6 @@ func (ac *AccessCompat) matchHosts(kind CompatKind, r *AccessReq) Tri {
 					return TriYes
 				}
 			case CompatEnv, CompatNotEnv:
-				if r.EnvUnknown {
-					res = TriUnknown
-					continue
-				}
 				if _, set := r.Env[h.Name]; set == (h.Kind == CompatEnv) {
 					return TriYes
 				}
@@ -204,24 +200,6 @@ type AccessDeny struct {
 	// UnlessClientCert: satisfied when the connection's client
 	// certificate was verified (a per-directory SSLVerifyClient require).
 	UnlessClientCert bool
-	// Regex, when set, limits the rule to URIs it matches (a server-level
-	// RewriteRule [F]); Negate inverts that.
-	Regex  *Regexp
-	Negate bool
-	// Conds are the rule's RewriteCond lines; those appserver cannot
-	// evaluate count as true.
-	Conds []*RewriteCond
-}
-
-// RewriteCond is a RewriteCond line. Evaluated when its test string is one
-// variable appserver knows at routing time (%{REQUEST_URI},
-// %{REQUEST_METHOD}, %{HTTPS}, request headers) and its pattern a regex;
-// otherwise taken as true (fail closed).
-type RewriteCond struct {
-	Var    string  // "REQUEST_URI", "REQUEST_METHOD", "HTTPS", or "HTTP:Name"
-	Regex  *Regexp // nil: not evaluated, taken as true
-	Negate bool
-	OrNext bool
 }
 
 // accessReq is what access rules can look at.
@@ -239,10 +217,8 @@ type AccessReq struct {
 	// ClientVerified: the TLS client sent a certificate that was verified.
 	ClientVerified bool
 	// Env holds the variables set before the access phase (Allow from
-	// env=, Require env); EnvUnknown says the config may set others in a
-	// way appserver does not evaluate: such tests cannot be told.
-	Env        map[string]string
-	EnvUnknown bool
+	// env=, Require env): SetEnvIf's and mod_rewrite's [E=].
+	Env map[string]string
 	// Expr answers Require expr (nil: not evaluated, never grants).
 	Expr expr.Context
 	// Hooks runs mod_wsgi's auth and access scripts (nil: they are not
@@ -253,87 +229,8 @@ type AccessReq struct {
 	Resolver HostResolver
 }
 
-func (c *RewriteCond) holds(r *AccessReq) bool {
-	if c.Regex == nil {
-		return true
-	}
-	var v string
-	switch {
-	case c.Var == "REQUEST_URI":
-		v = r.Uri
-	case c.Var == "REQUEST_METHOD":
-		v = r.Method
-		if v == "" {
-			v = "GET"
-		}
-	case c.Var == "HTTPS":
-		v = "off"
-		if r.Https {
-			v = "on"
-		}
-	case strings.HasPrefix(c.Var, "HTTP:"):
-		if strings.EqualFold(c.Var[5:], "Host") {
-			v = r.Host // Go keeps Host out of the header map
-		} else {
-			v = r.Header.Get(c.Var[5:])
-		}
-	default:
-		return true
-	}
-	return (c.Regex.FindSubmatchIndex(v) != nil) != c.Negate
-}
-
-// rewriteVar maps a RewriteCond test string to a RewriteCond.Var, or "".
-func RewriteVar(test string) string {
-	if !strings.HasPrefix(test, "%{") || !strings.HasSuffix(test, "}") || strings.Count(test, "%{") != 1 {
-		return ""
-	}
-	name := test[2 : len(test)-1]
-	switch u := strings.ToUpper(name); {
-	case u == "REQUEST_URI", u == "REQUEST_METHOD", u == "HTTPS":
-		return u
-	case strings.HasPrefix(u, "HTTP:") && len(u) > 5:
-		return "HTTP:" + name[5:]
-	case strings.HasPrefix(u, "HTTP_") && len(u) > 5:
-		// %{HTTP_USER_AGENT} is the User-Agent header, and so on.
-		switch u {
-		case "HTTP_USER_AGENT", "HTTP_REFERER", "HTTP_COOKIE", "HTTP_FORWARDED", "HTTP_HOST",
-			"HTTP_PROXY_CONNECTION", "HTTP_ACCEPT":
-			return "HTTP:" + strings.ReplaceAll(u[5:], "_", "-")
-		}
-	}
-	return ""
-}
-
-// condsHold is mod_rewrite's walk over a rule's conditions, [OR] included.
-func condsHold(conds []*RewriteCond, r *AccessReq) bool {
-	for i := 0; i < len(conds); i++ {
-		c := conds[i]
-		rc := c.holds(r)
-		if c.OrNext {
-			if !rc {
-				continue
-			}
-			for i < len(conds) && conds[i].OrNext {
-				i++
-			}
-			continue
-		}
-		if !rc {
-			return false
-		}
-	}
-	return true
-}
-
 func (a *AccessDeny) applies(r *AccessReq) bool {
-	if !a.Methods.applies(r.Method) || (a.UnlessTLS && r.Https) || (a.UnlessClientCert && r.ClientVerified) {
-		return false
-	}
-	if a.Regex != nil && (a.Regex.FindSubmatchIndex(r.Uri) != nil) == a.Negate {
-		return false
-	}
-	return condsHold(a.Conds, r)
+	return a.Methods.applies(r.Method) && !(a.UnlessTLS && r.Https) && !(a.UnlessClientCert && r.ClientVerified)
 }
 
 // AccessResult is the outcome of the access, authentication and
@@ -400,7 +297,7 @@ func Access(conf *DirConf, r *AccessReq) AccessResult {
 		authType = *conf.AuthType
 	}
 	ctx := AuthzCtx{Remote: r.RemoteIP, Local: r.LocalIP, Method: method, GroupFile: conf.AuthGroupFile,
-		GroupScript: conf.AuthGroupScript, Hooks: r.Hooks, Resolver: r.Resolver, Env: r.Env, EnvUnknown: r.EnvUnknown, Expr: r.Expr}
+		GroupScript: conf.AuthGroupScript, Hooks: r.Hooks, Resolver: r.Resolver, Env: r.Env, Expr: r.Expr}
 	switch v := conf.authorize(&ctx); v {
 	case AuthzGranted:
 		return AccessResult{}

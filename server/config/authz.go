@@ -81,10 +81,8 @@ type AuthzCtx struct {
 	// Resolver answers Require host and forward-dns (nil: not looked
 	// up, those rules never grant).
 	Resolver HostResolver
-	// Env holds the variables set before the access phase; EnvUnknown says
-	// the config sets some in a way appserver does not evaluate.
-	Env        map[string]string
-	EnvUnknown bool
+	// Env holds the variables set before the access phase.
+	Env map[string]string
 	// Expr answers Require expr's variables and headers (nil: such rules
 	// are not evaluated and never grant).
 	Expr expr.Context
@@ -157,10 +155,6 @@ func (r *AuthzRule) EvalCtx(c *AuthzCtx) Authz {
 		}
 		v = yesNo(slices.Contains(r.Names, m))
 	case AuthzEnv:
-		if c.EnvUnknown {
-			v = AuthzUnknown
-			break
-		}
 		in := false
 		for _, n := range r.Names {
 			if _, ok := c.Env[n]; ok {

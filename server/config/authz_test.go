@@ -140,8 +140,8 @@ func TestAuthzEvalUser(t *testing.T) {
 	if got := env.EvalCtx(&AuthzCtx{Env: map[string]string{"A": ""}}); got != AuthzGranted {
 		t.Errorf("env set: %d", got)
 	}
-	if got := env.EvalCtx(&AuthzCtx{EnvUnknown: true}); got != AuthzUnknown {
-		t.Errorf("env unknown: %d", got)
+	if got := env.EvalCtx(&AuthzCtx{}); got != AuthzDenied {
+		t.Errorf("env not set: %d", got)
 	}
 }
 

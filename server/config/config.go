@@ -41,11 +41,6 @@ type Config struct {
 	PythonPath           []string
 	RestrictEmbedded     bool
 	MapHEADToGETExplicit bool
-	// EarlyEnvUnknown: the config sets environment variables before the
-	// access phase in a way appserver does not evaluate (SetEnvIf,
-	// BrowserMatch, RewriteRule [E=]), so Allow/Deny from env= and Require
-	// env cannot be told and fail closed.
-	EarlyEnvUnknown bool
 	// UsesAuthHooks: some section has a mod_wsgi auth or access script,
 	// so requests carry the hooks that run them.
 	UsesAuthHooks bool

@@ -61,7 +61,6 @@ func (c *cmd) denyFor(a *config.AccessDeny, why string) bool {
 			return false
 		}
 		a.Methods = config.MethodLimit{}
-		a.Regex, a.Conds = nil, nil
 		why = fmt.Sprintf("it is inside <%s>, which appserver does not evaluate", c.sc.findParent("if", "elseif", "else").Name)
 	}
 	target.conf.Denies = append(target.conf.Denies, a)

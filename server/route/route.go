@@ -198,7 +198,6 @@ type Table struct {
 
 	restrictEmbedded bool
 	cwd              string // Options.Cwd
-	envUnknown       bool   // config.Config.EarlyEnvUnknown
 
 	// merged caches merge results by the chain of DirConfs merged, so that
 	// the common requests of a site merge nothing at all.
@@ -397,7 +396,7 @@ func Compile(c *config.Config, o Options) *Table {
 	if main == nil {
 		main = &config.VHost{IsMain: true}
 	}
-	t := &Table{cfg: c, stat: o.Stat, cwd: o.Cwd, groups: map[string]*config.Group{}, restrictEmbedded: c.RestrictEmbedded, envUnknown: c.EarlyEnvUnknown, merged: map[mergeKey]*mergedConf{}}
+	t := &Table{cfg: c, stat: o.Stat, cwd: o.Cwd, groups: map[string]*config.Group{}, restrictEmbedded: c.RestrictEmbedded, merged: map[mergeKey]*mergedConf{}}
 	for _, g := range c.Groups {
 		if _, dup := t.groups[g.Spec.Name]; !dup {
 			t.groups[g.Spec.Name] = g
@@ -773,7 +772,7 @@ func (d *decider) mapToStorage() *mergedConf {
 func (d *decider) access(conf *config.DirConf) {
 	r := d.r
 	ar := config.AccessReq{Method: d.method, Uri: d.uri, Https: d.https, Header: d.header, Host: d.host,
-		EnvUnknown: d.t.envUnknown, Hooks: d.hooks, Resolver: d.resolver, ClientVerified: d.clientVerified}
+		Hooks: d.hooks, Resolver: d.resolver, ClientVerified: d.clientVerified}
 	// mod_setenvif's rules ran in post-read-request and the header parser,
 	// both before the access checker: Allow from env= and Require env see
 	// their variables (mod_env's SetEnv comes later, in the fixups).
