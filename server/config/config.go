@@ -298,6 +298,10 @@ type DirConf struct {
 	LimitRequestBody *int64
 	Options          []string // kept for ExecCGI checks; otherwise ignored
 
+	// DirectoryIndex lists mod_dir's index file names (nil: not set here;
+	// empty: "DirectoryIndex disabled"); the nearest section's list wins.
+	DirectoryIndex []string
+
 	// AddHandlers maps file extensions (lower-case, without the dot) to
 	// handler names (AddHandler); merged per extension, child wins.
 	AddHandlers map[string]string

@@ -81,6 +81,9 @@ func MergeDirConf(parent, child *DirConf) *DirConf {
 	if child.Handler != nil {
 		out.Handler = child.Handler
 	}
+	if child.DirectoryIndex != nil {
+		out.DirectoryIndex = child.DirectoryIndex // mod_dir: the child's list replaces
+	}
 	if len(parent.AddHandlers)+len(child.AddHandlers) > 0 {
 		out.AddHandlers = make(map[string]string, len(parent.AddHandlers)+len(child.AddHandlers))
 		for k, v := range parent.AddHandlers {

@@ -50,6 +50,8 @@ func init() {
 		&directiveDef{name: "Require", module: "mod_authz_core.c", where: modules.OrAuthCfg, arity: rawArgs, setup: setupRequire},
 		&directiveDef{name: "SetHandler", module: "core.c", where: modules.OrFileInfo, arity: take1,
 			help: "a handler name that overrides any other configured handler", setup: setupSetHandler},
+		&directiveDef{name: "DirectoryIndex", module: "mod_dir.c", where: modules.Anywhere, arity: rawArgs,
+			help: "a list of file names", setup: setupDirectoryIndex},
 		&directiveDef{name: "AddHandler", module: "mod_mime.c", where: modules.OrFileInfo, arity: iterate2,
 			help: "a handler name followed by one or more file extensions", setup: setupAddHandler},
 		&directiveDef{name: "Options", module: "core.c", where: modules.OrOptions, arity: rawArgs, setup: setupOptions},
@@ -673,4 +675,36 @@ func (ld *loader) atoiLint(c *cmd, argIdx int, what, written, meant string) {
 		return
 	}
 	ld.warn(c.argPos(argIdx), "lint", what+" "+written+" is read as "+meant+" (httpd reads only leading digits): write the number "+meant+" if that is what you mean")
+}
+
+// setupDirectoryIndex is mod_dir's add_index: names are added to the
+// section's list (a second line appends), "disabled" alone clears it, and
+// no name at all leaves an empty list. A name is tried in the requested
+// directory; one starting with "/" is a URL that httpd looks up as a
+// sub-request, which appserver does not do (skipped, with a warning).
+func setupDirectoryIndex(c *cmd) *parser.Error {
+	var names []string
+	for w, _, r := parser.GetWord(c.d.Raw); w != ""; w, _, r = parser.GetWord(r) {
+		names = append(names, w)
+	}
+	if c.sc.discard {
+		return nil
+	}
+	list := c.sc.conf.DirectoryIndex
+	if list == nil {
+		list = []string{}
+	}
+	if len(names) == 1 && strings.EqualFold(names[0], "disabled") {
+		list = list[:0]
+		names = nil
+	}
+	for _, n := range names {
+		if strings.HasPrefix(n, "/") {
+			c.warn(config.WarnIgnored, "DirectoryIndex %s is skipped: appserver serves index files from the requested directory only, not URLs", n)
+			continue
+		}
+		list = append(list, n)
+	}
+	c.sc.conf.DirectoryIndex = list
+	return nil
 }

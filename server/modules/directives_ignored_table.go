@@ -248,7 +248,6 @@ var IgnoredTable = []IgnoredDef{
 	{Name: "DeflateAlterEtag", module: "mod_deflate.c", Where: RsrcConf},
 	{Name: "ModemStandard", module: "mod_dialup.c", Where: AccessConf | OrAuthCfg | OrLimit},
 	{Name: "FallbackResource", module: "mod_dir.c", Where: Anywhere},
-	{Name: "DirectoryIndex", module: "mod_dir.c", Where: Anywhere},
 	{Name: "DirectorySlash", module: "mod_dir.c", Where: Anywhere},
 	{Name: "DirectoryCheckHandler", module: "mod_dir.c", Where: Anywhere},
 	{Name: "DirectoryIndexRedirect", module: "mod_dir.c", Where: Anywhere},

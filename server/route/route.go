@@ -864,18 +864,27 @@ func (d *decider) setHandler(conf *config.DirConf, hasFile bool) {
 	}
 }
 
-// static is what httpd's default handler (after mod_dir's DirectoryIndex
-// index.html) does with the mapped file.
+// defaultIndex is mod_dir's DirectoryIndex when none is set.
+var defaultIndex = []string{"index.html"}
+
+// static is what httpd's default handler (after mod_dir's DirectoryIndex)
+// does with the mapped file.
 func (d *decider) static() {
 	r, w := d.r, &d.walk
 	switch {
 	case w.ftype == ftNone || (w.ftype == ftFile && w.pathInfo != ""):
 		r.fail(404, "File does not exist: "+w.full)
 	case w.ftype == ftDir:
-		index := w.filename + "index.html"
-		if fi, err := d.stat(index); err == nil && !fi.IsDir() {
-			r.File = index
-			return
+		names := defaultIndex
+		if r.Conf != nil && r.Conf.DirectoryIndex != nil {
+			names = r.Conf.DirectoryIndex
+		}
+		for _, n := range names {
+			index := w.filename + n
+			if fi, err := d.stat(index); err == nil && !fi.IsDir() {
+				r.File = index
+				return
+			}
 		}
 		r.fail(404, "Attempt to serve directory: "+w.filename)
 	}
