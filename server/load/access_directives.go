@@ -79,7 +79,6 @@ func (c *cmd) denyFor(a *config.AccessDeny, why string) bool {
 }
 
 func init() {
-	accessDirs := modules.AccessConf | modules.OrAuthCfg | modules.OrLimit
 	directives.add(
 		&directiveDef{name: "order", module: "mod_access_compat.c", where: accessDirs, arity: take1,
 			help: "'allow,deny', 'deny,allow', or 'mutual-failure'", setup: setupOrder},
@@ -223,8 +222,11 @@ func setupAuthMerging(c *cmd) *parser.Error {
 	return nil
 }
 
+// accessDirs is where httpd allows the access and authentication
+// directives: directory sections, AuthConfig overrides, <Limit>.
+const accessDirs = modules.AccessConf | modules.OrAuthCfg | modules.OrLimit
+
 func init() {
-	accessDirs := modules.AccessConf | modules.OrAuthCfg | modules.OrLimit
 	directives.add(
 		&directiveDef{name: "AllowMethods", module: "mod_allowmethods.c", where: accessDirs, arity: iterate,
 			help: "only allow specific methods", setup: setupAllowMethods},

@@ -5,7 +5,6 @@ import (
 
 	"github.com/appserver/appserver/parser"
 	"github.com/appserver/appserver/server/config"
-	"github.com/appserver/appserver/server/modules"
 )
 
 // Authentication: mod_authn_core (AuthType, AuthName), mod_auth_basic
@@ -20,21 +19,20 @@ var authnProviders = map[string]bool{"file": true, "dbm": true, "dbd": true, "ld
 	"anon": true, "wsgi": true}
 
 func init() {
-	authDirs := modules.AccessConf | modules.OrAuthCfg | modules.OrLimit
 	directives.add(
-		&directiveDef{name: "AuthType", module: "mod_authn_core.c", where: authDirs, arity: take1,
+		&directiveDef{name: "AuthType", module: "mod_authn_core.c", where: accessDirs, arity: take1,
 			help: "an HTTP authorization type (e.g., \"Basic\")", setup: setupAuthType},
-		&directiveDef{name: "AuthName", module: "mod_authn_core.c", where: authDirs, arity: take1,
+		&directiveDef{name: "AuthName", module: "mod_authn_core.c", where: accessDirs, arity: take1,
 			help: "the authentication realm (e.g. \"Members Only\")", setup: setupAuthName},
-		&directiveDef{name: "AuthBasicProvider", module: "mod_auth_basic.c", where: authDirs, arity: iterate,
+		&directiveDef{name: "AuthBasicProvider", module: "mod_auth_basic.c", where: accessDirs, arity: iterate,
 			help: "specify the auth providers for a directory or location", setup: setupAuthBasicProvider},
-		&directiveDef{name: "AuthUserFile", module: "mod_authn_file.c", where: authDirs, arity: take1,
+		&directiveDef{name: "AuthUserFile", module: "mod_authn_file.c", where: accessDirs, arity: take1,
 			help: "text file containing user IDs and passwords", setup: setupAuthFile(false)},
-		&directiveDef{name: "AuthGroupFile", module: "mod_authz_groupfile.c", where: authDirs, arity: take1,
+		&directiveDef{name: "AuthGroupFile", module: "mod_authz_groupfile.c", where: accessDirs, arity: take1,
 			help: "text file containing group names and member user IDs", setup: setupAuthFile(true)},
-		&directiveDef{name: "WSGIAuthUserScript", module: "mod_wsgi.c", where: authDirs, arity: rawArgs, setup: setupHookScript("auth user")},
-		&directiveDef{name: "WSGIAuthGroupScript", module: "mod_wsgi.c", where: authDirs, arity: rawArgs, setup: setupHookScript("auth group")},
-		&directiveDef{name: "WSGIAccessScript", module: "mod_wsgi.c", where: authDirs, arity: rawArgs, setup: setupHookScript("access")},
+		&directiveDef{name: "WSGIAuthUserScript", module: "mod_wsgi.c", where: accessDirs, arity: rawArgs, setup: setupHookScript("auth user")},
+		&directiveDef{name: "WSGIAuthGroupScript", module: "mod_wsgi.c", where: accessDirs, arity: rawArgs, setup: setupHookScript("auth group")},
+		&directiveDef{name: "WSGIAccessScript", module: "mod_wsgi.c", where: accessDirs, arity: rawArgs, setup: setupHookScript("access")},
 	)
 }
 

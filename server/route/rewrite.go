@@ -723,7 +723,7 @@ func (c *rwCtx) lookupVar(v string) string {
 		}
 		return ""
 	}
-	now := func() time.Time { return time.Now() }
+	now := time.Now
 	switch strings.ToUpper(v) {
 	case "TIME":
 		return now().Format("20060102150405")
