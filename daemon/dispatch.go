@@ -190,6 +190,10 @@ func (g *Group) beyondBacklog(w *waiter) bool {
 	return false
 }
 
+// quietWait is how long a queued request waits before it also listens for
+// its client going away and for its timeouts.
+const quietWait = 50 * time.Millisecond
+
 func (g *Group) wait(ctx context.Context, w *waiter) (*wconn, int, error) {
 	// queue-timeout answers 504 as soon as it passes (not when a thread
 	// finally takes the request, as mod_wsgi does). Without it the wait is
@@ -199,15 +203,35 @@ func (g *Group) wait(ctx context.Context, w *waiter) (*wconn, int, error) {
 	if qt <= 0 {
 		qt, what = g.spec.SocketTimeout, "Timeout when waiting for a thread"
 	}
+	// Most waits last a few service times. Listening for the client going
+	// away (a goroutine and a read on its connection) and the two timers
+	// below cost more than such a wait, so the first quietWait of it
+	// listens to the queue alone.
+	quiet := quietWait
+	for _, d := range [...]time.Duration{qt, g.spec.ConnectTimeout} {
+		if d > 0 {
+			quiet = min(quiet, d)
+		}
+	}
+	t := time.NewTimer(quiet)
+	select {
+	case c := <-w.ch:
+		t.Stop()
+		if c == nil {
+			return nil, http.StatusServiceUnavailable, errStopped
+		}
+		return c, 0, nil
+	case <-t.C:
+	}
 	var qC, cC <-chan time.Time
 	if qt > 0 {
-		t := time.NewTimer(qt)
+		t.Reset(qt - quiet)
 		defer t.Stop()
 		qC = t.C
 	}
 	var ct *time.Timer
 	if g.spec.ConnectTimeout > 0 {
-		ct = time.NewTimer(g.spec.ConnectTimeout)
+		ct = time.NewTimer(g.spec.ConnectTimeout - quiet)
 		defer ct.Stop()
 		cC = ct.C
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"net/http"
 	"reflect"
 	"strconv"
@@ -20,19 +21,22 @@ func TestAppendHeadRoundTrip(t *testing.T) {
 		name  string
 		req   Request
 		flags byte
+		nul   bool // a string holds a NUL: the length table, not headSplit
 	}{
-		{"empty", Request{}, headNoBody},
+		{"empty", Request{}, headNoBody, false},
 		{"typical", Request{
 			Script: "/srv/app/app.wsgi", ApplicationGroup: "localhost|/app", CallableObject: "application",
 			Env: []string{"REQUEST_METHOD", "GET", "PATH_INFO", "/x", "QUERY_STRING", "", "HTTP_HOST", "localhost"},
-		}, headReloading},
-		{"bytes that are not utf-8", Request{Env: []string{"HTTP_X", "caf\xe9\x00\xff", "", ""}}, 0},
-		{"large value", Request{Env: []string{"HTTP_COOKIE", strings.Repeat("c", 100000)}}, 0},
+		}, headReloading, false},
+		{"bytes that are not utf-8", Request{Env: []string{"HTTP_X", "caf\xe9\xff", "", ""}}, 0, false},
+		{"a NUL inside a value", Request{Env: []string{"HTTP_X", "caf\xe9\x00\xff", "", ""}}, 0, true},
+		{"a NUL in the script name", Request{Script: "/a\x00b", Env: []string{"A", "1"}}, 0, true},
+		{"large value", Request{Env: []string{"HTTP_COOKIE", strings.Repeat("c", 100000)}}, 0, false},
 		// The mtime goes out (as a fourth fixed string) only with reloading.
 		{"mtime without reloading", Request{Script: "/a.wsgi", ScriptMtime: time.Unix(1700000000, 123456789),
-			Env: []string{"A", "1"}}, 0},
+			Env: []string{"A", "1"}}, 0, false},
 		{"mtime with reloading", Request{Script: "/a.wsgi", ScriptReloading: true, ScriptMtime: time.Unix(1700000000, 123456789),
-			Env: []string{"A", "1"}}, headReloading},
+			Env: []string{"A", "1"}}, headReloading, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -53,10 +57,13 @@ func TestAppendHeadRoundTrip(t *testing.T) {
 				wantFlags |= headMtime
 			}
 			want = append(want, tc.req.Env...)
+			if !tc.nul {
+				wantFlags |= headSplit
+			}
 			if h.typ != frameHead || h.flags != wantFlags || int(h.count) != len(want) || int(h.length) != len(b)-frameHeaderLen {
 				t.Fatalf("header %+v for %d strings in %d bytes", h, len(want), len(b))
 			}
-			got, err := decodeStrings(b[frameHeaderLen:], h.count)
+			got, err := decodeHead(h, b[frameHeaderLen:])
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -70,6 +77,18 @@ func TestAppendHeadRoundTrip(t *testing.T) {
 	}
 }
 
+// decodeHead decodes an H payload as the worker does.
+func decodeHead(h frameHeader, payload []byte) ([]string, error) {
+	if h.flags&headSplit == 0 {
+		return decodeStrings(payload, h.count)
+	}
+	ss := strings.Split(string(payload), "\x00")
+	if len(ss) != int(h.count) {
+		return nil, fmt.Errorf("%d strings, header says %d", len(ss), h.count)
+	}
+	return ss, nil
+}
+
 // TestFrameLayoutGolden freezes the wire format: a change here must be a
 // deliberate protocol change (bump protocolVersion and the worker).
 // Regenerate with -update.
@@ -81,7 +100,13 @@ func TestFrameLayoutGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out strings.Builder
-	out.WriteString("# H frame: header(type flags reserved count length) lengths strings\n")
+	out.WriteString("# H frame: header(type flags reserved count length) NUL-separated strings\n")
+	out.WriteString(hex.Dump(head))
+	req.Env[3] = "o\x00n"
+	if head, err = appendHead(nil, &req, headReloading); err != nil {
+		t.Fatal(err)
+	}
+	out.WriteString("# H frame with a NUL in a string: header lengths strings\n")
 	out.WriteString(hex.Dump(head))
 	for _, f := range []struct {
 		name        string

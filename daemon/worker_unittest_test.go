@@ -37,7 +37,7 @@ print(json.dumps({k: getattr(w, k) for k in dir(w) if k[:2] in ("T_", "F_") or k
 		"T_HEAD": int(frameHead), "T_BODY": int(frameBody), "T_END": int(frameEnd), "T_CANCEL": int(frameCancel),
 		"T_READ": int(frameRead), "T_START": int(frameStart), "T_DATA": int(frameData), "T_FINISH": int(frameFinish),
 		"T_ERROR": int(frameError), "T_RELOAD": int(frameReload),
-		"F_RELOADING": headReloading, "F_NOBODY": headNoBody, "F_MTIME": headMtime, "F_HOOK": headHook, "F_WINDOW": readWindow, "F_MORE": bodyMore,
+		"F_RELOADING": headReloading, "F_NOBODY": headNoBody, "F_MTIME": headMtime, "F_HOOK": headHook, "F_SPLIT": headSplit, "F_WINDOW": readWindow, "F_MORE": bodyMore,
 		"PROTOCOL": protocolVersion, "HDR_LEN": frameHeaderLen,
 	}
 	for k, v := range want {

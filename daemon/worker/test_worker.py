@@ -88,6 +88,25 @@ class InputTest(unittest.TestCase):
             inp.read()
 
 
+class HeadTest(unittest.TestCase):
+    def test_split_and_table_heads_decode_alike(self):
+        p = Peer(self)
+        strs = ["/a.wsgi", "", "app", "HTTP_X", "caf\xe9", "", ""]
+        block = "\0".join(strs).encode("latin-1")
+        p.send(w.T_HEAD, w.F_SPLIT, count=len(strs), payload=block)
+        self.assertEqual(p.conn.read_head(), (w.F_SPLIT, strs))
+        strs[4] = "a\0b"
+        table = w._lens_struct(len(strs)).pack(*map(len, strs)) + "".join(strs).encode("latin-1")
+        p.send(w.T_HEAD, 0, count=len(strs), payload=table)
+        self.assertEqual(p.conn.read_head(), (0, strs))
+
+    def test_split_head_with_the_wrong_count_is_refused(self):
+        p = Peer(self)
+        p.send(w.T_HEAD, w.F_SPLIT, count=3, payload=b"a\0b")
+        with self.assertRaises(w.ProtocolError):
+            p.conn.read_head()
+
+
 class ResponseTest(unittest.TestCase):
     def test_second_start_response_before_output_replaces(self):
         r = w.Response(Peer(self).conn)

@@ -20,10 +20,11 @@ source on stdin, argv[0] set to the display name, and these descriptors:
 Wire format of the request connections (integers little-endian):
 every frame starts with a 12-byte header "<BBHII": type, flags, reserved,
 count, length; `length` payload bytes follow.  Go -> worker: H (request head:
-`count` u32 lengths, then one latin-1 string block holding script,
-application group, callable object, with flag 4 the script's mtime in ns as
-Go found it (saves a stat per request), then environ key, value pairs; flags
-1 = script reloading, 2 = no request body), B (body chunk, only as the answer
+`count` latin-1 strings, with flag 16 joined by NUL bytes, else as a table of
+`count` u32 lengths followed by the strings: script, application group,
+callable object, with flag 4 the script's mtime in ns as Go found it (saves a
+stat per request), then environ key, value pairs; flags 1 = script
+reloading, 2 = no request body, 8 = an auth hook), B (body chunk, only as the answer
 to an R), E (end of body, flags 1 = the client's body was cut short),
 C (cancel: the client is gone; nothing else follows for that request).
 Worker -> Go: R (please send up to `count` body bytes; answered by exactly
@@ -46,7 +47,7 @@ import time
 import types
 from itertools import accumulate as _accumulate, count as _count
 
-PROTOCOL = 1
+PROTOCOL = 2
 
 HDR = struct.Struct("<BBHII")
 HDR_LEN = HDR.size
@@ -59,6 +60,7 @@ F_RELOADING = 1  # on H
 F_NOBODY = 2  # on H
 F_MTIME = 4  # on H: a fourth fixed string, the script's mtime in ns
 F_HOOK = 8  # on H: call the mod_wsgi auth hook named as the callable (see handle_hook)
+F_SPLIT = 16  # on H: the strings are NUL-separated, with no length table
 F_WINDOW = 1  # on R: answer with B frames up to count bytes in all
 F_MORE = 1  # on B: another B (or an E) answers the same R
 
@@ -246,6 +248,21 @@ class Conn:
             self._shrink()
         return parts
 
+    def read_split(self, count, length):
+        """Decode a NUL-separated head payload with one decode and one
+        split (slicing by a length table costs several times more)."""
+        if not self._fill(length):
+            raise ProtocolError("connection closed inside a head frame")
+        r = self.r
+        parts = str(self.mv[r:r + length], "latin-1").split("\0")
+        if len(parts) != count:
+            raise ProtocolError("head of %d strings, expected %d" % (len(parts), count))
+        self.r = r + length
+        if self.r == self.w:
+            self.r = self.w = 0
+            self._shrink()
+        return parts
+
     def read_head(self):
         """Next request head as (flags, parts), or None on EOF.  Stray C
         frames (a cancel that crossed our F) are skipped."""
@@ -258,6 +275,8 @@ class Conn:
             t, flags, _, count, length = h
             if t == T_HEAD:
                 self.cancelled = False
+                if flags & F_SPLIT:
+                    return flags, self.read_split(count, length)
                 return flags, self.read_strings(count, length)
             if t == T_CANCEL and length == 0:
                 continue

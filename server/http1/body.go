@@ -20,7 +20,7 @@ type body struct {
 	err       error  // sticky error
 	continue_ func() // sends 100 Continue at the first Read
 	trailer   http.Header
-	cancel    func() // of the request's context, for the watch at EOF
+	ctx       *requestContext // watches the connection once the body is read
 }
 
 func (b *body) Read(p []byte) (int, error) {
@@ -46,8 +46,8 @@ func (b *body) Read(p []byte) (int, error) {
 	if err != nil && err != io.EOF {
 		b.err = err
 	}
-	if err == io.EOF && b.cancel != nil && b.c.br.Buffered() == 0 {
-		b.c.cr.watch(b.cancel)
+	if err == io.EOF && b.ctx != nil && b.c.br.Buffered() == 0 {
+		b.ctx.bodyRead()
 	}
 	return n, err
 }

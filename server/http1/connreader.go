@@ -1,7 +1,6 @@
 package http1
 
 import (
-	"context"
 	"io"
 	"net"
 	"sync"
@@ -46,7 +45,7 @@ func (r *connReader) Read(p []byte) (int, error) {
 }
 
 // watch starts the background read; cancel is called if the client goes.
-func (r *connReader) watch(cancel context.CancelFunc) {
+func (r *connReader) watch(cancel func()) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.inRead || r.hasByte {
@@ -62,12 +61,13 @@ func (r *connReader) watch(cancel context.CancelFunc) {
 		if n == 1 {
 			r.hasByte = true
 		}
-		if err != nil && !r.aborted {
-			cancel()
-		}
+		gone := err != nil && !r.aborted
 		r.inRead = false
 		r.cond.Broadcast()
 		r.mu.Unlock()
+		if gone {
+			cancel() // outside r.mu: cancel takes the context's lock
+		}
 	}()
 }
 

@@ -511,18 +511,16 @@ func (c *conn) serveOne() bool {
 		w.WriteHeader(http.StatusOK)
 		return w.finish()
 	}
-	ctx, cancel := context.WithCancel(c.ctx)
+	ctx := newRequestContext(c.ctx, c.cr, b == nil)
 	r = r.WithContext(ctx)
 	w.req = r
 	c.body = b
-	if b == nil {
-		c.cr.watch(cancel)
-	} else {
-		b.cancel = cancel
+	if b != nil {
+		b.ctx = ctx
 	}
 	ok = c.runHandler(w, r)
+	ctx.cancel() // first: no watch starts after this
 	c.cr.abort()
-	cancel()
 	if !ok {
 		return false
 	}

@@ -399,6 +399,92 @@ func TestContextCancelledWhenClientGoes(t *testing.T) {
 	}
 }
 
+// TestContextWatchStartsWhenAsked: the connection is watched only once the
+// handler asks for Done, whether it asks before the body is read, after
+// it, or after the client has already gone.
+func TestContextWatchStartsWhenAsked(t *testing.T) {
+	got := make(chan error, 1)
+	wait := func(r *http.Request) {
+		select {
+		case <-r.Context().Done():
+			got <- r.Context().Err()
+		case <-time.After(3 * time.Second):
+			got <- errors.New("not cancelled")
+		}
+	}
+	_, addr := start(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/before-body":
+			done := r.Context().Done()
+			io.ReadAll(r.Body)
+			select {
+			case <-done:
+				got <- r.Context().Err()
+			case <-time.After(3 * time.Second):
+				got <- errors.New("not cancelled")
+			}
+		case "/late":
+			io.ReadAll(r.Body)
+			time.Sleep(300 * time.Millisecond) // the client is gone by now
+			wait(r)
+		}
+	}), Limits{KeepAlive: true})
+	for _, raw := range []string{
+		"POST /before-body HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nab",
+		"GET /late HTTP/1.1\r\nHost: x\r\n\r\n",
+		"POST /late HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nab",
+	} {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.WriteString(c, raw)
+		time.Sleep(100 * time.Millisecond)
+		c.Close()
+		if err := <-got; !errors.Is(err, context.Canceled) {
+			t.Errorf("%q: %v", raw, err)
+		}
+	}
+}
+
+// TestContextAfterHandlerIsDone: the context of a finished request is
+// cancelled, and asking for it then starts no watch that could take the
+// next request's bytes.
+func TestContextAfterHandlerIsDone(t *testing.T) {
+	kept := make(chan context.Context, 4)
+	_, addr := start(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		kept <- r.Context()
+		io.WriteString(w, r.URL.Path)
+	}), Limits{KeepAlive: true})
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	br := bufio.NewReader(c)
+	for i, path := range []string{"/one", "/two"} {
+		io.WriteString(c, "GET "+path+" HTTP/1.1\r\nHost: x\r\n\r\n")
+		c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatalf("request %d: %v", i+1, err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		if string(b) != path {
+			t.Fatalf("request %d: %q", i+1, b)
+		}
+		ctx := <-kept
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Second):
+			t.Fatalf("request %d: context not done after the response", i+1)
+		}
+		if !errors.Is(ctx.Err(), context.Canceled) {
+			t.Fatalf("request %d: Err %v", i+1, ctx.Err())
+		}
+	}
+}
+
 // TestPanicClosesConnection: a handler's panic is logged and the
 // connection closed without a further answer.
 func TestPanicClosesConnection(t *testing.T) {
