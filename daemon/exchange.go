@@ -448,18 +448,7 @@ func (x *call) start(buf []byte, h frameHeader, req *Request) (out outcome, stop
 		x.g.log.Error("daemon: dropped invalid response headers", "group", x.g.spec.Name, "headers", bad, "uri", x.r.RequestURI)
 	}
 	hdr := x.w.Header()
-	for k, v := range rh.header {
-		if k == "Vary" && len(hdr[k]) > 0 {
-			// httpd keeps the Vary the server set before the app (mod_rewrite's)
-			// and adds the app's after it.
-			hdr[k] = append(hdr[k], v...)
-			continue
-		}
-		hdr[k] = v
-	}
-	if _, ok := rh.header["Content-Type"]; !ok {
-		hdr["Content-Type"] = nil // no sniffing: send none, as Apache does
-	}
+	rh.apply(hdr)
 	if v := hdr["Vary"]; len(v) > 0 {
 		if f := fixVary(v); f != "" {
 			hdr["Vary"] = []string{f}

@@ -219,16 +219,19 @@ func decodeStrings(payload []byte, count uint32) ([]string, error) {
 type responseHead struct {
 	code   int
 	reason string // the application's reason phrase, when it is not the standard one
-	header http.Header
+	// fields are the valid header fields, name then value, names in
+	// canonical form.
+	fields []string
 	// longest is the length of the longest line mod_wsgi's daemon would
 	// have written for this head ("Status: 200 OK" or "Name: value",
 	// without CRLF), for header-buffer-size.
 	longest int
 }
 
-// decodeResponseHead parses an S payload into a status code and headers.
-// Header names that are not HTTP tokens and values with control characters
-// are dropped and reported in bad (Python already refuses CR and LF).
+// decodeResponseHead parses an S payload into a status code and header
+// fields. Header names that are not HTTP tokens and values with control
+// characters are dropped and reported in bad (Python already refuses CR
+// and LF).
 func decodeResponseHead(payload []byte, count uint32) (rh responseHead, bad []string, err error) {
 	if count == 0 || count%2 != 1 {
 		return rh, nil, fmt.Errorf("daemon: response head with %d strings", count)
@@ -250,7 +253,8 @@ func decodeResponseHead(payload []byte, count uint32) (rh responseHead, bad []st
 		rh.reason = status[4:]
 	}
 	rh.longest = len("Status: ") + len(status)
-	rh.header = make(http.Header, len(ss)/2)
+	// The fields reuse the decoded strings' slice.
+	rh.fields = ss[:0]
 	for i := 1; i+1 < len(ss); i += 2 {
 		name, value := ss[i], ss[i+1]
 		rh.longest = max(rh.longest, len(name)+2+len(value))
@@ -258,10 +262,37 @@ func decodeResponseHead(payload []byte, count uint32) (rh responseHead, bad []st
 			bad = append(bad, name)
 			continue
 		}
-		key := textproto.CanonicalMIMEHeaderKey(name)
-		rh.header[key] = append(rh.header[key], value)
+		rh.fields = append(rh.fields, textproto.CanonicalMIMEHeaderKey(name), value)
 	}
 	return rh, bad, nil
+}
+
+// apply puts the fields into h, the response's header. A name the
+// application sent replaces what the server set before, except Vary, whose
+// values follow the server's (httpd keeps mod_rewrite's); without a
+// Content-Type none is sent (no sniffing, as Apache).
+func (rh *responseHead) apply(h http.Header) {
+	f := rh.fields
+	vals := make([]string, len(f)/2) // one backing array for the values
+	ctype := false
+	for i := 0; i < len(f); i += 2 {
+		key, v := f[i], f[i+1]
+		ctype = ctype || key == "Content-Type"
+		repeat := key == "Vary"
+		for j := 0; j < i && !repeat; j += 2 {
+			repeat = f[j] == key
+		}
+		if repeat {
+			h[key] = append(h[key], v)
+			continue
+		}
+		k := i / 2
+		vals[k] = v
+		h[key] = vals[k : k+1 : k+1]
+	}
+	if !ctype {
+		h["Content-Type"] = nil
+	}
 }
 
 func validHeaderName(s string) bool {

@@ -173,10 +173,39 @@ func TestDecodeResponseHead(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if rh.code != tc.code || !reflect.DeepEqual(rh.header, tc.header) || !reflect.DeepEqual(bad, tc.bad) {
-				t.Errorf("got %d %v bad %q, want %d %v bad %q", rh.code, rh.header, bad, tc.code, tc.header, tc.bad)
+			got := http.Header{}
+			for i := 0; i < len(rh.fields); i += 2 {
+				got[rh.fields[i]] = append(got[rh.fields[i]], rh.fields[i+1])
+			}
+			if rh.code != tc.code || !reflect.DeepEqual(got, tc.header) || !reflect.DeepEqual(bad, tc.bad) {
+				t.Errorf("got %d %v bad %q, want %d %v bad %q", rh.code, got, bad, tc.code, tc.header, tc.bad)
 			}
 		})
+	}
+}
+
+// TestResponseHeadApply: the application's fields replace the server's,
+// repeats add up, Vary follows the server's, and no Content-Type means
+// none is sent.
+func TestResponseHeadApply(t *testing.T) {
+	p, n := sFrame("200 OK", "Set-Cookie", "a=1", "X-Server", "app", "set-cookie", "b=2", "Vary", "Cookie")
+	rh, _, err := decodeResponseHead(p, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := http.Header{"X-Server": {"front"}, "Vary": {"Host"}, "X-Kept": {"k"}}
+	rh.apply(h)
+	want := http.Header{"X-Server": {"app"}, "Vary": {"Host", "Cookie"}, "X-Kept": {"k"},
+		"Set-Cookie": {"a=1", "b=2"}, "Content-Type": nil}
+	if !reflect.DeepEqual(h, want) {
+		t.Errorf("got %v, want %v", h, want)
+	}
+	p, n = sFrame("200 OK", "Content-Type", "text/plain")
+	rh, _, _ = decodeResponseHead(p, n)
+	h = http.Header{}
+	rh.apply(h)
+	if !reflect.DeepEqual(h, http.Header{"Content-Type": {"text/plain"}}) {
+		t.Errorf("got %v", h)
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -199,9 +200,30 @@ func appendServerItem(b []byte, it config.LogItem, rec *logRecord) []byte {
 
 // appendApacheTime writes %t: "[26/Nov/2026:19:18:25 +0000]", or a
 // strftime-style %{...}t for the common conversions.
+// clfCache holds the last second formatted for %t: formatting costs more
+// than the rest of a log line, and a busy server logs many lines a second.
+type clfCache struct {
+	sec  int64
+	zone *time.Location
+	s    string
+}
+
+var lastCLF atomic.Pointer[clfCache]
+
+// clfTime is t as %t writes it: "[02/Jan/2006:15:04:05 -0700]".
+func clfTime(t time.Time) string {
+	sec, loc := t.Unix(), t.Location()
+	if c := lastCLF.Load(); c != nil && c.sec == sec && c.zone == loc {
+		return c.s
+	}
+	c := &clfCache{sec: sec, zone: loc, s: t.Format("[02/Jan/2006:15:04:05 -0700]")}
+	lastCLF.Store(c)
+	return c.s
+}
+
 func appendApacheTime(b []byte, t time.Time, format string) []byte {
 	if format == "" {
-		return t.AppendFormat(append(b, '['), "02/Jan/2006:15:04:05 -0700]")
+		return append(b, clfTime(t)...)
 	}
 	switch format {
 	case "sec":

@@ -320,7 +320,8 @@ func (c *conn) serve() {
 		c.bw.Reset(nil)
 		wbufPool.Put(c.bw)
 	}()
-	base := context.WithValue(context.Background(), http.LocalAddrContextKey, c.nc.LocalAddr())
+	la := c.nc.LocalAddr()
+	base := context.WithValue(context.Background(), http.LocalAddrContextKey, localAddr{la, la.String()})
 	c.ctx = base
 	for {
 		if !c.serveOne() {
@@ -331,6 +332,15 @@ func (c *conn) serve() {
 		}
 	}
 }
+
+// localAddr is the connection's local address with its string made once,
+// not once per request.
+type localAddr struct {
+	net.Addr
+	s string
+}
+
+func (a localAddr) String() string { return a.s }
 
 // readRequestLine skips empty lines and reads the request line; false
 // means close (after an answer for a line too long or badly ended, silently
