@@ -68,7 +68,7 @@ WSGIDaemonProcess bench processes=2 threads=8
 WSGIProcessGroup bench
 WSGIApplicationGroup %%{GLOBAL}
 WSGIScriptAlias / %s/app.py
-`, dir) + strings.Join(extra, "\n")
+`, dir) + strings.Join(extra, "\n") + "\n"
 	logPath := filepath.Join(dir, "access.log")
 	if accessLog {
 		conf += `LogFormat "%h %l %u %t \"%r\" %>s %O \"%{Referer}i\" \"%{User-Agent}i\"" combined` + "\n" +
@@ -189,6 +189,13 @@ func BenchmarkFrontend(b *testing.B) {
 		// client asks for gzip here: the cost of deciding, not of zlib).
 		{"hello/log=off/responses", "/hello", false, nil, []string{"ExpiresActive On", "ExpiresDefault A60",
 			"AddDefaultCharset utf-8", "AddOutputFilterByType DEFLATE text/plain"}},
+		// bench/bench.conf's typical site lines: security headers and
+		// redirects that this request matches none of.
+		{"hello/log=on/headers+rewrite", "/hello", true, nil, []string{
+			`Header always set X-Content-Type-Options "nosniff"`, `Header always set X-Frame-Options "SAMEORIGIN"`,
+			`Header set Referrer-Policy "strict-origin-when-cross-origin"`, "RewriteEngine On",
+			`RewriteCond %{HTTP_HOST} ^www\.(.+)$ [NC]`, `RewriteRule ^/(.*)$ http://%1/$1 [R=301,L]`,
+			`RewriteRule ^/old/(.*)$ /$1 [R=301,L]`}},
 		// What monitoring costs: the same without it (issue 10's bound).
 		{"hello/log=off/monitor=off", "/hello", false, nil, []string{"AppserverMonitor Off"}},
 	} {

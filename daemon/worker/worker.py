@@ -579,6 +579,9 @@ class Log:
 # them leaves nothing of a valid name.
 _TOKEN_CHARS = ("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
                 "0123456789!#$%&'*+-.^_`|~")
+# Header names already found to be tokens (str only): most responses repeat
+# a handful, and checking a name costs more than looking it up.
+_GOOD_NAMES = set()
 
 
 class FileWrapper:
@@ -772,14 +775,20 @@ class Response:
             raise ValueError("invalid HTTP status line %r" % status)
         if type(headers) is not list:
             raise TypeError("response headers must be a list, not %s" % type(headers).__name__)
+        good = _GOOD_NAMES
         for h in headers:
             if type(h) is not tuple or len(h) != 2:
                 raise TypeError("response header must be a (name, value) tuple, not %r" % (h,))
-            if type(h[0]) is not str or type(h[1]) is not str:
+            name, value = h
+            if type(name) is not str or type(value) is not str:
                 raise TypeError("response header name and value must be str: %r" % (h,))
-            if not h[0] or h[0].strip(_TOKEN_CHARS):
+            if name in good:
+                continue
+            if not name or name.strip(_TOKEN_CHARS):
                 raise ValueError("invalid response header name %r: an HTTP field name is a token "
-                                 "(letters, digits and !#$%%&'*+-.^_`|~)" % h[0])
+                                 "(letters, digits and !#$%%&'*+-.^_`|~)" % name)
+            if len(good) < 1024:
+                good.add(name)
         self.status = status
         self.headers = headers
         return self.write
