@@ -575,15 +575,24 @@ func (t *Table) route(req Request) *Route {
 	}
 	r.URI = uri
 
-	d := decider{t: t, st: st, r: r, stat: t.stat, uri: uri, method: strings.ToUpper(req.Method), https: req.HTTPS, header: req.Header, host: req.Host,
-		remote: req.RemoteIP, local: ip, hooks: req.Hooks, resolver: req.Resolver, req: &req, hostname: rh.name, query: tg.query, hasQuery: strings.IndexByte(req.Target, '?') >= 0,
+	// The decider lives for this call only (nothing it points to outlives
+	// it but values copied into r), so it is reused: it is the largest
+	// object a request allocates.
+	d := deciderPool.Get().(*decider)
+	*d = decider{t: t, st: st, r: r, stat: t.stat, uri: uri, method: strings.ToUpper(req.Method), https: req.HTTPS, header: req.Header, host: req.Host,
+		remote: req.RemoteIP, local: ip, hooks: req.Hooks, resolver: req.Resolver, reqv: req, hostname: rh.name, query: tg.query, hasQuery: strings.IndexByte(req.Target, '?') >= 0,
 		proto: req.Proto, remotePort: req.RemotePort, target: req.Target, origTarget: req.Target, rawPath: tg.path, clientVerified: req.ClientVerified}
+	d.req = &d.reqv
 	if d.proto == "" {
 		d.proto = "HTTP/1.1"
 	}
 	d.run()
+	*d = decider{}
+	deciderPool.Put(d)
 	return r
 }
+
+var deciderPool = sync.Pool{New: func() any { return new(decider) }}
 
 func (r *Route) fail(status int, reason string) *Route {
 	r.Status, r.Reason = status, reason
@@ -640,8 +649,10 @@ type decider struct {
 	local    netip.Addr
 	hooks    config.AuthHooks
 	resolver config.HostResolver
-	// req is the request being routed, for SetEnvIf before the access phase.
-	req *Request
+	// req is the request being routed, for SetEnvIf before the access phase
+	// (reqv holds it for the top-level decider).
+	req  *Request
+	reqv Request
 
 	m        mapping
 	walk     walkResult
@@ -776,19 +787,20 @@ func (d *decider) access(conf *config.DirConf) {
 	// mod_setenvif's rules ran in post-read-request and the header parser,
 	// both before the access checker: Allow from env= and Require env see
 	// their variables (mod_env's SetEnv comes later, in the fixups).
-	ar.Env = d.t.envIfVars(d.req, r)
-	if len(d.rwEnv) > 0 { // and mod_rewrite's [E=] of the translate phase
-		env := make(map[string]string, len(ar.Env)+len(d.rwEnv))
-		maps.Copy(env, ar.Env)
-		maps.Copy(env, d.rwEnv)
-		ar.Env = env
-	}
-	if conf.Require == "request" && conf.RequireRule.HasExpr() {
-		// For Require expr: the request's variables and headers.
-		ar.Expr = &envIfState{req: *d.req, r: r, env: ar.Env}
-	}
+	// The variables and addresses are worked out only when a rule may
+	// look at them: otherwise Access decides by method and static rules.
 	if conf.Require == "request" || conf.Compat != nil || conf.AccessScript != nil {
-		// Parsed only when an access rule depends on it.
+		ar.Env = d.t.envIfVars(d.req, r)
+		if len(d.rwEnv) > 0 { // and mod_rewrite's [E=] of the translate phase
+			env := make(map[string]string, len(ar.Env)+len(d.rwEnv))
+			maps.Copy(env, ar.Env)
+			maps.Copy(env, d.rwEnv)
+			ar.Env = env
+		}
+		if conf.Require == "request" && conf.RequireRule.HasExpr() {
+			// For Require expr: the request's variables and headers.
+			ar.Expr = &envIfState{req: *d.req, r: r, env: ar.Env}
+		}
 		ar.RemoteIP, ar.LocalIP = remoteAddr(d.remote), d.local
 	}
 	res := config.Access(conf, &ar)
