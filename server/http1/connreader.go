@@ -20,6 +20,10 @@ type connReader struct {
 	aborted bool
 	hasByte bool
 	b       [1]byte
+	// deadlineOnRead, when set, is the read deadline to set before the
+	// next read from the connection (set and read by the connection's
+	// goroutine only).
+	deadlineOnRead time.Duration
 }
 
 func newConnReader(nc net.Conn) *connReader {
@@ -41,6 +45,10 @@ func (r *connReader) Read(p []byte) (int, error) {
 		return 1, nil
 	}
 	r.mu.Unlock()
+	if d := r.deadlineOnRead; d > 0 {
+		r.deadlineOnRead = 0
+		r.nc.SetReadDeadline(time.Now().Add(d))
+	}
 	return r.nc.Read(p)
 }
 

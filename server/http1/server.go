@@ -353,7 +353,9 @@ func (c *conn) readRequestLine() ([]byte, bool) {
 		}
 		c.state.Store(stateActive)
 		if c.nreq > 0 {
-			c.nc.SetReadDeadline(time.Now().Add(s.timeout()))
+			// The request's Timeout replaces KeepAliveTimeout, but only
+			// when a read has to wait: most heads are in the buffer already.
+			c.cr.deadlineOnRead = s.timeout()
 		}
 		line, err := readLine(c.br, c.lineBuf[:0], s.requestLine()+1)
 		if err != nil {
@@ -439,6 +441,7 @@ func (c *conn) serveOne() bool {
 	// deadline, which stopping it overwrites.
 	c.cr.abort()
 	c.state.Store(stateIdle)
+	c.cr.deadlineOnRead = 0
 	if c.nreq > 0 {
 		c.nc.SetReadDeadline(time.Now().Add(s.keepAliveTimeout()))
 	} else {
@@ -472,9 +475,11 @@ func (c *conn) serveOne() bool {
 	}
 	// The read deadline stays: each body read arms its own, and the
 	// background read re-arms after a timeout.
+	c.cr.deadlineOnRead = 0
 	c.readDeadlineSet, c.writeDeadlineSet = false, false
 	c.nreq++
-	r := &http.Request{
+	// Built on the stack: WithContext below makes the one heap copy.
+	rv := http.Request{
 		Method:     rl.method,
 		URL:        u,
 		Proto:      rl.proto,
@@ -486,7 +491,7 @@ func (c *conn) serveOne() bool {
 		TLS:        c.tls,
 		Body:       http.NoBody,
 	}
-	if r.Host, err = requestHost(h, rl, absHost); err != nil {
+	if rv.Host, err = requestHost(h, rl, absHost); err != nil {
 		c.fail(err)
 		return false
 	}
@@ -497,7 +502,9 @@ func (c *conn) serveOne() bool {
 		return false
 	}
 	keep := c.keepAlive(h, rl, closeAfter)
-	b := c.attachBody(r, chunked, cl)
+	b := c.attachBody(&rv, chunked, cl)
+	ctx := newRequestContext(c.ctx, c.cr, b == nil)
+	r := rv.WithContext(ctx)
 	w := &response{c: c, req: r, keep: keep, handlerHeader: make(http.Header, 4)}
 	if rl.major == 0 {
 		w.http09 = true
@@ -521,9 +528,6 @@ func (c *conn) serveOne() bool {
 		w.WriteHeader(http.StatusOK)
 		return w.finish()
 	}
-	ctx := newRequestContext(c.ctx, c.cr, b == nil)
-	r = r.WithContext(ctx)
-	w.req = r
 	c.body = b
 	if b != nil {
 		b.ctx = ctx
