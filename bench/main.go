@@ -61,20 +61,23 @@ type options struct {
 	appserver string
 	base      string
 	baseDefs  []string // -D NAMEs for the base binary's config
-	python    string
-	user      string
-	port      int
-	repeats   int
-	seconds   int
-	warmup    int
-	servers   []string
-	workloads []string
-	out       string
-	doc       string
-	report    bool
-	quick     bool
-	profile   bool
-	keep      bool
+	// proto and protoWorker: the transport prototype's front end binary
+	// and worker script, for server "proto".
+	proto, protoWorker string
+	python             string
+	user               string
+	port               int
+	repeats            int
+	seconds            int
+	warmup             int
+	servers            []string
+	workloads          []string
+	out                string
+	doc                string
+	report             bool
+	quick              bool
+	profile            bool
+	keep               bool
 }
 
 func main() {
@@ -95,6 +98,8 @@ func parseFlags(args []string) (*options, error) {
 		o.baseDefs = append(o.baseDefs, v)
 		return nil
 	})
+	fs.StringVar(&o.proto, "proto", "", "the transport prototype's front end (cd ../shared/proto/front && go build), for server \"proto\"")
+	fs.StringVar(&o.protoWorker, "proto-worker", "", "the transport prototype's worker.py, for server \"proto\"")
 	fs.StringVar(&o.python, "python", "/usr/bin/python3", "the interpreter of every server's workers")
 	fs.StringVar(&o.user, "user", "", "the user every server's workers run as (default www-data as root, else you)")
 	fs.IntVar(&o.port, "port", 28290, "the loopback port the servers listen on, one at a time")
@@ -136,8 +141,11 @@ func parseFlags(args []string) (*options, error) {
 		if s == "base" && o.base == "" {
 			return nil, errors.New("-servers: base needs -base BIN")
 		}
+		if s == "proto" && (o.proto == "" || o.protoWorker == "") {
+			return nil, errors.New("-servers: proto needs -proto BIN and -proto-worker FILE (bench/run.sh builds them from ../shared/proto)")
+		}
 		if kindByName(s) == nil {
-			return nil, fmt.Errorf("-servers: unknown server %q (known: appserver, apache, gunicorn, uwsgi, base)", s)
+			return nil, fmt.Errorf("-servers: unknown server %q (known: appserver, apache, gunicorn, uwsgi, base, proto)", s)
 		}
 	}
 	o.workloads = splitList(*wls)

@@ -243,6 +243,10 @@ func TestParseFlags(t *testing.T) {
 			return len(o.servers) == 2 && o.servers[1] == "base" && o.base == "/tmp/old"
 		}},
 		{name: "base without a binary", args: []string{"-servers", "appserver,base"}, wantErr: "base needs -base BIN"},
+		{name: "proto without its binaries", args: []string{"-servers", "appserver,proto", "-proto", "/tmp/pf"}, wantErr: "proto needs -proto BIN and -proto-worker FILE"},
+		{name: "proto with its binaries", args: []string{"-servers", "appserver,proto", "-proto", "/tmp/pf", "-proto-worker", "/tmp/w.py"}, check: func(o *options) bool {
+			return len(o.servers) == 2 && o.proto == "/tmp/pf" && o.protoWorker == "/tmp/w.py"
+		}},
 		{name: "unknown server", args: []string{"-servers", "nginx"}, wantErr: `unknown server "nginx"`},
 		{name: "unknown workload", args: []string{"-workloads", "hello"}, wantErr: `unknown workload "hello"`},
 		{name: "zero seconds", args: []string{"-seconds", "0"}, wantErr: "at least 1"},

@@ -438,17 +438,25 @@ func markdown(res *Results, chartDir string) string {
 		}
 		w(" |\n")
 	}
-	if t.has("base") {
-		w("\n#### appserver ÷ base (the -base binary, same repeat, median with the range)\n\n")
-		w("| workload | req/s | p99 | CPU/req |\n|---|---:|---:|---:|\n")
+	for _, other := range []struct{ name, title string }{
+		{"base", "appserver ÷ base (the -base binary, same repeat, median with the range)"},
+		{"proto", "appserver ÷ the transport prototype (../shared/proto, same repeat, median with the range)"},
+	} {
+		if !t.has(other.name) {
+			continue
+		}
+		w("\n#### %s\n\n", other.title)
+		w("| workload | req/s | p99 | CPU/req | front-end CPU/req | worker CPU/req |\n|---|---:|---:|---:|---:|---:|\n")
 		for _, wl := range workloadIDs(t) {
 			w("| %s", wl)
 			for _, f := range []func(Sample) float64{
 				func(s Sample) float64 { return s.ReqPerSec },
 				func(s Sample) float64 { return s.P99Ms },
 				func(s Sample) float64 { return cpuPerK(s, "") },
+				func(s Sample) float64 { return cpuPerK(s, roleFront) },
+				func(s Sample) float64 { return cpuPerK(s, roleWorker) },
 			} {
-				rs := t.ratios("base", wl, f)
+				rs := t.ratios(other.name, wl, f)
 				if len(rs) == 0 {
 					w(" | –")
 					continue

@@ -12,6 +12,8 @@
 #   bench/run.sh --quick --base main -servers appserver   before/after of a change
 #   bench/run.sh --quick --monitor-off -servers appserver  what monitoring costs: the
 #                           same binary runs as "base" with AppserverMonitor Off
+#   bench/run.sh -servers appserver,proto,uwsgi   with the transport prototype of
+#                           ../shared/proto as a yardstick (built here)
 # Any other flags go to the runner (go run ./bench -h lists them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -61,6 +63,16 @@ for a in "$@"; do
     *) args+=("$a") ;;
   esac
 done
+# Server "proto" (the transport prototype of ../shared/proto, read-only):
+# its front end is built into the temp folder.
+case " $* " in
+  *proto*)
+    PROTO=${PROTO_DIR:-../shared/proto}
+    [ -f "$PROTO/front/main.go" ] || { echo "server proto: no prototype at $PROTO (set PROTO_DIR)" >&2; exit 2; }
+    (cd "$PROTO/front" && GOFLAGS=-mod=mod go build -o "$BIN/protofront" .)
+    args+=(-proto "$BIN/protofront" -proto-worker "$(cd "$PROTO" && pwd)/worker.py")
+    ;;
+esac
 if [ -n "$base_rev" ]; then
   git worktree add --detach "$BIN/base-tree" "$base_rev" >/dev/null
   (cd "$BIN/base-tree" && go build -o "$BIN/appserver-base" ./cmd/appserver)

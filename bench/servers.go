@@ -100,6 +100,17 @@ var serverKinds = []*serverKind{
 		},
 		role: rootIsFront,
 	},
+	{
+		// The throwaway transport prototype of ../shared/proto (no routing,
+		// logging or monitoring): the yardstick of the request path's cost.
+		// It runs its workers as the runner's user, from the app's folder.
+		Name: "proto", Label: "transport prototype",
+		command: func(r *runner, s *site) []string {
+			return []string{r.opts.proto, "-app", filepath.Join(r.apps, s.Script), "-worker", r.opts.protoWorker,
+				"-listen", r.addr(), "-procs", "2", "-threads", "8"}
+		},
+		role: rootIsFront,
+	},
 }
 
 func kindByName(name string) *serverKind {

@@ -16,6 +16,7 @@ var serverColor = map[string]string{
 	"apache":    "#d95f02",
 	"gunicorn":  "#6a64b0",
 	"uwsgi":     "#c2297a",
+	"proto":     "#999999",
 }
 
 type barSpec struct {
