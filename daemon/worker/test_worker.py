@@ -114,6 +114,18 @@ class ResponseTest(unittest.TestCase):
         r.start_response("201 Created", [("X-B", "2")])
         self.assertEqual((r.status, r.headers), ("201 Created", [("X-B", "2")]))
 
+    def test_peak_is_read_only_after_a_millisecond(self):
+        reads = []
+        orig = w._read_peak
+        w._read_peak = lambda: reads.append(1) or w._peak[0] + 100
+        self.addCleanup(setattr, w, "_read_peak", orig)
+        r = w.Response(Peer(self).conn)
+        self.assertEqual(r._finish(), w._FINISH)  # just started: not read
+        self.assertEqual(reads, [])
+        r.t0 -= 2 * w.PEAK_MIN_SECONDS
+        self.assertEqual(w.HDR.unpack(r._finish())[3], 100)
+        self.assertEqual(reads, [1])
+
     def test_header_name_must_be_a_token(self):
         r = w.Response(Peer(self).conn)
         for name in ("X Bad", "X:Y", "", "Caf\u00e9", "A\tB"):

@@ -81,10 +81,15 @@ _FINISH = _pack(T_FINISH, 0, 0, 0, 0)
 _getrusage = resource.getrusage
 _RUSAGE_SELF = getattr(resource, "RUSAGE_THREAD", resource.RUSAGE_SELF)
 # The peak as last read (KiB). A request's growth is counted from the value
-# here when it starts, so that it calls getrusage once, at its end (a call
-# costs about 1.5 us of the GIL, several % of a hello-world request). What
+# here when it starts, so that it calls getrusage once, at its end. What
 # grows between two readings is charged to the requests running meanwhile.
 _peak = [0]
+# A request that ran for less than this does not read the peak: a reading
+# costs about 4 us (an eighth of a hello-world request's worker CPU), and
+# growing RSS takes page faults, so such a request can have raised the peak
+# by a few MB at most; that goes to the next request that reads it.
+PEAK_MIN_SECONDS = 0.001
+_monotonic = time.monotonic
 
 
 def _read_peak():
@@ -737,12 +742,15 @@ class Loader:
 
 
 class Response:
-    __slots__ = ("conn", "status", "headers", "head_sent", "finished", "_head_pending", "peak0")
+    __slots__ = ("conn", "status", "headers", "head_sent", "finished", "_head_pending", "peak0", "t0")
     # False with AppserverMonitor Off: no getrusage per request.
     track_peak = True
 
     def __init__(self, conn):
-        self.peak0 = _peak[0] if Response.track_peak else -1
+        if Response.track_peak:
+            self.peak0, self.t0 = _peak[0], _monotonic()
+        else:
+            self.peak0 = -1
         self.conn = conn
         self.status = None
         self.headers = None
@@ -751,7 +759,7 @@ class Response:
         self._head_pending = None
 
     def _finish(self):
-        if self.peak0 < 0:
+        if self.peak0 < 0 or _monotonic() - self.t0 < PEAK_MIN_SECONDS:
             return _FINISH
         grown = _read_peak() - self.peak0
         return _pack(T_FINISH, 0, 0, grown, 0) if grown > 0 else _FINISH
