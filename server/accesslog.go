@@ -198,8 +198,6 @@ func appendServerItem(b []byte, it config.LogItem, rec *logRecord) []byte {
 	return b
 }
 
-// appendApacheTime writes %t: "[26/Nov/2026:19:18:25 +0000]", or a
-// strftime-style %{...}t for the common conversions.
 // clfCache holds the last second formatted for %t: formatting costs more
 // than the rest of a log line, and a busy server logs many lines a second.
 type clfCache struct {
@@ -221,6 +219,8 @@ func clfTime(t time.Time) string {
 	return c.s
 }
 
+// appendApacheTime writes %t: "[26/Nov/2026:19:18:25 +0000]", or a
+// strftime-style %{...}t for the common conversions.
 func appendApacheTime(b []byte, t time.Time, format string) []byte {
 	if format == "" {
 		return append(b, clfTime(t)...)
