@@ -693,6 +693,12 @@ func escapeAbsolute(u string, scheme int) string {
 	return u[:cp] + escapeURI(u[cp:])
 }
 
+// rewriteTimeLayouts are mod_rewrite's %{TIME...} variables as Go layouts.
+var rewriteTimeLayouts = map[string]string{
+	"TIME": "20060102150405", "TIME_YEAR": "2006", "TIME_MON": "01", "TIME_DAY": "02",
+	"TIME_HOUR": "15", "TIME_MIN": "04", "TIME_SEC": "05",
+}
+
 // lookupVar is lookup_variable.
 func (c *rwCtx) lookupVar(v string) string {
 	d := c.d
@@ -723,24 +729,13 @@ func (c *rwCtx) lookupVar(v string) string {
 		}
 		return ""
 	}
-	now := time.Now
-	switch strings.ToUpper(v) {
-	case "TIME":
-		return now().Format("20060102150405")
-	case "TIME_YEAR":
-		return now().Format("2006")
-	case "TIME_MON":
-		return now().Format("01")
-	case "TIME_DAY":
-		return now().Format("02")
-	case "TIME_HOUR":
-		return now().Format("15")
-	case "TIME_MIN":
-		return now().Format("04")
-	case "TIME_SEC":
-		return now().Format("05")
+	name := strings.ToUpper(v)
+	if layout, ok := rewriteTimeLayouts[name]; ok {
+		return time.Now().Format(layout)
+	}
+	switch name {
 	case "TIME_WDAY":
-		return strconv.Itoa(int(now().Weekday()))
+		return strconv.Itoa(int(time.Now().Weekday()))
 	case "IPV6":
 		if a := remoteAddr(d.remote); a.Is6() {
 			return "on"

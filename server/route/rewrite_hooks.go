@@ -79,11 +79,7 @@ func (d *decider) translateRewrite() bool {
 		return false
 	}
 	if status == actStatus {
-		reason := d.rwReason
-		if reason == "" {
-			reason = "RewriteRule answered " + itoa(c.status)
-		}
-		r.fail(c.status, reason)
+		d.failRewrite(c.status)
 		return true
 	}
 	d.query, d.hasQuery = c.args, c.hasArgs
@@ -228,11 +224,7 @@ func (d *decider) fixupRewrite(mc *mergedConf) bool {
 		return false
 	}
 	if status == actStatus {
-		reason := d.rwReason
-		if reason == "" {
-			reason = "RewriteRule answered " + itoa(c.status)
-		}
-		r.fail(c.status, reason)
+		d.failRewrite(c.status)
 		return true
 	}
 	f := c.filename
@@ -511,4 +503,14 @@ func (t *Table) subRequestFile(r *Route) string {
 		return ""
 	}
 	return d.walk.filename + d.walk.pathInfo
+}
+
+// failRewrite answers the request with the status a RewriteRule chose
+// ([R=4xx], [F], [G]), with the rule's reason when it gave one.
+func (d *decider) failRewrite(status int) {
+	reason := d.rwReason
+	if reason == "" {
+		reason = "RewriteRule answered " + itoa(status)
+	}
+	d.r.fail(status, reason)
 }
